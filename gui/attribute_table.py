@@ -1,0 +1,126 @@
+"""The attribute table: a Qt model over a layer's data frame, and its view."""
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QTableView
+
+from layers.catalogue import LayerKind
+from layers.values import is_missing
+
+
+def display_value(kind: LayerKind | None, column: str, value) -> str:
+    """Text for a cell: labels for enum ids, yes/no for booleans. Never HTML."""
+    if is_missing(value):
+        return ""
+    if kind is not None and column in kind.field_names:
+        f = kind.field(column)
+        if f.type == "boolean":
+            return "✓" if bool(value) else "—"
+        if f.choices:
+            ids = json.loads(value) if f.type == "multi_enum" and isinstance(value, str) else [value]
+            labels = {c.id: c.label for c in f.choices}
+            return ", ".join(labels.get(i, str(i)) for i in ids)
+    return str(value)
+
+
+class FrameTableModel(QAbstractTableModel):
+    """Read-only model over a (Geo)DataFrame whose index is the fid."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._frame = None
+        self._kind: LayerKind | None = None
+        self._columns: list[str] = []
+        self._fids: list[int] = []
+
+    def set_frame(self, frame, kind: LayerKind | None) -> None:
+        self.beginResetModel()
+        self._kind = kind
+        if frame is None:
+            self._frame, self._columns, self._fids = None, [], []
+        else:
+            self._frame = frame.drop(columns=[frame.geometry.name]) if hasattr(frame, "geometry") else frame
+            self._columns = list(self._frame.columns)
+            self._fids = [int(f) for f in self._frame.index]
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self._fids)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self._columns)
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or self._frame is None:
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            value = self._frame.iat[index.row(), index.column()]
+            return display_value(self._kind, self._columns[index.column()], value)
+        return None
+
+    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 - Qt API
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            name = self._columns[section]
+            if self._kind is not None and name in self._kind.field_names:
+                return self._kind.field(name).label
+            return name
+        return str(self._fids[section])
+
+    def fid_at(self, row: int) -> int:
+        return self._fids[row]
+
+    def row_of(self, fid: int) -> int:
+        try:
+            return self._fids.index(int(fid))
+        except ValueError:
+            return -1
+
+
+class AttributeTable(QTableView):
+    featureSelected = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.table_model = FrameTableModel(self)
+        self.setModel(self.table_model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setAlternatingRowColors(True)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.verticalHeader().setDefaultSectionSize(22)
+        self._silent = False
+        self.selectionModel().selectionChanged.connect(self._on_selection_changed)
+
+    def set_frame(self, frame, kind) -> None:
+        self._silent = True
+        self.table_model.set_frame(frame, kind)
+        self.resizeColumnsToContents()
+        self._silent = False
+
+    def select_fid(self, fid: int) -> bool:
+        """Select the row of ``fid`` without re-emitting featureSelected."""
+        row = self.table_model.row_of(fid)
+        self._silent = True
+        if row < 0:
+            self.clearSelection()
+        else:
+            self.selectRow(row)
+            self.scrollTo(self.table_model.index(row, 0))
+        self._silent = False
+        return row >= 0
+
+    def selected_fid(self) -> int | None:
+        rows = self.selectionModel().selectedRows()
+        return self.table_model.fid_at(rows[0].row()) if rows else None
+
+    def _on_selection_changed(self, *_args) -> None:
+        if self._silent:
+            return
+        fid = self.selected_fid()
+        if fid is not None:
+            self.featureSelected.emit(fid)

@@ -1,0 +1,154 @@
+"""Import layer…: pick the source layer and target kind, map fields, check, import."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from layers import importers
+from layers.catalogue import kind as get_kind
+from layers.catalogue import layer_kinds
+from layers.errors import LanternError
+from layers.features import IGNORE, KEEP_EXTRA, auto_mapping
+
+
+class ImportDialog(QDialog):
+    """Reads the file once per chosen layer, proposes a mapping, and checks it
+    (layers.features.prepare) before the user can press Import."""
+
+    def __init__(self, path: str | Path, default_kind: str | None = None, parent=None):
+        super().__init__(parent)
+        self.path = Path(path)
+        self.frame = None
+        self.setWindowTitle(self.tr("Import layer — {name}").format(name=self.path.name))
+        self.resize(640, 520)
+
+        self.layer_combo = QComboBox()
+        self.kind_combo = QComboBox()
+        for k in layer_kinds().values():
+            self.kind_combo.addItem(k.label, k.id)
+        if default_kind:
+            self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(default_kind)))
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels([self.tr("Column in file"), self.tr("Lantern field")])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Import"))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow(self.tr("Source layer:"), self.layer_combo)
+        form.addRow(self.tr("Import into:"), self.kind_combo)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel(self.tr("Field mapping (unknown columns are kept in 'extra'):")))
+        layout.addWidget(self.table)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+
+        self._load_layers()
+        self.layer_combo.currentIndexChanged.connect(self._read)
+        self.kind_combo.currentIndexChanged.connect(self._fill_mapping)
+        self._read()
+
+    def _load_layers(self) -> None:
+        try:
+            names = importers.list_layers(self.path)
+        except LanternError as exc:
+            self._fail(str(exc))
+            names = []
+        for name in names:
+            self.layer_combo.addItem(name, name)
+        self.layer_combo.setEnabled(len(names) > 1)
+
+    @property
+    def kind_id(self) -> str:
+        return self.kind_combo.currentData()
+
+    @property
+    def layer(self) -> str | None:
+        return self.layer_combo.currentData()
+
+    def _fail(self, message: str) -> None:
+        self.status.setText(message)
+        self.status.setStyleSheet("color: #a00000;")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+
+    def _read(self) -> None:
+        try:
+            self.frame = importers.read_source(self.path, self.layer)
+        except LanternError as exc:
+            self.frame = None
+            self.table.setRowCount(0)
+            self._fail(str(exc))
+            return
+        self._fill_mapping()
+
+    def _fill_mapping(self) -> None:
+        if self.frame is None:
+            return
+        k = get_kind(self.kind_id)
+        columns = [c for c in self.frame.columns if c != self.frame.geometry.name]
+        proposed = auto_mapping(columns, k)
+        self.table.setRowCount(len(columns))
+        for row, col in enumerate(columns):
+            item = QTableWidgetItem(str(col))
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.table.setItem(row, 0, item)
+            combo = QComboBox()
+            if k.extra_allowed:
+                combo.addItem(self.tr("(keep in 'extra')"), KEEP_EXTRA)
+            combo.addItem(self.tr("(ignore)"), "__ignore__")
+            for f in k.fields:
+                combo.addItem(f"{f.label} [{f.name}]", f.name)
+            target = proposed.get(col, "__unmapped__")
+            index = combo.findData("__ignore__" if target is IGNORE and col in proposed else target)
+            if target == "__unmapped__":
+                combo.insertItem(0, self.tr("— choose (refused as is) —"), "__unmapped__")
+                index = 0
+            combo.setCurrentIndex(max(0, index))
+            combo.currentIndexChanged.connect(self._check)
+            self.table.setCellWidget(row, 1, combo)
+        self._check()
+
+    def mapping(self) -> dict:
+        out = {}
+        for row in range(self.table.rowCount()):
+            col = self.table.item(row, 0).text()
+            target = self.table.cellWidget(row, 1).currentData()
+            if target == "__unmapped__":
+                continue
+            out[col] = IGNORE if target == "__ignore__" else target
+        return out
+
+    def _check(self) -> None:
+        from layers.features import prepare
+
+        try:
+            prepared = prepare(self.path, self.frame, get_kind(self.kind_id), self.mapping())
+        except LanternError as exc:
+            self._fail(str(exc))
+            return
+        text = self.tr("Ready: {n} feature(s) will be added to '{kind}'.").format(
+            n=len(prepared), kind=get_kind(self.kind_id).label)
+        if prepared.repaired:
+            text += " " + self.tr("{n} invalid geometry(ies) will be repaired.").format(n=prepared.repaired)
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #1b5e20;")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)

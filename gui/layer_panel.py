@@ -1,0 +1,101 @@
+"""The layer panel: visibility, drawing order (drag), feature count, swatch."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
+
+from gui.swatch import swatch_icon
+from layers.catalogue import kind as get_kind
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class LayerPanel(QListWidget):
+    """Top of the list = drawn on top, as in every desktop GIS."""
+
+    visibilityChanged = Signal(str, bool)
+    orderChanged = Signal(list)  # layer ids, bottom to top
+    currentLayerChanged = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setIconSize(self.iconSize().expandedTo(self.iconSize().__class__(18, 18)))
+        self.setAccessibleName(self.tr("Layers"))
+        self._updating = False
+        self.itemChanged.connect(self._on_item_changed)
+        self.currentItemChanged.connect(self._on_current_item_changed)
+        self.model().rowsMoved.connect(self._on_rows_moved)
+
+    def set_layers(self, layers: list[dict]) -> None:
+        """``layers``: dicts with id, count, visible, synthetic; bottom to top."""
+        self._updating = True
+        self.clear()
+        for layer in reversed(layers):
+            k = get_kind(layer["id"])
+            item = QListWidgetItem(swatch_icon(k.style, k.geometry), "")
+            item.setData(ID_ROLE, k.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsDragEnabled)
+            item.setCheckState(Qt.CheckState.Checked if layer.get("visible", True) else Qt.CheckState.Unchecked)
+            self._label(item, k.label, layer["count"], layer.get("synthetic", False))
+            self.addItem(item)
+        self._updating = False
+        if self.count():
+            self.setCurrentRow(0)
+
+    def _label(self, item: QListWidgetItem, label: str, count: int, synthetic: bool) -> None:
+        text = f"{label}  ({count})"
+        tip = self.tr("{label}: {count} feature(s)").format(label=label, count=count)
+        if synthetic:
+            text += " · " + self.tr("synthetic")
+            tip += "\n" + self.tr("Synthetic demo data: invented, not real places or cases.")
+            font = item.font()
+            font.setItalic(True)
+            item.setFont(font)
+        else:
+            item.setFont(QFont())
+        item.setText(text)
+        item.setToolTip(tip)
+
+    def layer_ids(self) -> list[str]:
+        """Bottom to top."""
+        return [self.item(i).data(ID_ROLE) for i in reversed(range(self.count()))]
+
+    def item_for(self, layer_id: str) -> QListWidgetItem | None:
+        for i in range(self.count()):
+            if self.item(i).data(ID_ROLE) == layer_id:
+                return self.item(i)
+        return None
+
+    def current_layer(self) -> str | None:
+        item = self.currentItem()
+        return item.data(ID_ROLE) if item else None
+
+    def select_layer(self, layer_id: str) -> None:
+        item = self.item_for(layer_id)
+        if item is not None:
+            self.setCurrentItem(item)
+
+    def is_visible(self, layer_id: str) -> bool:
+        item = self.item_for(layer_id)
+        return item is not None and item.checkState() == Qt.CheckState.Checked
+
+    def set_visible(self, layer_id: str, visible: bool) -> None:
+        item = self.item_for(layer_id)
+        if item is not None:
+            item.setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
+
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        if not self._updating:
+            self.visibilityChanged.emit(item.data(ID_ROLE), item.checkState() == Qt.CheckState.Checked)
+
+    def _on_current_item_changed(self, current, _previous) -> None:
+        if current is not None and not self._updating:
+            self.currentLayerChanged.emit(current.data(ID_ROLE))
+
+    def _on_rows_moved(self, *_args) -> None:
+        if not self._updating:
+            self.orderChanged.emit(self.layer_ids())

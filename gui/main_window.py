@@ -1,0 +1,335 @@
+"""The main window: layer panel, map, attribute table, status bar, menus."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+)
+
+from gui.attribute_table import AttributeTable
+from gui.layer_panel import LayerPanel
+from gui.map_view import MapView
+from layers.catalogue import kind as get_kind
+from layers.catalogue import layer_kinds
+from layers.errors import LanternError
+from layers.workspace import Workspace
+from mapping.compose import MapOptions, layer_from_frame
+
+MAX_RECENT = 8
+GPKG_FILTER = "Lantern workspace (*.gpkg)"
+IMPORT_FILTER = "GIS files (*.geojson *.json *.gpkg *.shp *.zip *.csv);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    workspaceChanged = Signal()
+
+    def __init__(self, settings: QSettings | None = None, parent=None):
+        super().__init__(parent)
+        self.settings = settings or QSettings()
+        self.workspace: Workspace | None = None
+        self.frames: dict = {}
+
+        self.map_view = MapView(self)
+        self.setCentralWidget(self.map_view)
+        self.layer_panel = LayerPanel(self)
+        self.attribute_table = AttributeTable(self)
+        layers_dock = self._add_dock(self.layer_panel, self.tr("Layers"), Qt.DockWidgetArea.LeftDockWidgetArea, "layers_dock")
+        self.resizeDocks([layers_dock], [330], Qt.Orientation.Horizontal)
+        self._add_dock(
+            self.attribute_table, self.tr("Attribute table"), Qt.DockWidgetArea.BottomDockWidgetArea, "table_dock"
+        )
+
+        self.coords_label = QLabel()
+        self.count_label = QLabel()
+        self.statusBar().addPermanentWidget(self.count_label)
+        self.statusBar().addPermanentWidget(self.coords_label)
+
+        self._build_menus()
+        self._connect()
+        self._restore_geometry()
+        self._update_title()
+
+    # -- construction -----------------------------------------------------------------
+
+    def _add_dock(self, widget, title: str, area, name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self.new_action = self._action(self.tr("&New workspace…"), self._on_new, QKeySequence.StandardKey.New)
+        self.open_action = self._action(self.tr("&Open workspace…"), self._on_open, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu(self.tr("Open &recent"))
+        self.import_action = self._action(self.tr("&Import layer…"), self._on_import, "Ctrl+I")
+        self.save_as_action = self._action(self.tr("Save workspace &as…"), self._on_save_as, QKeySequence.StandardKey.SaveAs)
+        self.quit_action = self._action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.new_action)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.open_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_as_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        self._fill_recent_menu()
+
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
+        basemap_menu = view_menu.addMenu(self.tr("&Basemap"))
+        self.basemap_action = self._action(
+            self.tr("Online OpenStreetMap tiles (sends your map area to the tile server)"),
+            self._on_basemap_toggled,
+            checkable=True,
+        )
+        basemap_menu.addAction(self.basemap_action)
+        self.zoom_layer_action = self._action(self.tr("Zoom to selected feature"), self._on_zoom_selected, "Ctrl+J")
+        view_menu.addAction(self.zoom_layer_action)
+
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        help_menu.addAction(self._action(self.tr("&About Lantern"), self._on_about))
+
+        for action in (self.import_action, self.save_as_action, self.zoom_layer_action):
+            action.setEnabled(False)
+
+    def _connect(self) -> None:
+        self.layer_panel.visibilityChanged.connect(self._on_visibility_changed)
+        self.layer_panel.orderChanged.connect(self.map_view.set_order)
+        self.layer_panel.currentLayerChanged.connect(self._on_current_layer_changed)
+        self.attribute_table.featureSelected.connect(self._on_row_selected)
+        self.map_view.featureClicked.connect(self._on_feature_clicked)
+        self.map_view.cursorMoved.connect(self._on_cursor_moved)
+
+    # -- workspace --------------------------------------------------------------------
+
+    def open_workspace(self, path: str | Path) -> bool:
+        """Open a workspace file; on failure show why and keep the current one."""
+        try:
+            workspace = Workspace.open(path)
+        except LanternError as exc:
+            self._error(self.tr("Cannot open workspace"), str(exc))
+            return False
+        self._set_workspace(workspace)
+        self._remember_recent(Path(path))
+        return True
+
+    def _set_workspace(self, workspace: Workspace) -> None:
+        if self.workspace is not None:
+            self.workspace.close()
+        self.workspace = workspace
+        for action in (self.import_action, self.save_as_action, self.zoom_layer_action):
+            action.setEnabled(True)
+        self.reload()
+        self.workspaceChanged.emit()
+
+    def reload(self) -> None:
+        """Read every layer and redraw the map, keeping visibility, order and the current layer."""
+        ws = self.workspace
+        if ws is None:
+            return
+        current = self.layer_panel.current_layer()
+        order = self.layer_panel.layer_ids() or list(layer_kinds())
+        order += [k for k in layer_kinds() if k not in order]
+        visible = {k: self.layer_panel.is_visible(k) if self.layer_panel.item_for(k) else True for k in order}
+        self.frames = {k: ws.read_layer(k) for k in order}
+        synthetic = {k: bool(ws.layer_info(k)["synthetic"]) for k in order}
+        self.layer_panel.set_layers(
+            [{"id": k, "count": len(self.frames[k]), "visible": visible[k], "synthetic": synthetic[k]} for k in order]
+        )
+        layers = [
+            layer_from_frame(k, self.frames[k], visible=visible[k], synthetic=synthetic[k]) for k in order
+        ]
+        self.map_view.show_layers(layers, MapOptions(title=ws.name, bounds=ws.bounds()))
+        self.layer_panel.select_layer(current or order[-1])
+        self._show_table(self.layer_panel.current_layer())
+        self._update_title()
+
+    def _show_table(self, layer_id: str | None) -> None:
+        if layer_id is None or layer_id not in self.frames:
+            self.attribute_table.set_frame(None, None)
+            self.count_label.setText("")
+            return
+        frame = self.frames[layer_id]
+        self.attribute_table.set_frame(frame, get_kind(layer_id))
+        self.count_label.setText(
+            self.tr("{layer}: {n} feature(s)").format(layer=get_kind(layer_id).label, n=len(frame))
+        )
+
+    def _update_title(self) -> None:
+        if self.workspace is None:
+            self.setWindowTitle(self.tr("Lantern"))
+        else:
+            self.setWindowTitle(
+                self.tr("{name} — {file} — Lantern").format(name=self.workspace.name, file=self.workspace.path.name)
+            )
+
+    # -- handlers ---------------------------------------------------------------------
+
+    def _on_visibility_changed(self, layer_id: str, visible: bool) -> None:
+        self.map_view.set_visible(layer_id, visible)
+
+    def _on_current_layer_changed(self, layer_id: str) -> None:
+        self._show_table(layer_id)
+
+    def _on_row_selected(self, fid: int) -> None:
+        layer_id = self.layer_panel.current_layer()
+        if layer_id:
+            self.map_view.select_feature(layer_id, fid, pan=True)
+
+    def _on_feature_clicked(self, layer_id: str, fid: int) -> None:
+        if not layer_id or fid < 0:
+            self.attribute_table.clearSelection()
+            return
+        if self.layer_panel.current_layer() != layer_id:
+            self.layer_panel.select_layer(layer_id)
+        self.attribute_table.select_fid(fid)
+        self.statusBar().showMessage(self.tr("Selected feature {fid} of {layer}").format(
+            fid=fid, layer=get_kind(layer_id).label), 4000)
+
+    def _on_cursor_moved(self, lat: float, lng: float) -> None:
+        self.coords_label.setText(self.tr("Lat {lat:.5f}, Lon {lng:.5f} (WGS 84)").format(lat=lat, lng=lng))
+
+    def _on_zoom_selected(self) -> None:
+        fid = self.attribute_table.selected_fid()
+        layer_id = self.layer_panel.current_layer()
+        if fid is not None and layer_id:
+            self.map_view.select_feature(layer_id, fid, pan=True)
+
+    def _on_basemap_toggled(self, on: bool) -> None:
+        self.map_view.set_basemap(on)
+        self.statusBar().showMessage(
+            self.tr("Online basemap on: tile requests reveal the map area to openstreetmap.org")
+            if on else self.tr("Online basemap off: the map makes no network requests"), 6000)
+
+    def _on_new(self) -> None:
+        path, _filter = QFileDialog.getSaveFileName(self, self.tr("New workspace"), "", GPKG_FILTER)
+        if not path:
+            return
+        path = Path(path).with_suffix(".gpkg")
+        try:
+            workspace = Workspace.create(path, overwrite=path.exists())
+        except LanternError as exc:
+            self._error(self.tr("Cannot create workspace"), str(exc))
+            return
+        self._set_workspace(workspace)
+        self._remember_recent(path)
+
+    def _on_open(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, self.tr("Open workspace"), "", GPKG_FILTER)
+        if path:
+            self.open_workspace(path)
+
+    def _on_save_as(self) -> None:
+        if self.workspace is None:
+            return
+        path, _filter = QFileDialog.getSaveFileName(self, self.tr("Save workspace as"), "", GPKG_FILTER)
+        if not path:
+            return
+        try:
+            copy = self.workspace.save_as(Path(path).with_suffix(".gpkg"))
+        except (LanternError, OSError) as exc:
+            self._error(self.tr("Cannot save workspace"), str(exc))
+            return
+        self._set_workspace(copy)
+        self._remember_recent(copy.path)
+
+    def _on_import(self) -> None:
+        if self.workspace is None:
+            return
+        path, _filter = QFileDialog.getOpenFileName(self, self.tr("Import layer"), "", IMPORT_FILTER)
+        if path:
+            self.import_file(path)
+
+    def import_file(self, path: str | Path, kind_id: str | None = None, interactive: bool = True) -> bool:
+        """Run the import dialog for ``path``; on success reload the map."""
+        from gui.import_dialog import ImportDialog
+        from layers.importers import import_file
+
+        dialog = ImportDialog(path, kind_id or self.layer_panel.current_layer(), self)
+        if interactive and dialog.exec() != ImportDialog.DialogCode.Accepted:
+            return False
+        try:
+            report = import_file(self.workspace, path, dialog.kind_id, dialog.layer, dialog.mapping())
+        except LanternError as exc:
+            self._error(self.tr("Import failed — the workspace is unchanged"), str(exc))
+            return False
+        self.reload()
+        self.layer_panel.select_layer(report.kind_id)
+        self.statusBar().showMessage(report.summary(), 8000)
+        return True
+
+    def _on_about(self) -> None:
+        QMessageBox.about(
+            self,
+            self.tr("About Lantern"),
+            self.tr(
+                "Lantern — a desktop GIS for municipal teams working against human trafficking.\n\n"
+                "Works offline; online tiles only when you switch them on. "
+                "Reported cases carry no personal identifiers."
+            ),
+        )
+
+    def _error(self, title: str, message: str) -> None:
+        self.last_error = message
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.open()
+
+    # -- settings ---------------------------------------------------------------------
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def _remember_recent(self, path: Path) -> None:
+        path_s = str(path.resolve())
+        recent = [path_s] + [p for p in self.recent_files() if p != path_s]
+        self.settings.setValue("recent_files", recent[:MAX_RECENT])
+        self._fill_recent_menu()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for i, path in enumerate(recent):
+            action = self.recent_menu.addAction(f"&{i + 1} {Path(path).name}")
+            action.setToolTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_workspace(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 880)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        if self.workspace is not None:
+            self.workspace.close()
+            self.workspace = None
+        self.map_view.dispose()
+        super().closeEvent(event)

@@ -1,0 +1,180 @@
+"""The map widget: a QWebEngineView showing the Leaflet page composed by mapping/.
+
+Owns the view, the QWebChannel and the one bridge object. Loads the map
+from a file (setHtml stops at 2 MB and cannot reach local assets), queues
+JS calls until the page says it is ready (no nested event loops), and sends
+small updates (visibility, order, selection) instead of reloading.
+Network requests are recorded and, unless the online basemap is on,
+blocked: a sensitive map must not tell a tile server where you look.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtWebChannel import QWebChannel
+from PySide6.QtWebEngineCore import (
+    QWebEnginePage,
+    QWebEngineProfile,
+    QWebEngineSettings,
+    QWebEngineUrlRequestInfo,
+    QWebEngineUrlRequestInterceptor,
+)
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from mapping.compose import OSM_ATTRIBUTION, OSM_TILES_URL, MapLayer, MapOptions, write_map
+
+
+class MapBridge(QObject):
+    """The object the page sees as ``bridge``; its slots receive plain values."""
+
+    pageReady = Signal()
+    clicked = Signal(str, int)
+    moved = Signal(float, float)
+
+    @Slot()
+    def ready(self) -> None:
+        self.pageReady.emit()
+
+    @Slot(str, int)
+    def featureClicked(self, layer_id: str, fid: int) -> None:  # noqa: N802 - JS name
+        self.clicked.emit(layer_id, fid)
+
+    @Slot(float, float)
+    def cursorMoved(self, lat: float, lng: float) -> None:  # noqa: N802 - JS name
+        self.moved.emit(lat, lng)
+
+
+class RequestGuard(QWebEngineUrlRequestInterceptor):
+    """Records every request the page makes; blocks http(s) unless allowed."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.allow_network = False
+        self.requests: list[str] = []
+        self.blocked: list[str] = []
+
+    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802 - Qt API
+        url = info.requestUrl().toString()
+        self.requests.append(url)
+        if info.requestUrl().scheme() in ("http", "https", "ws", "wss") and not self.allow_network:
+            self.blocked.append(url)
+            info.block(True)
+
+    def network_requests(self) -> list[str]:
+        return [u for u in self.requests if u.split(":", 1)[0] in ("http", "https", "ws", "wss")]
+
+
+class MapPage(QWebEnginePage):
+    """Keeps the page's console messages, for diagnostics and tests."""
+
+    def __init__(self, profile, parent=None):
+        super().__init__(profile, parent)
+        self.console: list[str] = []
+
+    def javaScriptConsoleMessage(self, level, message, line, source):  # noqa: N802 - Qt API
+        self.console.append(f"{source}:{line}: {message}")
+
+
+class MapView(QWidget):
+    """Shows a map and exposes small, queued operations on it."""
+
+    mapReady = Signal()
+    featureClicked = Signal(str, int)
+    cursorMoved = Signal(float, float)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._tmpdir = tempfile.TemporaryDirectory(prefix="lantern-map-")
+        self._ready = False
+        self._queue: list[tuple[str, object]] = []
+        self.basemap_on = False
+
+        self.profile = QWebEngineProfile(self)  # off-the-record: no disk cache, no cookies
+        self.guard = RequestGuard(self)
+        self.profile.setUrlRequestInterceptor(self.guard)
+        self.page = MapPage(self.profile, self)
+        settings = self.page.settings()
+        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
+        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, False)
+
+        self.bridge = MapBridge(self)
+        self.channel = QWebChannel(self)
+        self.channel.registerObject("bridge", self.bridge)
+        self.page.setWebChannel(self.channel)
+
+        self.view = QWebEngineView(self)
+        self.view.setPage(self.page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+
+        self.bridge.pageReady.connect(self._on_ready)
+        self.bridge.clicked.connect(self.featureClicked)
+        self.bridge.moved.connect(self.cursorMoved)
+
+    # -- loading ----------------------------------------------------------------------
+
+    def show_layers(self, layers: list[MapLayer], options: MapOptions) -> None:
+        """(Re)load the page with these layers. Calls made before it is ready are queued."""
+        self._ready = False
+        self._queue.clear()
+        options.app_bridge = True
+        options.basemap = self.basemap_on
+        path = Path(self._tmpdir.name) / "map.html"
+        write_map(path, layers, options)
+        self.page.load(QUrl.fromLocalFile(str(path)))
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready
+
+    def _on_ready(self) -> None:
+        self._ready = True
+        queued, self._queue = self._queue, []
+        for code, callback in queued:
+            self._run_now(code, callback)
+        self.mapReady.emit()
+
+    def _run_now(self, code: str, callback) -> None:
+        if callback is None:
+            self.page.runJavaScript(code)
+        else:
+            self.page.runJavaScript(code, 0, callback)
+
+    def run_js(self, code: str, callback=None) -> None:
+        """Run JS on the map now if it is ready, else once it is."""
+        if self._ready:
+            self._run_now(code, callback)
+        else:
+            self._queue.append((code, callback))
+
+    # -- small updates ----------------------------------------------------------------
+
+    def set_visible(self, layer_id: str, visible: bool) -> None:
+        self.run_js(f"lantern.setVisible({json.dumps(layer_id)}, {json.dumps(bool(visible))});")
+
+    def set_order(self, layer_ids_bottom_to_top: list[str]) -> None:
+        self.run_js(f"lantern.setOrder({json.dumps(list(layer_ids_bottom_to_top))});")
+
+    def select_feature(self, layer_id: str, fid: int, pan: bool = True) -> None:
+        self.run_js(f"lantern.select({json.dumps(layer_id)}, {int(fid)}, {json.dumps(pan)});")
+
+    def set_basemap(self, on: bool) -> None:
+        """Online OSM tiles. Network requests are allowed only while this is on."""
+        self.basemap_on = on
+        self.guard.allow_network = on
+        self.run_js(
+            f"lantern.setBasemap({json.dumps(on)}, {json.dumps(OSM_TILES_URL)}, {json.dumps(OSM_ATTRIBUTION)});"
+            if on
+            else "lantern.setBasemap(false);"
+        )
+
+    def dispose(self) -> None:
+        """Release the page before the profile (avoids Qt's 'profile still in use' warning)."""
+        self.view.setPage(None)
+        self.page.deleteLater()
+        self._tmpdir.cleanup()

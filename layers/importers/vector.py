@@ -1,0 +1,70 @@
+"""GeoJSON, GeoPackage and Shapefile (folder or .zip), read with pyogrio."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from layers.errors import InputError
+from layers.i18n import _
+
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
+
+
+def _gdal_path(path: Path) -> str:
+    """The GDAL dataset name: shapefile folders and zips are read in place."""
+    if path.suffix.lower() == ".zip":
+        if not zipfile.is_zipfile(path):
+            raise InputError(path, _("not a readable zip archive"))
+        with zipfile.ZipFile(path) as zf:
+            if not any(n.lower().endswith(".shp") for n in zf.namelist()):
+                raise InputError(path, _("the zip archive holds no shapefile (.shp)"))
+        return f"/vsizip/{path}"
+    if path.is_dir():
+        if not any(p.suffix.lower() == ".shp" for p in path.iterdir()):
+            raise InputError(path, _("the folder holds no shapefile (.shp)"))
+    return str(path)
+
+
+def list_layers(path: str | Path) -> list[str]:
+    """Names of the layers in a (multi-layer) vector file."""
+    import pyogrio
+    from pyogrio.errors import DataSourceError
+
+    path = Path(path)
+    try:
+        return [str(name) for name, _geom in pyogrio.list_layers(_gdal_path(path))]
+    except DataSourceError as exc:
+        raise InputError(path, _("cannot be read as a GIS file ({e})").format(e=_short(exc))) from exc
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200]
+
+
+def read(path: str | Path, layer: str | None = None):
+    """A GeoDataFrame from a vector file; the layer must be named when there are several."""
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, _("no such file"))
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(path, _("the file is empty"))
+    layers = list_layers(path)
+    if not layers:
+        raise InputError(path, _("the file holds no layers"))
+    if layer is None:
+        if len(layers) > 1:
+            raise InputError(
+                path, _("the file has several layers; choose one of: {layers}").format(layers=", ".join(layers))
+            )
+        layer = layers[0]
+    elif layer not in layers:
+        raise InputError(
+            path, _("no layer named '{layer}'; the file has: {layers}").format(layer=layer, layers=", ".join(layers))
+        )
+    try:
+        return pyogrio.read_dataframe(_gdal_path(path), layer=layer)
+    except (DataSourceError, DataLayerError, ValueError) as exc:
+        raise InputError(path, _("cannot be read as a GIS file ({e})").format(e=_short(exc))) from exc

@@ -1,0 +1,291 @@
+"""The workspace: one district = one GeoPackage 1.3 file.
+
+Feature tables (one per layer kind, EPSG:4326) are created by GDAL through
+pyogrio, so every GIS reads them. Edits go through one sqlite3 connection in
+explicit transactions (``Workspace.atomic``): there is no unsaved state, and
+a failed edit leaves the file exactly as it was. Non-spatial tables are
+written with sqlite-utils and registered in ``gpkg_contents``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+from layers import gpkg_geometry, migrations
+from layers.catalogue import EXTRA_COLUMN, LayerKind, kind, layer_kinds
+from layers.errors import ValidationError, WorkspaceError
+from layers.i18n import _
+
+GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
+SRS_ID = 4326
+GEOMETRY_COLUMN = "geom"
+FID_COLUMN = "fid"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+def _empty_frame(k: LayerKind):
+    """An empty GeoDataFrame with the kind's column types, for GDAL to create the table."""
+    import geopandas as gpd
+    import pandas as pd
+
+    dtypes = {"integer": "int64", "real": "float64", "boolean": "bool"}
+    data = {f.name: pd.Series([], dtype=dtypes.get(f.type, "object")) for f in k.fields}
+    if k.extra_allowed:
+        data[EXTRA_COLUMN] = pd.Series([], dtype="object")
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=f"EPSG:{SRS_ID}"))
+
+
+def _create_feature_table(path: Path, k: LayerKind, first: bool) -> None:
+    import pyogrio
+
+    pyogrio.write_dataframe(
+        _empty_frame(k),
+        path,
+        layer=k.id,
+        driver="GPKG",
+        geometry_type=k.geometry,
+        promote_to_multi=k.geometry.startswith("Multi"),
+        dataset_options={"VERSION": "1.3"} if first else None,
+        layer_options={"FID": FID_COLUMN, "GEOMETRY_NAME": GEOMETRY_COLUMN, "DESCRIPTION": k.en},
+        append=not first,
+    )
+
+
+def _connect(path: Path) -> sqlite_utils.Database:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    gpkg_geometry.register_functions(conn)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return sqlite_utils.Database(conn)
+
+
+class Workspace:
+    """An open workspace file. Use :meth:`create` or :meth:`open`."""
+
+    def __init__(self, path: Path, db: sqlite_utils.Database):
+        self.path = path
+        self.db = db
+
+    # -- life cycle -----------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | Path, name: str = "", overwrite: bool = False) -> "Workspace":
+        """Create a new, empty workspace. Written to a temporary file first, so
+        a failure never leaves a half-made workspace behind."""
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise WorkspaceError(_("{path} already exists").format(path=path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=path.parent, prefix=".lantern-")
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.unlink()
+        try:
+            for i, k in enumerate(layer_kinds().values()):
+                _create_feature_table(tmp, k, first=(i == 0))
+            db = _connect(tmp)
+            try:
+                migrations.migrate(db)
+                with db.atomic():
+                    _set_meta(db, "name", name or path.stem)
+                    _set_meta(db, "created", _now())
+                    _set_meta(db, "application", "Lantern")
+            finally:
+                db.close()
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Workspace":
+        """Open a workspace, applying pending schema migrations."""
+        path = Path(path)
+        if not path.is_file():
+            raise WorkspaceError(_("{path}: no such file").format(path=path))
+        try:
+            db = _connect(path)
+            app_id = db.conn.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise WorkspaceError(_("{name}: not a GeoPackage ({error})").format(name=path.name, error=exc)) from exc
+        if app_id != GPKG_APPLICATION_ID:
+            db.close()
+            raise WorkspaceError(_("{name}: not a GeoPackage file").format(name=path.name))
+        if migrations.current_version(db.conn) == 0:
+            db.close()
+            raise WorkspaceError(_("{name}: a GeoPackage, but not a Lantern workspace").format(name=path.name))
+        ws = cls(path, db)
+        migrations.migrate(db)
+        ws._ensure_kind_tables()
+        return ws
+
+    def _ensure_kind_tables(self) -> None:
+        """Kinds added to the catalogue after the workspace was made get their table."""
+        missing = [k for k in layer_kinds().values() if not self.db[k.id].exists()]
+        if not missing:
+            return
+        self.db.close()
+        for k in missing:
+            _create_feature_table(self.path, k, first=False)
+        self.db = _connect(self.path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def save_as(self, path: str | Path) -> "Workspace":
+        """Copy the workspace to ``path`` (SQLite's online backup) and open the copy."""
+        path = Path(path)
+        if path.resolve() == self.path.resolve():
+            return self
+        fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=path.parent, prefix=".lantern-")
+        os.close(fd)
+        try:
+            target = sqlite3.connect(tmp_name)
+            with target:
+                self.db.conn.backup(target)
+            target.close()
+            os.replace(tmp_name, path)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+        return Workspace.open(path)
+
+    # -- transactions -----------------------------------------------------------------
+
+    @contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        """A transaction: everything inside is committed together or not at all."""
+        with self.db.atomic():
+            yield self.db
+
+    # -- metadata ---------------------------------------------------------------------
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self.db[migrations.META_TABLE].rows}
+
+    @property
+    def name(self) -> str:
+        return self.metadata.get("name", self.path.stem)
+
+    @property
+    def schema_version(self) -> int:
+        return migrations.current_version(self.db.conn)
+
+    def set_metadata(self, key: str, value: str) -> None:
+        with self.atomic() as db:
+            _set_meta(db, key, value)
+
+    def layer_info(self, kind_id: str) -> dict:
+        rows = list(self.db[migrations.LAYER_INFO_TABLE].rows_where("table_name = ?", [kind_id]))
+        return rows[0] if rows else {"table_name": kind_id, "synthetic": 0, "source": "", "updated": ""}
+
+    def set_layer_info(self, kind_id: str, *, synthetic: bool | None = None, source: str | None = None) -> None:
+        info = self.layer_info(kind_id)
+        if synthetic is not None:
+            info["synthetic"] = int(synthetic)
+        if source is not None:
+            info["source"] = source
+        info["updated"] = _now()
+        with self.atomic() as db:
+            db[migrations.LAYER_INFO_TABLE].upsert(info, pk="table_name")
+
+    # -- features ---------------------------------------------------------------------
+
+    def count(self, kind_id: str) -> int:
+        kind(kind_id)
+        return self.db.conn.execute(f'SELECT count(*) FROM "{kind_id}"').fetchone()[0]
+
+    def read_layer(self, kind_id: str):
+        """The layer as a GeoDataFrame indexed by fid (EPSG:4326)."""
+        import geopandas as gpd
+        import pandas as pd
+
+        k = kind(kind_id)
+        cols = ", ".join(f'"{c}"' for c in (FID_COLUMN, GEOMETRY_COLUMN, *k.columns))
+        rows = self.db.conn.execute(f'SELECT {cols} FROM "{kind_id}" ORDER BY {FID_COLUMN}').fetchall()
+        columns = list(zip(*rows)) if rows else [[] for _ in range(2 + len(k.columns))]
+        data = {c: list(v) for c, v in zip(k.columns, columns[2:])}
+        for f in k.fields:
+            if f.type == "boolean":
+                data[f.name] = pd.array([None if v is None else bool(v) for v in data[f.name]], dtype="boolean")
+            elif f.type == "integer":
+                data[f.name] = pd.array(data[f.name], dtype="Int64")
+            elif f.type == "real":
+                data[f.name] = pd.array(data[f.name], dtype="Float64")
+        index = pd.Index(columns[0], name=FID_COLUMN, dtype="int64")
+        geometry = gpd.GeoSeries(gpkg_geometry.decode(columns[1]), index=index, crs=f"EPSG:{SRS_ID}")
+        return gpd.GeoDataFrame(data, geometry=geometry, index=index)
+
+    def insert_rows(self, kind_id: str, rows: list[dict], geometries) -> list[int]:
+        """Insert already-validated rows (see layers.features) in one transaction.
+
+        Returns the new fids. Call inside :meth:`atomic` to combine with other edits.
+        """
+        k = kind(kind_id)
+        if len(rows) != len(geometries):
+            raise ValidationError("rows and geometries differ in length")
+        blobs = gpkg_geometry.encode(geometries, SRS_ID)
+        cols = (GEOMETRY_COLUMN, *k.columns)
+        sql = f'INSERT INTO "{kind_id}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) VALUES ({", ".join("?" * len(cols))})'
+        fids = []
+        with self.atomic() as db:
+            for row, blob in zip(rows, blobs):
+                values = [blob] + [_sql_value(row.get(c)) for c in k.columns]
+                fids.append(db.conn.execute(sql, values).lastrowid)
+            self._touch_contents(kind_id)
+        return fids
+
+    def delete_rows(self, kind_id: str, fids: list[int]) -> None:
+        kind(kind_id)
+        with self.atomic() as db:
+            db.conn.executemany(f'DELETE FROM "{kind_id}" WHERE {FID_COLUMN} = ?', [(int(f),) for f in fids])
+            self._touch_contents(kind_id)
+
+    def _touch_contents(self, kind_id: str) -> None:
+        """Keep gpkg_contents' extent and last_change true after an edit."""
+        g = GEOMETRY_COLUMN  # exact bounds: the R-tree holds rounded 32-bit floats
+        ext = self.db.conn.execute(
+            f'SELECT min(ST_MinX("{g}")), min(ST_MinY("{g}")), max(ST_MaxX("{g}")), max(ST_MaxY("{g}"))'
+            f' FROM "{kind_id}"'
+        ).fetchone()
+        self.db.conn.execute(
+            "UPDATE gpkg_contents SET min_x=?, min_y=?, max_x=?, max_y=?, last_change=? WHERE table_name=?",
+            (*ext, _now(), kind_id),
+        )
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """(west, south, east, north) of all feature tables, or None when empty."""
+        names = tuple(layer_kinds())
+        marks = ",".join("?" * len(names))
+        row = self.db.conn.execute(
+            f"SELECT min(min_x), min(min_y), max(max_x), max(max_y) FROM gpkg_contents"
+            f" WHERE data_type='features' AND table_name IN ({marks})",
+            names,
+        ).fetchone()
+        return None if row[0] is None else tuple(row)
+
+
+def _sql_value(value):
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db[migrations.META_TABLE].upsert({"key": key, "value": str(value)}, pk="key")

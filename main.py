@@ -1,0 +1,134 @@
+"""Lantern — a desktop GIS for municipal teams working against human trafficking.
+
+Thin command line over the library: parses arguments and calls one function.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+COMMANDS = ("demo", "import")
+
+EPILOG = """commands:
+  python main.py [WORKSPACE.gpkg] [--demo] [--screenshot OUT.png]
+                         open the app (on a workspace, or on the demo district)
+  python main.py demo OUT.gpkg
+                         write the demo district workspace (synthetic data)
+  python main.py import SOURCE --kind KIND --into WORKSPACE.gpkg [--layer NAME] [--map COLUMN=FIELD]
+                         import a GeoJSON, GeoPackage, Shapefile (.shp, folder, .zip) or CSV file
+Run 'python main.py COMMAND --help' for a command's options.
+"""
+
+
+def _app_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lantern",
+        description="Lantern: map human-trafficking risk in a district, offline and privately.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("workspace", nargs="?", help="workspace file (.gpkg) to open")
+    p.add_argument("--demo", action="store_true", help="open the demo district (synthetic data)")
+    p.add_argument("--screenshot", metavar="OUT.png", help="render the window once the map is ready, save it and exit")
+    return p
+
+
+def _demo_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lantern demo", description="Write the demo district workspace (synthetic data).")
+    p.add_argument("out", metavar="OUT.gpkg", help="file to write (replaced if it exists)")
+    return p
+
+
+def _import_parser() -> argparse.ArgumentParser:
+    from layers.catalogue import layer_kinds
+
+    p = argparse.ArgumentParser(prog="lantern import", description="Import a GIS file into a workspace layer.")
+    p.add_argument("source", help="GeoJSON, GeoPackage, Shapefile (.shp, folder or .zip) or CSV with lon/lat columns")
+    p.add_argument("--kind", required=True, choices=list(layer_kinds()), help="layer to import into")
+    p.add_argument("--into", required=True, metavar="WORKSPACE.gpkg", help="workspace file (must exist)")
+    p.add_argument("--layer", help="source layer name, for files with several layers")
+    p.add_argument(
+        "--map", action="append", default=[], metavar="COLUMN=FIELD",
+        help="map a source column to a field; FIELD '-' drops the column, 'extra' keeps it in the extra column",
+    )
+    return p
+
+
+def _mapping(pairs: list[str]) -> dict | None:
+    if not pairs:
+        return None
+    from layers.features import IGNORE
+
+    out = {}
+    for pair in pairs:
+        column, sep, target = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--map expects COLUMN=FIELD, got {pair!r}")
+        out[column] = IGNORE if target == "-" else target
+    return out
+
+
+def cmd_demo(argv: list[str]) -> int:
+    args = _demo_parser().parse_args(argv)
+    from layers.demo import build_demo
+
+    ws = build_demo(args.out)
+    counts = ", ".join(f"{k} {ws.count(k)}" for k in ws.db.table_names() if k in _kind_ids())
+    ws.close()
+    print(f"wrote {args.out} (synthetic demo data: {counts})")
+    return 0
+
+
+def _kind_ids():
+    from layers.catalogue import layer_kinds
+
+    return layer_kinds()
+
+
+def cmd_import(argv: list[str]) -> int:
+    args = _import_parser().parse_args(argv)
+    from layers.errors import LanternError
+    from layers.importers import import_file
+    from layers.workspace import Workspace
+
+    try:
+        with Workspace.open(args.into) as ws:
+            automatic = _mapping(args.map)
+            if automatic is not None:
+                from layers.features import auto_mapping
+                from layers.importers import read_source
+                from layers.catalogue import kind
+
+                frame = read_source(args.source, args.layer)
+                columns = [c for c in frame.columns if c != frame.geometry.name]
+                automatic = {**auto_mapping(columns, kind(args.kind)), **automatic}
+            report = import_file(ws, args.source, args.kind, args.layer, automatic)
+    except LanternError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("the workspace was not changed", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 0
+
+
+def cmd_app(argv: list[str]) -> int:
+    args = _app_parser().parse_args(argv)
+    workspace = args.workspace
+    if args.demo:
+        from layers.demo import cached_demo_path
+
+        workspace = str(cached_demo_path())
+    from gui.app import run
+
+    return run(workspace, screenshot=args.screenshot)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        return {"demo": cmd_demo, "import": cmd_import}[argv[0]](argv[1:])
+    return cmd_app(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""A workspace → a folium (Leaflet) map, written to an HTML file.
+
+folium builds the page (map, assets, scripts); ``lantern_map.js`` draws the
+layers from small JSON definitions, so the desktop app can restyle, reorder
+and toggle them without reloading the page. All data reach the page through
+Jinja's ``tojson`` (HTML-safe), and the JS shows text with ``textContent``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from layers.catalogue import LayerKind, kind as get_kind
+from layers.i18n import _
+from mapping.assets import QWEBCHANNEL_JS, map_assets
+
+#: Only used when the user switches the online basemap on (View → Basemap).
+OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+
+
+@dataclass
+class MapLayer:
+    """One thematic layer as the map page needs it."""
+
+    id: str
+    label: str
+    geometry: str
+    style: dict
+    geojson: dict
+    visible: bool = True
+    synthetic: bool = False
+
+    def definition(self) -> dict:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "geometry": self.geometry,
+            "style": self.style,
+            "visible": self.visible,
+            "synthetic": self.synthetic,
+            "synthetic_label": _("synthetic"),
+            "synthetic_note": _("Synthetic data: invented for demonstration"),
+        }
+
+
+@dataclass
+class MapOptions:
+    title: str = ""
+    assets: str = "file"  # "file" (the app) or "inline" (self-contained export)
+    app_bridge: bool = False  # load qwebchannel.js and talk to the desktop app
+    basemap: bool = False  # online OSM tiles: off unless the user turns them on
+    bounds: tuple[float, float, float, float] | None = None  # west, south, east, north
+    extra_css: list[str] = field(default_factory=list)
+
+
+def _choice_label(k: LayerKind, field_name: str, value) -> str:
+    if value is None or field_name not in k.field_names:
+        return ""
+    f = k.field(field_name)
+    if f.type == "multi_enum":
+        ids = json.loads(value) if isinstance(value, str) else list(value)
+        return ", ".join(c.label for c in f.choices if c.id in ids)
+    for c in f.choices:
+        if c.id == value:
+            return c.label
+    return str(value)
+
+
+def tip_text(k: LayerKind, row: dict) -> str:
+    """A one-line label of a feature: its name and its most telling attribute."""
+    if k.id == "reported_cases":
+        parts = [_("Reported case"), row.get("reported") or "", _choice_label(k, "forms", row.get("forms"))]
+        return " · ".join(p for p in parts if p)
+    name = str(row.get("name") or "")
+    for attr in ("category", "sector", "hub_type", "service_type", "forms"):
+        detail = _choice_label(k, attr, row.get(attr))
+        if detail:
+            return f"{name} · {detail}" if name else detail
+    return name
+
+
+def layer_from_frame(kind_id: str, frame, *, visible: bool = True, synthetic: bool = False) -> MapLayer:
+    """A map layer from a workspace layer's GeoDataFrame (index = fid)."""
+    import shapely
+
+    k = get_kind(kind_id)
+    attrs = frame.drop(columns=frame.geometry.name)
+    features = []
+    geoms = shapely.to_geojson(frame.geometry.values)
+    for fid, row, geom in zip(frame.index, attrs.to_dict("records"), geoms):
+        if geom is None:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"fid": int(fid), "tip": tip_text(k, row)},
+                "geometry": json.loads(geom),
+            }
+        )
+    return MapLayer(
+        id=k.id,
+        label=k.label,
+        geometry=k.geometry,
+        style=asdict(k.style),
+        geojson={"type": "FeatureCollection", "features": features},
+        visible=visible,
+        synthetic=synthetic,
+    )
+
+
+def workspace_layers(workspace, visible: dict[str, bool] | None = None) -> list[MapLayer]:
+    """Every layer of a workspace, bottom to top, in catalogue order."""
+    from layers.catalogue import layer_kinds
+
+    visible = visible or {}
+    return [
+        layer_from_frame(
+            kind_id,
+            workspace.read_layer(kind_id),
+            visible=visible.get(kind_id, True),
+            synthetic=bool(workspace.layer_info(kind_id)["synthetic"]),
+        )
+        for kind_id in layer_kinds()
+    ]
+
+
+def _lantern_element(layers: list[MapLayer], options: MapOptions):
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    bounds = None
+    extent = None
+    if options.bounds:
+        w, s, e, n = options.bounds
+        pad_x, pad_y = max((e - w) * 0.04, 0.001), max((n - s) * 0.04, 0.001)
+        extent = [[s - pad_y, w - pad_x], [n + pad_y, e + pad_x]]
+        bounds = extent
+    config = {
+        "layers": [{"def": lyr.definition(), "geojson": lyr.geojson} for lyr in layers],
+        "bounds": bounds,
+        "extent": extent,
+        "extent_label": _("District extent"),
+        "legend_title": _("Legend"),
+        # the tile address is written into the page only when the user asked for tiles
+        "basemap": {"on": True, "url": OSM_TILES_URL, "attribution": OSM_ATTRIBUTION} if options.basemap else {"on": False},
+    }
+
+    class LanternLayers(MacroElement):
+        _template = Template(
+            """
+            {% macro script(this, kwargs) %}
+            lantern.init({{ this._parent.get_name() }}, {{ this.config|tojson }});
+            {% if this.config.basemap.on %}
+            lantern.setBasemap(true, {{ this.config.basemap.url|tojson }}, {{ this.config.basemap.attribution|tojson }});
+            {% endif %}
+            lantern.connect();
+            {% endmacro %}
+            """
+        )
+
+        def __init__(self):
+            super().__init__()
+            self._name = "LanternLayers"
+            self.config = config
+
+    return LanternLayers()
+
+
+def _inline(m, options: MapOptions) -> None:
+    import folium
+
+    header = m.get_root().header
+    for asset in map_assets():
+        if asset.kind == "css":
+            header.add_child(folium.Element(f"<style>{asset.text()}</style>"), name=asset.name)
+        else:
+            text = asset.text().replace("</script", "<\\/script")
+            header.add_child(folium.Element(f"<script>{text}</script>"), name=asset.name)
+
+
+def compose(layers: list[MapLayer], options: MapOptions | None = None):
+    """A folium Map with Lantern's layers, legend, scale and local assets."""
+    import folium
+
+    options = options or MapOptions()
+    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=False, maxZoom=19, zoomSnap=0.25)
+    if options.assets == "inline":
+        m.default_js, m.default_css = [], []
+        _inline(m, options)
+    else:
+        assets = map_assets()
+        m.default_js = [(a.name, a.uri()) for a in assets if a.kind == "js"]
+        m.default_css = [(a.name, a.uri()) for a in assets if a.kind == "css"]
+    if options.app_bridge:
+        m.get_root().header.add_child(folium.Element(f'<script src="{QWEBCHANNEL_JS}"></script>'), name="qwebchannel")
+    if options.title:
+        m.get_root().title = options.title
+    m.add_child(_lantern_element(layers, options))
+    return m
+
+
+def render(layers: list[MapLayer], options: MapOptions | None = None) -> str:
+    return compose(layers, options).get_root().render()
+
+
+def write_map(path: str | Path, layers: list[MapLayer], options: MapOptions | None = None) -> Path:
+    """Write the map page to ``path`` (a file: QtWebEngine's setHtml stops at 2 MB)."""
+    path = Path(path)
+    path.write_text(render(layers, options), encoding="utf-8")
+    return path

@@ -1,0 +1,322 @@
+/* Lantern map bridge: builds the thematic layers, answers the desktop app.
+ *
+ * Everything user-supplied (names, notes) is shown with textContent, never
+ * as HTML. The desktop app talks to this file through window.lantern and
+ * receives clicks and cursor moves through a QWebChannel object "bridge";
+ * in an exported map there is no channel and those calls are skipped.
+ */
+(function () {
+  "use strict";
+
+  var state = {
+    map: null,
+    layers: {},      // id -> {def, group, features: {fid: leafletLayer}}
+    order: [],       // bottom -> top
+    bridge: null,
+    selected: null,  // {id, fid}
+    basemap: null,
+    extent: null,
+    ready: false,
+  };
+
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  function shapeSvg(style, size, highlighted) {
+    var s = size, h = s / 2, sw = style.weight || 2;
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("width", s);
+    svg.setAttribute("height", s);
+    svg.setAttribute("viewBox", "0 0 " + s + " " + s);
+    var el;
+    var inset = sw;
+    if (style.shape === "square") {
+      el = document.createElementNS(SVG_NS, "rect");
+      el.setAttribute("x", inset); el.setAttribute("y", inset);
+      el.setAttribute("width", s - 2 * inset); el.setAttribute("height", s - 2 * inset);
+    } else if (style.shape === "diamond") {
+      el = document.createElementNS(SVG_NS, "polygon");
+      el.setAttribute("points", [h, inset, s - inset, h, h, s - inset, inset, h].join(" "));
+    } else if (style.shape === "triangle") {
+      el = document.createElementNS(SVG_NS, "polygon");
+      el.setAttribute("points", [h, inset, s - inset, s - inset, inset, s - inset].join(" "));
+    } else {
+      el = document.createElementNS(SVG_NS, "circle");
+      el.setAttribute("cx", h); el.setAttribute("cy", h); el.setAttribute("r", h - inset);
+    }
+    el.setAttribute("fill", style.fill_color);
+    el.setAttribute("fill-opacity", style.fill_opacity);
+    el.setAttribute("stroke", highlighted ? "#ffff00" : style.color);
+    el.setAttribute("stroke-width", highlighted ? sw + 2 : sw);
+    svg.appendChild(el);
+    return svg;
+  }
+
+  function pointIcon(style, highlighted) {
+    var size = Math.round((style.radius || 6) * 2 + (highlighted ? 8 : 4));
+    var div = document.createElement("div");
+    div.appendChild(shapeSvg(style, size, highlighted));
+    return L.divIcon({
+      html: div,
+      className: "lantern-point" + (highlighted ? " lantern-selected" : ""),
+      iconSize: [size, size],
+      iconAnchor: [size / 2, size / 2],
+    });
+  }
+
+  function pathStyle(style, highlighted) {
+    return {
+      color: highlighted ? "#ffff00" : style.color,
+      weight: highlighted ? (style.weight || 2) + 3 : style.weight || 2,
+      fillColor: style.fill_color,
+      fillOpacity: style.fill_opacity,
+      dashArray: style.dash || null,
+    };
+  }
+
+  function tooltipNode(def, props) {
+    var box = document.createElement("div");
+    var head = document.createElement("strong");
+    head.textContent = props.tip || def.label;
+    box.appendChild(head);
+    var kind = document.createElement("div");
+    kind.className = "lantern-tip-kind";
+    kind.textContent = def.label + (def.synthetic ? " · " + def.synthetic_label : "");
+    box.appendChild(kind);
+    return box;
+  }
+
+  function setHighlight(entry, fid, on) {
+    var layer = entry.features[fid];
+    if (!layer) return;
+    if (layer.setIcon) {
+      layer.setIcon(pointIcon(entry.def.style, on));
+      layer.setZIndexOffset(on ? 10000 : 0);
+    } else if (layer.setStyle) {
+      layer.setStyle(pathStyle(entry.def.style, on));
+      if (on) layer.bringToFront();
+    }
+  }
+
+  function addLayer(def, geojson) {
+    var entry = { def: def, features: {}, group: null };
+    entry.group = L.geoJSON(geojson, {
+      pointToLayer: function (feature, latlng) {
+        return L.marker(latlng, { icon: pointIcon(def.style, false), keyboard: false });
+      },
+      style: function () { return pathStyle(def.style, false); },
+      onEachFeature: function (feature, layer) {
+        var fid = feature.properties.fid;
+        entry.features[fid] = layer;
+        layer.bindTooltip(tooltipNode(def, feature.properties), { sticky: false, direction: "top" });
+        layer.on("click", function (e) {
+          L.DomEvent.stopPropagation(e);
+          select(def.id, fid, false);
+          if (state.bridge) state.bridge.featureClicked(def.id, fid);
+        });
+      },
+    });
+    state.layers[def.id] = entry;
+    state.order.push(def.id);
+    if (def.visible !== false) entry.group.addTo(state.map);
+    return entry;
+  }
+
+  function applyOrder() {
+    // paths: bring to front bottom-to-top; markers: z-index by position
+    state.order.forEach(function (id, i) {
+      var entry = state.layers[id];
+      if (!entry || !state.map.hasLayer(entry.group)) return;
+      entry.group.eachLayer(function (layer) {
+        if (layer.bringToFront) layer.bringToFront();
+        if (layer.setZIndexOffset) layer.setZIndexOffset(i * 1000);
+      });
+    });
+  }
+
+  function setVisible(id, visible) {
+    var entry = state.layers[id];
+    if (!entry) return false;
+    if (visible && !state.map.hasLayer(entry.group)) {
+      entry.group.addTo(state.map);
+      applyOrder();
+    } else if (!visible && state.map.hasLayer(entry.group)) {
+      state.map.removeLayer(entry.group);
+    }
+    renderLegend();
+    return state.map.hasLayer(entry.group);
+  }
+
+  function setOrder(ids) {
+    state.order = ids.filter(function (id) { return state.layers[id]; });
+    applyOrder();
+    renderLegend();
+  }
+
+  function select(id, fid, pan) {
+    if (state.selected) {
+      var prev = state.layers[state.selected.id];
+      if (prev) setHighlight(prev, state.selected.fid, false);
+    }
+    state.selected = null;
+    var entry = state.layers[id];
+    if (!entry || !entry.features[fid]) return false;
+    setHighlight(entry, fid, true);
+    state.selected = { id: id, fid: fid };
+    if (pan) {
+      var layer = entry.features[fid];
+      if (layer.getLatLng) state.map.panTo(layer.getLatLng());
+      else if (layer.getBounds) state.map.fitBounds(layer.getBounds(), { maxZoom: state.map.getZoom() });
+    }
+    return true;
+  }
+
+  function setExtent(bounds, label) {
+    // bounds: [[south, west], [north, east]]
+    if (state.extent) state.map.removeLayer(state.extent);
+    if (!bounds) return;
+    state.extent = L.rectangle(bounds, {
+      color: "#555555", weight: 1.5, dashArray: "8 6", fill: false, interactive: false,
+    }).addTo(state.map);
+    state.extent.bindTooltip(label, { permanent: false });
+  }
+
+  function setBasemap(on, url, attribution) {
+    if (state.basemap) { state.map.removeLayer(state.basemap); state.basemap = null; }
+    if (on) {
+      state.basemap = L.tileLayer(url, { maxZoom: 19, attribution: attribution });
+      state.basemap.addTo(state.map);
+      state.basemap.bringToBack();
+    }
+    return !!state.basemap;
+  }
+
+  function renderLegend() {
+    var box = document.getElementById("lantern-legend");
+    if (!box) return;
+    while (box.firstChild) box.removeChild(box.firstChild);
+    var title = document.createElement("div");
+    title.className = "lantern-legend-title";
+    title.textContent = state.legendTitle || "Legend";
+    box.appendChild(title);
+    state.order.slice().reverse().forEach(function (id) {
+      var def = state.layers[id].def;
+      var row = document.createElement("div");
+      row.className = "lantern-legend-row";
+      row.setAttribute("data-layer", id);
+      if (!state.map.hasLayer(state.layers[id].group)) row.classList.add("lantern-off");
+      var sym = document.createElement("span");
+      sym.className = "lantern-legend-symbol";
+      if (def.geometry === "Point") sym.appendChild(shapeSvg(def.style, 14, false));
+      else {
+        var sw = document.createElement("span");
+        sw.className = "lantern-legend-area";
+        sw.style.borderColor = def.style.color;
+        sw.style.background = def.style.fill_color;
+        if (def.style.dash) sw.style.borderStyle = "dashed";
+        sym.appendChild(sw);
+      }
+      row.appendChild(sym);
+      var text = document.createElement("span");
+      text.textContent = def.label;
+      row.appendChild(text);
+      box.appendChild(row);
+    });
+    var synthetic = state.order.filter(function (id) { return state.layers[id].def.synthetic; });
+    if (synthetic.length) {
+      var note = document.createElement("div");
+      note.className = "lantern-legend-note";
+      note.textContent = state.layers[synthetic[0]].def.synthetic_note;
+      box.appendChild(note);
+    }
+  }
+
+  function addLegend(titleText) {
+    state.legendTitle = titleText;
+    var Legend = L.Control.extend({
+      options: { position: "bottomright" },
+      onAdd: function () {
+        var div = L.DomUtil.create("div", "lantern-legend");
+        div.id = "lantern-legend";
+        L.DomEvent.disableClickPropagation(div);
+        return div;
+      },
+    });
+    new Legend().addTo(state.map);
+    renderLegend();
+  }
+
+  function info() {
+    var out = { layers: {}, order: state.order.slice(), selected: state.selected, basemap: !!state.basemap };
+    Object.keys(state.layers).forEach(function (id) {
+      var entry = state.layers[id];
+      out.layers[id] = {
+        visible: state.map.hasLayer(entry.group),
+        count: Object.keys(entry.features).length,
+      };
+    });
+    return JSON.stringify(out);
+  }
+
+  function featurePoint(id, fid) {
+    // the feature's position in container pixels, for tests and tools
+    var layer = state.layers[id] && state.layers[id].features[fid];
+    if (!layer) return "null";
+    var ll = layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter();
+    var p = state.map.latLngToContainerPoint(ll);
+    return JSON.stringify({ x: p.x, y: p.y });
+  }
+
+  function init(map, config) {
+    state.map = map;
+    L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+    map.attributionControl.setPrefix(false);
+    (config.layers || []).forEach(function (item) { addLayer(item.def, item.geojson); });
+    applyOrder();
+    if (config.extent) setExtent(config.extent, config.extent_label);
+    if (config.bounds) {
+      map.fitBounds(config.bounds, { padding: [20, 20] });
+      // until the user moves the map, keep the district fitted as the window settles
+      var touched = false;
+      map.getContainer().addEventListener("mousedown", function () { touched = true; });
+      map.getContainer().addEventListener("wheel", function () { touched = true; });
+      map.getContainer().addEventListener("keydown", function () { touched = true; });
+      map.on("resize", function () {
+        if (!touched) map.fitBounds(config.bounds, { padding: [20, 20], animate: false });
+      });
+    }
+    addLegend(config.legend_title);
+    map.on("mousemove", function (e) {
+      if (state.bridge) state.bridge.cursorMoved(e.latlng.lat, e.latlng.lng);
+    });
+    map.on("click", function () {
+      select(null, null, false);
+      if (state.bridge) state.bridge.featureClicked("", -1);
+    });
+  }
+
+  function connect() {
+    // called last: the app's "ready" signal means layers are drawn and the channel works
+    if (typeof QWebChannel !== "undefined" && window.qt && qt.webChannelTransport) {
+      new QWebChannel(qt.webChannelTransport, function (channel) {
+        state.bridge = channel.objects.bridge;
+        state.ready = true;
+        state.bridge.ready();
+      });
+    } else {
+      state.ready = true;
+    }
+  }
+
+  window.lantern = {
+    init: init,
+    connect: connect,
+    setVisible: setVisible,
+    setOrder: setOrder,
+    select: select,
+    setBasemap: setBasemap,
+    setExtent: setExtent,
+    info: info,
+    featurePoint: featurePoint,
+    isReady: function () { return state.ready; },
+  };
+})();
