@@ -44,6 +44,13 @@ def register_attributes_table(conn: sqlite3.Connection, table: str, description:
     )
 
 
+def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db.conn.execute(
+        f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, str(value)),
+    )
+
+
 def current_version(conn: sqlite3.Connection) -> int:
     exists = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (META_TABLE,)
@@ -60,22 +67,24 @@ def migrate(db: sqlite_utils.Database) -> list[int]:
     for version in sorted(v for v in _MIGRATIONS if v > current_version(db.conn)):
         with db.atomic():  # one transaction per step: all of it or none of it
             _MIGRATIONS[version](db)
-            db.conn.execute(
-                f"INSERT OR REPLACE INTO {META_TABLE} (key, value) VALUES ('schema_version', ?)",
-                (str(version),),
-            )
+            set_meta(db, "schema_version", str(version))
         applied.append(version)
     return applied
 
 
 @migration(1)
 def _create_metadata_tables(db: sqlite_utils.Database) -> None:
+    # GeoPackage requirement 119: attributes tables have an INTEGER PRIMARY KEY;
+    # the natural keys get a UNIQUE index instead.
     conn = db.conn
-    db[META_TABLE].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    db[META_TABLE].create({"id": int, "key": str, "value": str}, pk="id", not_null={"key"}, if_not_exists=True)
+    db[META_TABLE].create_index(["key"], unique=True, if_not_exists=True)
     register_attributes_table(conn, META_TABLE, "Lantern workspace metadata")
     db[LAYER_INFO_TABLE].create(
-        {"table_name": str, "synthetic": int, "source": str, "updated": str},
-        pk="table_name",
+        {"id": int, "table_name": str, "synthetic": int, "source": str, "updated": str},
+        pk="id",
+        not_null={"table_name"},
         if_not_exists=True,
     )
+    db[LAYER_INFO_TABLE].create_index(["table_name"], unique=True, if_not_exists=True)
     register_attributes_table(conn, LAYER_INFO_TABLE, "Origin of each layer's data")

@@ -97,9 +97,9 @@ class Workspace:
             try:
                 migrations.migrate(db)
                 with db.atomic():
-                    _set_meta(db, "name", name or path.stem)
-                    _set_meta(db, "created", _now())
-                    _set_meta(db, "application", "Lantern")
+                    migrations.set_meta(db, "name", name or path.stem)
+                    migrations.set_meta(db, "created", _now())
+                    migrations.set_meta(db, "application", "Lantern")
             finally:
                 db.close()
             os.replace(tmp, path)
@@ -189,11 +189,13 @@ class Workspace:
 
     def set_metadata(self, key: str, value: str) -> None:
         with self.atomic() as db:
-            _set_meta(db, key, value)
+            migrations.set_meta(db, key, value)
 
     def layer_info(self, kind_id: str) -> dict:
         rows = list(self.db[migrations.LAYER_INFO_TABLE].rows_where("table_name = ?", [kind_id]))
-        return rows[0] if rows else {"table_name": kind_id, "synthetic": 0, "source": "", "updated": ""}
+        info = rows[0] if rows else {"table_name": kind_id, "synthetic": 0, "source": "", "updated": ""}
+        info.pop("id", None)
+        return info
 
     def set_layer_info(self, kind_id: str, *, synthetic: bool | None = None, source: str | None = None) -> None:
         info = self.layer_info(kind_id)
@@ -202,8 +204,14 @@ class Workspace:
         if source is not None:
             info["source"] = source
         info["updated"] = _now()
+        columns = ", ".join(info)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in info if c != "table_name")
         with self.atomic() as db:
-            db[migrations.LAYER_INFO_TABLE].upsert(info, pk="table_name")
+            db.conn.execute(
+                f"INSERT INTO {migrations.LAYER_INFO_TABLE} ({columns}) VALUES ({', '.join('?' * len(info))})"
+                f" ON CONFLICT(table_name) DO UPDATE SET {updates}",
+                list(info.values()),
+            )
 
     # -- features ---------------------------------------------------------------------
 
@@ -285,7 +293,3 @@ def _sql_value(value):
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return value
-
-
-def _set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
-    db[migrations.META_TABLE].upsert({"key": key, "value": str(value)}, pk="key")

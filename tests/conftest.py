@@ -1,0 +1,55 @@
+"""Shared fixtures. Qt runs offscreen; Chromium needs --no-sandbox as root."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if hasattr(os, "geteuid") and os.geteuid() == 0:
+    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "") + " --no-sandbox").strip()
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def _private_user_dirs(tmp_path_factory, monkeypatch):
+    """Never touch the real user's data directory or settings."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    from layers.workspace import Workspace
+
+    ws = Workspace.create(tmp_path / "district.gpkg", name="Test district")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory) -> Path:
+    from layers.demo import build_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
+    build_demo(path).close()
+    return path
+
+
+@pytest.fixture
+def demo_copy(demo_file, tmp_path) -> Path:
+    path = tmp_path / "demo.gpkg"
+    shutil.copy(demo_file, path)
+    return path
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
