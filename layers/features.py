@@ -76,7 +76,7 @@ def _check_mapping(path: Path, k: LayerKind, columns, mapping: dict) -> None:
     if unmapped and not k.extra_allowed:
         personal = [c for c in unmapped if looks_personal(c)]
         hint = (
-            _(" ({cols} look like personal data)").format(cols=", ".join(personal)) if personal else ""
+            _(" (possible personal data: {cols})").format(cols=", ".join(personal)) if personal else ""
         )
         raise InputError(
             path,

@@ -40,8 +40,7 @@ def read(path: str | Path, crs: str = "EPSG:4326"):
     if lon is None or lat is None:
         raise InputError(
             path,
-            _("no coordinate columns found; name them one of {lon} and one of {lat}").format(
-                lon="/".join(LONGITUDE_NAMES[:4]), lat="/".join(LATITUDE_NAMES[:3])),
+            _("no coordinate columns found; name them lon/lat, lng/lat, longitude/latitude or x/y"),
         )
     xs = pd.to_numeric(frame[lon].str.replace(",", ".", regex=False), errors="coerce")
     ys = pd.to_numeric(frame[lat].str.replace(",", ".", regex=False), errors="coerce")

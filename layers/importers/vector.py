@@ -34,11 +34,15 @@ def list_layers(path: str | Path) -> list[str]:
     try:
         return [str(name) for name, _geom in pyogrio.list_layers(_gdal_path(path))]
     except DataSourceError as exc:
-        raise InputError(path, _("cannot be read as a GIS file ({e})").format(e=_short(exc))) from exc
+        raise InputError(path, _("cannot be read as a GIS file: {e}").format(e=_short(exc))) from exc
 
 
 def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:200]
+    """GDAL's message without paths and driver jargon."""
+    text = str(exc).splitlines()[0]
+    if "not recognized as being in a supported file format" in text or "not recognised" in text:
+        return _("the content is not a recognised GIS format; the file may be damaged or have the wrong extension")
+    return text.split("; It might help", 1)[0][:200]
 
 
 def read(path: str | Path, layer: str | None = None):
@@ -67,4 +71,4 @@ def read(path: str | Path, layer: str | None = None):
     try:
         return pyogrio.read_dataframe(_gdal_path(path), layer=layer)
     except (DataSourceError, DataLayerError, ValueError) as exc:
-        raise InputError(path, _("cannot be read as a GIS file ({e})").format(e=_short(exc))) from exc
+        raise InputError(path, _("cannot be read as a GIS file: {e}").format(e=_short(exc))) from exc

@@ -1,0 +1,53 @@
+"""Structural rules: Qt only in gui/, data/ holds data, bundled files found via importlib.resources."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE = ("layers", "audit", "mapping")
+
+
+def test_core_packages_import_without_qt():
+    code = (
+        "import importlib, pkgutil, sys\n"
+        f"for name in {CORE!r}:\n"
+        "    pkg = importlib.import_module(name)\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, name + '.'):\n"
+        "        importlib.import_module(m.name)\n"
+        "import layers.demo, mapping.compose\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'shiboken6'))\n"
+        "print(loaded)\n"
+        "sys.exit(1 if loaded else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, f"Qt loaded by core packages: {result.stdout}{result.stderr}"
+
+
+def test_nothing_imports_pyqt5():
+    offenders = [p for p in ROOT.glob("**/*.py") if ".venv" not in p.parts and re.search(r"^\s*(from|import)\s+PyQt5", p.read_text(), re.M)]
+    assert offenders == []
+
+
+def test_data_holds_no_code():
+    code = [p for p in (ROOT / "data").rglob("*") if p.suffix in (".py", ".js", ".sh")]
+    assert code == []
+
+
+def test_no_bundled_paths_built_from___file__():
+    offenders = []
+    for pkg in ("layers", "audit", "mapping", "gui"):
+        for p in (ROOT / pkg).rglob("*.py"):
+            if "__file__" in p.read_text():
+                offenders.append(str(p.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_every_module_in_core_has_a_docstring():
+    missing = []
+    for pkg in CORE + ("gui",):
+        for p in (ROOT / pkg).rglob("*.py"):
+            text = p.read_text().lstrip()
+            if text and not text.startswith(('"""', "'''")):
+                missing.append(str(p.relative_to(ROOT)))
+    assert missing == []

@@ -1,0 +1,72 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from layers.workspace import Workspace
+from tests.conftest import file_digest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lantern(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], cwd=cwd, capture_output=True, text=True)
+
+
+def test_help_documents_every_command():
+    out = lantern("--help").stdout
+    for text in ("--demo", "--screenshot", "main.py demo OUT.gpkg", "main.py import SOURCE", "--kind", "--into"):
+        assert text in out
+
+
+@pytest.mark.parametrize("command", ["demo", "import"])
+def test_each_command_has_help(command):
+    result = lantern(command, "--help")
+    assert result.returncode == 0
+    assert len(result.stdout.splitlines()) > 3
+
+
+def test_demo_command_writes_a_populated_workspace(tmp_path):
+    out = tmp_path / "d.gpkg"
+    result = lantern("demo", out)
+    assert result.returncode == 0, result.stderr
+    assert "synthetic" in result.stdout
+    with Workspace.open(out) as ws:
+        assert ws.count("reported_cases") >= 24
+        assert ws.count("risk_areas") >= 12
+        assert ws.layer_info("reported_cases")["synthetic"] == 1
+        assert "synthetic" in ws.name
+
+
+def test_import_command_succeeds_and_reports(tmp_path):
+    Workspace.create(tmp_path / "w.gpkg").close()
+    src = tmp_path / "hubs.csv"
+    src.write_text("lon,lat,name,hub_type,platforms\n24.1,56.95,Central,railway_station,8\n")
+    result = lantern("import", src, "--kind", "transport_hubs", "--into", tmp_path / "w.gpkg")
+    assert result.returncode == 0, result.stderr
+    assert "Imported 1 feature(s)" in result.stdout and "platforms" in result.stdout
+
+
+def test_import_command_can_drop_a_column_explicitly(tmp_path):
+    Workspace.create(tmp_path / "w.gpkg").close()
+    src = tmp_path / "cases.csv"
+    src.write_text("lon,lat,reported,forms,status,caseworker\n24.1,56.95,2025-02,labour,potential,X\n")
+    refused = lantern("import", src, "--kind", "reported_cases", "--into", tmp_path / "w.gpkg")
+    assert refused.returncode != 0 and "caseworker" in refused.stderr
+    result = lantern("import", src, "--kind", "reported_cases", "--into", tmp_path / "w.gpkg", "--map", "caseworker=-")
+    assert result.returncode == 0, result.stderr
+    with Workspace.open(tmp_path / "w.gpkg") as ws:
+        assert ws.count("reported_cases") == 1
+
+
+def test_import_command_fails_clearly_and_changes_nothing(tmp_path):
+    Workspace.create(tmp_path / "w.gpkg").close()
+    before = file_digest(tmp_path / "w.gpkg")
+    src = tmp_path / "table.csv"
+    src.write_text("name\nA\n")
+    result = lantern("import", src, "--kind", "transport_hubs", "--into", tmp_path / "w.gpkg")
+    assert result.returncode == 2
+    assert "table.csv: no coordinate columns" in result.stderr
+    assert "not changed" in result.stderr
+    assert file_digest(tmp_path / "w.gpkg") == before
