@@ -76,12 +76,12 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
-        self.new_action = self._action(self.tr("&New workspace…"), self._on_new, QKeySequence.StandardKey.New)
-        self.open_action = self._action(self.tr("&Open workspace…"), self._on_open, QKeySequence.StandardKey.Open)
+        self.new_action = self._action(self.tr("&New workspace…"), self._on_new, "Ctrl+N")
+        self.open_action = self._action(self.tr("&Open workspace…"), self._on_open, "Ctrl+O")
         self.recent_menu = file_menu.addMenu(self.tr("Open &recent"))
         self.import_action = self._action(self.tr("&Import layer…"), self._on_import, "Ctrl+I")
-        self.save_as_action = self._action(self.tr("Save workspace &as…"), self._on_save_as, QKeySequence.StandardKey.SaveAs)
-        self.quit_action = self._action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
+        self.save_as_action = self._action(self.tr("Save workspace &as…"), self._on_save_as, "Ctrl+Shift+S")
+        self.quit_action = self._action(self.tr("&Quit"), self.close, "Ctrl+Q")
         file_menu.insertAction(self.recent_menu.menuAction(), self.new_action)
         file_menu.insertAction(self.recent_menu.menuAction(), self.open_action)
         file_menu.addSeparator()

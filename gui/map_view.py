@@ -167,6 +167,7 @@ class MapView(QWidget):
         """Online OSM tiles. Network requests are allowed only while this is on."""
         self.basemap_on = on
         self.guard.allow_network = on
+        self.page.settings().setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, on)
         self.run_js(
             f"lantern.setBasemap({json.dumps(on)}, {json.dumps(OSM_TILES_URL)}, {json.dumps(OSM_ATTRIBUTION)});"
             if on
