@@ -40,8 +40,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.map_view)
         self.layer_panel = LayerPanel(self)
         self.attribute_table = AttributeTable(self)
-        layers_dock = self._add_dock(self.layer_panel, self.tr("Layers"), Qt.DockWidgetArea.LeftDockWidgetArea, "layers_dock")
-        self.resizeDocks([layers_dock], [330], Qt.Orientation.Horizontal)
+        self._add_dock(self.layer_panel, self.tr("Layers"), Qt.DockWidgetArea.LeftDockWidgetArea, "layers_dock")
+        self.layer_panel.setMinimumWidth(345)
         self._add_dock(
             self.attribute_table, self.tr("Attribute table"), Qt.DockWidgetArea.BottomDockWidgetArea, "table_dock"
         )

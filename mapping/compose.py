@@ -185,7 +185,7 @@ def compose(layers: list[MapLayer], options: MapOptions | None = None):
     import folium
 
     options = options or MapOptions()
-    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=False, maxZoom=19, zoomSnap=0.25)
+    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=False, maxZoom=19, zoomSnap=0.1)
     if options.assets == "inline":
         m.default_js, m.default_css = [], []
         _inline(m, options)

@@ -274,14 +274,14 @@
     applyOrder();
     if (config.extent) setExtent(config.extent, config.extent_label);
     if (config.bounds) {
-      map.fitBounds(config.bounds, { padding: [20, 20] });
+      map.fitBounds(config.bounds, { padding: [12, 12] });
       // until the user moves the map, keep the district fitted as the window settles
       var touched = false;
       map.getContainer().addEventListener("mousedown", function () { touched = true; });
       map.getContainer().addEventListener("wheel", function () { touched = true; });
       map.getContainer().addEventListener("keydown", function () { touched = true; });
       map.on("resize", function () {
-        if (!touched) map.fitBounds(config.bounds, { padding: [20, 20], animate: false });
+        if (!touched) map.fitBounds(config.bounds, { padding: [12, 12], animate: false });
       });
     }
     addLegend(config.legend_title);
