@@ -54,9 +54,7 @@ def _import_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _mapping(pairs: list[str]) -> dict | None:
-    if not pairs:
-        return None
+def _mapping(pairs: list[str]) -> dict:
     from layers.features import IGNORE
 
     out = {}
@@ -72,17 +70,12 @@ def cmd_demo(argv: list[str]) -> int:
     args = _demo_parser().parse_args(argv)
     from layers.demo import build_demo
 
-    ws = build_demo(args.out)
-    counts = ", ".join(f"{k} {ws.count(k)}" for k in ws.db.table_names() if k in _kind_ids())
-    ws.close()
-    print(f"wrote {args.out} (synthetic demo data: {counts})")
-    return 0
-
-
-def _kind_ids():
     from layers.catalogue import layer_kinds
 
-    return layer_kinds()
+    with build_demo(args.out) as ws:
+        counts = ", ".join(f"{k} {ws.count(k)}" for k in layer_kinds())
+    print(f"wrote {args.out} (synthetic demo data: {counts})")
+    return 0
 
 
 def cmd_import(argv: list[str]) -> int:
@@ -93,16 +86,7 @@ def cmd_import(argv: list[str]) -> int:
 
     try:
         with Workspace.open(args.into) as ws:
-            automatic = _mapping(args.map)
-            if automatic is not None:
-                from layers.features import auto_mapping
-                from layers.importers import read_source
-                from layers.catalogue import kind
-
-                frame = read_source(args.source, args.layer)
-                columns = [c for c in frame.columns if c != frame.geometry.name]
-                automatic = {**auto_mapping(columns, kind(args.kind)), **automatic}
-            report = import_file(ws, args.source, args.kind, args.layer, automatic)
+            report = import_file(ws, args.source, args.kind, args.layer, overrides=_mapping(args.map))
     except LanternError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("the workspace was not changed", file=sys.stderr)

@@ -117,12 +117,11 @@ class ImportDialog(QDialog):
             combo.addItem(self.tr("(ignore)"), "__ignore__")
             for f in k.fields:
                 combo.addItem(f"{f.label} [{f.name}]", f.name)
-            target = proposed.get(col, "__unmapped__")
-            index = combo.findData("__ignore__" if target is IGNORE and col in proposed else target)
-            if target == "__unmapped__":
+            if col in proposed:
+                combo.setCurrentIndex(max(0, combo.findData(proposed[col])))
+            else:  # refused unless the user maps or ignores it
                 combo.insertItem(0, self.tr("— choose (refused as is) —"), "__unmapped__")
-                index = 0
-            combo.setCurrentIndex(max(0, index))
+                combo.setCurrentIndex(0)
             combo.currentIndexChanged.connect(self._check)
             self.table.setCellWidget(row, 1, combo)
         self._check()

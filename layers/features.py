@@ -212,13 +212,20 @@ def _rows(path: Path, k: LayerKind, frame, mapping: dict) -> list[dict]:
     return rows
 
 
-def prepare(path: str | Path, gdf, k: LayerKind, mapping: dict | None = None) -> PreparedFeatures:
-    """Check ``gdf`` (read from ``path``) against kind ``k``; raise InputError naming the problem."""
+def prepare(
+    path: str | Path, gdf, k: LayerKind, mapping: dict | None = None, overrides: dict | None = None
+) -> PreparedFeatures:
+    """Check ``gdf`` (read from ``path``) against kind ``k``; raise InputError naming the problem.
+
+    ``mapping`` is a complete column → field mapping (the GUI's dialog);
+    without it the automatic one is used, with ``overrides`` on top (the CLI's --map).
+    """
     path = Path(path)
     if len(gdf) == 0:
         raise InputError(path, _("the file holds no features"))
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    mapping = dict(auto_mapping(columns, k) if mapping is None else mapping)
+    if mapping is None:
+        mapping = {**auto_mapping(columns, k), **(overrides or {})}
     _check_mapping(path, k, columns, mapping)
     gdf = _to_wgs84(path, gdf)
     geoms, repaired = _geometries(path, k, np.asarray(gdf.geometry.values, dtype=object))

@@ -70,8 +70,10 @@ def read_source(path: str | Path, layer: str | None = None):
     return vector.read(path, layer)
 
 
-def prepare_file(path: str | Path, kind_id: str, layer: str | None = None, mapping: dict | None = None) -> PreparedFeatures:
-    return prepare(path, read_source(path, layer), get_kind(kind_id), mapping)
+def prepare_file(
+    path: str | Path, kind_id: str, layer: str | None = None, mapping: dict | None = None, overrides: dict | None = None
+) -> PreparedFeatures:
+    return prepare(path, read_source(path, layer), get_kind(kind_id), mapping, overrides)
 
 
 def import_file(
@@ -80,10 +82,11 @@ def import_file(
     kind_id: str,
     layer: str | None = None,
     mapping: dict | None = None,
+    overrides: dict | None = None,
 ) -> ImportReport:
-    """Import a file into the kind's layer, all or nothing."""
+    """Import a file into the kind's layer, all or nothing (see layers.features.prepare for the mappings)."""
     path = Path(path)
-    prepared = prepare_file(path, kind_id, layer, mapping)
+    prepared = prepare_file(path, kind_id, layer, mapping, overrides)
     with workspace.atomic():
         fids = workspace.insert_rows(kind_id, prepared.rows, prepared.geometries)
         workspace.set_layer_info(kind_id, source=path.name)
