@@ -13,7 +13,15 @@ from layers.i18n import label
 from layers.resources import load_json
 
 FIELD_TYPES = ("text", "integer", "real", "boolean", "month", "date", "enum", "multi_enum")
-GEOMETRY_TYPES = ("Point", "MultiPolygon")
+GEOMETRY_TYPES = ("Point", "MultiPolygon", "MultiLineString", "Geometry")
+
+#: Provenance fields of kinds declared with ``"osm_source": true``.
+OSM_FIELDS = (
+    {"name": "osm_type", "type": "enum", "en": "OSM type", "lv": "OSM tips",
+     "values": [{"id": t, "en": t, "lv": t} for t in ("node", "way", "relation")]},
+    {"name": "osm_id", "type": "integer", "en": "OSM id", "lv": "OSM id"},
+    {"name": "osm_tags", "type": "text", "en": "OSM tags", "lv": "OSM birkas"},
+)
 
 #: Column that keeps attributes a kind does not declare (as a JSON object).
 EXTRA_COLUMN = "extra"
@@ -62,6 +70,8 @@ class Style:
     radius: float = 6
     dash: str | None = None
     shape: str = "circle"
+    classify: str | None = None  # field whose value picks one of ``classes``
+    classes: dict | None = None  # value → style overrides (color, weight, dash)
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,11 @@ class LayerKind:
     style: Style
     personal_data_free: bool = False
     extra_allowed: bool = field(default=True)
+    group: str = "thematic"  # or "basemap": muted reference layers drawn underneath
+
+    @property
+    def is_basemap(self) -> bool:
+        return self.group == "basemap"
 
     @property
     def label(self) -> str:
@@ -135,9 +150,10 @@ def _kind(decl: dict) -> LayerKind:
         en=decl["en"],
         lv=decl["lv"],
         geometry=decl["geometry"],
-        fields=tuple(_field(f) for f in decl["fields"]),
+        fields=tuple(_field(f) for f in [*decl["fields"], *(OSM_FIELDS if decl.get("osm_source") else ())]),
         style=Style(**decl["style"]),
         personal_data_free=personal_free,
+        group=decl.get("group", "thematic"),
         # a free-form 'extra' column could carry personal data: not for cases
         extra_allowed=not personal_free,
     )

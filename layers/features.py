@@ -29,6 +29,14 @@ IGNORE = None
 _ALLOWED_TYPES = {
     "Point": {"Point", "MultiPoint"},
     "MultiPolygon": {"Polygon", "MultiPolygon"},
+    "MultiLineString": {"LineString", "MultiLineString"},
+    "Geometry": {"Point", "MultiPoint", "Polygon", "MultiPolygon"},
+}
+_WANT = {
+    "Point": "points",
+    "MultiPolygon": "polygons",
+    "MultiLineString": "lines",
+    "Geometry": "points or polygons",
 }
 
 
@@ -131,23 +139,18 @@ def _geometries(path: Path, k: LayerKind, geoms: np.ndarray) -> tuple[np.ndarray
         raise InputError(
             path,
             _("wrong geometry type for the layer '{kind}': it holds {want}, the file has {found}").format(
-                kind=k.label, want=k.geometry.replace("Multi", "").lower() + "s", found=found),
+                kind=k.label, want=_(_WANT[k.geometry]), found=found),
         )
     invalid = ~shapely.is_valid(geoms)
     repaired = int(invalid.sum())
     if repaired:
         geoms = geoms.copy()
         geoms[invalid] = shapely.make_valid(geoms[invalid])
-    if k.geometry == "Point":
-        multi = shapely.get_type_id(geoms) == 4
-        if multi.any():
-            if (shapely.get_num_geometries(geoms[multi]) > 1).any():
-                raise InputError(path, _("multi-point features with several points cannot go into a point layer"))
-            geoms[multi] = shapely.get_geometry(geoms[multi], 0)
-    else:
-        geoms = np.array([_polygonal(g) for g in geoms], dtype=object)
-        if shapely.is_empty(geoms).any():
-            raise InputError(path, _("some polygons have no area left after repair"))
+    geoms = normalise(geoms)
+    if shapely.is_empty(geoms).any():
+        raise InputError(path, _("some features have no points, lines or area left after repair"))
+    if (shapely.get_type_id(geoms) == 4).any():  # several points in one feature: which one is the place?
+        raise InputError(path, _("multi-point features with several points cannot go into a point layer"))
     xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
     if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
         raise InputError(
@@ -159,11 +162,33 @@ def _geometries(path: Path, k: LayerKind, geoms: np.ndarray) -> tuple[np.ndarray
     return geoms, repaired
 
 
-def _polygonal(g):
-    """A MultiPolygon from whatever make_valid returned (drops stray lines/points)."""
-    parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
-    polys = [q for p in parts for q in shapely.get_parts(p)]
-    return shapely.MultiPolygon(polys) if polys else shapely.MultiPolygon()
+def _parts_of(g, types: tuple[str, ...]):
+    """The parts of ``g`` of the given types (make_valid may return collections)."""
+    out = []
+    for part in shapely.get_parts(g):
+        if part.geom_type.startswith("Multi") or part.geom_type == "GeometryCollection":
+            out.extend(_parts_of(part, types))
+        elif part.geom_type in types:
+            out.append(part)
+    return out
+
+
+def normalise_one(g):
+    """One stored form per family: Point, MultiPolygon or MultiLineString."""
+    family = g.geom_type.replace("Multi", "")
+    if family == "Point":
+        parts = _parts_of(g, ("Point",))
+        return parts[0] if len(parts) == 1 else shapely.MultiPoint(parts)
+    if family in ("Polygon", "GeometryCollection"):
+        polys = _parts_of(g, ("Polygon",))
+        if polys or family == "Polygon":
+            return shapely.MultiPolygon(polys)
+    lines = _parts_of(g, ("LineString",))
+    return shapely.MultiLineString(lines)
+
+
+def normalise(geoms: np.ndarray) -> np.ndarray:
+    return np.array([normalise_one(g) for g in geoms], dtype=object)
 
 
 def _json_safe(value):

@@ -88,3 +88,42 @@ def _create_metadata_tables(db: sqlite_utils.Database) -> None:
     )
     db[LAYER_INFO_TABLE].create_index(["table_name"], unique=True, if_not_exists=True)
     register_attributes_table(conn, LAYER_INFO_TABLE, "Origin of each layer's data")
+
+
+_PLACE_TABLES = ("transport_hubs", "worksites", "shelters", "places_of_concern")
+
+
+def _set_declared_geometry_type(conn, table: str, column: str, old: str, new: str) -> None:
+    """Change a geometry column's declared SQL type, as GeoPackage req 31 wants it
+    to match gpkg_geometry_columns. SQLite cannot ALTER a column's type; its
+    documented procedure edits the schema text and bumps schema_version. Safe
+    here: geometries are blobs, stored the same whatever the declared type."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone()
+    old_decl, new_decl = f'"{column}" {old}', f'"{column}" {new}'
+    if row is None or old_decl not in row[0]:
+        return
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute(
+        "UPDATE sqlite_master SET sql = ? WHERE type='table' AND name=?", (row[0].replace(old_decl, new_decl, 1), table)
+    )
+    conn.execute(f"PRAGMA schema_version = {version + 1}")
+    conn.execute("PRAGMA writable_schema = OFF")
+    conn.execute(
+        "UPDATE gpkg_geometry_columns SET geometry_type_name = ? WHERE table_name = ? AND column_name = ?",
+        (new, table, column),
+    )
+
+
+@migration(2)
+def _places_from_openstreetmap(db: sqlite_utils.Database) -> None:
+    """Places may be areas (OSM closed ways and multipolygons) and keep their OSM provenance."""
+    conn = db.conn
+    for table in _PLACE_TABLES:
+        if not db[table].exists():
+            continue
+        columns = set(db[table].columns_dict)
+        for name, sql_type in (("osm_type", "TEXT"), ("osm_id", "INTEGER"), ("osm_tags", "TEXT")):
+            if name not in columns:
+                conn.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {sql_type}')
+        _set_declared_geometry_type(conn, table, "geom", "POINT", "GEOMETRY")

@@ -54,7 +54,7 @@ def _create_feature_table(path: Path, k: LayerKind, first: bool) -> None:
         path,
         layer=k.id,
         driver="GPKG",
-        geometry_type=k.geometry,
+        geometry_type="Unknown" if k.geometry == "Geometry" else k.geometry,
         promote_to_multi=k.geometry.startswith("Multi"),
         dataset_options={"VERSION": "1.3"} if first else None,
         layer_options={"FID": FID_COLUMN, "GEOMETRY_NAME": GEOMETRY_COLUMN, "DESCRIPTION": k.en},

@@ -7,12 +7,16 @@ from layers import catalogue
 from layers.catalogue import FIELD_TYPES, layer_kinds, place_categories
 
 CORE_KINDS = {
-    "transport_hubs": "Point",
-    "worksites": "Point",
-    "shelters": "Point",
+    "transport_hubs": "Geometry",  # a node or an area (OSM closed way / multipolygon)
+    "worksites": "Geometry",
+    "shelters": "Geometry",
     "reported_cases": "Point",
-    "places_of_concern": "Point",
+    "places_of_concern": "Geometry",
     "risk_areas": "MultiPolygon",
+    "basemap_roads": "MultiLineString",
+    "basemap_railways": "MultiLineString",
+    "basemap_water": "MultiPolygon",
+    "basemap_buildings": "MultiPolygon",
 }
 
 
@@ -37,8 +41,20 @@ def test_every_kind_has_labels_fields_and_style(kind_id):
 
 
 def test_layer_styles_are_distinct():
-    styles = [(k.style.fill_color, k.style.shape) for k in layer_kinds().values()]
+    styles = [(k.style.fill_color, k.style.shape) for k in layer_kinds().values() if not k.is_basemap]
     assert len(set(styles)) == len(styles)
+
+
+def test_basemap_layers_are_drawn_under_the_thematic_ones():
+    groups = [k.group for k in layer_kinds().values()]
+    assert groups == sorted(groups, key=lambda g: g != "basemap")
+    assert groups.count("basemap") == 4
+
+
+def test_places_keep_their_openstreetmap_provenance():
+    for kind_id in ("transport_hubs", "worksites", "shelters", "places_of_concern"):
+        assert {"osm_type", "osm_id", "osm_tags"} <= set(catalogue.kind(kind_id).field_names)
+    assert "osm_tags" not in catalogue.kind("reported_cases").field_names
 
 
 def test_fifteen_place_categories_with_english_and_latvian_labels():

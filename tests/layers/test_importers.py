@@ -84,6 +84,23 @@ def test_csv_with_common_coordinate_headers(workspace, tmp_path, lon, lat):
     assert cases.geometry.iloc[0].equals(shapely.Point(RIGA[0]))
 
 
+def test_places_can_be_points_or_areas(workspace, tmp_path):
+    frame = gpd.GeoDataFrame(
+        {"name": ["Market hall", "Library"], "category": ["migrant_commerce", "free_internet"]},
+        geometry=[shapely.box(24.10, 56.94, 24.11, 56.95), shapely.Point(24.12, 56.95)], crs=4326,
+    )
+    import_file(workspace, _write(frame, tmp_path / "places.geojson", driver="GeoJSON"), "places_of_concern")
+    types = list(workspace.read_layer("places_of_concern").geometry.geom_type)
+    assert types == ["MultiPolygon", "Point"]
+
+
+def test_polygons_are_refused_where_only_points_may_go(workspace, tmp_path):
+    frame = gpd.GeoDataFrame({"reported": ["2025-01"], "forms": ["labour"], "status": ["potential"]},
+                             geometry=[shapely.box(24.10, 56.94, 24.11, 56.95)], crs=4326)
+    with pytest.raises(InputError, match="it holds points, the file has Polygon"):
+        import_file(workspace, _write(frame, tmp_path / "c.geojson", driver="GeoJSON"), "reported_cases")
+
+
 def test_invalid_polygons_are_repaired_and_counted(workspace, tmp_path):
     bowtie = shapely.Polygon([(24.10, 56.94), (24.12, 56.96), (24.12, 56.94), (24.10, 56.96), (24.10, 56.94)])
     square = shapely.box(24.13, 56.94, 24.14, 56.95)
@@ -126,8 +143,8 @@ def _no_crs(tmp_path):
 
 
 def _wrong_geometry(tmp_path):
-    frame = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.box(24.1, 56.9, 24.2, 57.0)], crs=4326)
-    return _write(frame, tmp_path / "polys.geojson", driver="GeoJSON"), "polys.geojson", "wrong geometry type"
+    frame = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.LineString([(24.1, 56.9), (24.2, 57.0)])], crs=4326)
+    return _write(frame, tmp_path / "lines.geojson", driver="GeoJSON"), "lines.geojson", "wrong geometry type"
 
 
 def _out_of_range(tmp_path):

@@ -11,6 +11,9 @@ from layers.features import prepare
 from layers.workspace import Workspace
 from tests.conftest import file_digest
 
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py"
 
 
@@ -193,4 +196,24 @@ def test_demo_workspace_passes_gdal_geopackage_validator(demo_file):
         ["/usr/bin/python3", VALIDATOR, "-k", "--extra", "--warning-as-error", str(demo_file)],
         capture_output=True, text=True,
     )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_schema_1_workspace_is_migrated_and_stays_valid(tmp_path):
+    """Old files keep loading: the fixture was written by schema version 1."""
+    import shutil
+
+    old = tmp_path / "old.gpkg"
+    shutil.copy(ROOT / "tests" / "fixtures" / "workspace_v1.gpkg", old)
+    assert _sql(old, "SELECT value FROM workspace_meta WHERE key='schema_version'") == [("1",)]
+    with Workspace.open(old) as ws:
+        assert ws.schema_version == migrations.latest_version()
+        assert ws.count("worksites") == 30 and ws.count("reported_cases") == 36
+        assert {"osm_type", "osm_id", "osm_tags"} <= set(ws.read_layer("worksites").columns)
+        assert ws.db["basemap_roads"].exists()
+        assert ws.db.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    geom = dict(_sql(old, "SELECT table_name, geometry_type_name FROM gpkg_geometry_columns"))
+    assert geom["worksites"] == "GEOMETRY" and geom["reported_cases"] == "POINT"
+    result = subprocess.run(["/usr/bin/python3", VALIDATOR, "-k", "--extra", "--warning-as-error", str(old)],
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
