@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-COMMANDS = ("demo", "import")
+COMMANDS = ("demo", "import", "import-osm")
 
 EPILOG = """commands:
   python main.py [WORKSPACE.gpkg] [--demo] [--screenshot OUT.png]
@@ -16,6 +17,8 @@ EPILOG = """commands:
                          write the demo district workspace (synthetic data)
   python main.py import SOURCE --kind KIND --into WORKSPACE.gpkg [--layer NAME] [--map COLUMN=FIELD]
                          import a GeoJSON, GeoPackage, Shapefile (.shp, folder, .zip) or CSV file
+  python main.py import-osm FILE.osm.pbf --out WORKSPACE.gpkg [--bbox W,S,E,N] [--clip-layer KIND]
+                         turn an OpenStreetMap extract into places and an offline basemap
 Run 'python main.py COMMAND --help' for a command's options.
 """
 
@@ -54,6 +57,61 @@ def _import_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _osm_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lantern import-osm",
+        description="Import an OpenStreetMap extract: places by data/osm_tag_mapping.json, and an offline basemap.",
+    )
+    p.add_argument("source", metavar="FILE.osm.pbf", help="OpenStreetMap extract")
+    p.add_argument("--out", required=True, metavar="WORKSPACE.gpkg", help="workspace to create, or to add to")
+    p.add_argument("--bbox", metavar="W,S,E,N", help="keep only what lies in this box (degrees)")
+    p.add_argument("--clip-layer", metavar="KIND", help="clip to the polygons of this layer of an existing workspace")
+    return p
+
+
+def _bbox(text: str | None):
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise SystemExit(f"--bbox expects four numbers W,S,E,N, got {text!r}") from None
+    if len(values) != 4:
+        raise SystemExit(f"--bbox expects four numbers W,S,E,N, got {text!r}")
+    return values
+
+
+def _terminal_progress(stream=sys.stderr):
+    """A one-line text progress bar on a terminal; silent when output is piped."""
+    if not stream.isatty():
+        return None
+
+    def show(fraction: float, message: str) -> None:
+        filled = int(round(30 * fraction))
+        stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} {message[:50]:<50}")
+        if fraction >= 1:
+            stream.write("\n")
+        stream.flush()
+
+    return show
+
+
+def cmd_import_osm(argv: list[str]) -> int:
+    args = _osm_parser().parse_args(argv)
+    from layers.errors import LanternError
+    from layers.osm import import_osm
+
+    try:
+        report = import_osm(args.source, args.out, _bbox(args.bbox), args.clip_layer, progress=_terminal_progress())
+    except LanternError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        print(f"{args.out} was not changed" if Path(args.out).exists() else "nothing was written", file=sys.stderr)
+        return 2
+    print(report.summary())
+    print(f"wrote {args.out} in {report.seconds:.2f} s")
+    return 0
+
+
 def _mapping(pairs: list[str]) -> dict:
     from layers.features import IGNORE
 
@@ -74,7 +132,8 @@ def cmd_demo(argv: list[str]) -> int:
 
     with build_demo(args.out) as ws:
         counts = ", ".join(f"{k} {ws.count(k)}" for k in layer_kinds())
-    print(f"wrote {args.out} (synthetic demo data: {counts})")
+    print(f"wrote {args.out}: real OpenStreetMap places of central Helsinki (© OpenStreetMap contributors)"
+          f" with SYNTHETIC reported cases and risk areas ({counts})")
     return 0
 
 
@@ -110,7 +169,7 @@ def cmd_app(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
-        return {"demo": cmd_demo, "import": cmd_import}[argv[0]](argv[1:])
+        return {"demo": cmd_demo, "import": cmd_import, "import-osm": cmd_import_osm}[argv[0]](argv[1:])
     return cmd_app(argv)
 
 

@@ -20,7 +20,7 @@ from layers.catalogue import kind as get_kind
 from layers.catalogue import layer_kinds
 from layers.errors import LanternError
 from layers.workspace import Workspace
-from mapping.compose import MapOptions, layer_from_frame
+from mapping.compose import layer_from_frame, workspace_options
 
 MAX_RECENT = 8
 GPKG_FILTER = "Lantern workspace (*.gpkg)"
@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
         layers = [
             layer_from_frame(k, self.frames[k], visible=visible[k], synthetic=synthetic[k]) for k in order
         ]
-        self.map_view.show_layers(layers, MapOptions(title=ws.name, bounds=ws.bounds()))
+        self.map_view.show_layers(layers, workspace_options(ws))
         self.layer_panel.select_layer(current or order[-1])
         self._show_table(self.layer_panel.current_layer())
         self._update_title()

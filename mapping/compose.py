@@ -31,6 +31,7 @@ class MapLayer:
     geojson: dict
     visible: bool = True
     synthetic: bool = False
+    basemap: bool = False
 
     def definition(self) -> dict:
         return {
@@ -39,6 +40,7 @@ class MapLayer:
             "geometry": self.geometry,
             "style": self.style,
             "visible": self.visible,
+            "basemap": self.basemap,
             "synthetic": self.synthetic,
             "synthetic_label": _("synthetic"),
             "synthetic_note": _("Synthetic data: invented for demonstration"),
@@ -52,7 +54,7 @@ class MapOptions:
     app_bridge: bool = False  # load qwebchannel.js and talk to the desktop app
     basemap: bool = False  # online OSM tiles: off unless the user turns them on
     bounds: tuple[float, float, float, float] | None = None  # west, south, east, north
-    extra_css: list[str] = field(default_factory=list)
+    attribution: str | None = None  # e.g. "© OpenStreetMap contributors" when OSM data are shown
 
 
 def _choice_label(k: LayerKind, field_name: str, value) -> str:
@@ -83,22 +85,29 @@ def tip_text(k: LayerKind, row: dict) -> str:
 
 def layer_from_frame(kind_id: str, frame, *, visible: bool = True, synthetic: bool = False) -> MapLayer:
     """A map layer from a workspace layer's GeoDataFrame (index = fid)."""
+    import numpy as np
     import shapely
 
     k = get_kind(kind_id)
     attrs = frame.drop(columns=frame.geometry.name)
     features = []
-    geoms = shapely.to_geojson(frame.geometry.values)
-    for fid, row, geom in zip(frame.index, attrs.to_dict("records"), geoms):
+    values = frame.geometry.values
+    geoms = shapely.to_geojson(values)
+    # places mapped as areas also get a marker, at a point inside the area
+    areal = (k.geometry == "Geometry") & np.isin(shapely.get_type_id(values), [3, 6])
+    reps = shapely.point_on_surface(values)
+    for i, (fid, row, geom) in enumerate(zip(frame.index, attrs.to_dict("records"), geoms)):
         if geom is None:
             continue
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {"fid": int(fid), "tip": tip_text(k, row)},
-                "geometry": json.loads(geom),
-            }
-        )
+        props = {"fid": int(fid)}
+        if k.is_basemap:
+            if k.style.classify:
+                props["cls"] = row.get(k.style.classify)
+        else:
+            props["tip"] = tip_text(k, row)
+        if areal[i]:
+            props["rep"] = [round(reps[i].y, 7), round(reps[i].x, 7)]
+        features.append({"type": "Feature", "properties": props, "geometry": json.loads(geom)})
     return MapLayer(
         id=k.id,
         label=k.label,
@@ -107,6 +116,7 @@ def layer_from_frame(kind_id: str, frame, *, visible: bool = True, synthetic: bo
         geojson={"type": "FeatureCollection", "features": features},
         visible=visible,
         synthetic=synthetic,
+        basemap=k.is_basemap,
     )
 
 
@@ -126,6 +136,15 @@ def workspace_layers(workspace, visible: dict[str, bool] | None = None) -> list[
     ]
 
 
+def workspace_options(workspace, **overrides) -> MapOptions:
+    """Title, extent and attribution (© OpenStreetMap contributors where OSM data are in) of a workspace."""
+    meta = workspace.metadata
+    options = MapOptions(title=workspace.name, bounds=workspace.bounds(), attribution=meta.get("osm_attribution"))
+    for key, value in overrides.items():
+        setattr(options, key, value)
+    return options
+
+
 def _lantern_element(layers: list[MapLayer], options: MapOptions):
     from branca.element import MacroElement
     from jinja2 import Template
@@ -143,6 +162,7 @@ def _lantern_element(layers: list[MapLayer], options: MapOptions):
         "extent": extent,
         "extent_label": _("District extent"),
         "legend_title": _("Legend"),
+        "attribution": options.attribution,
         # the tile address is written into the page only when the user asked for tiles
         "basemap": {"on": True, "url": OSM_TILES_URL, "attribution": OSM_ATTRIBUTION} if options.basemap else {"on": False},
     }

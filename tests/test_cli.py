@@ -31,12 +31,16 @@ def test_demo_command_writes_a_populated_workspace(tmp_path):
     out = tmp_path / "d.gpkg"
     result = lantern("demo", out)
     assert result.returncode == 0, result.stderr
-    assert "synthetic" in result.stdout
+    assert "SYNTHETIC" in result.stdout and "OpenStreetMap contributors" in result.stdout
     with Workspace.open(out) as ws:
         assert ws.count("reported_cases") >= 24
-        assert ws.count("risk_areas") >= 12
+        assert ws.count("risk_areas") >= 8
+        assert ws.count("places_of_concern") >= 24 and ws.count("transport_hubs") >= 24
         assert ws.layer_info("reported_cases")["synthetic"] == 1
+        assert ws.layer_info("risk_areas")["synthetic"] == 1
+        assert ws.layer_info("worksites")["synthetic"] == 0  # real OSM places
         assert "synthetic" in ws.name
+        assert ws.metadata["osm_attribution"] == "© OpenStreetMap contributors"
 
 
 def test_import_command_succeeds_and_reports(tmp_path):

@@ -51,8 +51,17 @@
     return svg;
   }
 
+  function iconScale(zoom) {
+    // smaller symbols when zoomed out, so a dense district stays readable
+    if (zoom >= 17) return 1;
+    if (zoom >= 16) return 0.8;
+    if (zoom >= 15) return 0.65;
+    return 0.5;
+  }
+
   function pointIcon(style, highlighted) {
-    var size = Math.round((style.radius || 6) * 2 + (highlighted ? 8 : 4));
+    var scale = state.scale || 1;
+    var size = Math.max(7, Math.round(((style.radius || 6) * 2 + 4) * scale + (highlighted ? 6 : 0)));
     var div = document.createElement("div");
     div.appendChild(shapeSvg(style, size, highlighted));
     return L.divIcon({
@@ -63,14 +72,23 @@
     });
   }
 
-  function pathStyle(style, highlighted) {
+  function pathStyle(style, highlighted, props) {
+    var base = style;
+    if (style.classify && style.classes && props && style.classes[props.cls]) {
+      base = Object.assign({}, style, style.classes[props.cls]);
+    }
     return {
-      color: highlighted ? "#ffff00" : style.color,
-      weight: highlighted ? (style.weight || 2) + 3 : style.weight || 2,
-      fillColor: style.fill_color,
-      fillOpacity: style.fill_opacity,
-      dashArray: style.dash || null,
+      color: highlighted ? "#ffff00" : base.color,
+      weight: highlighted ? (base.weight || 2) + 3 : base.weight || 2,
+      fillColor: base.fill_color,
+      fillOpacity: base.fill_opacity,
+      dashArray: base.dash && base.dash !== "none" ? base.dash : null,
     };
+  }
+
+  function areaStyle(style) {
+    // a place mapped as an area: a light outline of the place, its marker inside
+    return { color: style.color, weight: 1, fillColor: style.fill_color, fillOpacity: 0.18, dashArray: null };
   }
 
   function tooltipNode(def, props) {
@@ -92,33 +110,80 @@
       layer.setIcon(pointIcon(entry.def.style, on));
       layer.setZIndexOffset(on ? 10000 : 0);
     } else if (layer.setStyle) {
-      layer.setStyle(pathStyle(entry.def.style, on));
+      layer.setStyle(pathStyle(entry.def.style, on, layer.feature && layer.feature.properties));
       if (on) layer.bringToFront();
     }
   }
 
-  function addLayer(def, geojson) {
+  function addBasemapLayer(def, geojson) {
     var entry = { def: def, features: {}, group: null };
+    entry.group = L.geoJSON(geojson, {
+      renderer: state.canvas,
+      interactive: false,
+      style: function (feature) { return pathStyle(def.style, false, feature.properties); },
+    });
+    return entry;
+  }
+
+  function bindFeature(entry, fid, layer, props) {
+    var def = entry.def;
+    layer.bindTooltip(tooltipNode(def, props), { sticky: false, direction: "top" });
+    layer.on("click", function (e) {
+      L.DomEvent.stopPropagation(e);
+      select(def.id, fid, false);
+      if (state.bridge) state.bridge.featureClicked(def.id, fid);
+    });
+  }
+
+  function addThematicLayer(def, geojson) {
+    var entry = { def: def, features: {}, group: null };
+    var markers = [];
     entry.group = L.geoJSON(geojson, {
       pointToLayer: function (feature, latlng) {
         return L.marker(latlng, { icon: pointIcon(def.style, false), keyboard: false });
       },
-      style: function () { return pathStyle(def.style, false); },
+      style: function (feature) {
+        return feature.properties.rep ? areaStyle(def.style) : pathStyle(def.style, false, feature.properties);
+      },
       onEachFeature: function (feature, layer) {
-        var fid = feature.properties.fid;
-        entry.features[fid] = layer;
-        layer.bindTooltip(tooltipNode(def, feature.properties), { sticky: false, direction: "top" });
-        layer.on("click", function (e) {
-          L.DomEvent.stopPropagation(e);
-          select(def.id, fid, false);
-          if (state.bridge) state.bridge.featureClicked(def.id, fid);
-        });
+        var props = feature.properties;
+        bindFeature(entry, props.fid, layer, props);
+        if (props.rep) {
+          var marker = L.marker(props.rep, { icon: pointIcon(def.style, false), keyboard: false });
+          bindFeature(entry, props.fid, marker, props);
+          markers.push(marker);
+          entry.features[props.fid] = marker;
+        } else {
+          entry.features[props.fid] = layer;
+        }
       },
     });
+    markers.forEach(function (m) { entry.group.addLayer(m); });
+    return entry;
+  }
+
+  function addLayer(def, geojson) {
+    var entry = def.basemap ? addBasemapLayer(def, geojson) : addThematicLayer(def, geojson);
     state.layers[def.id] = entry;
     state.order.push(def.id);
     if (def.visible !== false) entry.group.addTo(state.map);
     return entry;
+  }
+
+  function rescaleIcons() {
+    var scale = iconScale(state.map.getZoom());
+    if (scale === state.scale) return;
+    state.scale = scale;
+    Object.keys(state.layers).forEach(function (id) {
+      var entry = state.layers[id];
+      Object.keys(entry.features).forEach(function (fid) {
+        var layer = entry.features[fid];
+        if (layer.setIcon) {
+          var on = !!(state.selected && state.selected.id === id && String(state.selected.fid) === fid);
+          layer.setIcon(pointIcon(entry.def.style, on));
+        }
+      });
+    });
   }
 
   function applyOrder() {
@@ -126,6 +191,7 @@
     state.order.forEach(function (id, i) {
       var entry = state.layers[id];
       if (!entry || !state.map.hasLayer(entry.group)) return;
+      if (entry.def.basemap) return;  // on its own canvas, under every thematic layer
       entry.group.eachLayer(function (layer) {
         if (layer.bringToFront) layer.bringToFront();
         if (layer.setZIndexOffset) layer.setZIndexOffset(i * 1000);
@@ -200,6 +266,7 @@
     box.appendChild(title);
     state.order.slice().reverse().forEach(function (id) {
       var def = state.layers[id].def;
+      if (def.basemap) return;
       var row = document.createElement("div");
       row.className = "lantern-legend-row";
       row.setAttribute("data-layer", id);
@@ -251,7 +318,7 @@
       var entry = state.layers[id];
       out.layers[id] = {
         visible: state.map.hasLayer(entry.group),
-        count: Object.keys(entry.features).length,
+        count: entry.def.basemap ? entry.group.getLayers().length : Object.keys(entry.features).length,
       };
     });
     return JSON.stringify(out);
@@ -266,25 +333,40 @@
     return JSON.stringify({ x: p.x, y: p.y });
   }
 
+  function escapeHtml(text) {
+    var div = document.createElement("div");
+    div.textContent = text;
+    return div.innerHTML;
+  }
+
   function init(map, config) {
     state.map = map;
+    // the basemap gets its own pane and canvas, below the thematic layers' SVG
+    map.createPane("lanternBasemap").style.zIndex = 350;
+    state.canvas = L.canvas({ pane: "lanternBasemap", padding: 0.3 });
+    if (config.attribution) map.attributionControl.addAttribution(escapeHtml(config.attribution));
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
     map.attributionControl.setPrefix(false);
+    state.scale = iconScale(map.getZoom());
     (config.layers || []).forEach(function (item) { addLayer(item.def, item.geojson); });
     applyOrder();
     if (config.extent) setExtent(config.extent, config.extent_label);
+    addLegend(config.legend_title);
     if (config.bounds) {
-      map.fitBounds(config.bounds, { padding: [12, 12] });
+      var fit = function () {
+        var legend = document.getElementById("lantern-legend");
+        var right = legend ? legend.offsetWidth + 20 : 12;
+        map.fitBounds(config.bounds, { paddingTopLeft: [50, 12], paddingBottomRight: [right, 12], animate: false });
+      };
+      fit();
       // until the user moves the map, keep the district fitted as the window settles
       var touched = false;
       map.getContainer().addEventListener("mousedown", function () { touched = true; });
       map.getContainer().addEventListener("wheel", function () { touched = true; });
       map.getContainer().addEventListener("keydown", function () { touched = true; });
-      map.on("resize", function () {
-        if (!touched) map.fitBounds(config.bounds, { padding: [12, 12], animate: false });
-      });
+      map.on("resize", function () { if (!touched) fit(); });
     }
-    addLegend(config.legend_title);
+    map.on("zoomend", rescaleIcons);
     map.on("mousemove", function (e) {
       if (state.bridge) state.bridge.cursorMoved(e.latlng.lat, e.latlng.lng);
     });
