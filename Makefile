@@ -27,6 +27,7 @@ test: sysdeps-test $(STAMP)
 
 bench: sysdeps $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) bench/startup.py
+	$(PY) bench/osm_import.py
 
 screenshot: sysdeps $(STAMP)
 	mkdir -p screenshots

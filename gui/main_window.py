@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressDialog,
 )
 
 from gui.attribute_table import AttributeTable
@@ -25,6 +26,7 @@ from mapping.compose import layer_from_frame, workspace_options
 MAX_RECENT = 8
 GPKG_FILTER = "Lantern workspace (*.gpkg)"
 IMPORT_FILTER = "GIS files (*.geojson *.json *.gpkg *.shp *.zip *.csv);;All files (*)"
+OSM_FILTER = "OpenStreetMap extracts (*.osm.pbf *.pbf);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -80,12 +82,14 @@ class MainWindow(QMainWindow):
         self.open_action = self._action(self.tr("&Open workspace…"), self._on_open, "Ctrl+O")
         self.recent_menu = file_menu.addMenu(self.tr("Open &recent"))
         self.import_action = self._action(self.tr("&Import layer…"), self._on_import, "Ctrl+I")
+        self.import_osm_action = self._action(self.tr("Import &OpenStreetMap extract…"), self._on_import_osm, "Ctrl+Shift+I")
         self.save_as_action = self._action(self.tr("Save workspace &as…"), self._on_save_as, "Ctrl+Shift+S")
         self.quit_action = self._action(self.tr("&Quit"), self.close, "Ctrl+Q")
         file_menu.insertAction(self.recent_menu.menuAction(), self.new_action)
         file_menu.insertAction(self.recent_menu.menuAction(), self.open_action)
         file_menu.addSeparator()
         file_menu.addAction(self.import_action)
+        file_menu.addAction(self.import_osm_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_as_action)
         file_menu.addSeparator()
@@ -106,7 +110,7 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         help_menu.addAction(self._action(self.tr("&About Lantern"), self._on_about))
 
-        for action in (self.import_action, self.save_as_action, self.zoom_layer_action):
+        for action in (self.import_action, self.import_osm_action, self.save_as_action, self.zoom_layer_action):
             action.setEnabled(False)
 
     def _connect(self) -> None:
@@ -134,7 +138,7 @@ class MainWindow(QMainWindow):
         if self.workspace is not None:
             self.workspace.close()
         self.workspace = workspace
-        for action in (self.import_action, self.save_as_action, self.zoom_layer_action):
+        for action in (self.import_action, self.import_osm_action, self.save_as_action, self.zoom_layer_action):
             action.setEnabled(True)
         self.reload()
         self.workspaceChanged.emit()
@@ -274,6 +278,71 @@ class MainWindow(QMainWindow):
         self.layer_panel.select_layer(report.kind_id)
         self.statusBar().showMessage(report.summary(), 8000)
         return True
+
+    def _on_import_osm(self) -> None:
+        if self.workspace is None:
+            return
+        path, _filter = QFileDialog.getOpenFileName(self, self.tr("Import OpenStreetMap extract"), "", OSM_FILTER)
+        if path:
+            self.import_osm_extract(path)
+
+    def import_osm_extract(self, path: str | Path, bbox=None):
+        """Import an OSM extract into the open workspace in a worker, with a cancellable progress dialog.
+
+        The worker builds the result in a temporary copy; only on success is it
+        moved over the workspace file, so a cancel or an error changes nothing.
+        """
+        from gui.tasks import Task
+        from layers.osm import build_osm_workspace
+
+        target = self.workspace.path
+        progress = QProgressDialog(self.tr("Reading {name}…").format(name=Path(path).name), self.tr("Cancel"), 0, 100, self)
+        progress.setWindowTitle(self.tr("Import OpenStreetMap extract"))
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(0)
+        progress.setAutoClose(False)
+        progress.setAutoReset(False)
+        progress.setValue(0)
+        task = Task(lambda report, cancelled: build_osm_workspace(path, target, bbox, progress=report, cancelled=cancelled), self)
+        task.progressed.connect(lambda fraction, message: (progress.setValue(int(fraction * 100)), progress.setLabelText(message)))
+        progress.canceled.connect(task.cancel)
+        task.succeeded.connect(lambda result: self._on_osm_imported(result, progress))
+        task.failed.connect(lambda exc: self._on_osm_failed(exc, progress))
+        self.osm_task, self.osm_progress = task, progress
+        for action in (self.import_action, self.import_osm_action, self.open_action, self.new_action):
+            action.setEnabled(False)
+        task.start()
+        return task
+
+    def _end_osm_task(self, progress: QProgressDialog) -> None:
+        progress.close()
+        for action in (self.import_action, self.import_osm_action, self.open_action, self.new_action):
+            action.setEnabled(True)
+
+    def _on_osm_imported(self, result, progress: QProgressDialog) -> None:
+        import os
+
+        tmp, report = result
+        self._end_osm_task(progress)
+        path = self.workspace.path
+        self.workspace.close()
+        os.replace(tmp, path)
+        self.workspace = Workspace.open(path)
+        self.reload()
+        self.statusBar().showMessage(report.summary(), 15000)
+
+    def _on_osm_failed(self, exc: BaseException, progress: QProgressDialog) -> None:
+        from layers.osm import Cancelled
+
+        self._end_osm_task(progress)
+        if isinstance(exc, Cancelled):
+            self.last_error = str(exc)
+            self.statusBar().showMessage(str(exc), 8000)
+        elif isinstance(exc, LanternError):
+            self._error(self.tr("OpenStreetMap import failed — the workspace is unchanged"), str(exc))
+        else:
+            self._error(self.tr("OpenStreetMap import failed — the workspace is unchanged"),
+                        f"{type(exc).__name__}: {exc}\n\n{getattr(exc, 'formatted', '')}")
 
     def _on_about(self) -> None:
         QMessageBox.about(

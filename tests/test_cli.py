@@ -74,3 +74,25 @@ def test_import_command_fails_clearly_and_changes_nothing(tmp_path):
     assert "table.csv: no coordinate columns" in result.stderr
     assert "not changed" in result.stderr
     assert file_digest(tmp_path / "w.gpkg") == before
+
+
+def test_import_osm_command(tmp_path):
+    from layers.osm import helsinki_extract
+
+    out = tmp_path / "h.gpkg"
+    result = lantern("import-osm", helsinki_extract(), "--out", out, "--bbox", "24.94,60.165,24.95,60.175")
+    assert result.returncode == 0, result.stderr
+    assert "Imported" in result.stdout and "clipped" in result.stdout
+    with Workspace.open(out) as ws:
+        assert ws.count("transport_hubs") > 0
+        assert ws.read_layer("transport_hubs")["osm_id"].notna().all()
+
+
+def test_import_osm_command_fails_clearly(tmp_path):
+    bad = tmp_path / "broken.osm.pbf"
+    bad.write_bytes(b"\x00" * 100)
+    result = lantern("import-osm", bad, "--out", tmp_path / "h.gpkg")
+    assert result.returncode == 2
+    assert "broken.osm.pbf: cannot be read as an OSM extract" in result.stderr
+    assert not (tmp_path / "h.gpkg").exists()
+    assert lantern("import-osm", bad, "--out", tmp_path / "h.gpkg", "--bbox", "1,2,3").returncode != 0

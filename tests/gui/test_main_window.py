@@ -136,3 +136,47 @@ def test_file_menu_actions_have_shortcuts(demo_window):
     for action in (demo_window.new_action, demo_window.open_action, demo_window.import_action,
                    demo_window.save_as_action, demo_window.quit_action):
         assert not action.shortcut().isEmpty(), action.text()
+
+
+def _no_temp_files(folder):
+    return [p.name for p in folder.iterdir() if p.name.startswith(".lantern")]
+
+
+def test_osm_import_runs_in_a_worker_and_updates_the_map(make_window, tmp_path, js, qtbot):
+    from layers.osm import helsinki_extract
+
+    Workspace.create(tmp_path / "empty.gpkg").close()
+    window = make_window(tmp_path / "empty.gpkg")
+    steps = []
+    task = window.import_osm_extract(helsinki_extract())
+    task.progressed.connect(lambda fraction, message: steps.append(fraction))
+    with qtbot.waitSignal(window.map_view.mapReady, timeout=60000):
+        pass
+    assert steps and steps[-1] == 1.0
+    assert window.workspace.count("transport_hubs") > 20
+    info = js(window, "lantern.info()")
+    assert info["layers"]["basemap_roads"]["count"] > 1000
+    assert js(window, "document.querySelector('.leaflet-control-attribution').textContent").endswith(
+        "© OpenStreetMap contributors")
+    assert _no_temp_files(tmp_path) == []
+
+
+def test_cancelling_the_osm_import_half_way_changes_nothing(demo_window, qtbot, tmp_path):
+    from layers.osm import helsinki_extract
+
+    path = demo_window.workspace.path
+    before = file_digest(path)
+    counts = {k: demo_window.workspace.count(k) for k in layer_kinds()}
+    from PySide6.QtWidgets import QPushButton
+
+    task = demo_window.import_osm_extract(helsinki_extract())
+    cancel_button = demo_window.osm_progress.findChild(QPushButton)
+    # press Cancel at the first progress report, i.e. part-way through reading
+    task.progressed.connect(lambda fraction, message: fraction < 0.9 and cancel_button.click())
+    with qtbot.waitSignal(task.failed, timeout=60000) as failure:
+        pass
+    assert "cancelled" in str(failure.args[0]).lower()
+    assert file_digest(path) == before
+    assert {k: demo_window.workspace.count(k) for k in layer_kinds()} == counts
+    assert _no_temp_files(path.parent) == []
+    assert demo_window.import_osm_action.isEnabled()
