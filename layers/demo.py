@@ -25,7 +25,7 @@ from layers.workspace import Workspace
 
 DEMO_NAME = "Central Helsinki — demo (real OSM places; synthetic cases and risk areas)"
 SEED = 20261128
-DEMO_VERSION = 2  # bump when the generator below changes, so cached demos are rebuilt
+DEMO_VERSION = 3  # bump when the generator below changes, so cached demos are rebuilt
 SYNTHETIC_LAYERS = ("reported_cases", "risk_areas")
 
 # Where the synthetic cases of each form are placed: (layer, field, values) of real places nearby.
@@ -104,7 +104,7 @@ def _synthetic_areas(rng, frames: dict):
         if not len(pool):
             continue
         centre = pool[rng.integers(len(pool))]
-        blobs = [shapely.Point(_offset(rng, centre, 0, 90)).buffer(rng.uniform(70, 140)) for _ in range(4)]
+        blobs = [shapely.Point(_offset(rng, centre, 0, 60)).buffer(rng.uniform(45, 90)) for _ in range(4)]
         shapes.append(shapely.union_all(blobs).simplify(8))
         rows.append({
             "name": _("Synthetic risk area {n}: {where}").format(n=len(rows) + 1, where=where),
