@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 from layers import migrations
 from layers.catalogue import kind as get_kind
 from layers.features import prepare
+from layers.files import sibling_temp
 from layers.i18n import _
 from layers.resources import load_json
 from layers.workspace import Workspace
@@ -136,19 +136,12 @@ def build_demo(path: str | Path, overwrite: bool = True) -> Workspace:
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=path.parent, prefix=".lantern-demo-")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
+    with sibling_temp(path, prefix=".lantern-demo-") as tmp:
         import_osm(helsinki_extract(), tmp)
         with Workspace.open(tmp) as ws:
             add_synthetic_audit_data(ws)
             ws.set_metadata("name", DEMO_NAME)
         os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return Workspace.open(path)
 
 

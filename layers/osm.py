@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from typing import Callable
 from layers.catalogue import kind as get_kind
 from layers.errors import InputError, LanternError
 from layers.features import prepare
+from layers.files import sibling_temp
 from layers.i18n import _
 from layers.resources import load_json
 
@@ -316,24 +315,19 @@ def build_osm_workspace(
 
     The caller moves the file into place (``os.replace``) or deletes it.
     """
-    from layers.workspace import Workspace
+    from layers.workspace import Workspace, copy_database
 
     source, target = Path(source), Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=target.parent, prefix=".lantern-osm-")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with sibling_temp(target, prefix=".lantern-osm-") as tmp:
         clip_geometry = None
         if target.exists():
-            _copy_database(target, tmp)
+            copy_database(target, tmp)
             ws = Workspace.open(tmp)
             if clip_layer:
                 clip_geometry = _layer_union(ws, clip_layer, source)
         else:
             if clip_layer:
                 raise InputError(source, _("--clip-layer needs an existing workspace to take the boundary from"))
-            tmp.unlink()
             ws = Workspace.create(tmp, name=source.name.split(".")[0])
         try:
             frames, report = read_extract(source, bbox, clip_geometry, progress, cancelled)
@@ -344,10 +338,7 @@ def build_osm_workspace(
             ws.close()
         if progress is not None:
             progress(1.0, _("Done"))
-        return tmp, report
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    return tmp, report
 
 
 def import_osm(source, out, bbox=None, clip_layer=None, progress=None, cancelled=None) -> OsmReport:
@@ -355,14 +346,6 @@ def import_osm(source, out, bbox=None, clip_layer=None, progress=None, cancelled
     tmp, report = build_osm_workspace(source, out, bbox, clip_layer, progress, cancelled)
     os.replace(tmp, out)
     return report
-
-
-def _copy_database(src: Path, dst: Path) -> None:
-    """A consistent copy even while another connection has the file open."""
-    with sqlite3.connect(src) as source, sqlite3.connect(dst) as target:
-        source.backup(target)
-    source.close()
-    target.close()
 
 
 def _layer_union(ws, kind_id: str, source: Path):

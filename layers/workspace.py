@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import os
 import sqlite3
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -22,6 +21,7 @@ import sqlite_utils
 from layers import gpkg_geometry, migrations
 from layers.catalogue import EXTRA_COLUMN, LayerKind, kind, layer_kinds
 from layers.errors import ValidationError, WorkspaceError
+from layers.files import sibling_temp
 from layers.i18n import _
 
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -85,12 +85,7 @@ class Workspace:
         path = Path(path)
         if path.exists() and not overwrite:
             raise WorkspaceError(_("{path} already exists").format(path=path))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=path.parent, prefix=".lantern-")
-        os.close(fd)
-        tmp = Path(tmp_name)
-        tmp.unlink()
-        try:
+        with sibling_temp(path) as tmp:
             for i, k in enumerate(layer_kinds().values()):
                 _create_feature_table(tmp, k, first=(i == 0))
             db = _connect(tmp)
@@ -103,8 +98,6 @@ class Workspace:
             finally:
                 db.close()
             os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
         return cls.open(path)
 
     @classmethod
@@ -153,16 +146,9 @@ class Workspace:
         path = Path(path)
         if path.resolve() == self.path.resolve():
             return self
-        fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=path.parent, prefix=".lantern-")
-        os.close(fd)
-        try:
-            target = sqlite3.connect(tmp_name)
-            with target:
-                self.db.conn.backup(target)
-            target.close()
-            os.replace(tmp_name, path)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
+        with sibling_temp(path) as tmp:
+            copy_database(self.path, tmp, source=self.db.conn)
+            os.replace(tmp, path)
         return Workspace.open(path)
 
     # -- transactions -----------------------------------------------------------------
@@ -287,6 +273,19 @@ class Workspace:
             names,
         ).fetchone()
         return None if row[0] is None else tuple(row)
+
+
+def copy_database(src: Path, dst: Path, source: sqlite3.Connection | None = None) -> None:
+    """A consistent copy (SQLite's online backup), even while the file is open elsewhere."""
+    own = source is None
+    source = source or sqlite3.connect(src)
+    target = sqlite3.connect(dst)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        if own:
+            source.close()
 
 
 def _sql_value(value):
