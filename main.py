@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = ("demo", "import", "import-osm")
+COMMANDS = ("demo", "import", "import-osm", "check", "checklist")
 
 EPILOG = """commands:
   python main.py [WORKSPACE.gpkg] [--demo] [--screenshot OUT.png]
@@ -19,6 +19,10 @@ EPILOG = """commands:
                          import a GeoJSON, GeoPackage, Shapefile (.shp, folder, .zip) or CSV file
   python main.py import-osm FILE.osm.pbf --out WORKSPACE.gpkg [--bbox W,S,E,N] [--clip-layer KIND]
                          turn an OpenStreetMap extract into places and an offline basemap
+  python main.py check WORKSPACE.gpkg
+                         verify SQLite integrity, GeoPackage registration and the change log's hash chain
+  python main.py checklist --place-type TYPE [--lang en|lv] --out FILE.pdf
+                         print the indicator checklist for a place type (one page, for work on foot)
 Run 'python main.py COMMAND --help' for a command's options.
 """
 
@@ -112,6 +116,38 @@ def cmd_import_osm(argv: list[str]) -> int:
     return 0
 
 
+def cmd_check(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="lantern check",
+                                description="Verify a workspace; exit 1 naming the first problem found.")
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    args = p.parse_args(argv)
+    from audit.check import check_workspace
+
+    result = check_workspace(args.workspace)
+    if not result.ok:
+        for problem in result.problems:
+            print(f"{args.workspace}: {problem}", file=sys.stderr)
+        return 1
+    print(f"{args.workspace}: OK (integrity, GeoPackage registration, change log of {result.entries} entries)")
+    return 0
+
+
+def cmd_checklist(argv: list[str]) -> int:
+    from audit.catalogue import place_types
+
+    p = argparse.ArgumentParser(prog="lantern checklist",
+                                description="A one-page PDF indicator checklist for a place type.")
+    p.add_argument("--place-type", required=True, choices=[t["id"] for t in place_types()])
+    p.add_argument("--lang", default="en", choices=["en", "lv"])
+    p.add_argument("--out", required=True, metavar="FILE.pdf")
+    args = p.parse_args(argv)
+    from audit.field_checklist import write_checklist
+
+    pages = write_checklist(args.out, args.place_type, args.lang)
+    print(f"wrote {args.out} ({pages} page)")
+    return 0
+
+
 def _mapping(pairs: list[str]) -> dict:
     from layers.features import IGNORE
 
@@ -169,7 +205,9 @@ def cmd_app(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
-        return {"demo": cmd_demo, "import": cmd_import, "import-osm": cmd_import_osm}[argv[0]](argv[1:])
+        commands = {"demo": cmd_demo, "import": cmd_import, "import-osm": cmd_import_osm, "check": cmd_check,
+                    "checklist": cmd_checklist}
+        return commands[argv[0]](argv[1:])
     return cmd_app(argv)
 
 

@@ -127,3 +127,26 @@ def _places_from_openstreetmap(db: sqlite_utils.Database) -> None:
             if name not in columns:
                 conn.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {sql_type}')
         _set_declared_geometry_type(conn, table, "geom", "POINT", "GEOMETRY")
+
+
+ANNOTATIONS_TABLE = "annotations"
+CHANGE_LOG_TABLE = "change_log"
+
+
+@migration(3)
+def _audit_tables(db: sqlite_utils.Database) -> None:
+    """Annotations of places, and the tamper-evident change log."""
+    db[ANNOTATIONS_TABLE].create(
+        {"id": int, "place_table": str, "place_fid": int, "category": str, "indicators": str, "other_text": str,
+         "note": str, "observed": str, "team": str, "author": str, "confidence": str, "source": str,
+         "catalogue_version": int, "created": str},
+        pk="id", not_null={"place_table", "place_fid", "observed"}, if_not_exists=True,
+    )
+    db[ANNOTATIONS_TABLE].create_index(["place_table", "place_fid"], if_not_exists=True)
+    register_attributes_table(db.conn, ANNOTATIONS_TABLE, "Audit annotations of places (indicator checklists)")
+    db[CHANGE_LOG_TABLE].create(
+        {"id": int, "time": str, "author": str, "action": str, "table_name": str, "row_id": int,
+         "before": str, "after": str, "prev_hash": str, "hash": str},
+        pk="id", not_null={"time", "action", "table_name", "prev_hash", "hash"}, if_not_exists=True,
+    )
+    register_attributes_table(db.conn, CHANGE_LOG_TABLE, "Every change, hash-chained")

@@ -296,7 +296,8 @@ def _write(ws, frames: dict, report: OsmReport, source: Path) -> None:
             if kind_id not in frames:
                 continue
             prepared = prepare(source, frames[kind_id], get_kind(kind_id))
-            ws.insert_rows(kind_id, prepared.rows, prepared.geometries)
+            fids = ws.insert_rows(kind_id, prepared.rows, prepared.geometries)
+            ws.log_import(kind_id, f"OpenStreetMap: {source.name}", fids)
             report.counts[kind_id] += len(prepared)
             report.repaired += prepared.repaired
             ws.set_layer_info(kind_id, source=f"OpenStreetMap: {source.name}")

@@ -245,11 +245,36 @@ class Workspace:
             self._touch_contents(kind_id)
         return fids
 
+    def log_import(self, kind_id: str, source: str, fids: list[int], author: str = "") -> None:
+        """One change-log entry for a bulk import: what came from where, and a digest of the rows."""
+        import hashlib
+
+        from audit import changelog
+
+        digest = hashlib.sha256()
+        columns = ", ".join([FID_COLUMN, f'hex("{GEOMETRY_COLUMN}")', *(f'"{c}"' for c in kind(kind_id).columns)])
+        rows = self.db.conn.execute(
+            f'SELECT json_array({columns}) FROM "{kind_id}" WHERE {FID_COLUMN} BETWEEN ? AND ? ORDER BY {FID_COLUMN}',
+            (min(fids), max(fids)),
+        ) if fids else []
+        for (row,) in rows:
+            digest.update(row.encode("utf-8"))
+        changelog.append(self.db, author=author, action="import", table=kind_id, row_id=None, before=None,
+                         after={"source": source, "count": len(fids), "first_fid": min(fids, default=None),
+                                "last_fid": max(fids, default=None), "rows_sha256": digest.hexdigest()})
+
     def delete_rows(self, kind_id: str, fids: list[int]) -> None:
         kind(kind_id)
         with self.atomic() as db:
             db.conn.executemany(f'DELETE FROM "{kind_id}" WHERE {FID_COLUMN} = ?', [(int(f),) for f in fids])
             self._touch_contents(kind_id)
+
+    def touch(self, table: str) -> None:
+        """Record an edit of ``table`` in gpkg_contents (and its extent, for feature tables)."""
+        if table in layer_kinds():
+            self._touch_contents(table)
+        else:
+            self.db.conn.execute("UPDATE gpkg_contents SET last_change=? WHERE table_name=?", (_now(), table))
 
     def _touch_contents(self, kind_id: str) -> None:
         """Keep gpkg_contents' extent and last_change true after an edit."""

@@ -90,6 +90,7 @@ def import_file(
     with workspace.atomic():
         fids = workspace.insert_rows(kind_id, prepared.rows, prepared.geometries)
         workspace.set_layer_info(kind_id, source=path.name)
+        workspace.log_import(kind_id, path.name, fids)
     return ImportReport(
         kind_id=kind_id,
         source=path,

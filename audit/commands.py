@@ -1,0 +1,220 @@
+"""One path for every change: commands that apply themselves, undo themselves, and log.
+
+Every create, edit and delete — of a feature, an annotation or an estimate —
+is a command. ``History.do`` applies it inside one transaction together with
+its change-log entry; ``undo``/``redo`` do the same in reverse. The GUI, the
+CLI and the tests all go through here, so the log sees every change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from audit import changelog
+from layers.i18n import _
+
+
+def _pk(ws, table: str) -> str:
+    from layers.catalogue import layer_kinds
+
+    return "fid" if table in layer_kinds() else "id"
+
+
+def _read(ws, table: str, row_id: int) -> dict | None:
+    cur = ws.db.conn.execute(f'SELECT * FROM "{table}" WHERE "{_pk(ws, table)}" = ?', (row_id,))
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return {d[0]: v for d, v in zip(cur.description, row)}
+
+
+def _insert(ws, table: str, values: dict) -> int:
+    cols = ", ".join(f'"{c}"' for c in values)
+    cur = ws.db.conn.execute(
+        f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join("?" * len(values))})', list(values.values())
+    )
+    return cur.lastrowid
+
+
+def _update(ws, table: str, row_id: int, values: dict) -> None:
+    sets = ", ".join(f'"{c}" = ?' for c in values)
+    ws.db.conn.execute(f'UPDATE "{table}" SET {sets} WHERE "{_pk(ws, table)}" = ?', [*values.values(), row_id])
+
+
+def _delete(ws, table: str, row_id: int) -> None:
+    ws.db.conn.execute(f'DELETE FROM "{table}" WHERE "{_pk(ws, table)}" = ?', (row_id,))
+
+
+@dataclass
+class Context:
+    """What a command needs while it runs: the workspace and who is acting."""
+
+    workspace: object
+    author: str
+
+    def log(self, action: str, table: str, row_id, before, after) -> None:
+        changelog.append(self.workspace.db, author=self.author, action=action, table=table, row_id=row_id,
+                         before=before, after=after)
+
+    def touched(self, table: str) -> None:
+        self.workspace.touch(table)
+
+
+class Command:
+    label = ""
+    tables: tuple[str, ...] = ()
+
+    def apply(self, ctx: Context) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def revert(self, ctx: Context) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass
+class InsertRow(Command):
+    """Insert a row. ``values`` may be a callable, evaluated at the first apply
+    (so a macro can refer to the id of a row inserted just before)."""
+
+    table: str
+    values: dict | Callable[[], dict]
+    label: str = ""
+    row_id: int | None = None
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return (self.table,)
+
+    def apply(self, ctx: Context) -> None:
+        if callable(self.values):
+            self.values = self.values()
+        values = dict(self.values)
+        if self.row_id is not None:  # redo: same id, so later commands still refer to it
+            values[_pk(ctx.workspace, self.table)] = self.row_id
+        self.row_id = _insert(ctx.workspace, self.table, values)
+        ctx.log("insert", self.table, self.row_id, None, _read(ctx.workspace, self.table, self.row_id))
+        ctx.touched(self.table)
+
+    def revert(self, ctx: Context) -> None:
+        before = _read(ctx.workspace, self.table, self.row_id)
+        _delete(ctx.workspace, self.table, self.row_id)
+        ctx.log("undo insert", self.table, self.row_id, before, None)
+        ctx.touched(self.table)
+
+
+@dataclass
+class UpdateRow(Command):
+    table: str
+    row_id: int
+    changes: dict
+    label: str = ""
+    before: dict | None = None
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return (self.table,)
+
+    def apply(self, ctx: Context) -> None:
+        current = _read(ctx.workspace, self.table, self.row_id)
+        if current is None:
+            raise KeyError(_("{table} has no row {id}").format(table=self.table, id=self.row_id))
+        self.before = {k: current[k] for k in self.changes}
+        _update(ctx.workspace, self.table, self.row_id, self.changes)
+        ctx.log("update", self.table, self.row_id, self.before, dict(self.changes))
+        ctx.touched(self.table)
+
+    def revert(self, ctx: Context) -> None:
+        _update(ctx.workspace, self.table, self.row_id, self.before)
+        ctx.log("undo update", self.table, self.row_id, dict(self.changes), self.before)
+        ctx.touched(self.table)
+
+
+@dataclass
+class DeleteRow(Command):
+    table: str
+    row_id: int
+    label: str = ""
+    before: dict | None = None
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return (self.table,)
+
+    def apply(self, ctx: Context) -> None:
+        self.before = _read(ctx.workspace, self.table, self.row_id)
+        if self.before is None:
+            raise KeyError(_("{table} has no row {id}").format(table=self.table, id=self.row_id))
+        _delete(ctx.workspace, self.table, self.row_id)
+        ctx.log("delete", self.table, self.row_id, self.before, None)
+        ctx.touched(self.table)
+
+    def revert(self, ctx: Context) -> None:
+        _insert(ctx.workspace, self.table, self.before)
+        ctx.log("undo delete", self.table, self.row_id, None, self.before)
+        ctx.touched(self.table)
+
+
+@dataclass
+class Macro(Command):
+    """Several commands as one step (e.g. a new place and its first annotation)."""
+
+    commands: list[Command]
+    label: str = ""
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for c in self.commands for t in c.tables))
+
+    def apply(self, ctx: Context) -> None:
+        for command in self.commands:
+            command.apply(ctx)
+
+    def revert(self, ctx: Context) -> None:
+        for command in reversed(self.commands):
+            command.revert(ctx)
+
+
+@dataclass
+class History:
+    """Undo and redo stacks over a workspace; each step is one transaction."""
+
+    workspace: object
+    author: str = ""
+    undo_stack: list[Command] = field(default_factory=list)
+    redo_stack: list[Command] = field(default_factory=list)
+
+    def _context(self) -> Context:
+        return Context(self.workspace, self.author)
+
+    def do(self, command: Command) -> Command:
+        with self.workspace.atomic():
+            command.apply(self._context())
+        self.undo_stack.append(command)
+        self.redo_stack.clear()
+        return command
+
+    def undo(self) -> Command | None:
+        if not self.undo_stack:
+            return None
+        command = self.undo_stack[-1]
+        with self.workspace.atomic():
+            command.revert(self._context())
+        self.redo_stack.append(self.undo_stack.pop())
+        return command
+
+    def redo(self) -> Command | None:
+        if not self.redo_stack:
+            return None
+        command = self.redo_stack[-1]
+        with self.workspace.atomic():
+            command.apply(self._context())
+        self.undo_stack.append(self.redo_stack.pop())
+        return command
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self.undo_stack)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self.redo_stack)
