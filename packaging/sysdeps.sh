@@ -9,7 +9,7 @@ runtime=(libnss3 libnspr4 "libasound2t64|libasound2" libegl1 libgl1 libgbm1 libf
   libxkbcommon-x11-0 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libx11-xcb1 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libdbus-1-3
   fonts-dejavu-core)
-test_tools=(gdal-bin python3-gdal)
+test_tools=(gdal-bin python3-gdal poppler-utils)
 wanted=("${runtime[@]}")
 [ "$what" = test ] && wanted+=("${test_tools[@]}")
 
