@@ -60,6 +60,13 @@ class LayerPanel(QListWidget):
         item.setText(text)
         item.setToolTip(tip)
 
+    def update_count(self, layer_id: str, count: int) -> None:
+        item = self.item_for(layer_id)
+        if item is not None:
+            self._updating = True
+            self._label(item, get_kind(layer_id).label, count, item.font().italic())
+            self._updating = False
+
     def layer_ids(self) -> list[str]:
         """Bottom to top."""
         return [self.item(i).data(ID_ROLE) for i in reversed(range(self.count()))]

@@ -14,7 +14,11 @@ from PySide6.QtWidgets import (
     QProgressDialog,
 )
 
+from audit.annotations import PLACE_KINDS, place_assessments
+from audit.filters import FilterState, visible_fids
 from gui.attribute_table import AttributeTable
+from gui.audit_controller import AuditController
+from gui.filter_panel import FilterPanel
 from gui.layer_panel import LayerPanel
 from gui.map_view import MapView
 from layers.catalogue import kind as get_kind
@@ -24,6 +28,7 @@ from layers.workspace import Workspace
 from mapping.compose import layer_from_frame, workspace_options
 
 MAX_RECENT = 8
+WINDOW_STATE_VERSION = 2  # bump when docks are added or renamed
 GPKG_FILTER = "Lantern workspace (*.gpkg)"
 IMPORT_FILTER = "GIS files (*.geojson *.json *.gpkg *.shp *.zip *.csv);;All files (*)"
 OSM_FILTER = "OpenStreetMap extracts (*.osm.pbf *.pbf);;All files (*)"
@@ -37,6 +42,8 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.workspace: Workspace | None = None
         self.frames: dict = {}
+        self.assessments: dict = {}
+        self.filters = FilterState()
 
         self.map_view = MapView(self)
         self.setCentralWidget(self.map_view)
@@ -53,7 +60,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.count_label)
         self.statusBar().addPermanentWidget(self.coords_label)
 
+        self.filter_panel = FilterPanel(self)
+        filter_dock = self._add_dock(self.filter_panel, self.tr("Filters"), Qt.DockWidgetArea.LeftDockWidgetArea,
+                                     "filters_dock")
+        self.tabifyDockWidget(self.findChild(QDockWidget, "layers_dock"), filter_dock)
+        self.findChild(QDockWidget, "layers_dock").raise_()
+
         self._build_menus()
+        self.audit = AuditController(self, self.settings)
         self._connect()
         self._restore_geometry()
         self._update_title()
@@ -96,7 +110,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         self._fill_recent_menu()
 
-        view_menu = self.menuBar().addMenu(self.tr("&View"))
+        view_menu = self.view_menu = self.menuBar().addMenu(self.tr("&View"))
         basemap_menu = view_menu.addMenu(self.tr("&Basemap"))
         self.basemap_action = self._action(
             self.tr("Online OpenStreetMap tiles (sends your map area to the tile server)"),
@@ -107,7 +121,7 @@ class MainWindow(QMainWindow):
         self.zoom_layer_action = self._action(self.tr("Zoom to selected feature"), self._on_zoom_selected, "Ctrl+J")
         view_menu.addAction(self.zoom_layer_action)
 
-        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        help_menu = self.help_menu = self.menuBar().addMenu(self.tr("&Help"))
         help_menu.addAction(self._action(self.tr("&About Lantern"), self._on_about))
 
         for action in (self.import_action, self.import_osm_action, self.save_as_action, self.zoom_layer_action):
@@ -120,6 +134,7 @@ class MainWindow(QMainWindow):
         self.attribute_table.featureSelected.connect(self._on_row_selected)
         self.map_view.featureClicked.connect(self._on_feature_clicked)
         self.map_view.cursorMoved.connect(self._on_cursor_moved)
+        self.filter_panel.filtersChanged.connect(self.apply_filters)
 
     # -- workspace --------------------------------------------------------------------
 
@@ -140,10 +155,13 @@ class MainWindow(QMainWindow):
         self.workspace = workspace
         for action in (self.import_action, self.import_osm_action, self.save_as_action, self.zoom_layer_action):
             action.setEnabled(True)
+        self.audit.workspace_opened(workspace)
+        self.filters = FilterState()
         self.reload()
+        self._set_date_span()
         self.workspaceChanged.emit()
 
-    def reload(self) -> None:
+    def reload(self, keep_view: bool = False) -> None:
         """Read every layer and redraw the map, keeping visibility, order and the current layer."""
         ws = self.workspace
         if ws is None:
@@ -153,28 +171,124 @@ class MainWindow(QMainWindow):
         order += [k for k in layer_kinds() if k not in order]
         visible = {k: self.layer_panel.is_visible(k) if self.layer_panel.item_for(k) else True for k in order}
         self.frames = {k: ws.read_layer(k) for k in order}
-        synthetic = {k: bool(ws.layer_info(k)["synthetic"]) for k in order}
+        self.synthetic = {k: bool(ws.layer_info(k)["synthetic"]) for k in order}
+        self._assess()
         self.layer_panel.set_layers(
-            [{"id": k, "count": len(self.frames[k]), "visible": visible[k], "synthetic": synthetic[k]} for k in order]
+            [{"id": k, "count": len(self.frames[k]), "visible": visible[k], "synthetic": self.synthetic[k]}
+             for k in order]
         )
-        layers = [
-            layer_from_frame(k, self.frames[k], visible=visible[k], synthetic=synthetic[k]) for k in order
-        ]
-        self.map_view.show_layers(layers, workspace_options(ws))
+        layers = [self._map_layer(k, visible[k]) for k in order]
+        self.map_view.show_layers(layers, workspace_options(ws), keep_view=keep_view)
+        for k in order:
+            fids = visible_fids(k, self.frames[k], self.filters)
+            if fids is not None:
+                self.map_view.set_filter(k, fids)
         self.layer_panel.select_layer(current or order[-1])
         self._show_table(self.layer_panel.current_layer())
         self._update_title()
+
+    def _assess(self) -> None:
+        f = self.filters
+        self.assessments = place_assessments(self.workspace, f.as_of(), forms=f.forms, confidence=f.confidence,
+                                             date_from=f.date_from)
+
+    def _map_layer(self, kind_id: str, visible: bool = True):
+        from audit.estimates import densities
+
+        frame = self.frames[kind_id]
+        risk = extra = tips = None
+        if kind_id in PLACE_KINDS:
+            risk = {fid: (a.level, a.explain()) for (table, fid), a in self.assessments.items() if table == kind_id}
+        elif kind_id == "risk_group_estimates":
+            dense = densities(frame)
+            extra = {int(fid): {"group": g, "density": round(float(d), 1)}
+                     for fid, g, d in zip(dense.index, dense["risk_group"], dense["density"])}
+            tips = {int(fid): self.tr("{group}: {n} people, {d:.0f} per km² · {src}, {date} ({conf})").format(
+                group=get_kind(kind_id).field("risk_group").choices and next(
+                    c.label for c in get_kind(kind_id).field("risk_group").choices if c.id == g),
+                n=n, d=d, src=src, date=day, conf=conf)
+                for fid, g, n, d, src, day, conf in zip(dense.index, dense["risk_group"], dense["estimate"],
+                                                        dense["density"], dense["source_institution"],
+                                                        dense["estimated_on"], dense["confidence"])}
+        return layer_from_frame(kind_id, frame, visible=visible, synthetic=self.synthetic.get(kind_id, False),
+                                risk=risk, tips=tips, extra=extra)
+
+    def refresh_layers(self, kind_ids) -> None:
+        """After an edit: re-read these layers and send them to the map, without reloading the page."""
+        ws = self.workspace
+        if ws is None:
+            return
+        self._assess()
+        for k in kind_ids:
+            if k not in self.frames:
+                continue
+            self.frames[k] = ws.read_layer(k)
+            self.map_view.replace_layer(self._map_layer(k, self.layer_panel.is_visible(k)))
+            fids = visible_fids(k, self.frames[k], self.filters)
+            if fids is not None:
+                self.map_view.set_filter(k, fids)
+            self.layer_panel.update_count(k, len(self.frames[k]))
+        current = self.layer_panel.current_layer()
+        if current in kind_ids:
+            selected = self.attribute_table.selected_fid()
+            self._show_table(current)
+            if selected is not None:
+                self.attribute_table.select_fid(selected)
+
+    def filtered_frame(self, kind_id: str):
+        frame = self.frames[kind_id]
+        fids = visible_fids(kind_id, frame, self.filters)
+        return frame if fids is None else frame[frame.index.isin(list(fids))]
+
+    def apply_filters(self, state: FilterState) -> None:
+        """The map and the attribute table follow the filters; risk levels are assessed within them."""
+        self.filters = state
+        if self.workspace is None:
+            return
+        self._assess()
+        for k in self.frames:
+            if k in PLACE_KINDS:
+                self.map_view.replace_layer(self._map_layer(k, self.layer_panel.is_visible(k)))
+            elif not get_kind(k).is_basemap:
+                self.map_view.set_filter(k, visible_fids(k, self.frames[k], state))
+        if self.audit.density_group:
+            self.audit.show_density(self.audit.density_group)
+        self._show_table(self.layer_panel.current_layer())
+        shown = {k: len(self.filtered_frame(k)) for k in ("reported_cases", "risk_areas")}
+        self.filter_panel.summary.setText(self.tr("Shown: {cases} reported case(s), {areas} risk area(s)").format(
+            cases=shown["reported_cases"], areas=shown["risk_areas"]) if state.active else "")
+
+    def _set_date_span(self) -> None:
+        """The time slider spans the workspace's dated records (cases, annotations, estimates)."""
+        import datetime as dt
+
+        dates = [f"{m}-01" for m in self.frames.get("reported_cases", {}).get("reported", []) if m]
+        dates += [d for d in self.frames.get("risk_group_estimates", {}).get("estimated_on", []) if d]
+        row = self.workspace.db.conn.execute("SELECT min(observed), max(observed) FROM annotations").fetchone()
+        dates += [d for d in row if d]
+        if dates:
+            first = dt.date.fromisoformat(min(dates)[:10])
+            last = max(dt.date.fromisoformat(max(dates)[:10]), dt.date.today())
+            self.filter_panel.set_date_span(first, last)
+
+    def select_feature(self, layer_id: str, fid: int) -> None:
+        """Select a feature in the panel, the table and on the map."""
+        self.layer_panel.select_layer(layer_id)
+        self.attribute_table.select_fid(fid)
+        self.map_view.select_feature(layer_id, fid, pan=False)
 
     def _show_table(self, layer_id: str | None) -> None:
         if layer_id is None or layer_id not in self.frames:
             self.attribute_table.set_frame(None, None)
             self.count_label.setText("")
             return
-        frame = self.frames[layer_id]
+        frame = self.filtered_frame(layer_id)
         self.attribute_table.set_frame(frame, get_kind(layer_id))
-        self.count_label.setText(
-            self.tr("{layer}: {n} feature(s)").format(layer=get_kind(layer_id).label, n=len(frame))
-        )
+        total = len(self.frames[layer_id])
+        text = self.tr("{layer}: {n} feature(s)").format(layer=get_kind(layer_id).label, n=total)
+        if len(frame) != total:
+            text += " " + self.tr("({n} shown by the filters)").format(n=len(frame))
+        self.count_label.setText(text)
 
     def _update_title(self) -> None:
         if self.workspace is None:
@@ -328,6 +442,7 @@ class MainWindow(QMainWindow):
         self.workspace.close()
         os.replace(tmp, path)
         self.workspace = Workspace.open(path)
+        self.audit.workspace_opened(self.workspace)
         self.reload()
         self.statusBar().showMessage(report.summary(), 15000)
 
@@ -392,11 +507,11 @@ class MainWindow(QMainWindow):
             self.resize(1400, 880)
         state = self.settings.value("window/state")
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, WINDOW_STATE_VERSION)  # ignored when saved by an older layout
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState(WINDOW_STATE_VERSION))
         if self.workspace is not None:
             self.workspace.close()
             self.workspace = None

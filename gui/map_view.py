@@ -34,6 +34,11 @@ class MapBridge(QObject):
     pageReady = Signal()
     clicked = Signal(str, int)
     moved = Signal(float, float)
+    activated = Signal(str, int)
+    mapClickedAt = Signal(float, float)
+    polygon = Signal(str)
+    viewMoved = Signal(float, float, float)
+    modeCancelled = Signal()
 
     @Slot()
     def ready(self) -> None:
@@ -46,6 +51,26 @@ class MapBridge(QObject):
     @Slot(float, float)
     def cursorMoved(self, lat: float, lng: float) -> None:  # noqa: N802 - JS name
         self.moved.emit(lat, lng)
+
+    @Slot(str, int)
+    def featureActivated(self, layer_id: str, fid: int) -> None:  # noqa: N802 - JS name
+        self.activated.emit(layer_id, fid)
+
+    @Slot(float, float)
+    def mapClicked(self, lat: float, lng: float) -> None:  # noqa: N802 - JS name
+        self.mapClickedAt.emit(lat, lng)
+
+    @Slot(str)
+    def polygonDrawn(self, ring_json: str) -> None:  # noqa: N802 - JS name
+        self.polygon.emit(ring_json)
+
+    @Slot(float, float, float)
+    def viewChanged(self, lat: float, lng: float, zoom: float) -> None:  # noqa: N802 - JS name
+        self.viewMoved.emit(lat, lng, zoom)
+
+    @Slot()
+    def modeEnded(self) -> None:  # noqa: N802 - JS name
+        self.modeCancelled.emit()
 
 
 class RequestGuard(QWebEngineUrlRequestInterceptor):
@@ -84,7 +109,11 @@ class MapView(QWidget):
 
     mapReady = Signal()
     featureClicked = Signal(str, int)
+    featureActivated = Signal(str, int)
     cursorMoved = Signal(float, float)
+    mapClicked = Signal(float, float)
+    polygonDrawn = Signal(object)  # a shapely Polygon
+    modeCancelled = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -112,14 +141,22 @@ class MapView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
 
+        self.last_view: tuple[float, float, float] | None = None
         self.bridge.pageReady.connect(self._on_ready)
         self.bridge.clicked.connect(self.featureClicked)
+        self.bridge.activated.connect(self.featureActivated)
         self.bridge.moved.connect(self.cursorMoved)
+        self.bridge.mapClickedAt.connect(self.mapClicked)
+        self.bridge.polygon.connect(self._on_polygon)
+        self.bridge.viewMoved.connect(self._on_view_moved)
+        self.bridge.modeCancelled.connect(self.modeCancelled)
 
     # -- loading ----------------------------------------------------------------------
 
-    def show_layers(self, layers: list[MapLayer], options: MapOptions) -> None:
+    def show_layers(self, layers: list[MapLayer], options: MapOptions, keep_view: bool = False) -> None:
         """(Re)load the page with these layers. Calls made before it is ready are queued."""
+        if keep_view and self.last_view is not None:
+            options.view = self.last_view
         self._ready = False
         self._queue.clear()
         options.app_bridge = True
@@ -173,6 +210,31 @@ class MapView(QWidget):
             if on
             else "lantern.setBasemap(false);"
         )
+
+    def replace_layer(self, layer: MapLayer) -> None:
+        """New data for one layer, without reloading the page (after an edit)."""
+        self.run_js(f"lantern.replaceLayer({json.dumps(layer.definition())}, {json.dumps(layer.geojson)});")
+
+    def set_filter(self, layer_id: str, fids) -> None:
+        value = "null" if fids is None else json.dumps(sorted(int(f) for f in fids))
+        self.run_js(f"lantern.setFilter({json.dumps(layer_id)}, {value});")
+
+    def set_choropleth(self, layer_id: str, choropleth: dict | None) -> None:
+        self.run_js(f"lantern.setChoropleth({json.dumps(layer_id)}, {json.dumps(choropleth)});")
+
+    def set_mode(self, mode: str | None) -> None:
+        """None, "place" (next click creates a place) or "polygon" (clicks draw an area)."""
+        self.run_js(f"lantern.setMode({json.dumps(mode)});")
+
+    def _on_polygon(self, ring_json: str) -> None:
+        import shapely
+
+        ring = json.loads(ring_json)
+        polygon = shapely.Polygon(ring)
+        self.polygonDrawn.emit(polygon)
+
+    def _on_view_moved(self, lat: float, lng: float, zoom: float) -> None:
+        self.last_view = (lat, lng, zoom)
 
     def dispose(self) -> None:
         """Release the page before the profile (avoids Qt's 'profile still in use' warning)."""

@@ -23,9 +23,9 @@ from layers.i18n import _
 from layers.resources import load_json
 from layers.workspace import Workspace
 
-DEMO_NAME = "Central Helsinki — demo (real OSM places; synthetic cases and risk areas)"
+DEMO_NAME = "Central Helsinki — demo (real OSM places; synthetic cases, risk areas, annotations and estimates)"
 SEED = 20261128
-DEMO_VERSION = 3  # bump when the generator below changes, so cached demos are rebuilt
+DEMO_VERSION = 4  # bump when the generator below changes, so cached demos are rebuilt
 SYNTHETIC_LAYERS = ("reported_cases", "risk_areas")
 
 # Where the synthetic cases of each form are placed: (layer, field, values) of real places nearby.
@@ -129,6 +129,86 @@ def add_synthetic_audit_data(ws: Workspace, seed: int = SEED) -> None:
         ws.set_metadata("synthetic", "reported_cases, risk_areas")
 
 
+# Synthetic annotated places: (where, category, [(days ago, indicators, confidence, note)])
+_ANNOTATED = [
+    ("around the railway station", "street_activity",
+     [(20, ["beg_forced", "beg_hands_over", "gen_minor"], "high", "Group of young people begging, collected by a car."),
+      (200, ["beg_vulnerable"], "medium", "Begging near the entrance in the evening.")]),
+    ("nightlife streets", "street_activity",
+     [(35, ["sex_pimp", "sex_only_sex_words", "gen_controlled"], "medium", "Women accompanied at all times."),
+      (400, ["sex_cheap_unprotected"], "low", "Reported by an outreach worker.")]),
+    ("hotel block", "street_activity",
+     [(60, ["acc_odd_hours_pickup", "gen_trauma_signs"], "medium", "Minibus picks up cleaners at 5 a.m.")]),
+    ("restaurant street", "migrant_commerce",
+     [(15, ["lab_long_hours", "lab_lives_with_employer", "lab_passport_held"], "high", "Kitchen staff sleep above."),
+      (120, ["lab_low_pay"], "medium", "Workers say pay is irregular.")]),
+    ("construction area", "construction_site",
+     [(90, ["lab_unsafe", "lab_no_contract", "gen_no_local_language"], "medium", "No helmets; no one speaks Finnish.")]),
+    ("market and shops", "migrant_commerce",
+     [(500, ["gen_no_local_language"], "low", "One-off observation.")]),
+    ("park", "gathering_place",
+     [(10, ["gen_minor"], "low", "Young people approached by adults at night.")]),
+]
+_ESTIMATES = [  # (where, group, estimate, female, male)
+    ("around the railway station", "begging_crime", 25, 8, 17),
+    ("around the railway station", "homeless", 60, 15, 45),
+    ("nightlife streets", "prostitution", 40, 34, 6),
+    ("hotel block", "prostitution", 15, 13, 2),
+    ("restaurant street", "migrant_workers", 120, 50, 70),
+    ("construction area", "migrant_workers", 200, 10, 190),
+    ("market and shops", "migrant_workers", 80, 30, 50),
+    ("park", "homeless", 30, 8, 22),
+]
+
+
+def add_synthetic_annotations(ws: Workspace, seed: int = SEED) -> None:
+    """Synthetic places of concern with annotations, and risk-group estimates for some risk areas,
+    recorded through the audit's command path (so the change log shows them too)."""
+    import datetime as dt
+
+    import shapely
+
+    from audit.annotations import annotation_values, new_place_with_annotation, annotate
+    from audit.commands import History
+    from audit.estimates import record_estimate
+
+    rng = np.random.default_rng(seed + 1)
+    areas = ws.read_layer("risk_areas")
+    where = {name.split(": ", 1)[-1]: geom for name, geom in zip(areas["name"], areas.geometry)}
+    today = dt.date.today()
+    history = History(ws, author="Demo auditor A (synthetic)")
+    for n, (place, category, observations) in enumerate(_ANNOTATED, start=1):
+        if place not in where:
+            continue
+        point = where[place].representative_point()
+        point = shapely.Point(point.x + rng.uniform(-2e-4, 2e-4), point.y + rng.uniform(-1e-4, 1e-4))
+        first, *later = observations
+        authors = ["Demo auditor A (synthetic)", "Demo auditor B (synthetic)"]
+
+        def values(obs, fid, k):
+            days, seen, confidence, note = obs
+            return annotation_values(
+                "places_of_concern", fid, indicators_seen=seen, observed=(today - dt.timedelta(days=days)).isoformat(),
+                confidence=confidence, source="own_observation" if k % 2 == 0 else "ngo", author=authors[k % 2],
+                team="Demo audit team (synthetic)", note=f"[Synthetic] {note}", category=category)
+
+        macro = history.do(new_place_with_annotation(
+            "places_of_concern", point.x, point.y,
+            {"name": _("Synthetic place {n}: {where}").format(n=n, where=place), "category": category,
+             "description": _("Synthetic: invented for the demo.")},
+            values(first, None, 0)))
+        fid = macro.commands[0].row_id
+        for k, obs in enumerate(later, start=1):
+            history.do(annotate(values(obs, fid, k)))
+    for place, group, estimate, female, male in _ESTIMATES:
+        if place in where:
+            history.do(record_estimate(where[place], {
+                "risk_group": group, "estimate": estimate, "female": female, "male": male,
+                "source_institution": "Synthetic demo source", "confidence": "medium", "area_name": place,
+                "estimated_on": (today - dt.timedelta(days=int(rng.integers(30, 300)))).isoformat()}))
+    ws.set_layer_info("risk_group_estimates", synthetic=True, source=_("synthetic demo data"))
+
+
 def build_demo(path: str | Path, overwrite: bool = True) -> Workspace:
     """Write the demo district workspace to ``path`` (built aside, then moved into place)."""
     from layers.osm import helsinki_extract, import_osm
@@ -140,6 +220,7 @@ def build_demo(path: str | Path, overwrite: bool = True) -> Workspace:
         import_osm(helsinki_extract(), tmp)
         with Workspace.open(tmp) as ws:
             add_synthetic_audit_data(ws)
+            add_synthetic_annotations(ws)
             ws.set_metadata("name", DEMO_NAME)
         os.replace(tmp, path)
     return Workspace.open(path)

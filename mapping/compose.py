@@ -32,6 +32,7 @@ class MapLayer:
     visible: bool = True
     synthetic: bool = False
     basemap: bool = False
+    choropleth: bool = False  # styled by density class of the selected group (risk-group estimates)
 
     def definition(self) -> dict:
         return {
@@ -41,6 +42,7 @@ class MapLayer:
             "style": self.style,
             "visible": self.visible,
             "basemap": self.basemap,
+            "choropleth": self.choropleth,
             "synthetic": self.synthetic,
             "synthetic_label": _("synthetic"),
             "synthetic_note": _("Synthetic data: invented for demonstration"),
@@ -55,6 +57,7 @@ class MapOptions:
     basemap: bool = False  # online OSM tiles: off unless the user turns them on
     bounds: tuple[float, float, float, float] | None = None  # west, south, east, north
     attribution: str | None = None  # e.g. "© OpenStreetMap contributors" when OSM data are shown
+    view: tuple[float, float, float] | None = None  # lat, lng, zoom to open at (else fit the bounds)
 
 
 def _choice_label(k: LayerKind, field_name: str, value) -> str:
@@ -83,8 +86,13 @@ def tip_text(k: LayerKind, row: dict) -> str:
     return name
 
 
-def layer_from_frame(kind_id: str, frame, *, visible: bool = True, synthetic: bool = False) -> MapLayer:
-    """A map layer from a workspace layer's GeoDataFrame (index = fid)."""
+def layer_from_frame(kind_id: str, frame, *, visible: bool = True, synthetic: bool = False,
+                     risk: dict | None = None, tips: dict | None = None, extra: dict | None = None) -> MapLayer:
+    """A map layer from a workspace layer's GeoDataFrame (index = fid).
+
+    ``risk``: fid → (level, explanation) for places; ``tips``: fid → tooltip text
+    replacing the default; ``extra``: fid → more properties (e.g. a density).
+    """
     import numpy as np
     import shapely
 
@@ -104,7 +112,13 @@ def layer_from_frame(kind_id: str, frame, *, visible: bool = True, synthetic: bo
             if k.style.classify:
                 props["cls"] = row.get(k.style.classify)
         else:
-            props["tip"] = tip_text(k, row)
+            props["tip"] = (tips or {}).get(int(fid)) or tip_text(k, row)
+        if risk and int(fid) in risk:
+            level, explanation = risk[int(fid)]
+            props["risk"] = level
+            props["tip"] += "\n" + _("Risk: {explanation}").format(explanation=explanation)
+        if extra and int(fid) in extra:
+            props.update(extra[int(fid)])
         if areal[i]:
             props["rep"] = [round(reps[i].y, 7), round(reps[i].x, 7)]
         features.append({"type": "Feature", "properties": props, "geometry": json.loads(geom)})
@@ -117,6 +131,7 @@ def layer_from_frame(kind_id: str, frame, *, visible: bool = True, synthetic: bo
         visible=visible,
         synthetic=synthetic,
         basemap=k.is_basemap,
+        choropleth=k.group == "estimates",
     )
 
 
@@ -134,6 +149,15 @@ def workspace_layers(workspace, visible: dict[str, bool] | None = None) -> list[
         )
         for kind_id in layer_kinds()
     ]
+
+
+def risk_legend() -> dict:
+    """Title and level rows (colour, label) of the places' risk-level legend."""
+    from audit.risk import LEVELS, level_colors, level_label
+
+    colors = level_colors()
+    return {"title": _("Risk level of places"),
+            "levels": [{"id": lv, "label": level_label(lv), "color": colors[lv]} for lv in LEVELS if lv != "none"]}
 
 
 def workspace_options(workspace, **overrides) -> MapOptions:
@@ -162,6 +186,8 @@ def _lantern_element(layers: list[MapLayer], options: MapOptions):
         "extent": extent,
         "extent_label": _("District extent"),
         "legend_title": _("Legend"),
+        "risk_legend": risk_legend(),
+        "view": options.view,
         "attribution": options.attribution,
         # the tile address is written into the page only when the user asked for tiles
         "basemap": {"on": True, "url": OSM_TILES_URL, "attribution": OSM_ATTRIBUTION} if options.basemap else {"on": False},

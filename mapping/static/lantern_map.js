@@ -21,7 +21,7 @@
 
   var SVG_NS = "http://www.w3.org/2000/svg";
 
-  function shapeSvg(style, size, highlighted) {
+  function shapeSvg(style, size, highlighted, ringColor) {
     var s = size, h = s / 2, sw = style.weight || 2;
     var svg = document.createElementNS(SVG_NS, "svg");
     svg.setAttribute("width", s);
@@ -29,6 +29,15 @@
     svg.setAttribute("viewBox", "0 0 " + s + " " + s);
     var el;
     var inset = sw;
+    if (ringColor) {
+      // the place's risk level: a coloured ring around the symbol
+      var ring = document.createElementNS(SVG_NS, "circle");
+      ring.setAttribute("cx", h); ring.setAttribute("cy", h); ring.setAttribute("r", h - 2);
+      ring.setAttribute("fill", "#ffffff"); ring.setAttribute("fill-opacity", "0.85");
+      ring.setAttribute("stroke", ringColor); ring.setAttribute("stroke-width", 3.5);
+      svg.appendChild(ring);
+      inset = sw + size * 0.22;
+    }
     if (style.shape === "square") {
       el = document.createElementNS(SVG_NS, "rect");
       el.setAttribute("x", inset); el.setAttribute("y", inset);
@@ -41,7 +50,7 @@
       el.setAttribute("points", [h, inset, s - inset, s - inset, inset, s - inset].join(" "));
     } else {
       el = document.createElementNS(SVG_NS, "circle");
-      el.setAttribute("cx", h); el.setAttribute("cy", h); el.setAttribute("r", h - inset);
+      el.setAttribute("cx", h); el.setAttribute("cy", h); el.setAttribute("r", Math.max(1, h - inset));
     }
     el.setAttribute("fill", style.fill_color);
     el.setAttribute("fill-opacity", style.fill_opacity);
@@ -59,11 +68,18 @@
     return 0.5;
   }
 
-  function pointIcon(style, highlighted) {
+  function riskColor(risk) {
+    if (!risk || risk === "none" || !state.riskColors) return null;
+    return state.riskColors[risk] || null;
+  }
+
+  function pointIcon(style, highlighted, risk) {
     var scale = state.scale || 1;
-    var size = Math.max(7, Math.round(((style.radius || 6) * 2 + 4) * scale + (highlighted ? 6 : 0)));
+    var ringColor = riskColor(risk);
+    var base = (style.radius || 6) * 2 + 4 + (ringColor ? 10 : 0);
+    var size = Math.max(7, Math.round(base * Math.max(scale, ringColor ? 0.8 : 0) + (highlighted ? 6 : 0)));
     var div = document.createElement("div");
-    div.appendChild(shapeSvg(style, size, highlighted));
+    div.appendChild(shapeSvg(style, size, highlighted, ringColor));
     return L.divIcon({
       html: div,
       className: "lantern-point" + (highlighted ? " lantern-selected" : ""),
@@ -93,9 +109,15 @@
 
   function tooltipNode(def, props) {
     var box = document.createElement("div");
+    var lines = String(props.tip || def.label).split("\n");
     var head = document.createElement("strong");
-    head.textContent = props.tip || def.label;
+    head.textContent = lines[0];
     box.appendChild(head);
+    lines.slice(1).forEach(function (line) {
+      var more = document.createElement("div");
+      more.textContent = line;
+      box.appendChild(more);
+    });
     var kind = document.createElement("div");
     kind.className = "lantern-tip-kind";
     kind.textContent = def.label + (def.synthetic ? " · " + def.synthetic_label : "");
@@ -107,7 +129,7 @@
     var layer = entry.features[fid];
     if (!layer) return;
     if (layer.setIcon) {
-      layer.setIcon(pointIcon(entry.def.style, on));
+      layer.setIcon(pointIcon(entry.def.style, on, layer.lanternRisk));
       layer.setZIndexOffset(on ? 10000 : 0);
     } else if (layer.setStyle) {
       layer.setStyle(pathStyle(entry.def.style, on, layer.feature && layer.feature.properties));
@@ -116,7 +138,7 @@
   }
 
   function addBasemapLayer(def, geojson) {
-    var entry = { def: def, features: {}, group: null };
+    var entry = { def: def, features: {}, group: null, companions: {} };
     entry.group = L.geoJSON(geojson, {
       renderer: state.canvas,
       interactive: false,
@@ -130,29 +152,44 @@
     layer.bindTooltip(tooltipNode(def, props), { sticky: false, direction: "top" });
     layer.on("click", function (e) {
       L.DomEvent.stopPropagation(e);
+      if (state.mode === "polygon") { addVertex(e.latlng); return; }
+      if (state.mode === "place") {
+        if (state.bridge) state.bridge.mapClicked(e.latlng.lat, e.latlng.lng);
+        return;
+      }
       select(def.id, fid, false);
       if (state.bridge) state.bridge.featureClicked(def.id, fid);
+    });
+    layer.on("dblclick", function (e) {
+      L.DomEvent.stopPropagation(e);
+      if (state.mode) return;
+      if (state.bridge) state.bridge.featureActivated(def.id, fid);
     });
   }
 
   function addThematicLayer(def, geojson) {
-    var entry = { def: def, features: {}, group: null };
+    var entry = { def: def, features: {}, group: null, companions: {} };
     var markers = [];
     entry.group = L.geoJSON(geojson, {
       pointToLayer: function (feature, latlng) {
-        return L.marker(latlng, { icon: pointIcon(def.style, false), keyboard: false });
+        var m = L.marker(latlng, { icon: pointIcon(def.style, false, feature.properties.risk), keyboard: false });
+        m.lanternRisk = feature.properties.risk;
+        return m;
       },
       style: function (feature) {
+        if (def.choropleth) return choroplethStyle(def, feature.properties);
         return feature.properties.rep ? areaStyle(def.style) : pathStyle(def.style, false, feature.properties);
       },
       onEachFeature: function (feature, layer) {
         var props = feature.properties;
         bindFeature(entry, props.fid, layer, props);
         if (props.rep) {
-          var marker = L.marker(props.rep, { icon: pointIcon(def.style, false), keyboard: false });
+          var marker = L.marker(props.rep, { icon: pointIcon(def.style, false, props.risk), keyboard: false });
+          marker.lanternRisk = props.risk;
           bindFeature(entry, props.fid, marker, props);
           markers.push(marker);
           entry.features[props.fid] = marker;
+          entry.companions[props.fid] = [layer];
         } else {
           entry.features[props.fid] = layer;
         }
@@ -170,6 +207,114 @@
     return entry;
   }
 
+  function choroplethStyle(def, props) {
+    var c = state.choropleth;
+    if (!c) return { color: def.style.color, weight: 1, fillColor: def.style.fill_color, fillOpacity: 0.12, dashArray: "3 3" };
+    if (props.group !== c.group) return { opacity: 0, fillOpacity: 0 };
+    var color = c.colors[c.colors.length - 1];
+    for (var i = 0; i < c.breaks.length; i++) {
+      if (props.density <= c.breaks[i]) { color = c.colors[i]; break; }
+    }
+    return { color: "#555555", weight: 1, fillColor: color, fillOpacity: 0.7, dashArray: null };
+  }
+
+  function setChoropleth(layerId, choropleth) {
+    // choropleth: {group, label, breaks: [upper bounds], colors: [...]} or null
+    state.choropleth = choropleth;
+    var entry = state.layers[layerId];
+    if (!entry) return false;
+    entry.group.eachLayer(function (layer) {
+      if (layer.feature && layer.setStyle) layer.setStyle(choroplethStyle(entry.def, layer.feature.properties));
+    });
+    renderLegend();
+    return true;
+  }
+
+  function setFilter(layerId, fids) {
+    // show only these fids (null: all)
+    var entry = state.layers[layerId];
+    if (!entry) return false;
+    var keep = fids === null ? null : {};
+    if (fids !== null) fids.forEach(function (f) { keep[f] = true; });
+    entry.hidden = entry.hidden || {};
+    Object.keys(entry.features).forEach(function (fid) {
+      var layer = entry.features[fid];
+      var show = keep === null || keep[fid];
+      var shown = entry.group.hasLayer(layer);
+      if (show && !shown) entry.group.addLayer(layer);
+      if (!show && shown) entry.group.removeLayer(layer);
+      (entry.companions[fid] || []).forEach(function (c) {
+        if (show && !entry.group.hasLayer(c)) entry.group.addLayer(c);
+        if (!show && entry.group.hasLayer(c)) entry.group.removeLayer(c);
+      });
+    });
+    entry.filtered = keep === null ? null : Object.keys(keep).length;
+    return true;
+  }
+
+  function replaceLayer(def, geojson) {
+    // new data for one layer (after an edit), keeping its place in the order and its visibility
+    var old = state.layers[def.id];
+    var visible = old ? state.map.hasLayer(old.group) : def.visible !== false;
+    var order = state.order.slice();
+    if (old) state.map.removeLayer(old.group);
+    def.visible = visible;
+    state.order = state.order.filter(function (id) { return id !== def.id; });
+    addLayer(def, geojson);
+    state.order = order.indexOf(def.id) >= 0 ? order : state.order;
+    applyOrder();
+    renderLegend();
+    if (state.selected && state.selected.id === def.id) select(def.id, state.selected.fid, false);
+    return Object.keys(state.layers[def.id].features).length;
+  }
+
+  // -- drawing: a new place (one click) or an area (clicks, double-click to finish) --------------
+  function setMode(mode) {
+    cancelDrawing();
+    state.mode = mode || null;
+    var container = state.map.getContainer();
+    container.style.cursor = state.mode ? "crosshair" : "";
+    if (state.mode === "polygon") state.map.doubleClickZoom.disable();
+    else state.map.doubleClickZoom.enable();
+    return state.mode;
+  }
+
+  function addVertex(latlng) {
+    if (!state.drawing) {
+      state.drawing = { points: [], line: L.polyline([], { color: "#0d47a1", weight: 2, dashArray: "4 3" }).addTo(state.map),
+                        marks: L.layerGroup().addTo(state.map) };
+    }
+    state.drawing.points.push(latlng);
+    state.drawing.line.setLatLngs(state.drawing.points.concat([state.drawing.points[0]]));
+    L.circleMarker(latlng, { radius: 4, color: "#0d47a1", fillColor: "#ffffff", fillOpacity: 1, weight: 2 })
+      .addTo(state.drawing.marks);
+  }
+
+  function finishPolygon() {
+    var d = state.drawing;
+    if (!d || d.points.length < 3) return false;
+    var ring = d.points.map(function (p) { return [p.lng, p.lat]; });
+    ring.push(ring[0]);
+    cancelDrawing();
+    if (state.bridge) state.bridge.polygonDrawn(JSON.stringify(ring));
+    return true;
+  }
+
+  function cancelDrawing() {
+    if (state.drawing) {
+      state.map.removeLayer(state.drawing.line);
+      state.map.removeLayer(state.drawing.marks);
+      state.drawing = null;
+    }
+  }
+
+  function drawPolygon(lnglats) {
+    // for tests and tools: draw a polygon from [lng, lat] pairs and finish it
+    setMode("polygon");
+    lnglats.forEach(function (p) { addVertex(L.latLng(p[1], p[0])); });
+    return finishPolygon();
+  }
+
   function rescaleIcons() {
     var scale = iconScale(state.map.getZoom());
     if (scale === state.scale) return;
@@ -180,7 +325,7 @@
         var layer = entry.features[fid];
         if (layer.setIcon) {
           var on = !!(state.selected && state.selected.id === id && String(state.selected.fid) === fid);
-          layer.setIcon(pointIcon(entry.def.style, on));
+          layer.setIcon(pointIcon(entry.def.style, on, layer.lanternRisk));
         }
       });
     });
@@ -261,9 +406,15 @@
     if (!box) return;
     while (box.firstChild) box.removeChild(box.firstChild);
     var title = document.createElement("div");
-    title.className = "lantern-legend-title";
-    title.textContent = state.legendTitle || "Legend";
+    title.className = "lantern-legend-title lantern-legend-toggle";
+    title.textContent = (state.legendCollapsed ? "▸ " : "▾ ") + (state.legendTitle || "Legend");
+    title.title = "Click to fold or unfold the legend";
+    title.addEventListener("click", function () {
+      state.legendCollapsed = !state.legendCollapsed;
+      renderLegend();
+    });
     box.appendChild(title);
+    if (state.legendCollapsed) return;
     state.order.slice().reverse().forEach(function (id) {
       var def = state.layers[id].def;
       if (def.basemap) return;
@@ -288,6 +439,52 @@
       row.appendChild(text);
       box.appendChild(row);
     });
+    var anyRisk = Object.keys(state.layers).some(function (id) {
+      var e = state.layers[id];
+      return state.map.hasLayer(e.group) && Object.keys(e.features).some(function (f) {
+        var r = e.features[f].lanternRisk; return r && r !== "none";
+      });
+    });
+    if (anyRisk && state.riskLegend) {
+      var rt = document.createElement("div");
+      rt.className = "lantern-legend-title lantern-legend-section";
+      rt.textContent = state.riskLegend.title;
+      box.appendChild(rt);
+      state.riskLegend.levels.forEach(function (l) {
+        var row = document.createElement("div");
+        row.className = "lantern-legend-row";
+        row.setAttribute("data-risk", l.id);
+        var sym = document.createElement("span");
+        sym.className = "lantern-legend-symbol";
+        sym.appendChild(shapeSvg({ shape: "circle", color: "#555555", fill_color: "#dddddd", fill_opacity: 1, weight: 1 }, 16, false, l.color));
+        row.appendChild(sym);
+        var t = document.createElement("span");
+        t.textContent = l.label;
+        row.appendChild(t);
+        box.appendChild(row);
+      });
+    }
+    if (state.choropleth) {
+      var c = state.choropleth;
+      var ct = document.createElement("div");
+      ct.className = "lantern-legend-title lantern-legend-section";
+      ct.textContent = c.label;
+      box.appendChild(ct);
+      c.breaks.forEach(function (upper, i) {
+        var row = document.createElement("div");
+        row.className = "lantern-legend-row";
+        var sw = document.createElement("span");
+        sw.className = "lantern-legend-area";
+        sw.style.background = c.colors[i];
+        sw.style.borderColor = "#555555";
+        row.appendChild(sw);
+        var t = document.createElement("span");
+        var lower = i === 0 ? 0 : c.breaks[i - 1];
+        t.textContent = lower + " – " + upper;
+        row.appendChild(t);
+        box.appendChild(row);
+      });
+    }
     var synthetic = state.order.filter(function (id) { return state.layers[id].def.synthetic; });
     if (synthetic.length) {
       var note = document.createElement("div");
@@ -313,10 +510,20 @@
   }
 
   function info() {
-    var out = { layers: {}, order: state.order.slice(), selected: state.selected, basemap: !!state.basemap };
+    var out = { layers: {}, order: state.order.slice(), selected: state.selected, basemap: !!state.basemap,
+                mode: state.mode || null, choropleth: state.choropleth ? state.choropleth.group : null };
     Object.keys(state.layers).forEach(function (id) {
       var entry = state.layers[id];
+      var risks = {};
+      Object.keys(entry.features).forEach(function (f) {
+        var r = entry.features[f].lanternRisk;
+        if (r) risks[f] = r;
+      });
       out.layers[id] = {
+        risk: risks,
+        shown: entry.def.basemap ? null : Object.keys(entry.features).filter(function (f) {
+          return entry.group.hasLayer(entry.features[f]);
+        }).length,
         visible: state.map.hasLayer(entry.group),
         count: entry.def.basemap ? entry.group.getLayers().length : Object.keys(entry.features).length,
       };
@@ -348,6 +555,9 @@
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
     map.attributionControl.setPrefix(false);
     state.scale = iconScale(map.getZoom());
+    state.riskLegend = config.risk_legend || null;
+    state.riskColors = {};
+    if (state.riskLegend) state.riskLegend.levels.forEach(function (l) { state.riskColors[l.id] = l.color; });
     (config.layers || []).forEach(function (item) { addLayer(item.def, item.geojson); });
     applyOrder();
     if (config.extent) setExtent(config.extent, config.extent_label);
@@ -358,21 +568,37 @@
         var right = legend ? legend.offsetWidth + 20 : 12;
         map.fitBounds(config.bounds, { paddingTopLeft: [50, 12], paddingBottomRight: [right, 12], animate: false });
       };
-      fit();
+      if (config.view) map.setView([config.view[0], config.view[1]], config.view[2], { animate: false });
+      else fit();
       // until the user moves the map, keep the district fitted as the window settles
       var touched = false;
       map.getContainer().addEventListener("mousedown", function () { touched = true; });
       map.getContainer().addEventListener("wheel", function () { touched = true; });
       map.getContainer().addEventListener("keydown", function () { touched = true; });
+      if (config.view) touched = true;
       map.on("resize", function () { if (!touched) fit(); });
     }
     map.on("zoomend", rescaleIcons);
     map.on("mousemove", function (e) {
       if (state.bridge) state.bridge.cursorMoved(e.latlng.lat, e.latlng.lng);
     });
-    map.on("click", function () {
+    map.on("click", function (e) {
+      if (state.mode === "polygon") { addVertex(e.latlng); return; }
+      if (state.mode === "place") {
+        if (state.bridge) state.bridge.mapClicked(e.latlng.lat, e.latlng.lng);
+        return;
+      }
       select(null, null, false);
       if (state.bridge) state.bridge.featureClicked("", -1);
+    });
+    map.on("dblclick", function () { if (state.mode === "polygon") finishPolygon(); });
+    map.on("moveend", function () {
+      var c = map.getCenter();
+      if (state.bridge) state.bridge.viewChanged(c.lat, c.lng, map.getZoom());
+    });
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && state.mode) { setMode(null); if (state.bridge) state.bridge.modeEnded(); }
+      if (e.key === "Enter" && state.mode === "polygon") finishPolygon();
     });
   }
 
@@ -391,6 +617,11 @@
 
   window.lantern = {
     init: init,
+    setChoropleth: setChoropleth,
+    setFilter: setFilter,
+    replaceLayer: replaceLayer,
+    setMode: setMode,
+    drawPolygon: drawPolygon,
     connect: connect,
     setVisible: setVisible,
     setOrder: setOrder,

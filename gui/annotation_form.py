@@ -1,0 +1,270 @@
+"""The annotation form: an indicator checklist for a place, with its history and risk level."""
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audit.annotations import annotation_values
+from audit.catalogue import confidence_levels, indicators_for, place_type_of, place_types, sources
+from layers.catalogue import kind as get_kind
+from layers.catalogue import place_categories
+from layers.i18n import label
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class AnnotationForm(QDialog):
+    """For an existing place (``fid``) or a new place of concern where the user clicked (``fid`` None)."""
+
+    def __init__(self, kind_id: str, fid: int | None, row: dict, history: list[dict], assessment_text: str,
+                 author: str = "", team: str = "", parent=None):
+        super().__init__(parent)
+        self.kind_id, self.fid, self.row = kind_id, fid, dict(row)
+        k = get_kind(kind_id)
+        title = row.get("name") or self.tr("New place of concern")
+        self.setWindowTitle(self.tr("Annotate — {name}").format(name=title))
+        self.resize(760, 720)
+
+        self.name_edit = QLineEdit(row.get("name") or "")
+        self.name_edit.setPlaceholderText(self.tr("A short, neutral name of the place (no personal names)"))
+        self.category_combo = QComboBox()
+        if kind_id == "places_of_concern":
+            for c in place_categories():
+                self.category_combo.addItem(c.label, c.id)
+            index = self.category_combo.findData(row.get("category"))
+            self.category_combo.setCurrentIndex(max(0, index))
+        else:
+            self.category_combo.addItem(self._kind_category(k, row), self._kind_category_id(row))
+            self.category_combo.setEnabled(False)
+        self.place_type_label = QLabel()
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("Search indicators…"))
+        self.search.setClearButtonEnabled(True)
+        self.select_all = QCheckBox(self.tr("Select all shown"))
+        self.show_all = QCheckBox(self.tr("Show indicators of every place type"))
+        self.indicator_list = QListWidget()
+        self.other_check = QCheckBox(self.tr("Other — specify:"))
+        self.other_edit = QLineEdit()
+        self.other_edit.setEnabled(False)
+
+        self.note_edit = QPlainTextEdit()
+        self.note_edit.setPlaceholderText(self.tr("What was seen. No names or personal data of people."))
+        self.note_edit.setFixedHeight(70)
+        self.date_edit = QDateEdit(QDate.currentDate())
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setMaximumDate(QDate.currentDate())
+        self.team_edit = QLineEdit(team)
+        self.author_edit = QLineEdit(author)
+        self.confidence_combo = QComboBox()
+        for c in confidence_levels():
+            self.confidence_combo.addItem(label(c), c["id"])
+        self.confidence_combo.setCurrentIndex(1)
+        self.source_combo = QComboBox()
+        for s in sources():
+            self.source_combo.addItem(label(s), s["id"])
+
+        self.risk_label = QLabel(assessment_text)
+        self.risk_label.setWordWrap(True)
+        self.risk_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.history_table = self._history_table(history)
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet("color: #a00000;")
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        self._layout(fid is None)
+        self.search.textChanged.connect(self._filter_list)
+        self.select_all.toggled.connect(self._on_select_all)
+        self.show_all.toggled.connect(self._fill_indicators)
+        self.category_combo.currentIndexChanged.connect(self._fill_indicators)
+        self.other_check.toggled.connect(self.other_edit.setEnabled)
+        self._fill_indicators()
+
+    @staticmethod
+    def _kind_category_id(row: dict) -> str | None:
+        for attr in ("category", "sector", "hub_type", "service_type"):
+            if row.get(attr):
+                return row[attr]
+        return None
+
+    def _kind_category(self, k, row: dict) -> str:
+        for attr in ("sector", "hub_type", "service_type"):
+            if attr in k.field_names and row.get(attr):
+                for c in k.field(attr).choices:
+                    if c.id == row[attr]:
+                        return f"{k.label}: {c.label}"
+        return k.label
+
+    def _layout(self, new_place: bool) -> None:
+        place_box = QGroupBox(self.tr("Place"))
+        place_form = QFormLayout(place_box)
+        if new_place:
+            place_form.addRow(self.tr("Name:"), self.name_edit)
+        place_form.addRow(self.tr("Category:"), self.category_combo)
+        place_form.addRow(self.tr("Look for:"), self.place_type_label)
+        place_form.addRow(self.tr("Current risk:"), self.risk_label)
+
+        checklist_box = QGroupBox(self.tr("Observed indicators"))
+        checklist = QVBoxLayout(checklist_box)
+        tools = QHBoxLayout()
+        tools.addWidget(self.search, 1)
+        tools.addWidget(self.select_all)
+        tools.addWidget(self.show_all)
+        checklist.addLayout(tools)
+        checklist.addWidget(self.indicator_list, 1)
+        other = QHBoxLayout()
+        other.addWidget(self.other_check)
+        other.addWidget(self.other_edit, 1)
+        checklist.addLayout(other)
+
+        obs_box = QGroupBox(self.tr("Observation"))
+        obs = QFormLayout(obs_box)
+        obs.addRow(self.tr("Note:"), self.note_edit)
+        row = QHBoxLayout()
+        row.addWidget(self.date_edit)
+        row.addWidget(QLabel(self.tr("Confidence:")))
+        row.addWidget(self.confidence_combo)
+        row.addWidget(QLabel(self.tr("Source:")))
+        row.addWidget(self.source_combo)
+        wrap = QWidget()
+        wrap.setLayout(row)
+        row.setContentsMargins(0, 0, 0, 0)
+        obs.addRow(self.tr("Observed on:"), wrap)
+        obs.addRow(self.tr("Audit team:"), self.team_edit)
+        obs.addRow(self.tr("Author:"), self.author_edit)
+
+        history_box = QGroupBox(self.tr("History of this place"))
+        QVBoxLayout(history_box).addWidget(self.history_table)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(place_box)
+        layout.addWidget(checklist_box, 3)
+        layout.addWidget(obs_box)
+        layout.addWidget(history_box, 1)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+
+    def _history_table(self, history: list[dict]) -> QTableWidget:
+        table = QTableWidget(len(history), 5)
+        table.setHorizontalHeaderLabels([self.tr("Observed"), self.tr("Author"), self.tr("Confidence"),
+                                         self.tr("Indicators"), self.tr("Note")])
+        table.verticalHeader().hide()
+        table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        import json
+
+        for r, ann in enumerate(history):
+            count = len(json.loads(ann["indicators"] or "[]")) + (1 if ann.get("other_text") else 0)
+            values = [ann["observed"], ann.get("author") or "", ann.get("confidence") or "", str(count),
+                      ann.get("note") or ""]
+            for c, value in enumerate(values):
+                table.setItem(r, c, QTableWidgetItem(value))  # plain text, never HTML
+        if not history:
+            table.setRowCount(1)
+            table.setItem(0, 0, QTableWidgetItem(self.tr("No earlier annotations")))
+        return table
+
+    # -- indicators -------------------------------------------------------------------
+
+    def place_type(self) -> str:
+        if self.kind_id == "places_of_concern":
+            return place_type_of(self.kind_id, {"category": self.category_combo.currentData()})
+        return place_type_of(self.kind_id, self.row)
+
+    def _fill_indicators(self) -> None:
+        checked = set(self.checked_indicators())
+        ptype = "any" if self.show_all.isChecked() else self.place_type()
+        names = {t["id"]: label(t) for t in place_types()}
+        self.place_type_label.setText(names.get(self.place_type(), ""))
+        self.indicator_list.clear()
+        for ind in indicators_for(ptype):
+            item = QListWidgetItem(f"{ind.label}  {'●' * int(ind.weight)}")
+            item.setData(ID_ROLE, ind.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if ind.id in checked else Qt.CheckState.Unchecked)
+            item.setToolTip(self.tr("Weight {w} of 3").format(w=int(ind.weight)))
+            self.indicator_list.addItem(item)
+        self._filter_list(self.search.text())
+
+    def _filter_list(self, text: str) -> None:
+        needle = text.casefold().strip()
+        for i in range(self.indicator_list.count()):
+            item = self.indicator_list.item(i)
+            item.setHidden(bool(needle) and needle not in item.text().casefold())
+
+    def _on_select_all(self, on: bool) -> None:
+        state = Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+        for i in range(self.indicator_list.count()):
+            item = self.indicator_list.item(i)
+            if not item.isHidden():
+                item.setCheckState(state)
+
+    def checked_indicators(self) -> list[str]:
+        return [self.indicator_list.item(i).data(ID_ROLE) for i in range(self.indicator_list.count())
+                if self.indicator_list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def set_checked(self, ids) -> None:
+        for i in range(self.indicator_list.count()):
+            item = self.indicator_list.item(i)
+            if item.data(ID_ROLE) in ids:
+                item.setCheckState(Qt.CheckState.Checked)
+
+    # -- result -----------------------------------------------------------------------
+
+    def place_fields(self) -> dict:
+        """Fields of a new place of concern."""
+        return {"name": self.name_edit.text().strip(), "category": self.category_combo.currentData(),
+                "description": None}
+
+    def annotation(self) -> dict:
+        """Checked annotation values (raises ValueError with a message for the user)."""
+        if self.fid is None and not self.name_edit.text().strip():
+            raise ValueError(self.tr("Give the new place a name."))
+        if not self.checked_indicators() and not (self.other_check.isChecked() and self.other_edit.text().strip()):
+            raise ValueError(self.tr("Tick at least one indicator, or describe another observation."))
+        observed = self.date_edit.date().toPython()
+        return annotation_values(
+            self.kind_id, self.fid,
+            indicators_seen=self.checked_indicators(),
+            observed=observed if isinstance(observed, dt.date) else dt.date.today(),
+            confidence=self.confidence_combo.currentData(),
+            source=self.source_combo.currentData(),
+            author=self.author_edit.text(),
+            team=self.team_edit.text(),
+            note=self.note_edit.toPlainText(),
+            other_text=self.other_edit.text() if self.other_check.isChecked() else "",
+            category=self.category_combo.currentData(),
+        )
+
+    def accept(self) -> None:
+        try:
+            self.result_values = self.annotation()
+        except ValueError as exc:
+            self.error_label.setText(str(exc))
+            return
+        super().accept()
