@@ -57,5 +57,7 @@ def class_breaks(values, classes: int = 5) -> list[float]:
     values = np.asarray([v for v in values if v == v], dtype=float)
     if len(values) == 0:
         return []
+    classes = max(1, min(classes, len(values)))
     qs = np.quantile(values, np.linspace(0, 1, classes + 1)[1:])
-    return sorted({round(float(q), 1) for q in qs})
+    digits = 0 if values.max() >= 10 else 1
+    return sorted({float(np.ceil(q * 10**digits) / 10**digits) for q in qs})

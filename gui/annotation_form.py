@@ -44,7 +44,7 @@ class AnnotationForm(QDialog):
         k = get_kind(kind_id)
         title = row.get("name") or self.tr("New place of concern")
         self.setWindowTitle(self.tr("Annotate — {name}").format(name=title))
-        self.resize(760, 720)
+        self.resize(780, 860)
 
         self.name_edit = QLineEdit(row.get("name") or "")
         self.name_edit.setPlaceholderText(self.tr("A short, neutral name of the place (no personal names)"))
@@ -71,8 +71,9 @@ class AnnotationForm(QDialog):
 
         self.note_edit = QPlainTextEdit()
         self.note_edit.setPlaceholderText(self.tr("What was seen. No names or personal data of people."))
-        self.note_edit.setFixedHeight(70)
+        self.note_edit.setFixedHeight(56)
         self.date_edit = QDateEdit(QDate.currentDate())
+        self.date_edit.setDisplayFormat("yyyy-MM-dd")
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setMaximumDate(QDate.currentDate())
         self.team_edit = QLineEdit(team)
@@ -163,9 +164,9 @@ class AnnotationForm(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(place_box)
-        layout.addWidget(checklist_box, 3)
+        layout.addWidget(checklist_box, 4)
         layout.addWidget(obs_box)
-        layout.addWidget(history_box, 1)
+        layout.addWidget(history_box, 2)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
 

@@ -47,6 +47,7 @@ class EstimateForm(QDialog):
         self.source_edit = QLineEdit()
         self.source_edit.setPlaceholderText(self.tr("e.g. Municipal social service, NGO outreach team"))
         self.date_edit = QDateEdit(QDate.currentDate())
+        self.date_edit.setDisplayFormat("yyyy-MM-dd")
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setMaximumDate(QDate.currentDate())
         self.confidence_combo = QComboBox()

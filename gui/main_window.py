@@ -203,13 +203,10 @@ class MainWindow(QMainWindow):
             dense = densities(frame)
             extra = {int(fid): {"group": g, "density": round(float(d), 1)}
                      for fid, g, d in zip(dense.index, dense["risk_group"], dense["density"])}
+            groups = {c.id: c.label for c in get_kind(kind_id).field("risk_group").choices}
             tips = {int(fid): self.tr("{group}: {n} people, {d:.0f} per km² · {src}, {date} ({conf})").format(
-                group=get_kind(kind_id).field("risk_group").choices and next(
-                    c.label for c in get_kind(kind_id).field("risk_group").choices if c.id == g),
-                n=n, d=d, src=src, date=day, conf=conf)
-                for fid, g, n, d, src, day, conf in zip(dense.index, dense["risk_group"], dense["estimate"],
-                                                        dense["density"], dense["source_institution"],
-                                                        dense["estimated_on"], dense["confidence"])}
+                group=groups.get(r.risk_group, r.risk_group), n=r.estimate, d=r.density, src=r.source_institution,
+                date=r.estimated_on, conf=r.confidence) for fid, r in zip(dense.index, dense.itertuples())}
         return layer_from_frame(kind_id, frame, visible=visible, synthetic=self.synthetic.get(kind_id, False),
                                 risk=risk, tips=tips, extra=extra)
 
