@@ -26,10 +26,15 @@ def display_value(kind: LayerKind | None, column: str, value) -> str:
 
 
 class FrameTableModel(QAbstractTableModel):
-    """Read-only model over a (Geo)DataFrame whose index is the fid."""
+    """Model over a (Geo)DataFrame whose index is the fid.
+
+    Declared fields are editable; an edit is not written here but handed to
+    ``editor(fid, field, text)``, which runs it as an undoable command.
+    """
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.editor = None
         self._frame = None
         self._kind: LayerKind | None = None
         self._columns: list[str] = []
@@ -58,7 +63,28 @@ class FrameTableModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = self._frame.iat[index.row(), index.column()]
             return display_value(self._kind, self._columns[index.column()], value)
+        if role == Qt.ItemDataRole.EditRole:
+            value = self._frame.iat[index.row(), index.column()]
+            return "" if is_missing(value) else str(value)
         return None
+
+    def _editable(self, column: str) -> bool:
+        return (self.editor is not None and self._kind is not None and column in self._kind.field_names
+                and not column.startswith("osm_"))
+
+    def flags(self, index: QModelIndex):
+        base = super().flags(index)
+        if index.isValid() and self._editable(self._columns[index.column()]):
+            return base | Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def setData(self, index: QModelIndex, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802 - Qt API
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        column = self._columns[index.column()]
+        if not self._editable(column):
+            return False
+        return bool(self.editor(self._fids[index.row()], column, value))
 
     def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 - Qt API
         if role != Qt.ItemDataRole.DisplayRole:
@@ -90,7 +116,7 @@ class AttributeTable(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setAlternatingRowColors(True)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.horizontalHeader().setStretchLastSection(True)
         self.verticalHeader().setDefaultSectionSize(22)
         self._silent = False

@@ -60,6 +60,7 @@ class AuditController(QObject):
                                                  self._on_draw_mode, "Ctrl+Shift+E", checkable=True)
         self.area_estimate_action = self._action(self.tr("Estimate for the selected &risk area…"),
                                                  self.estimate_for_selected_area)
+        self.delete_action = self._action(self.tr("&Delete selected feature"), self.delete_selected, "Del")
         self.verify_action = self._action(self.tr("&Verify workspace"), self.verify)
         self.checklist_action = self._action(self.tr("Print field &checklist…"), self.print_checklist, "Ctrl+P")
 
@@ -71,6 +72,8 @@ class AuditController(QObject):
         for action in (self.annotate_action, self.add_place_action, self.draw_estimate_action,
                        self.area_estimate_action):
             edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.delete_action)
         tools_menu = w.menuBar().addMenu(self.tr("&Tools"))
         w.menuBar().insertMenu(w.help_menu.menuAction(), tools_menu)
         tools_menu.addAction(self.verify_action)
@@ -91,7 +94,8 @@ class AuditController(QObject):
             self.density_group_actions.addAction(action)
         self.density_group_actions.triggered.connect(lambda a: self.show_density(a.data()))
         self.edit_actions = (self.annotate_action, self.add_place_action, self.draw_estimate_action,
-                             self.area_estimate_action, self.verify_action)
+                             self.area_estimate_action, self.verify_action, self.delete_action)
+        w.attribute_table.table_model.editor = self.edit_value
         self.set_enabled(False)
 
     def set_enabled(self, on: bool) -> None:
@@ -146,6 +150,40 @@ class AuditController(QObject):
         if ESTIMATES in kinds and self.density_group:
             self.show_density(self.density_group)
         self.changed.emit(tuple(tables))
+
+    # -- editing and deleting features ----------------------------------------------------------
+
+    def edit_value(self, fid: int, field_name: str, text) -> bool:
+        """An edit in the attribute table: checked against the field, then run as an undoable command."""
+        from audit.commands import UpdateRow
+        from layers.catalogue import kind as get_kind
+        from layers.values import coerce
+
+        layer_id = self.window.layer_panel.current_layer()
+        try:
+            value = coerce(get_kind(layer_id).field(field_name), text)
+        except ValueError as exc:
+            self.window._error(self.tr("Not a valid value"), f"{field_name}: {exc}")
+            return False
+        return self.do(UpdateRow(layer_id, fid, {field_name: value}, label=self.tr("Edit {field}").format(field=field_name)))
+
+    def delete_selected(self, confirm: bool = True) -> bool:
+        from audit.commands import DeleteRow, Macro
+
+        w = self.window
+        layer_id, fid = w.layer_panel.current_layer(), w.attribute_table.selected_fid()
+        if layer_id is None or fid is None:
+            return False
+        notes = annotations_of(w.workspace, layer_id, fid) if layer_id in PLACE_KINDS else []
+        if confirm:
+            question = self.tr("Delete feature {fid} of '{layer}'?").format(fid=fid, layer=w.layer_panel.currentItem().text())
+            if notes:
+                question += "\n" + self.tr("Its {n} annotation(s) are deleted with it.").format(n=len(notes))
+            question += "\n" + self.tr("You can undo this (Ctrl+Z).")
+            if QMessageBox.question(w, self.tr("Delete feature"), question) != QMessageBox.StandardButton.Yes:
+                return False
+        steps = [DeleteRow(ANNOTATIONS_TABLE, n["id"]) for n in notes] + [DeleteRow(layer_id, fid)]
+        return self.do(Macro(steps, label=self.tr("Delete feature")))
 
     # -- annotating -------------------------------------------------------------------------
 

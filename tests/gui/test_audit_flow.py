@@ -141,3 +141,31 @@ def test_undo_and_redo_have_the_usual_shortcuts(demo_window):
     assert demo_window.audit.redo_action.shortcut().toString() == "Ctrl+Shift+Z"
     assert not demo_window.audit.undo_action.isEnabled()
     assert dt.date.today()  # the demo's synthetic dates are relative to today
+
+
+def test_edit_in_the_table_and_delete_are_undoable(demo_window, js, qtbot):
+    w = demo_window
+    w.layer_panel.select_layer("places_of_concern")
+    frame = w.frames["places_of_concern"]
+    fid = int(frame[frame["name"].str.startswith("Synthetic place 1")].index[0])
+    row = w.attribute_table.table_model.row_of(fid)
+    column = list(frame.drop(columns="geometry").columns).index("name")
+    index = w.attribute_table.model().index(row, column)
+    assert w.attribute_table.model().flags(index) & Qt.ItemFlag.ItemIsEditable
+    assert w.attribute_table.model().setData(index, "Renamed place")
+    assert w.workspace.read_layer("places_of_concern").loc[fid, "name"] == "Renamed place"
+    w.audit.undo_action.trigger()
+    assert w.workspace.read_layer("places_of_concern").loc[fid, "name"].startswith("Synthetic place 1")
+    # delete the place: its annotations go with it, and undo brings both back
+    notes = w.workspace.db.conn.execute("SELECT count(*) FROM annotations WHERE place_table='places_of_concern' "
+                                        "AND place_fid=?", (fid,)).fetchone()[0]
+    assert notes >= 1
+    w.select_feature("places_of_concern", fid)
+    assert w.audit.delete_selected(confirm=False)
+    assert fid not in w.workspace.read_layer("places_of_concern").index
+    qtbot.waitUntil(lambda: str(fid) not in js(w, "lantern.info()")["layers"]["places_of_concern"]["risk"])
+    w.audit.undo_action.trigger()
+    assert fid in w.workspace.read_layer("places_of_concern").index
+    assert w.workspace.db.conn.execute("SELECT count(*) FROM annotations WHERE place_fid=? AND "
+                                       "place_table='places_of_concern'", (fid,)).fetchone()[0] == notes
+    assert check_workspace(w.workspace.path).ok
