@@ -71,8 +71,29 @@ class Command:
         raise NotImplementedError
 
 
+class RowCommand(Command):
+    """A change of one row of one table."""
+
+    table: str
+    row_id: int | None
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return (self.table,)
+
+    def _existing(self, ctx: Context) -> dict:
+        row = _read(ctx.workspace, self.table, self.row_id)
+        if row is None:
+            raise KeyError(_("{table} has no row {id}").format(table=self.table, id=self.row_id))
+        return row
+
+    def _record(self, ctx: Context, action: str, before, after) -> None:
+        ctx.log(action, self.table, self.row_id, before, after)
+        ctx.touched(self.table)
+
+
 @dataclass
-class InsertRow(Command):
+class InsertRow(RowCommand):
     """Insert a row. ``values`` may be a callable, evaluated at the first apply
     (so a macro can refer to the id of a row inserted just before)."""
 
@@ -81,10 +102,6 @@ class InsertRow(Command):
     label: str = ""
     row_id: int | None = None
 
-    @property
-    def tables(self) -> tuple[str, ...]:
-        return (self.table,)
-
     def apply(self, ctx: Context) -> None:
         if callable(self.values):
             self.values = self.values()
@@ -92,66 +109,48 @@ class InsertRow(Command):
         if self.row_id is not None:  # redo: same id, so later commands still refer to it
             values[_pk(ctx.workspace, self.table)] = self.row_id
         self.row_id = _insert(ctx.workspace, self.table, values)
-        ctx.log("insert", self.table, self.row_id, None, _read(ctx.workspace, self.table, self.row_id))
-        ctx.touched(self.table)
+        self._record(ctx, "insert", None, self._existing(ctx))
 
     def revert(self, ctx: Context) -> None:
-        before = _read(ctx.workspace, self.table, self.row_id)
+        before = self._existing(ctx)
         _delete(ctx.workspace, self.table, self.row_id)
-        ctx.log("undo insert", self.table, self.row_id, before, None)
-        ctx.touched(self.table)
+        self._record(ctx, "undo insert", before, None)
 
 
 @dataclass
-class UpdateRow(Command):
+class UpdateRow(RowCommand):
     table: str
     row_id: int
     changes: dict
     label: str = ""
     before: dict | None = None
 
-    @property
-    def tables(self) -> tuple[str, ...]:
-        return (self.table,)
-
     def apply(self, ctx: Context) -> None:
-        current = _read(ctx.workspace, self.table, self.row_id)
-        if current is None:
-            raise KeyError(_("{table} has no row {id}").format(table=self.table, id=self.row_id))
+        current = self._existing(ctx)
         self.before = {k: current[k] for k in self.changes}
         _update(ctx.workspace, self.table, self.row_id, self.changes)
-        ctx.log("update", self.table, self.row_id, self.before, dict(self.changes))
-        ctx.touched(self.table)
+        self._record(ctx, "update", self.before, dict(self.changes))
 
     def revert(self, ctx: Context) -> None:
         _update(ctx.workspace, self.table, self.row_id, self.before)
-        ctx.log("undo update", self.table, self.row_id, dict(self.changes), self.before)
-        ctx.touched(self.table)
+        self._record(ctx, "undo update", dict(self.changes), self.before)
 
 
 @dataclass
-class DeleteRow(Command):
+class DeleteRow(RowCommand):
     table: str
     row_id: int
     label: str = ""
     before: dict | None = None
 
-    @property
-    def tables(self) -> tuple[str, ...]:
-        return (self.table,)
-
     def apply(self, ctx: Context) -> None:
-        self.before = _read(ctx.workspace, self.table, self.row_id)
-        if self.before is None:
-            raise KeyError(_("{table} has no row {id}").format(table=self.table, id=self.row_id))
+        self.before = self._existing(ctx)
         _delete(ctx.workspace, self.table, self.row_id)
-        ctx.log("delete", self.table, self.row_id, self.before, None)
-        ctx.touched(self.table)
+        self._record(ctx, "delete", self.before, None)
 
     def revert(self, ctx: Context) -> None:
         _insert(ctx.workspace, self.table, self.before)
-        ctx.log("undo delete", self.table, self.row_id, None, self.before)
-        ctx.touched(self.table)
+        self._record(ctx, "undo delete", None, self.before)
 
 
 @dataclass
