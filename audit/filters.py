@@ -26,7 +26,7 @@ class FilterState:
         return dt.date.fromisoformat(self.date_to) if self.date_to else dt.date.today()
 
 
-def _forms_match(value, forms) -> bool:
+def forms_match(value, forms) -> bool:
     if forms is None:
         return True
     ids = json.loads(value) if isinstance(value, str) and value.startswith("[") else []
@@ -48,9 +48,9 @@ def visible_fids(kind_id: str, frame, state: FilterState) -> set[int] | None:
         return None
     if kind_id == "reported_cases":
         return {int(fid) for fid, forms, month in zip(frame.index, frame["forms"], frame["reported"])
-                if _forms_match(forms, state.forms) and _in_range(month, state, month=True)}
+                if forms_match(forms, state.forms) and _in_range(month, state, month=True)}
     if kind_id == "risk_areas":
-        return {int(fid) for fid, forms in zip(frame.index, frame["forms"]) if _forms_match(forms, state.forms)}
+        return {int(fid) for fid, forms in zip(frame.index, frame["forms"]) if forms_match(forms, state.forms)}
     if kind_id == "risk_group_estimates":
         return {int(fid) for fid, day, conf in zip(frame.index, frame["estimated_on"], frame["confidence"])
                 if _in_range(day, state) and (state.confidence is None or conf in state.confidence)}

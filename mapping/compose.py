@@ -58,6 +58,8 @@ class MapOptions:
     bounds: tuple[float, float, float, float] | None = None  # west, south, east, north
     attribution: str | None = None  # e.g. "© OpenStreetMap contributors" when OSM data are shown
     view: tuple[float, float, float] | None = None  # lat, lng, zoom to open at (else fit the bounds)
+    extra_legends: list[dict] = field(default_factory=list)  # [{title, rows: [{color, label}]}]
+    info: dict | None = None  # {title, marking, lines}: a title box on the map
 
 
 def _choice_label(k: LayerKind, field_name: str, value) -> str:
@@ -188,6 +190,8 @@ def _lantern_element(layers: list[MapLayer], options: MapOptions):
         "legend_title": _("Legend"),
         "risk_legend": risk_legend(),
         "view": options.view,
+        "extra_legends": options.extra_legends,
+        "info": options.info,
         "attribution": options.attribution,
         # the tile address is written into the page only when the user asked for tiles
         "basemap": {"on": True, "url": OSM_TILES_URL, "attribution": OSM_ATTRIBUTION} if options.basemap else {"on": False},

@@ -96,7 +96,7 @@
     return {
       color: highlighted ? "#ffff00" : base.color,
       weight: highlighted ? (base.weight || 2) + 3 : base.weight || 2,
-      fillColor: base.fill_color,
+      fillColor: (props && props.fill) || base.fill_color,
       fillOpacity: base.fill_opacity,
       dashArray: base.dash && base.dash !== "none" ? base.dash : null,
     };
@@ -485,6 +485,25 @@
         box.appendChild(row);
       });
     }
+    (state.extraLegends || []).forEach(function (section) {
+      var st = document.createElement("div");
+      st.className = "lantern-legend-title lantern-legend-section";
+      st.textContent = section.title;
+      box.appendChild(st);
+      section.rows.forEach(function (r) {
+        var row = document.createElement("div");
+        row.className = "lantern-legend-row";
+        var sw = document.createElement("span");
+        sw.className = "lantern-legend-area";
+        sw.style.background = r.color;
+        sw.style.borderColor = "#555555";
+        row.appendChild(sw);
+        var t = document.createElement("span");
+        t.textContent = r.label;
+        row.appendChild(t);
+        box.appendChild(row);
+      });
+    });
     var synthetic = state.order.filter(function (id) { return state.layers[id].def.synthetic; });
     if (synthetic.length) {
       var note = document.createElement("div");
@@ -540,6 +559,35 @@
     return JSON.stringify({ x: p.x, y: p.y });
   }
 
+  function addInfo(info) {
+    // a title box: title, marking, date and sources; text only
+    var Info = L.Control.extend({
+      options: { position: "topright" },
+      onAdd: function () {
+        var div = L.DomUtil.create("div", "lantern-info");
+        var head = document.createElement("div");
+        head.className = "lantern-info-title";
+        head.textContent = info.title;
+        div.appendChild(head);
+        if (info.marking) {
+          var mark = document.createElement("div");
+          mark.className = "lantern-info-marking";
+          mark.textContent = info.marking;
+          div.appendChild(mark);
+        }
+        (info.lines || []).forEach(function (line) {
+          var p = document.createElement("div");
+          p.className = "lantern-info-line";
+          p.textContent = line;
+          div.appendChild(p);
+        });
+        L.DomEvent.disableClickPropagation(div);
+        return div;
+      },
+    });
+    new Info().addTo(state.map);
+  }
+
   function escapeHtml(text) {
     var div = document.createElement("div");
     div.textContent = text;
@@ -555,6 +603,8 @@
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
     map.attributionControl.setPrefix(false);
     state.scale = iconScale(map.getZoom());
+    state.extraLegends = config.extra_legends || [];
+    if (config.info) addInfo(config.info);
     state.riskLegend = config.risk_legend || null;
     state.riskColors = {};
     if (state.riskLegend) state.riskLegend.levels.forEach(function (l) { state.riskColors[l.id] = l.color; });

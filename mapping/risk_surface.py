@@ -1,0 +1,168 @@
+"""The risk surface: a hexagonal grid over the district combining three signals.
+
+Method (also shown in the app's help and printed on every export):
+
+1. A hexagonal grid covers the district, in a local metric CRS (UTM zone of
+   the district). ``cell_size`` is the distance between neighbouring cell
+   centres (default 250 m).
+2. Three components per cell:
+   - **people**: risk-group estimates of the selected groups, spread over
+     the cells they overlap in proportion to the overlapping area;
+   - **places**: annotated places, each adding the weight of its risk level
+     (low 1, elevated 2, high 4 by default) to the cell it lies in;
+   - **cases**: reported cases of the selected forms of exploitation,
+     counted per cell (only counts ever leave this step).
+3. Each component is divided by its largest cell value (so all run 0–1),
+   and the risk index is 100 × the weighted mean of the three, with weights
+   the user sees and edits.
+
+A cell with 1–4 cases is labelled "fewer than 5", never with the number.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from layers.i18n import _
+from mapping import hexgrid
+
+DEFAULT_WEIGHTS = {"people": 1.0, "places": 1.0, "cases": 1.0}
+DEFAULT_LEVEL_WEIGHTS = {"none": 0.0, "low": 1.0, "elevated": 2.0, "high": 4.0}
+SMALL_COUNT = 5
+
+
+@dataclass
+class SurfaceParams:
+    cell_size: float = 250.0
+    groups: frozenset[str] | None = None  # None: every risk group
+    forms: frozenset[str] | None = None  # None: every form of exploitation
+    weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    level_weights: dict = field(default_factory=lambda: dict(DEFAULT_LEVEL_WEIGHTS))
+    as_of: dt.date | None = None
+
+
+@dataclass
+class Surface:
+    cells: object  # GeoDataFrame in the metric CRS: q, r, people, places, cases, risk, cases_label
+    crs: object
+    params: SurfaceParams
+
+    def to_wgs84(self):
+        return self.cells.to_crs(4326)
+
+
+def method_text(params: SurfaceParams | None = None) -> str:
+    """The method in a few sentences, with the weights used — for help and exports."""
+    p = params or SurfaceParams()
+    w = p.weights
+    lw = p.level_weights
+    return _(
+        "Risk surface: hexagonal cells of {size:.0f} m (centre to centre) in a local metric projection. "
+        "Each cell combines (1) risk-group estimates spread over the cells by overlapping area, (2) annotated places "
+        "weighted by their risk level (low {low:g}, elevated {el:g}, high {hi:g}), and (3) counts of reported cases. "
+        "Each component is scaled to 0–1 by its largest cell; the index is 100 × the weighted mean "
+        "(weights: people {wp:g}, places {wpl:g}, cases {wc:g}). Cells with 1–4 cases show 'fewer than 5'."
+    ).format(size=p.cell_size, low=lw["low"], el=lw["elevated"], hi=lw["high"], wp=w["people"], wpl=w["places"],
+             wc=w["cases"])
+
+
+def cases_label(n: int) -> str:
+    if n <= 0:
+        return "0"
+    if n < SMALL_COUNT:
+        return _("fewer than 5")
+    return str(int(n))
+
+
+def _people(cells, estimates, groups) -> np.ndarray:
+    import geopandas as gpd
+
+    people = np.zeros(len(cells))
+    if estimates is None or len(estimates) == 0:
+        return people
+    if groups is not None:
+        estimates = estimates[estimates["risk_group"].isin(groups)]
+    if len(estimates) == 0:
+        return people
+    est = estimates[["estimate", "geometry"]].reset_index(drop=True)
+    est["est_area"] = est.geometry.area
+    grid = gpd.GeoDataFrame({"cell": np.arange(len(cells))}, geometry=cells.geometry.values, crs=cells.crs)
+    pieces = gpd.overlay(est.reset_index(names="est"), grid, how="intersection", keep_geom_type=True)
+    share = pieces.geometry.area / pieces["est_area"]
+    np.add.at(people, pieces["cell"].to_numpy(), (share * pieces["estimate"].astype(float)).to_numpy())
+    return people
+
+
+def _bin(cells, points, weights, cell_size) -> np.ndarray:
+    if points is None or len(points) == 0:
+        return np.zeros(len(cells))
+    xs, ys = points.x.to_numpy(), points.y.to_numpy()
+    q, r = hexgrid.axial(xs, ys, cell_size)
+    index = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(cells["q"], cells["r"]))}
+    out = np.zeros(len(cells))
+    for a, b, w in zip(q, r, weights):
+        i = index.get((int(a), int(b)))
+        if i is not None:
+            out[i] += w
+    return out
+
+
+def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Surface:
+    """The risk surface of a workspace."""
+    import geopandas as gpd
+
+    from audit.annotations import place_assessments
+    from audit.filters import forms_match
+
+    p = params or SurfaceParams()
+    say = progress or (lambda f, m: None)
+    say(0.05, _("Building the hexagonal grid"))
+    bounds = workspace.bounds()
+    if bounds is None:
+        raise ValueError(_("the workspace is empty: there is no district to cover"))
+    district = gpd.GeoSeries.from_xy([bounds[0], bounds[2]], [bounds[1], bounds[3]], crs=4326)
+    metric = district.estimate_utm_crs()
+    box = district.to_crs(metric).total_bounds
+    q, r = hexgrid.covering(tuple(box), p.cell_size)
+    cells = gpd.GeoDataFrame({"q": q, "r": r}, geometry=hexgrid.polygons(q, r, p.cell_size), crs=metric)
+
+    say(0.25, _("Spreading risk-group estimates"))
+    estimates = workspace.read_layer("risk_group_estimates").to_crs(metric)
+    people = _people(cells, estimates, p.groups)
+
+    say(0.5, _("Weighting annotated places"))
+    levels = place_assessments(workspace, p.as_of or dt.date.today(), forms=p.forms)
+    pts, wts = [], []
+    for (table, fid), assessment in levels.items():
+        weight = p.level_weights.get(assessment.level, 0.0)
+        if weight <= 0:
+            continue
+        frame = workspace.read_layer(table)
+        if fid in frame.index:
+            pts.append(frame.geometry.loc[fid].representative_point())
+            wts.append(weight)
+    places = _bin(cells, gpd.GeoSeries(pts, crs=4326).to_crs(metric), wts, p.cell_size)
+
+    say(0.7, _("Counting reported cases"))
+    cases_frame = workspace.read_layer("reported_cases")
+    if p.forms is not None:
+        cases_frame = cases_frame[[forms_match(f, p.forms) for f in cases_frame["forms"]]]
+    case_points = cases_frame.geometry.to_crs(metric)
+    cases = _bin(cells, case_points, np.ones(len(case_points)), p.cell_size)
+
+    say(0.9, _("Combining"))
+    cells["people"] = people
+    cells["places"] = places
+    cells["cases"] = cases.astype(int)
+    total_weight = sum(p.weights.values()) or 1.0
+    index = np.zeros(len(cells))
+    for name, values in (("people", people), ("places", places), ("cases", cases)):
+        top = values.max() if len(values) else 0
+        if top > 0:
+            index += p.weights.get(name, 0.0) * values / top
+    cells["risk"] = 100 * index / total_weight
+    cells["cases_label"] = [cases_label(int(n)) for n in cells["cases"]]
+    say(1.0, _("Risk surface ready"))
+    return Surface(cells=cells, crs=metric, params=p)
