@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = ("demo", "import", "import-osm", "check", "checklist")
+COMMANDS = ("demo", "import", "import-osm", "check", "checklist", "plan-outreach")
 
 EPILOG = """commands:
   python main.py [WORKSPACE.gpkg] [--demo] [--screenshot OUT.png]
@@ -21,6 +21,8 @@ EPILOG = """commands:
                          turn an OpenStreetMap extract into places and an offline basemap
   python main.py check WORKSPACE.gpkg
                          verify SQLite integrity, GeoPackage registration and the change log's hash chain
+  python main.py plan-outreach WORKSPACE.gpkg --sites K --radius METRES --out DIR [--cell-size M] [--groups ...]
+                         choose K campaign sites; write outreach.html/.pdf/.png, sites.gpkg and sites.csv
   python main.py checklist --place-type TYPE [--lang en|lv] --out FILE.pdf
                          print the indicator checklist for a place type (one page, for work on foot)
 Run 'python main.py COMMAND --help' for a command's options.
@@ -148,6 +150,51 @@ def cmd_checklist(argv: list[str]) -> int:
     return 0
 
 
+def _csv_set(text: str | None):
+    return None if not text else frozenset(t.strip() for t in text.split(",") if t.strip())
+
+
+def cmd_plan_outreach(argv: list[str]) -> int:
+    from mapping.outreach import candidate_categories, default_categories
+
+    p = argparse.ArgumentParser(prog="lantern plan-outreach",
+                                description="Choose campaign sites that cover the most risk, and export the plan.")
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("--sites", type=int, default=5, metavar="K", help="number of sites (default 5)")
+    p.add_argument("--radius", type=float, default=500, metavar="METRES", help="walking distance (default 500 m)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the five files")
+    p.add_argument("--cell-size", type=float, default=250, metavar="M", help="hexagon size (default 250 m)")
+    p.add_argument("--groups", metavar="ID,ID", help="risk groups to target (default: all)")
+    p.add_argument("--forms", metavar="ID,ID", help="forms of exploitation (default: all)")
+    p.add_argument("--categories", metavar="ID,ID", default=",".join(default_categories()),
+                   help="candidate categories: " + ", ".join(c["id"] for c in candidate_categories()))
+    p.add_argument("--method", choices=["greedy", "exact"], default="greedy")
+    p.add_argument("--paper", choices=["a4", "a3"], default="a4")
+    args = p.parse_args(argv)
+    from layers.errors import LanternError
+    from layers.workspace import Workspace
+    from mapping.outreach import OutreachParams, plan_outreach
+    from mapping.outreach_export import export_plan
+    from mapping.risk_surface import SurfaceParams
+
+    params = OutreachParams(k=args.sites, radius=args.radius, method=args.method,
+                            categories=sorted(_csv_set(args.categories) or []),
+                            surface=SurfaceParams(cell_size=args.cell_size, groups=_csv_set(args.groups),
+                                                  forms=_csv_set(args.forms)))
+    try:
+        with Workspace.open(args.workspace) as ws:
+            plan = plan_outreach(ws, params, progress=_terminal_progress())
+            files = export_plan(plan, ws, args.out, paper=args.paper)
+    except (LanternError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for row in plan.sites.itertuples():
+        print(f"{row.rank}. {row.name} ({row.category}): {row.reason}")
+    print(plan.quality_text())
+    print("wrote " + ", ".join(str(f) for f in files.values()))
+    return 0
+
+
 def _mapping(pairs: list[str]) -> dict:
     from layers.features import IGNORE
 
@@ -206,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         commands = {"demo": cmd_demo, "import": cmd_import, "import-osm": cmd_import_osm, "check": cmd_check,
-                    "checklist": cmd_checklist}
+                    "checklist": cmd_checklist, "plan-outreach": cmd_plan_outreach}
         return commands[argv[0]](argv[1:])
     return cmd_app(argv)
 

@@ -21,12 +21,19 @@ def default_categories() -> list[str]:
 
 
 def candidates(workspace, categories, extra_points=()) -> "object":
-    """Candidate sites (GeoDataFrame, EPSG:4326): name, category, kind, fid. ``extra_points``: (lon, lat, name)."""
+    """Candidate sites (GeoDataFrame, EPSG:4326): name, category, kind, fid. ``extra_points``: (lon, lat, name).
+
+    Places with annotations are never candidates: naming an audited place on a
+    public campaign map would disclose the audit's suspicion.
+    """
     import geopandas as gpd
     import shapely
 
+    from audit.annotations import all_annotations
+
     wanted = [c for c in candidate_categories() if c["id"] in set(categories)]
-    rows, geoms, seen = [], [], set()
+    rows, geoms = [], []
+    seen = set(all_annotations(workspace))  # (kind, fid) of annotated places
     frames = {}
     for cat in wanted:
         for source in cat["from"]:
