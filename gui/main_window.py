@@ -28,7 +28,7 @@ from layers.workspace import Workspace
 from mapping.compose import layer_from_frame, workspace_options
 
 MAX_RECENT = 8
-WINDOW_STATE_VERSION = 2  # bump when docks are added or renamed
+WINDOW_STATE_VERSION = 3  # bump when docks are added or renamed
 GPKG_FILTER = "Lantern workspace (*.gpkg)"
 IMPORT_FILTER = "GIS files (*.geojson *.json *.gpkg *.shp *.zip *.csv);;All files (*)"
 OSM_FILTER = "OpenStreetMap extracts (*.osm.pbf *.pbf);;All files (*)"
@@ -64,6 +64,14 @@ class MainWindow(QMainWindow):
         filter_dock = self._add_dock(self.filter_panel, self.tr("Filters"), Qt.DockWidgetArea.LeftDockWidgetArea,
                                      "filters_dock")
         self.tabifyDockWidget(self.findChild(QDockWidget, "layers_dock"), filter_dock)
+        self.findChild(QDockWidget, "layers_dock").raise_()
+
+        from gui.outreach_panel import OutreachPanel
+
+        self.outreach_panel = OutreachPanel(self)
+        outreach_dock = self._add_dock(self.outreach_panel, self.tr("Outreach planning"),
+                                       Qt.DockWidgetArea.LeftDockWidgetArea, "outreach_dock")
+        self.tabifyDockWidget(filter_dock, outreach_dock)
         self.findChild(QDockWidget, "layers_dock").raise_()
 
         self._build_menus()

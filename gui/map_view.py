@@ -215,6 +215,12 @@ class MapView(QWidget):
         """New data for one layer, without reloading the page (after an edit)."""
         self.run_js(f"lantern.replaceLayer({json.dumps(layer.definition())}, {json.dumps(layer.geojson)});")
 
+    def set_extra_legends(self, sections: list[dict]) -> None:
+        self.run_js(f"lantern.setExtraLegends({json.dumps(sections)});")
+
+    def remove_layer(self, layer_id: str) -> None:
+        self.run_js(f"lantern.removeLayer({json.dumps(layer_id)});")
+
     def set_filter(self, layer_id: str, fids) -> None:
         value = "null" if fids is None else json.dumps(sorted(int(f) for f in fids))
         self.run_js(f"lantern.setFilter({json.dumps(layer_id)}, {value});")

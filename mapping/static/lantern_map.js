@@ -665,8 +665,26 @@
     }
   }
 
+  function setExtraLegends(sections) {
+    state.extraLegends = sections || [];
+    renderLegend();
+    return state.extraLegends.length;
+  }
+
+  function removeLayer(id) {
+    var entry = state.layers[id];
+    if (!entry) return false;
+    state.map.removeLayer(entry.group);
+    delete state.layers[id];
+    state.order = state.order.filter(function (x) { return x !== id; });
+    renderLegend();
+    return true;
+  }
+
   window.lantern = {
     init: init,
+    setExtraLegends: setExtraLegends,
+    removeLayer: removeLayer,
     setChoropleth: setChoropleth,
     setFilter: setFilter,
     replaceLayer: replaceLayer,

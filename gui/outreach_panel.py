@@ -1,0 +1,252 @@
+"""The outreach planning panel: targets, k, r, candidates → a ranked plan beside the map → Export…"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressDialog,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from audit.catalogue import risk_groups
+from layers.catalogue import forms_of_exploitation
+from layers.i18n import label
+from mapping.outreach import OutreachParams, candidate_categories
+from mapping.risk_surface import SurfaceParams, method_text
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _checklist(entries, checked) -> QListWidget:
+    widget = QListWidget()
+    for entry_id, text in entries:
+        item = QListWidgetItem(text)
+        item.setData(ID_ROLE, entry_id)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked if checked(entry_id) else Qt.CheckState.Unchecked)
+        widget.addItem(item)
+    widget.setMaximumHeight(110)
+    return widget
+
+
+def _checked(widget: QListWidget) -> list[str]:
+    return [widget.item(i).data(ID_ROLE) for i in range(widget.count())
+            if widget.item(i).checkState() == Qt.CheckState.Checked]
+
+
+class OutreachPanel(QWidget):
+    siteSelected = Signal(int)  # rank
+
+    def __init__(self, window, parent=None):
+        super().__init__(parent)
+        self.window = window
+        self.result = None
+        self.groups = _checklist([(g["id"], label(g)) for g in risk_groups()], lambda _i: True)
+        self.forms = _checklist([(f.id, f.label) for f in forms_of_exploitation()], lambda _i: True)
+        self.categories = _checklist([(c["id"], label(c)) for c in candidate_categories()],
+                                     lambda i: next(c for c in candidate_categories() if c["id"] == i).get("default"))
+        self.k = QSpinBox()
+        self.k.setRange(1, 50)
+        self.k.setValue(5)
+        self.radius = QSpinBox()
+        self.radius.setRange(100, 5000)
+        self.radius.setSingleStep(50)
+        self.radius.setValue(500)
+        self.radius.setSuffix(" m")
+        self.cell = QSpinBox()
+        self.cell.setRange(50, 2000)
+        self.cell.setSingleStep(50)
+        self.cell.setValue(250)
+        self.cell.setSuffix(" m")
+        self.weights = {}
+        for name in ("people", "places", "cases"):
+            spin = QDoubleSpinBox()
+            spin.setRange(0, 10)
+            spin.setSingleStep(0.5)
+            spin.setValue(1.0)
+            self.weights[name] = spin
+        self.method = QComboBox()
+        self.method.addItem(self.tr("Fast (greedy, with certified gap)"), "greedy")
+        self.method.addItem(self.tr("Exact (spopt; small plans only)"), "exact")
+        self.run_button = QPushButton(self.tr("Run"))
+        self.run_button.clicked.connect(self.run)
+        self.export_button = QPushButton(self.tr("Export…"))
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(self.export)
+        self.quality = QLabel()
+        self.quality.setWordWrap(True)
+        self.table = QTableWidget(0, 6)
+        self.table.setHorizontalHeaderLabels([self.tr("#"), self.tr("Site"), self.tr("Category"), self.tr("Gain"),
+                                              self.tr("Lock"), self.tr("Exclude")])
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.itemSelectionChanged.connect(self._on_row)
+        self.table.itemChanged.connect(self._on_lock_changed)
+        self.locked: set[int] = set()
+        self.excluded: set[int] = set()
+
+        targets = QGroupBox(self.tr("Target"))
+        t = QVBoxLayout(targets)
+        t.addWidget(QLabel(self.tr("Risk groups:")))
+        t.addWidget(self.groups)
+        t.addWidget(QLabel(self.tr("Forms of exploitation:")))
+        t.addWidget(self.forms)
+        plan_box = QGroupBox(self.tr("Plan"))
+        form = QFormLayout(plan_box)
+        form.addRow(self.tr("Sites (k):"), self.k)
+        form.addRow(self.tr("Walking distance (r):"), self.radius)
+        form.addRow(self.tr("Cell size:"), self.cell)
+        weights = QHBoxLayout()
+        for name, text in (("people", self.tr("people")), ("places", self.tr("places")), ("cases", self.tr("cases"))):
+            weights.addWidget(QLabel(text))
+            weights.addWidget(self.weights[name])
+        wrap = QWidget()
+        wrap.setLayout(weights)
+        weights.setContentsMargins(0, 0, 0, 0)
+        form.addRow(self.tr("Weights:"), wrap)
+        form.addRow(self.tr("Method:"), self.method)
+        form.addRow(self.tr("Candidates:"), self.categories)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(targets)
+        layout.addWidget(plan_box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.quality)
+        layout.addWidget(self.table, 1)
+        self.setToolTip(method_text())
+
+    def params(self) -> OutreachParams:
+        groups = _checked(self.groups)
+        forms = _checked(self.forms)
+        return OutreachParams(
+            k=self.k.value(), radius=float(self.radius.value()), method=self.method.currentData(),
+            categories=_checked(self.categories), locked=sorted(self.locked), excluded=sorted(self.excluded),
+            surface=SurfaceParams(
+                cell_size=float(self.cell.value()),
+                groups=None if len(groups) == self.groups.count() else frozenset(groups),
+                forms=None if len(forms) == self.forms.count() else frozenset(forms),
+                weights={k: s.value() for k, s in self.weights.items()}),
+        )
+
+    # -- running ------------------------------------------------------------------------
+
+    def _progress_dialog(self, title: str) -> QProgressDialog:
+        dialog = QProgressDialog(title, self.tr("Cancel"), 0, 100, self.window)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)
+        dialog.setAutoClose(True)
+        return dialog
+
+    def run(self, _checked_state=False, wait: bool = False):
+        """Compute the plan in a worker; the window keeps repainting."""
+        from gui.tasks import Task
+        from mapping.outreach import plan_outreach
+
+        ws, params = self.window.workspace, self.params()
+        if ws is None:
+            return None
+        dialog = self._progress_dialog(self.tr("Planning outreach…"))
+        task = Task(lambda report, cancelled: plan_outreach(ws, params, progress=report), self)
+        task.progressed.connect(lambda f, m: (dialog.setValue(int(f * 100)), dialog.setLabelText(m)))
+        task.succeeded.connect(lambda plan: (dialog.close(), self.show_plan(plan)))
+        task.failed.connect(lambda exc: (dialog.close(), self.window._error(self.tr("Planning failed"), str(exc))))
+        dialog.canceled.connect(task.cancel)
+        self.run_button.setEnabled(False)
+        task.done.connect(lambda: self.run_button.setEnabled(True))
+        self.task = task
+        task.start()
+        return task
+
+    def show_plan(self, plan) -> None:
+        from mapping.outreach_export import risk_legend, sites_layers, surface_layer
+
+        self.result = plan
+        self.quality.setText(plan.quality_text())
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(plan.sites))
+        for r, row in enumerate(plan.sites.itertuples()):
+            cells = [str(row.rank), row.name, row.category, f"{row.marginal_share:.1%}"]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(row.reason)
+                self.table.setItem(r, c, item)
+            for c, chosen in ((4, self.locked), (5, self.excluded)):
+                box = QTableWidgetItem()
+                box.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
+                box.setCheckState(Qt.CheckState.Checked if row.candidate in chosen else Qt.CheckState.Unchecked)
+                box.setData(ID_ROLE, int(row.candidate))
+                self.table.setItem(r, c, box)
+        self.table.blockSignals(False)
+        mv = self.window.map_view
+        for layer in (surface_layer(plan), *sites_layers(plan)):
+            mv.replace_layer(layer)
+        mv.set_extra_legends([risk_legend()])
+        self.export_button.setEnabled(True)
+
+    def _on_lock_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() not in (4, 5):
+            return
+        candidate = item.data(ID_ROLE)
+        target = self.locked if item.column() == 4 else self.excluded
+        other = self.excluded if item.column() == 4 else self.locked
+        if item.checkState() == Qt.CheckState.Checked:
+            target.add(candidate)
+            other.discard(candidate)
+        else:
+            target.discard(candidate)
+        self.run_button.setText(self.tr("Re-run"))
+
+    def _on_row(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows and self.result is not None:
+            rank = int(self.table.item(rows[0].row(), 0).text())
+            self.window.map_view.select_feature("sites", rank, pan=True)
+            self.siteSelected.emit(rank)
+
+    # -- exporting ----------------------------------------------------------------------
+
+    def export(self, _checked_state=False, out_dir: str | None = None):
+        from gui.tasks import Task
+        from mapping.outreach_export import export_plan
+
+        if self.result is None:
+            return None
+        if out_dir is None:
+            out_dir = QFileDialog.getExistingDirectory(self, self.tr("Export the outreach plan to…"))
+            if not out_dir:
+                return None
+        plan, ws = self.result, self.window.workspace
+        dialog = self._progress_dialog(self.tr("Exporting…"))
+        task = Task(lambda report, cancelled: export_plan(plan, ws, Path(out_dir), progress=report), self)
+        task.progressed.connect(lambda f, m: (dialog.setValue(int(f * 100)), dialog.setLabelText(m)))
+        task.succeeded.connect(lambda files: (dialog.close(), self.window.statusBar().showMessage(
+            self.tr("Wrote {n} files to {dir}").format(n=len(files), dir=out_dir), 10000)))
+        task.failed.connect(lambda exc: (dialog.close(), self.window._error(self.tr("Export failed"), str(exc))))
+        self.export_task = task
+        task.start()
+        return task
+
+
+__all__ = ["OutreachPanel"]

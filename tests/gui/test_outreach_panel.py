@@ -1,0 +1,90 @@
+"""Outreach planning in the window: run in a worker, ranked list, map layers, lock/exclude, export."""
+import pytest
+from PySide6.QtCore import Qt
+
+pytestmark = pytest.mark.gui
+
+
+def _run(window, qtbot):
+    panel = window.outreach_panel
+    task = panel.run()
+    with qtbot.waitSignal(task.done, timeout=60000):
+        pass
+    return panel
+
+
+def test_run_shows_a_ranked_plan_and_map_layers(demo_window, js, qtbot):
+    panel = demo_window.outreach_panel
+    panel.k.setValue(3)
+    panel.radius.setValue(450)
+    _run(demo_window, qtbot)
+    assert panel.table.rowCount() == 3
+    assert [panel.table.item(r, 0).text() for r in range(3)] == ["1", "2", "3"]
+    assert "of the total risk" in panel.quality.text()
+    qtbot.waitUntil(lambda: "sites" in js(demo_window, "lantern.info()")["layers"], timeout=5000)
+    info = js(demo_window, "lantern.info()")
+    assert info["layers"]["sites"]["count"] == 3 and info["layers"]["coverage"]["count"] == 3
+    assert info["layers"]["risk_surface"]["count"] > 5
+    assert "Risk index" in js(demo_window, "document.getElementById('lantern-legend').textContent")
+    panel.table.selectRow(1)
+    qtbot.waitUntil(lambda: js(demo_window, "lantern.info()")["selected"] == {"id": "sites", "fid": 2})
+
+
+def test_locked_and_excluded_sites_are_respected_on_re_run(demo_window, qtbot):
+    panel = demo_window.outreach_panel
+    panel.k.setValue(3)
+    _run(demo_window, qtbot)
+    first = panel.result.sites["candidate"].tolist()
+    panel.table.item(0, 5).setCheckState(Qt.CheckState.Checked)  # exclude the first choice
+    panel.table.item(1, 4).setCheckState(Qt.CheckState.Checked)  # lock the second
+    _run(demo_window, qtbot)
+    again = panel.result.sites["candidate"].tolist()
+    assert first[0] not in again and again[0] == first[1]
+
+
+def test_export_from_the_panel_writes_five_files(demo_window, qtbot, tmp_path):
+    panel = demo_window.outreach_panel
+    panel.k.setValue(2)
+    _run(demo_window, qtbot)
+    out = tmp_path / "export"
+    task = panel.export(out_dir=str(out))
+    with qtbot.waitSignal(task.done, timeout=60000):
+        pass
+    assert sorted(p.name for p in out.iterdir()) == [
+        "outreach.html", "outreach.pdf", "outreach.png", "sites.csv", "sites.gpkg"]
+
+
+def test_exported_html_makes_no_request_at_all(demo_window, qtbot, tmp_path, qapp):
+    """Load outreach.html in a fresh web view whose interceptor records every request."""
+    from PySide6.QtCore import QUrl
+
+    from gui.map_view import MapPage, RequestGuard
+    from PySide6.QtWebEngineCore import QWebEngineProfile
+    from PySide6.QtWebEngineWidgets import QWebEngineView
+
+    panel = demo_window.outreach_panel
+    panel.k.setValue(2)
+    _run(demo_window, qtbot)
+    task = panel.export(out_dir=str(tmp_path))
+    with qtbot.waitSignal(task.done, timeout=60000):
+        pass
+    profile = QWebEngineProfile()
+    guard = RequestGuard()
+    profile.setUrlRequestInterceptor(guard)
+    page = MapPage(profile)
+    view = QWebEngineView()
+    view.setPage(page)
+    view.resize(900, 600)
+    view.show()
+    with qtbot.waitSignal(page.loadFinished, timeout=30000):
+        page.load(QUrl.fromLocalFile(str(tmp_path / "outreach.html")))
+    result = {}
+    page.runJavaScript("JSON.stringify(JSON.parse(lantern.info()).layers.sites)", 0, lambda v: result.setdefault("v", v))
+    qtbot.waitUntil(lambda: "v" in result, timeout=5000)
+    assert '"count":2' in result["v"]
+    assert guard.requests == [QUrl.fromLocalFile(str(tmp_path / "outreach.html")).toString()]
+    assert page.console == []
+    view.setPage(None)
+    page.deleteLater()
+    view.deleteLater()
+    qtbot.wait(50)
