@@ -18,7 +18,7 @@ import numpy as np
 
 from layers.i18n import _
 
-LP_LIMIT_NONZEROS = 3_000_000
+LP_LIMIT_NONZEROS = 300_000  # above this the LP takes minutes; the Lagrangian bound is used alone
 EXACT_LIMIT_CELLS = 2_000_000  # candidates × demand cells for spopt's dense model
 
 
@@ -49,6 +49,17 @@ class Instance:
     @property
     def total(self) -> float:
         return float(self.weights.sum())
+
+    def matrix(self):
+        """The coverage matrix A (demand × candidates, CSR): A[i, j] = 1 when j covers i."""
+        from scipy.sparse import coo_matrix
+
+        if getattr(self, "_matrix", None) is None:
+            nnz = sum(len(c) for c in self.cover)
+            rows = np.concatenate(self.cover) if nnz else np.zeros(0, dtype=np.int64)
+            cols = np.repeat(np.arange(len(self.cover)), [len(c) for c in self.cover])
+            self._matrix = coo_matrix((np.ones(nnz), (rows, cols)), shape=(len(self.weights), len(self.cover))).tocsr()
+        return self._matrix
 
 
 @dataclass
@@ -110,14 +121,73 @@ def greedy(inst: Instance, k: int, locked=None, excluded=None, lp_bound: bool = 
         sites.append(j)
         gains.append(gain)
         covered[inst.cover[j]] = True
+    sites, gains = improve_by_swaps(inst, sites, locked, excluded)
+    covered = np.zeros(len(inst.weights), dtype=bool)
+    for j in sites:
+        covered[inst.cover[j]] = True
     value = float(inst.weights[covered].sum())
     bound, source = _submodular_bound(inst, sites, covered, k - len(locked), excluded), "submodular"
     if lp_bound:
-        lp = lp_relaxation_bound(inst, k, locked, excluded)
-        if lp is not None and lp < bound:
-            bound, source = lp, "LP relaxation"
-    return Plan(sites, gains, value, inst.total, max(bound, value), "greedy", bound - value <= 1e-9 * max(1, value),
-                source)
+        for name, value in (("Lagrangian", lagrangian_bound(inst, k, locked, excluded, incumbent=value)),
+                            ("LP relaxation", lp_relaxation_bound(inst, k, locked, excluded))):
+            if value is not None and value < bound:
+                bound, source = value, name
+    return Plan(sites, gains, value, inst.total, max(bound, value), "greedy + swaps",
+                bound - value <= 1e-9 * max(1, value), source)
+
+
+def improve_by_swaps(inst: Instance, sites: list[int], locked, excluded, max_passes: int = 20):
+    """Local search after the greedy: swap a chosen site for another while that covers more risk.
+
+    Vectorised with the sparse coverage matrix: for each chosen site s, the
+    gain of every candidate j if s left is Aᵀ(w·[count=0]) + Aᵀ(w·[count=1 and s covers]).
+    Returns (sites, marginal gains in order).
+    """
+    a = inst.matrix()
+    at = a.T.tocsr()
+    w = inst.weights
+    sites = list(sites)
+    locked = set(locked)
+    banned = np.zeros(len(inst.cover), dtype=bool)
+    banned[list(excluded)] = True
+    for _pass in range(max_passes):
+        chosen = np.zeros(len(inst.cover), dtype=bool)
+        chosen[sites] = True
+        count = np.asarray(a[:, sites].sum(axis=1)).ravel() if sites else np.zeros(len(w))
+        base_gain = at @ (w * (count == 0))
+        best = (1e-9 * max(1.0, w.sum()), None, None)
+        for s in sites:
+            if s in locked:
+                continue
+            exclusive = np.zeros(len(w))
+            idx = inst.cover[s]
+            only = idx[count[idx] == 1]
+            exclusive[only] = w[only]
+            loss = exclusive.sum()
+            gain = base_gain + at @ exclusive
+            gain[chosen | banned] = -np.inf
+            j = int(np.argmax(gain))
+            if gain[j] - loss > best[0]:
+                best = (gain[j] - loss, s, j)
+        if best[1] is None:
+            break
+        sites[sites.index(best[1])] = best[2]
+    # marginal gains in the final order (locked first, then by gain)
+    covered = np.zeros(len(w), dtype=bool)
+    ordered, gains = [], []
+    remaining = [j for j in sites if j not in locked]
+    for j in [j for j in sites if j in locked]:
+        gains.append(_gain(inst, j, covered))
+        ordered.append(j)
+        covered[inst.cover[j]] = True
+    while remaining:
+        values = [_gain(inst, j, covered) for j in remaining]
+        pick = int(np.argmax(values))
+        j = remaining.pop(pick)
+        gains.append(values[pick])
+        ordered.append(j)
+        covered[inst.cover[j]] = True
+    return ordered, gains
 
 
 def _submodular_bound(inst: Instance, sites, covered, free: int, excluded) -> float:
@@ -128,20 +198,60 @@ def _submodular_bound(inst: Instance, sites, covered, free: int, excluded) -> fl
     return float(inst.weights[covered].sum() + sum(top))
 
 
+def lagrangian_bound(inst: Instance, k: int, locked=None, excluded=None, incumbent: float = 0.0,
+                     iterations: int = 300) -> float:
+    """An upper bound on the optimum from the Lagrangian relaxation of the coverage constraints.
+
+    For multipliers λ ≥ 0: L(λ) = Σ max(0, wᵢ − λᵢ) + (the k largest Σᵢ aᵢⱼ λᵢ, locked sites forced in),
+    and every L(λ) bounds the optimum from above; subgradient steps (Polyak) push it down towards the
+    LP bound. Costs two sparse products per step, so it works where the LP is too large.
+    """
+    a = inst.matrix()
+    at = a.T.tocsr()
+    w = inst.weights
+    n = len(inst.cover)
+    locked = [int(j) for j in (locked or [])]
+    banned = np.zeros(n, dtype=bool)
+    banned[list(excluded or [])] = True
+    banned[locked] = True
+    free = k - len(locked)
+    lam = 0.5 * w
+    best = np.inf
+    theta, stall = 1.0, 0
+    for _step in range(iterations):
+        c = at @ lam
+        pick = np.where(banned, -np.inf, c)
+        top = np.argpartition(-pick, free - 1)[:free] if free > 0 else np.zeros(0, dtype=np.int64)
+        chosen = np.concatenate([np.asarray(locked, dtype=np.int64), top])
+        reduced = w - lam
+        value = float(reduced[reduced > 0].sum() + c[chosen].sum())
+        if value < best - 1e-9:
+            best, stall = value, 0
+        else:
+            stall += 1
+            if stall >= 15:
+                theta, stall = theta / 2, 0
+        x = np.zeros(n)
+        x[chosen] = 1.0
+        g = (a @ x) - (reduced > 0)
+        norm = float(g @ g)
+        if norm == 0 or theta < 1e-4:
+            break
+        lam = np.clip(lam - theta * (value - incumbent) / norm * g, 0.0, w)
+    return float(best)
+
+
 def lp_relaxation_bound(inst: Instance, k: int, locked=None, excluded=None) -> float | None:
     """The LP relaxation's optimum (an upper bound), or None when the instance is too large or HiGHS fails."""
     from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix, csr_matrix, hstack, identity, vstack
+    from scipy.sparse import csr_matrix, hstack, identity, vstack
 
     locked = list(locked or [])
     excluded = set(excluded or [])
     n, m = len(inst.cover), len(inst.weights)
-    nnz = sum(len(c) for c in inst.cover)
-    if nnz > LP_LIMIT_NONZEROS:
+    if sum(len(c) for c in inst.cover) > LP_LIMIT_NONZEROS:
         return None
-    rows = np.concatenate([c for c in inst.cover]) if nnz else np.zeros(0, dtype=np.int64)
-    cols = np.concatenate([np.full(len(c), j) for j, c in enumerate(inst.cover)]) if nnz else np.zeros(0, dtype=np.int64)
-    a = coo_matrix((np.ones(nnz), (rows, cols)), shape=(m, n)).tocsr()
+    a = inst.matrix()
     # variables: x (n sites), y (m demand); maximise w·y  ⇔  minimise −w·y
     c = np.concatenate([np.zeros(n), -inst.weights])
     a_ub = hstack([-a, identity(m, format="csr")])  # y_i − Σ_j a_ij x_j ≤ 0

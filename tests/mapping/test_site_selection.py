@@ -88,3 +88,18 @@ def test_hex_binning_matches_point_in_polygon():
     # neighbouring centres are cell_size apart
     cx, cy = hexgrid.centres(np.array([0, 1]), np.array([0, 0]), 250)
     assert np.hypot(cx[1] - cx[0], cy[1] - cy[0]) == pytest.approx(250)
+
+
+def test_lagrangian_bound_is_an_upper_bound_and_close_to_the_lp():
+    from mapping.site_selection import lagrangian_bound
+
+    for seed in range(5):
+        inst = random_instance(seed, n=15, m=150)
+        optimum = brute_force(inst, 3)
+        lagrange = lagrangian_bound(inst, 3, incumbent=greedy(inst, 3, lp_bound=False).covered)
+        lp = lp_relaxation_bound(inst, 3)
+        assert lagrange >= optimum - 1e-6
+        assert lagrange >= lp - 1e-6  # the LP is the best a Lagrangian bound can reach
+        assert lagrange <= lp * 1.05 + 1e-6  # and the subgradient gets near it
+    inst = random_instance(2, n=15, m=150)
+    assert lagrangian_bound(inst, 3, locked=[0], excluded=[1]) >= brute_force(inst, 3, locked=[0], excluded=[1]) - 1e-6
