@@ -28,6 +28,8 @@ test: sysdeps-test $(STAMP)
 bench: sysdeps $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) bench/startup.py
 	$(PY) bench/osm_import.py
+	$(PY) bench/site_selection.py
+	$(PY) bench/hex_aggregation.py
 
 screenshot: sysdeps $(STAMP)
 	mkdir -p screenshots

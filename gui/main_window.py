@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.zoom_layer_action)
 
         help_menu = self.help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        help_menu.addAction(self._action(self.tr("&Method: risk surface and site selection"), self._on_method_help))
         help_menu.addAction(self._action(self.tr("&About Lantern"), self._on_about))
 
         for action in (self.import_action, self.import_osm_action, self.save_as_action, self.zoom_layer_action):
@@ -463,6 +464,15 @@ class MainWindow(QMainWindow):
         else:
             self._error(self.tr("OpenStreetMap import failed — the workspace is unchanged"),
                         f"{type(exc).__name__}: {exc}\n\n{getattr(exc, 'formatted', '')}")
+
+    def _on_method_help(self) -> None:
+        from mapping import site_selection
+        from mapping.risk_surface import method_text
+
+        text = method_text() + "\n\n" + (site_selection.__doc__ or "").strip()
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Method"), text, QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.open()
 
     def _on_about(self) -> None:
         QMessageBox.about(

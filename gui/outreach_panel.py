@@ -6,6 +6,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -87,6 +88,7 @@ class OutreachPanel(QWidget):
         self.method.addItem(self.tr("Exact (spopt; small plans only)"), "exact")
         self.run_button = QPushButton(self.tr("Run"))
         self.run_button.clicked.connect(self.run)
+        self.online_basemap = QCheckBox(self.tr("Online basemap in the HTML (it will request map tiles)"))
         self.export_button = QPushButton(self.tr("Export…"))
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.export)
@@ -133,6 +135,7 @@ class OutreachPanel(QWidget):
         layout.addWidget(targets)
         layout.addWidget(plan_box)
         layout.addLayout(buttons)
+        layout.addWidget(self.online_basemap)
         layout.addWidget(self.quality)
         layout.addWidget(self.table, 1)
         self.setToolTip(method_text())
@@ -239,7 +242,9 @@ class OutreachPanel(QWidget):
                 return None
         plan, ws = self.result, self.window.workspace
         dialog = self._progress_dialog(self.tr("Exporting…"))
-        task = Task(lambda report, cancelled: export_plan(plan, ws, Path(out_dir), progress=report), self)
+        online = self.online_basemap.isChecked()
+        task = Task(lambda report, cancelled: export_plan(plan, ws, Path(out_dir), online_basemap=online,
+                                                          progress=report), self)
         task.progressed.connect(lambda f, m: (dialog.setValue(int(f * 100)), dialog.setLabelText(m)))
         task.succeeded.connect(lambda files: (dialog.close(), self.window.statusBar().showMessage(
             self.tr("Wrote {n} files to {dir}").format(n=len(files), dir=out_dir), 10000)))

@@ -21,18 +21,23 @@ def axial(x, y, cell_size: float) -> tuple[np.ndarray, np.ndarray]:
     s = radius(cell_size)
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
-    qf = (SQRT3 / 3 * x - y / 3) / s
-    rf = (2 / 3 * y) / s
-    # cube rounding: round all three, fix the one with the largest error
-    xf, zf = qf, rf
-    yf = -xf - zf
-    rx, ry, rz = np.round(xf), np.round(yf), np.round(zf)
-    dx, dy, dz = np.abs(rx - xf), np.abs(ry - yf), np.abs(rz - zf)
-    fix_x = (dx > dy) & (dx > dz)
-    fix_z = ~fix_x & (dz >= dy)
-    rx = np.where(fix_x, -ry - rz, rx)
-    rz = np.where(fix_z, -rx - ry, rz)
-    return rx.astype(np.int64), rz.astype(np.int64)
+    qf = x * (SQRT3 / 3 / s)
+    qf -= y * (1 / 3 / s)
+    rf = y * (2 / 3 / s)
+    # cube rounding: round the three cube coordinates, then fix the one with the largest error
+    rq = np.rint(qf)
+    rr = np.rint(rf)
+    yf = -qf
+    yf -= rf
+    ry = np.rint(yf)
+    dq = np.abs(rq - qf)
+    dr = np.abs(rr - rf)
+    dy = np.abs(ry - yf)
+    fix_q = (dq > dy) & (dq > dr)
+    fix_r = ~fix_q & (dr >= dy)
+    rq[fix_q] = -(ry[fix_q] + rr[fix_q])
+    rr[fix_r] = -(rq[fix_r] + ry[fix_r])
+    return rq.astype(np.int64), rr.astype(np.int64)
 
 
 def centres(q, r, cell_size: float) -> tuple[np.ndarray, np.ndarray]:
@@ -70,16 +75,29 @@ def covering(bounds: tuple[float, float, float, float], cell_size: float) -> tup
     return qq[inside], rr[inside]
 
 
-def count(q_cells, r_cells, x, y, cell_size: float) -> np.ndarray:
-    """How many of the points (x, y) fall in each of the given cells."""
+def assign(q_cells, r_cells, x, y, cell_size: float) -> np.ndarray:
+    """For each point, the index of its cell in (q_cells, r_cells), or −1 when it is in none.
+
+    A dense lookup table over the grid's (q, r) range replaces any join: O(points).
+    """
+    q_cells = np.asarray(q_cells, dtype=np.int64)
+    r_cells = np.asarray(r_cells, dtype=np.int64)
     q, r = axial(x, y, cell_size)
-    index = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(q_cells, r_cells))}
-    counts = np.zeros(len(index), dtype=np.int64)
-    if len(q) == 0:
-        return counts
-    keys, n = np.unique(np.stack([q, r], axis=1), axis=0, return_counts=True)
-    for (a, b), c in zip(keys, n):
-        i = index.get((int(a), int(b)))
-        if i is not None:
-            counts[i] += c
-    return counts
+    if len(q_cells) == 0:
+        return np.full(len(q), -1, dtype=np.int64)
+    q0, r0 = q_cells.min(), r_cells.min()
+    table = np.full((q_cells.max() - q0 + 1, r_cells.max() - r0 + 1), -1, dtype=np.int64)
+    table[q_cells - q0, r_cells - r0] = np.arange(len(q_cells))
+    qi, ri = q - q0, r - r0
+    inside = (qi >= 0) & (qi < table.shape[0]) & (ri >= 0) & (ri < table.shape[1])
+    out = np.full(len(q), -1, dtype=np.int64)
+    out[inside] = table[qi[inside], ri[inside]]
+    return out
+
+
+def count(q_cells, r_cells, x, y, cell_size: float, weights=None) -> np.ndarray:
+    """How many of the points (x, y) fall in each of the given cells (or the sum of their weights)."""
+    idx = assign(q_cells, r_cells, x, y, cell_size)
+    keep = idx >= 0
+    w = None if weights is None else np.asarray(weights, dtype=float)[keep]
+    return np.bincount(idx[keep], weights=w, minlength=len(q_cells))

@@ -98,15 +98,8 @@ def _people(cells, estimates, groups) -> np.ndarray:
 def _bin(cells, points, weights, cell_size) -> np.ndarray:
     if points is None or len(points) == 0:
         return np.zeros(len(cells))
-    xs, ys = points.x.to_numpy(), points.y.to_numpy()
-    q, r = hexgrid.axial(xs, ys, cell_size)
-    index = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(cells["q"], cells["r"]))}
-    out = np.zeros(len(cells))
-    for a, b, w in zip(q, r, weights):
-        i = index.get((int(a), int(b)))
-        if i is not None:
-            out[i] += w
-    return out
+    return hexgrid.count(cells["q"].to_numpy(), cells["r"].to_numpy(), points.x.to_numpy(), points.y.to_numpy(),
+                         cell_size, weights=weights).astype(float)
 
 
 def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Surface:

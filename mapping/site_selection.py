@@ -75,7 +75,7 @@ class Plan:
 
     @property
     def share(self) -> float:
-        return self.covered / self.total if self.total else 0.0
+        return min(1.0, self.covered / self.total) if self.total else 0.0
 
     @property
     def gap(self) -> float:
