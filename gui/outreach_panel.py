@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressDialog,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -43,7 +44,7 @@ def _checklist(entries, checked) -> QListWidget:
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked if checked(entry_id) else Qt.CheckState.Unchecked)
         widget.addItem(item)
-    widget.setMaximumHeight(110)
+    widget.setMaximumHeight(96)
     return widget
 
 
@@ -131,13 +132,23 @@ class OutreachPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.export_button)
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addWidget(targets)
+        settings_layout.addWidget(plan_box)
+        scroll = QScrollArea()
+        scroll.setWidget(settings)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.table.setMinimumHeight(170)
         layout = QVBoxLayout(self)
-        layout.addWidget(targets)
-        layout.addWidget(plan_box)
+        layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.online_basemap)
         layout.addWidget(self.quality)
         layout.addWidget(self.table, 1)
+        layout.setStretch(0, 2)
         self.setToolTip(method_text())
 
     def params(self) -> OutreachParams:

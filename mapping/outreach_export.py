@@ -71,7 +71,7 @@ def sites_layers(plan: OutreachPlan) -> list[MapLayer]:
               for row, g in zip(plan.sites.itertuples(), plan.sites.geometry)]
     ring_style = {"color": "#08519c", "fill_color": "#6baed6", "fill_opacity": 0.08, "weight": 2, "radius": 6,
                   "dash": "5 4", "shape": "polygon", "classify": None, "classes": None}
-    site_style = {"color": "#08306b", "fill_color": "#2171b5", "fill_opacity": 1.0, "weight": 2, "radius": 9,
+    site_style = {"color": "#08306b", "fill_color": "#2171b5", "fill_opacity": 1.0, "weight": 2.5, "radius": 13,
                   "dash": None, "shape": "circle", "classify": None, "classes": None}
     return [
         MapLayer("coverage", _("Walking distance ({r:.0f} m)").format(r=plan.params.radius), "MultiPolygon",
