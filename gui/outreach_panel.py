@@ -107,6 +107,14 @@ class OutreachPanel(QWidget):
         self.table.itemChanged.connect(self._on_lock_changed)
         self.locked: set[int] = set()
         self.excluded: set[int] = set()
+        self.extra_points: list[tuple[float, float, str]] = []
+        self._awaiting_point = False
+        self.add_point_button = QPushButton(self.tr("Add a candidate site on the map"))
+        self.add_point_button.setToolTip(self.tr("Click the map where a campaign could be held (Esc cancels)"))
+        self.add_point_button.clicked.connect(self._on_add_point)
+        self.points_label = QLabel()
+        window.map_view.mapClicked.connect(self._on_map_clicked)
+        window.map_view.modeCancelled.connect(lambda: setattr(self, "_awaiting_point", False))
 
         targets = QGroupBox(self.tr("Target"))
         t = QVBoxLayout(targets)
@@ -129,6 +137,8 @@ class OutreachPanel(QWidget):
         form.addRow(self.tr("Weights:"), wrap)
         form.addRow(self.tr("Method:"), self.method)
         form.addRow(self.tr("Candidates:"), self.categories)
+        form.addRow(self.add_point_button)
+        form.addRow(self.points_label)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.export_button)
@@ -157,12 +167,31 @@ class OutreachPanel(QWidget):
         return OutreachParams(
             k=self.k.value(), radius=float(self.radius.value()), method=self.method.currentData(),
             categories=_checked(self.categories), locked=sorted(self.locked), excluded=sorted(self.excluded),
+            extra_points=list(self.extra_points),
             surface=SurfaceParams(
                 cell_size=float(self.cell.value()),
                 groups=None if len(groups) == self.groups.count() else frozenset(groups),
                 forms=None if len(forms) == self.forms.count() else frozenset(forms),
                 weights={k: s.value() for k, s in self.weights.items()}),
         )
+
+    # -- candidates drawn by the planner -----------------------------------------------------
+
+    def _on_add_point(self) -> None:
+        self._awaiting_point = True
+        self.window.map_view.set_mode("place")
+        self.window.statusBar().showMessage(self.tr("Click the map where a campaign could be held"), 8000)
+
+    def _on_map_clicked(self, lat: float, lng: float) -> None:
+        if not self._awaiting_point:
+            return
+        self._awaiting_point = False
+        self.window.map_view.set_mode(None)
+        self.add_point(lng, lat, self.tr("Drawn site {n}").format(n=len(self.extra_points) + 1))
+
+    def add_point(self, lon: float, lat: float, name: str) -> None:
+        self.extra_points.append((lon, lat, name))
+        self.points_label.setText(self.tr("{n} candidate site(s) drawn on the map").format(n=len(self.extra_points)))
 
     # -- running ------------------------------------------------------------------------
 

@@ -88,3 +88,20 @@ def test_exported_html_makes_no_request_at_all(demo_window, qtbot, tmp_path, qap
     page.deleteLater()
     view.deleteLater()
     qtbot.wait(50)
+
+
+def test_a_candidate_drawn_on_the_map_can_be_chosen(demo_window, qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    panel = demo_window.outreach_panel
+    panel.add_point_button.click()
+    size = demo_window.map_view.view.size()
+    QTest.mouseClick(demo_window.map_view.view.focusProxy(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(size.width() // 3, size.height() // 2))
+    qtbot.waitUntil(lambda: len(panel.extra_points) == 1, timeout=5000)
+    for i in range(panel.categories.count()):  # only the drawn site is a candidate
+        panel.categories.item(i).setCheckState(Qt.CheckState.Unchecked)
+    panel.k.setValue(1)
+    _run(demo_window, qtbot)
+    assert panel.result.sites["name"].tolist() == ["Drawn site 1"]
