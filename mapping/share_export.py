@@ -1,0 +1,243 @@
+"""Exports for sharing: one redacted bundle (audit.redaction) → HTML, PDF, PNG, GeoPackage, CSV or GeoJSON.
+
+Every format goes through ``export``: redact → disclosure check → write →
+(police) log the export with the files' hashes. Police exports need an
+explicit confirmation and carry the RESTRICTED stamp on every page, file and
+map. A GeoPackage export is also a *partner package*: it carries a manifest
+(municipality, profile, date, catalogue versions, a hash per layer) that
+``layers.packages.import_package`` verifies.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+from audit.disclosure import Disclosure, require
+from audit.redaction import Bundle, SharedLayer, redact
+from layers.errors import LanternError
+from layers.i18n import _
+from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
+from mapping.outreach_export import safe_cell
+
+FORMATS = ("html", "pdf", "png", "gpkg", "csv", "geojson")
+MANIFEST_TABLE = "lantern_manifest"
+
+
+class ConfirmationRequired(LanternError):
+    """A police export was asked for without the explicit confirmation."""
+
+
+def layer_hash(frame) -> str:
+    """A content hash of a layer: canonical JSON of its records, geometries as WKB hex."""
+    import shapely
+
+    digest = hashlib.sha256()
+    columns = sorted(c for c in frame.columns if c != "geometry")
+    digest.update(json.dumps(columns).encode())
+    geoms = shapely.to_wkb(frame.geometry.values, hex=True) if "geometry" in frame.columns else [None] * len(frame)
+    for record, wkb in zip(frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records"), geoms):
+        digest.update(json.dumps([record.get(c) for c in columns], default=str, ensure_ascii=False).encode())
+        digest.update((wkb or "").encode())
+    return digest.hexdigest()
+
+
+def _map_layer(layer: SharedLayer, bundle: Bundle, notes: dict) -> MapLayer:
+    from layers.catalogue import layer_kinds
+
+    frame = layer.frame
+    if layer.form == "features" and layer.name in layer_kinds():
+        tips = None
+        if bundle.profile == "police" and notes.get(layer.name):
+            # police see the latest note as text in the tooltip (textContent in the page: never HTML)
+            tips = {fid: f"{row.get('name') or ''}\n{notes[layer.name][fid]}" for fid, row in
+                    zip(frame.index, frame.drop(columns="geometry").to_dict("records")) if fid in notes[layer.name]}
+        return layer_from_frame(layer.name, frame, tips=tips)
+    import shapely
+
+    features = []
+    for i, (geom, row) in enumerate(zip(frame.geometry, frame.drop(columns="geometry").to_dict("records")), start=1):
+        tip = layer.label
+        if "count_label" in row:
+            tip += f": {row['count_label']}"
+        if "estimate_class" in row:
+            tip += f": {row.get('risk_group')} {row['estimate_class']}"
+        if "risk_level" in row and layer.form == "geomasked":
+            tip += f" · {row['risk_level']}"
+        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)),
+                         "properties": {"fid": i, "tip": tip}})
+    point = layer.form == "geomasked"
+    style = {"color": "#54278f", "fill_color": "#9e9ac8" if point else "#fdae6b", "fill_opacity": 0.6,
+             "weight": 1, "radius": 6, "dash": None, "shape": "circle" if point else "polygon",
+             "classify": None, "classes": None}
+    return MapLayer(layer.name, layer.label, "Point" if point else "MultiPolygon", style,
+                    {"type": "FeatureCollection", "features": features})
+
+
+def _latest_notes(workspace) -> dict:
+    notes: dict = {}
+    for row in workspace.db.conn.execute(
+            "SELECT place_table, place_fid, note FROM annotations WHERE note IS NOT NULL ORDER BY observed, id"):
+        notes.setdefault(row[0], {})[row[1]] = row[2]
+    return notes
+
+
+def write_html(bundle: Bundle, workspace, path: Path) -> None:
+    notes = _latest_notes(workspace) if bundle.profile == "police" else {}
+    layers = [_map_layer(l, bundle, notes) for l in bundle.layers.values() if l.spatial and len(l.frame)]
+    bounds = workspace.bounds()
+    info = {"title": _("Lantern map — {name}").format(name=bundle.workspace_name), "marking": bundle.marking,
+            "lines": [bundle.created[:10], *bundle.notes, *([bundle.attribution] if bundle.attribution else [])]}
+    write_map(path, layers, MapOptions(title=bundle.marking, assets="inline", bounds=bounds,
+                                       attribution=bundle.attribution, info=info))
+
+
+def write_print(bundle: Bundle, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(11.69, 8.27))
+    ax = fig.add_axes([0.03, 0.08, 0.7, 0.82])
+    ax.set_axis_off()
+    spatial = [l for l in bundle.layers.values() if l.spatial and len(l.frame)]
+    metric = None
+    handles = []
+    colors = {"basemap_water": "#c6dcec", "basemap_buildings": "#e2ddd6", "basemap_roads": "#bdbdbd",
+              "basemap_railways": "#9e9e9e"}
+    palette = ["#e6550d", "#3182bd", "#31a354", "#756bb1", "#de2d26", "#636363", "#fd8d3c", "#6baed6"]
+    for i, layer in enumerate(spatial):
+        frame = layer.frame
+        metric = metric or frame.estimate_utm_crs()
+        color = colors.get(layer.name, palette[i % len(palette)])
+        kw = {"color": color, "zorder": 1 if layer.name in colors else 2 + i}
+        if layer.name in colors:
+            kw["linewidth"] = 0.5
+        else:
+            kw["alpha"] = 0.7
+            kw["markersize"] = 18
+        frame.to_crs(metric).plot(ax=ax, **kw)
+        if layer.name not in colors:
+            from matplotlib.patches import Patch
+
+            handles.append(Patch(color=color, label=f"{layer.label} ({len(frame)})"))
+    fig.text(0.03, 0.96, _("Lantern map — {name}").format(name=bundle.workspace_name[:70]), fontsize=13,
+             fontweight="bold", va="top")
+    fig.text(0.97, 0.96, bundle.marking, fontsize=10, ha="right", va="top", color="white", fontweight="bold",
+             bbox={"facecolor": "#b71c1c" if bundle.stamp else "#37474f", "edgecolor": "none", "pad": 4})
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.75, 0.88), fontsize=8, frameon=False)
+    footer = [bundle.created[:10], *([bundle.attribution] if bundle.attribution else [])]
+    fig.text(0.03, 0.05, "  ·  ".join(footer), fontsize=7)
+    fig.text(0.03, 0.03, " ".join(bundle.notes)[:400], fontsize=6, color="#444444", wrap=True)
+    if bundle.stamp:
+        fig.text(0.5, 0.5, bundle.stamp, fontsize=40, color="#b71c1c", alpha=0.12, ha="center", va="center",
+                 rotation=30)
+    fig.savefig(path, dpi=110 if path.suffix == ".png" else 150)
+    plt.close(fig)
+
+
+def write_gpkg(bundle: Bundle, path: Path) -> None:
+    import pandas as pd
+    import pyogrio
+
+    path.unlink(missing_ok=True)
+    hashes = {}
+    for layer in bundle.layers.values():
+        frame = layer.frame.reset_index(drop=layer.form != "features")
+        if layer.spatial:
+            pyogrio.write_dataframe(frame, path, layer=layer.name, driver="GPKG",
+                                    dataset_options={"VERSION": "1.3"} if not path.exists() else None,
+                                    append=path.exists())
+        else:
+            pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=layer.name, driver="GPKG", append=path.exists())
+        hashes[layer.name] = layer_hash(layer.frame)
+    manifest = package_manifest(bundle, hashes)
+    rows = pd.DataFrame({"key": list(manifest), "value": [json.dumps(v, ensure_ascii=False) for v in manifest.values()]})
+    pyogrio.write_dataframe(rows, path, layer=MANIFEST_TABLE, driver="GPKG", append=True)
+
+
+def package_manifest(bundle: Bundle, hashes: dict) -> dict:
+    from audit.catalogue import catalogue_version
+    from layers.resources import load_json
+
+    return {
+        "format": "lantern-partner-package/1",
+        "municipality": bundle.workspace_name,
+        "profile": bundle.profile,
+        "marking": bundle.marking,
+        "created": bundle.created,
+        "catalogues": {"indicators": catalogue_version(), "layer_kinds": load_json("layer_kinds.json")["version"],
+                       "sensitivity": load_json("sensitivity.json")["version"]},
+        "layers": {name: {"label": bundle.layers[name].label, "form": bundle.layers[name].form, "sha256": h,
+                          "features": len(bundle.layers[name].frame)} for name, h in hashes.items()},
+    }
+
+
+def write_csv(bundle: Bundle, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for layer in bundle.layers.values():
+        frame = layer.frame
+        columns = [c for c in frame.columns if c != "geometry"]
+        with open(folder / f"{layer.name}.csv", "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            extra = ["lon", "lat", "wkt"] if layer.spatial else []
+            writer.writerow(["marking", *columns, *extra])
+            geoms = frame.geometry if layer.spatial else [None] * len(frame)
+            for record, geom in zip(frame[columns].to_dict("records"), geoms):
+                cells = [bundle.marking, *[safe_cell(record[c]) for c in columns]]
+                if layer.spatial:
+                    if geom.geom_type == "Point":
+                        cells += [round(geom.x, 7), round(geom.y, 7), ""]
+                    else:
+                        cells += ["", "", geom.wkt]
+                writer.writerow(cells)
+
+
+def write_geojson(bundle: Bundle, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for layer in bundle.layers.values():
+        if not layer.spatial:
+            data = {"marking": bundle.marking, "profile": bundle.profile, "records": json.loads(
+                layer.frame.to_json(orient="records", force_ascii=False))}
+        else:
+            data = json.loads(layer.frame.to_json(drop_id=layer.form != "features"))
+            data.update({"marking": bundle.marking, "profile": bundle.profile, "name": layer.label})
+        (folder / f"{layer.name}.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def _files(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+
+
+def export(workspace, profile: str, fmt: str, out: str | Path, recipient: str = "", confirm_police: bool = False,
+           author: str = "", extent=None) -> tuple[list[Path], Disclosure]:
+    """Redact, check, write; for police, log recipient, time, profile, files and hashes. Returns (files, disclosure)."""
+    from audit import changelog
+
+    out = Path(out)
+    if fmt not in FORMATS:
+        raise LanternError(_("unknown format {f!r}; choose one of {all}").format(f=fmt, all=", ".join(FORMATS)))
+    if profile == "police" and not confirm_police:
+        raise ConfirmationRequired(_("A police export needs an explicit confirmation (--confirm-police); "
+                                     "nothing was written."))
+    if profile == "police" and not recipient.strip():
+        raise ConfirmationRequired(_("A police export needs the recipient's name; nothing was written."))
+    bundle = redact(workspace, profile, extent)
+    disclosure = require(bundle)
+    writers = {"html": write_html, "pdf": write_print, "png": write_print, "gpkg": write_gpkg,
+               "csv": write_csv, "geojson": write_geojson}
+    if fmt in ("html",):
+        writers[fmt](bundle, workspace, out)
+    else:
+        writers[fmt](bundle, out)
+    files = _files(out)
+    if profile == "police":
+        record = {"recipient": recipient.strip(), "profile": profile, "format": fmt,
+                  "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                  "files": {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}}
+        with workspace.atomic() as db:
+            changelog.append(db, author=author, action="export", table="*", row_id=None, before=None, after=record)
+    return files, disclosure
