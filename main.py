@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = ("demo", "import", "import-osm", "check", "checklist", "plan-outreach")
+COMMANDS = ("demo", "import", "import-osm", "check", "checklist", "plan-outreach", "export", "import-package")
 
 EPILOG = """commands:
   python main.py [WORKSPACE.gpkg] [--demo] [--screenshot OUT.png]
@@ -23,6 +23,11 @@ EPILOG = """commands:
                          verify SQLite integrity, GeoPackage registration and the change log's hash chain
   python main.py plan-outreach WORKSPACE.gpkg --sites K --radius METRES --out DIR [--cell-size M] [--groups ...]
                          choose K campaign sites; write outreach.html/.pdf/.png, sites.gpkg and sites.csv
+  python main.py export WORKSPACE.gpkg --profile public|partner|police --format html|pdf|png|gpkg|csv|geojson
+                 --out PATH [--recipient NAME] [--confirm-police]
+                         share the workspace at the profile's level of detail (csv/geojson: PATH is a folder)
+  python main.py import-package PACKAGE.gpkg --into WORKSPACE.gpkg
+                         add a partner's package, verified and read-only
   python main.py checklist --place-type TYPE [--lang en|lv] --out FILE.pdf
                          print the indicator checklist for a place type (one page, for work on foot)
 Run 'python main.py COMMAND --help' for a command's options.
@@ -195,6 +200,58 @@ def cmd_plan_outreach(argv: list[str]) -> int:
     return 0
 
 
+def cmd_export(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="lantern export", description=(
+        "Export for sharing. Every format passes one redaction step and a disclosure check. public: no cases, "
+        "places only as hex counts, estimates as bands; partner: cases as hex counts (<5 suppressed), places "
+        "geomasked, no notes or authors; police: full detail, needs --confirm-police and --recipient, is stamped "
+        "RESTRICTED and logged."))
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("--profile", required=True, choices=["public", "partner", "police"])
+    p.add_argument("--format", required=True, choices=["html", "pdf", "png", "gpkg", "csv", "geojson"])
+    p.add_argument("--out", required=True, metavar="PATH", help="file (html, pdf, png, gpkg) or folder (csv, geojson)")
+    p.add_argument("--recipient", default="", help="who receives the export (required for police)")
+    p.add_argument("--confirm-police", action="store_true", help="confirm a police-liaison export")
+    p.add_argument("--author", default="", help="who exports (written to the change log)")
+    p.add_argument("--bbox", metavar="W,S,E,N", help="only this extent")
+    args = p.parse_args(argv)
+    from layers.errors import LanternError
+    from layers.workspace import Workspace
+    from mapping.share_export import export
+
+    try:
+        with Workspace.open(args.workspace) as ws:
+            files, disclosure = export(ws, args.profile, args.format, args.out, recipient=args.recipient,
+                                       confirm_police=args.confirm_police, author=args.author,
+                                       extent=_bbox(args.bbox))
+    except LanternError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(disclosure.summary())
+    print("wrote " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def cmd_import_package(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="lantern import-package",
+                                description="Add a partner package's layers, read-only, after checking its hashes.")
+    p.add_argument("package", metavar="PACKAGE.gpkg")
+    p.add_argument("--into", required=True, metavar="WORKSPACE.gpkg")
+    args = p.parse_args(argv)
+    from layers.errors import LanternError
+    from layers.packages import import_package
+    from layers.workspace import Workspace
+
+    try:
+        with Workspace.open(args.into) as ws:
+            report = import_package(ws, args.package)
+    except LanternError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 0
+
+
 def _mapping(pairs: list[str]) -> dict:
     from layers.features import IGNORE
 
@@ -253,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         commands = {"demo": cmd_demo, "import": cmd_import, "import-osm": cmd_import_osm, "check": cmd_check,
-                    "checklist": cmd_checklist, "plan-outreach": cmd_plan_outreach}
+                    "checklist": cmd_checklist, "plan-outreach": cmd_plan_outreach, "export": cmd_export,
+                    "import-package": cmd_import_package}
         return commands[argv[0]](argv[1:])
     return cmd_app(argv)
 

@@ -199,6 +199,27 @@ class Workspace:
                 list(info.values()),
             )
 
+    def set_partner_layer(self, table: str, label: str) -> None:
+        """Mark an imported partner table: read-only, labelled with its origin."""
+        with self.atomic() as db:
+            db.conn.execute(
+                f"INSERT INTO {migrations.LAYER_INFO_TABLE} (table_name, synthetic, source, updated) VALUES (?, 0, ?, ?)"
+                " ON CONFLICT(table_name) DO UPDATE SET source = excluded.source",
+                (table, label, _now()),
+            )
+
+    def partner_layers(self) -> dict[str, str]:
+        """Imported partner tables (read-only) and their labels."""
+        rows = self.db.conn.execute(
+            f"SELECT table_name, source FROM {migrations.LAYER_INFO_TABLE} WHERE source LIKE 'Partner: %'"
+        ).fetchall()
+        return {t: label for t, label in rows if self.db[t].exists()}
+
+    def read_partner_layer(self, table: str):
+        import pyogrio
+
+        return pyogrio.read_dataframe(self.path, layer=table)
+
     # -- features ---------------------------------------------------------------------
 
     def count(self, kind_id: str) -> int:

@@ -30,6 +30,21 @@ class ConfirmationRequired(LanternError):
     """A police export was asked for without the explicit confirmation."""
 
 
+def _canonical(value):
+    """One spelling per value, whatever dtype a reader chose (Int64 vs float64, numpy vs Python)."""
+    from layers.values import is_missing
+
+    if is_missing(value):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def layer_hash(frame) -> str:
     """A content hash of a layer: canonical JSON of its records, geometries as WKB hex."""
     import shapely
@@ -38,8 +53,8 @@ def layer_hash(frame) -> str:
     columns = sorted(c for c in frame.columns if c != "geometry")
     digest.update(json.dumps(columns).encode())
     geoms = shapely.to_wkb(frame.geometry.values, hex=True) if "geometry" in frame.columns else [None] * len(frame)
-    for record, wkb in zip(frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records"), geoms):
-        digest.update(json.dumps([record.get(c) for c in columns], default=str, ensure_ascii=False).encode())
+    for record, wkb in zip(frame[columns].to_dict("records"), geoms):
+        digest.update(json.dumps([_canonical(record[c]) for c in columns], default=str, ensure_ascii=False).encode())
         digest.update((wkb or "").encode())
     return digest.hexdigest()
 
