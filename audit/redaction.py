@@ -153,11 +153,14 @@ def hex_counts(frame, label: str, cell_size: float, minimum: int, extent=None):
     cells = gpd.GeoDataFrame(
         {"cell": [f"{a}_{b}" for a, b in keys], "count": pd.array(counts, dtype="Int64")},
         geometry=hexgrid.polygons(keys[:, 0], keys[:, 1], cell_size) if len(keys) else [], crs=metric,
-    ).to_crs(4326)
+    )
     if extent is not None:
         w, s, e, n = extent
-        centres = cells.geometry.centroid
-        cells = cells[(centres.x >= w) & (centres.x <= e) & (centres.y >= s) & (centres.y <= n)]
+        cx, cy = hexgrid.centres(keys[:, 0], keys[:, 1], cell_size)
+        centres = gpd.GeoSeries.from_xy(cx, cy, crs=metric).to_crs(4326)
+        inside = ((centres.x >= w) & (centres.x <= e) & (centres.y >= s) & (centres.y <= n)).to_numpy()
+        cells = cells[inside]
+    cells = cells.to_crs(4326)
     suppressed = cells["count"] < minimum
     cells = cells.assign(count_label=np.where(suppressed, _("fewer than {n}").format(n=minimum),
                                               cells["count"].astype(str)))

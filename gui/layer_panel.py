@@ -35,20 +35,33 @@ class LayerPanel(QListWidget):
         self._updating = True
         self.clear()
         for layer in reversed(layers):
-            k = get_kind(layer["id"])
-            item = QListWidgetItem(swatch_icon(k.style, k.geometry), "")
-            item.setData(ID_ROLE, k.id)
+            if layer.get("partner"):
+                item = QListWidgetItem(layer["label"] + f"  ({layer['count']})  [{self.tr('read-only')}]")
+                item.setData(ID_ROLE, layer["id"])
+                item.setToolTip(self.tr("Imported from a partner package; read-only.\n{label}").format(label=layer["label"]))
+                font = item.font()
+                font.setItalic(True)
+                item.setFont(font)
+            else:
+                k = get_kind(layer["id"])
+                item = QListWidgetItem(swatch_icon(k.style, k.geometry), "")
+                item.setData(ID_ROLE, k.id)
+                self._label(item, k.label, layer["count"], layer.get("synthetic", False))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsDragEnabled)
             item.setCheckState(Qt.CheckState.Checked if layer.get("visible", True) else Qt.CheckState.Unchecked)
-            self._label(item, k.label, layer["count"], layer.get("synthetic", False))
             self.addItem(item)
         self._updating = False
         if self.count():
             self.setCurrentRow(0)
 
     def _label(self, item: QListWidgetItem, label: str, count: int, synthetic: bool) -> None:
-        text = f"{label}  ({count})"
+        from audit.redaction import layer_level
+
+        level = layer_level(item.data(ID_ROLE))
+        text = f"{label}  ({count})  [{self._level_text(level)}]"
         tip = self.tr("{label}: {count} feature(s)").format(label=label, count=count)
+        tip += "\n" + self.tr("Sensitivity: {level} — shared only with that level or above").format(
+            level=self._level_text(level))
         if synthetic:
             text += " · " + self.tr("synthetic")
             tip += "\n" + self.tr("Synthetic demo data: invented, not real places or cases.")
@@ -66,6 +79,10 @@ class LayerPanel(QListWidget):
             self._updating = True
             self._label(item, get_kind(layer_id).label, count, item.font().italic())
             self._updating = False
+
+    def _level_text(self, level: str) -> str:
+        return {"public": self.tr("public"), "partner": self.tr("partner"), "police": self.tr("police"),
+                "confidential": self.tr("confidential")}.get(level, level)
 
     def layer_ids(self) -> list[str]:
         """Bottom to top."""

@@ -106,12 +106,17 @@ class MainWindow(QMainWindow):
         self.import_action = self._action(self.tr("&Import layer…"), self._on_import, "Ctrl+I")
         self.import_osm_action = self._action(self.tr("Import &OpenStreetMap extract…"), self._on_import_osm, "Ctrl+Shift+I")
         self.save_as_action = self._action(self.tr("Save workspace &as…"), self._on_save_as, "Ctrl+Shift+S")
+        self.share_action = self._action(self.tr("&Export for sharing…"), self._on_share, "Ctrl+Shift+X")
+        self.import_package_action = self._action(self.tr("Import &partner package…"), self._on_import_package)
         self.quit_action = self._action(self.tr("&Quit"), self.close, "Ctrl+Q")
         file_menu.insertAction(self.recent_menu.menuAction(), self.new_action)
         file_menu.insertAction(self.recent_menu.menuAction(), self.open_action)
         file_menu.addSeparator()
         file_menu.addAction(self.import_action)
         file_menu.addAction(self.import_osm_action)
+        file_menu.addAction(self.import_package_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.share_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_as_action)
         file_menu.addSeparator()
@@ -133,7 +138,8 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self._action(self.tr("&Method: risk surface and site selection"), self._on_method_help))
         help_menu.addAction(self._action(self.tr("&About Lantern"), self._on_about))
 
-        for action in (self.import_action, self.import_osm_action, self.save_as_action, self.zoom_layer_action):
+        for action in (self.import_action, self.import_osm_action, self.save_as_action, self.zoom_layer_action,
+                       self.share_action, self.import_package_action):
             action.setEnabled(False)
 
     def _connect(self) -> None:
@@ -162,7 +168,8 @@ class MainWindow(QMainWindow):
         if self.workspace is not None:
             self.workspace.close()
         self.workspace = workspace
-        for action in (self.import_action, self.import_osm_action, self.save_as_action, self.zoom_layer_action):
+        for action in (self.import_action, self.import_osm_action, self.save_as_action, self.zoom_layer_action,
+                       self.share_action, self.import_package_action):
             action.setEnabled(True)
         self.audit.workspace_opened(workspace)
         self.filters = FilterState()
@@ -176,17 +183,20 @@ class MainWindow(QMainWindow):
         if ws is None:
             return
         current = self.layer_panel.current_layer()
-        order = self.layer_panel.layer_ids() or list(layer_kinds())
+        order = [k for k in self.layer_panel.layer_ids() if k in layer_kinds()] or list(layer_kinds())
         order += [k for k in layer_kinds() if k not in order]
         visible = {k: self.layer_panel.is_visible(k) if self.layer_panel.item_for(k) else True for k in order}
         self.frames = {k: ws.read_layer(k) for k in order}
         self.synthetic = {k: bool(ws.layer_info(k)["synthetic"]) for k in order}
         self._assess()
+        partner = self._partner_layers()
         self.layer_panel.set_layers(
             [{"id": k, "count": len(self.frames[k]), "visible": visible[k], "synthetic": self.synthetic[k]}
              for k in order]
+            + [{"id": p.id, "label": p.label, "count": len(p.geojson["features"]), "visible": p.visible,
+                "partner": True} for p in partner]
         )
-        layers = [self._map_layer(k, visible[k]) for k in order]
+        layers = [self._map_layer(k, visible[k]) for k in order] + partner
         self.map_view.show_layers(layers, workspace_options(ws), keep_view=keep_view)
         for k in order:
             fids = visible_fids(k, self.frames[k], self.filters)
@@ -195,6 +205,33 @@ class MainWindow(QMainWindow):
         self.layer_panel.select_layer(current or order[-1])
         self._show_table(self.layer_panel.current_layer())
         self._update_title()
+
+    def _partner_layers(self):
+        """Imported partner layers: read-only, drawn on top in a neutral style, labelled with their origin."""
+        import json
+
+        import shapely
+
+        from mapping.compose import MapLayer
+
+        out = []
+        for table, label in self.workspace.partner_layers().items():
+            frame = self.workspace.read_partner_layer(table)
+            if "geometry" not in frame.columns or len(frame) == 0:
+                continue
+            frame = frame.to_crs(4326)
+            features = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
+                         "properties": {"fid": i, "tip": f"{label}\n" + " · ".join(
+                             str(v) for k, v in row.items() if k in ("name", "count_label", "estimate_class") and v)}}
+                        for i, (g, row) in enumerate(zip(frame.geometry, frame.drop(columns="geometry").to_dict("records")))
+                        if g is not None]
+            point = frame.geometry.iloc[0].geom_type == "Point"
+            style = {"color": "#4a1486", "fill_color": "#bcbddc", "fill_opacity": 0.35, "weight": 1.2, "radius": 5,
+                     "dash": "2 2", "shape": "circle" if point else "polygon", "classify": None, "classes": None}
+            out.append(MapLayer(table, label, "Point" if point else "MultiPolygon", style,
+                                {"type": "FeatureCollection", "features": features},
+                                visible="basemap" not in table))  # a partner's basemap duplicates ours
+        return out
 
     def _assess(self) -> None:
         f = self.filters
@@ -284,6 +321,11 @@ class MainWindow(QMainWindow):
         self.map_view.select_feature(layer_id, fid, pan=False)
 
     def _show_table(self, layer_id: str | None) -> None:
+        if layer_id is not None and self.workspace is not None and layer_id in self.workspace.partner_layers():
+            frame = self.workspace.read_partner_layer(layer_id)
+            self.attribute_table.set_frame(frame, None)  # read-only: no kind, so nothing is editable
+            self.count_label.setText(self.tr("Partner layer (read-only): {n} feature(s)").format(n=len(frame)))
+            return
         if layer_id is None or layer_id not in self.frames:
             self.attribute_table.set_frame(None, None)
             self.count_label.setText("")
@@ -464,6 +506,38 @@ class MainWindow(QMainWindow):
         else:
             self._error(self.tr("OpenStreetMap import failed — the workspace is unchanged"),
                         f"{type(exc).__name__}: {exc}\n\n{getattr(exc, 'formatted', '')}")
+
+    def _on_share(self) -> None:
+        from gui.export_dialog import ExportDialog
+
+        if self.workspace is None:
+            return
+        dialog = ExportDialog(self)
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return
+        try:
+            files = dialog.run_export()
+        except (LanternError, OSError) as exc:
+            self._error(self.tr("Export stopped — nothing was shared"), str(exc))
+            return
+        self.statusBar().showMessage(self.tr("Exported {n} file(s)").format(n=len(files)), 10000)
+
+    def _on_import_package(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, self.tr("Import partner package"), "", GPKG_FILTER)
+        if path:
+            self.import_package(path)
+
+    def import_package(self, path) -> bool:
+        from layers.packages import import_package
+
+        try:
+            report = import_package(self.workspace, path)
+        except LanternError as exc:
+            self._error(self.tr("Package refused — the workspace is unchanged"), str(exc))
+            return False
+        self.reload(keep_view=True)
+        self.statusBar().showMessage(report.summary(), 10000)
+        return True
 
     def _on_method_help(self) -> None:
         from mapping import site_selection

@@ -1,0 +1,116 @@
+"""Sharing from the window: the export dialog, police confirmation, partner packages, hostile content."""
+import pytest
+from PySide6.QtCore import QUrl
+
+from audit.annotations import annotate, annotation_values, new_place
+from audit.commands import History
+from layers.workspace import Workspace
+
+pytestmark = pytest.mark.gui
+
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+
+
+def _probe(js, window_or_page):
+    return js(window_or_page, "String(window.__xss === undefined ? 'clean' : window.__xss)")
+
+
+def test_hostile_names_do_not_execute_in_the_app_map(make_window, demo_copy, js, qtbot):
+    with Workspace.open(demo_copy) as ws:
+        History(ws, "A").do(new_place("places_of_concern", 24.944, 60.169, {"name": XSS, "category": "clinic"}))
+    w = make_window(demo_copy)
+    # open every tooltip so that the hostile text is put into the page
+    js(w, "(function(){var n=0; for (var k in window) { var m = window[k]; if (m && m.eachLayer && m.getZoom) "
+          "{ m.eachLayer(function(l){ if (l.openTooltip && l.getTooltip && l.getTooltip()) { l.openTooltip(); n++; } }); } } return n; })()")
+    qtbot.wait(300)
+    assert _probe(js, w) == "clean"
+    assert js(w, "document.querySelectorAll('[onerror], img[src=\"x\"]').length") == 0  # no element was made
+    assert js(w, "document.body.textContent.indexOf('window.__xss=1') >= 0") is True  # shown as text
+
+
+def test_exported_police_html_does_not_execute_notes(demo_copy, tmp_path, qtbot, qapp):
+    from PySide6.QtWebEngineCore import QWebEngineProfile
+    from PySide6.QtWebEngineWidgets import QWebEngineView
+
+    from gui.map_view import MapPage, RequestGuard
+    from mapping.share_export import export
+
+    with Workspace.open(demo_copy) as ws:
+        fid = int(ws.read_layer("places_of_concern").index[0])
+        History(ws, "A").do(annotate(annotation_values(
+            "places_of_concern", fid, indicators_seen=["gen_controlled"], observed="2026-02-01", confidence="low",
+            source="ngo", author="A", note=XSS)))
+        export(ws, "police", "html", tmp_path / "police.html", recipient="Inspector", confirm_police=True)
+    html = (tmp_path / "police.html").read_text(encoding="utf-8")
+    assert "RESTRICTED" in html and "window.__xss=1" in html  # the note is in the file…
+    profile = QWebEngineProfile()
+    guard = RequestGuard()
+    profile.setUrlRequestInterceptor(guard)
+    page = MapPage(profile)
+    view = QWebEngineView()
+    view.setPage(page)
+    view.show()
+    with qtbot.waitSignal(page.loadFinished, timeout=30000):
+        page.load(QUrl.fromLocalFile(str(tmp_path / "police.html")))
+    box = {}
+    page.runJavaScript("(function(){var n=0; for (var k in window) { var m = window[k]; if (m && m.eachLayer && m.getZoom) "
+                       "{ m.eachLayer(function(l){ if (l.openTooltip && l.getTooltip && l.getTooltip()) { l.openTooltip(); n++; } }); } }"
+                       " return n; })()", 0, lambda v: box.setdefault("n", v))
+    qtbot.waitUntil(lambda: "n" in box, timeout=5000)
+    qtbot.wait(300)
+    page.runJavaScript("String(window.__xss === undefined ? 'clean' : window.__xss) + '|' + "
+                       "(document.body.textContent.indexOf('window.__xss=1') >= 0)", 0, lambda v: box.setdefault("p", v))
+    qtbot.waitUntil(lambda: "p" in box, timeout=5000)
+    assert box["n"] > 0
+    assert box["p"] == "clean|true"  # …shown as text, never run
+    assert [u for u in guard.requests if not u.startswith("file:")] == []  # no request at all
+    # control: the probe does notice when markup is parsed as HTML
+    page.runJavaScript("var d = document.createElement('div'); d.innerHTML = " + repr(XSS) + "; document.body.appendChild(d);")
+    qtbot.waitUntil(lambda: (page.runJavaScript("String(window.__xss)", 0, lambda v: box.__setitem__("c", v)) or
+                             box.get("c") == "1"), timeout=5000)
+    view.setPage(None)
+    page.deleteLater()
+    view.deleteLater()
+    qtbot.wait(50)
+
+
+def test_export_dialog_requires_the_typed_confirmation_for_police(demo_window, tmp_path):
+    from gui.export_dialog import CONFIRM_WORD, ExportDialog
+
+    dialog = ExportDialog(demo_window)
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    dialog.path.setText(str(tmp_path / "share.html"))
+    assert dialog.disclosure.ok and ok.isEnabled()  # public: no confirmation needed
+    assert "Reported cases" not in dialog.summary.toPlainText()
+    dialog.profile.setCurrentIndex(dialog.profile.findData("police"))
+    assert not ok.isEnabled()
+    dialog.recipient.setText("Inspector")
+    dialog.confirm.setText("restricted")  # not the exact word
+    assert not ok.isEnabled()
+    dialog.confirm.setText(CONFIRM_WORD)
+    assert ok.isEnabled()
+    assert "RESTRICTED" in dialog.summary.toPlainText()
+    files = dialog.run_export()
+    assert files == [tmp_path / "share.html"]
+    entries = demo_window.workspace.db.conn.execute(
+        "SELECT after FROM change_log WHERE action = 'export'").fetchall()
+    assert any('"recipient": "Inspector"' in e[0] for e in entries)
+
+
+def test_partner_package_shows_read_only_layers(make_window, demo_copy, tmp_path, js, qtbot):
+    from mapping.share_export import export
+
+    with Workspace.open(demo_copy) as ws:
+        export(ws, "partner", "gpkg", tmp_path / "pkg.gpkg")
+    Workspace.create(tmp_path / "mine.gpkg", name="Neighbour").close()
+    w = make_window(tmp_path / "mine.gpkg")
+    with qtbot.waitSignal(w.map_view.mapReady, timeout=30000):
+        assert w.import_package(tmp_path / "pkg.gpkg")
+    partner = [i for i in w.layer_panel.layer_ids() if i.startswith("partner_")]
+    assert partner and all("read-only" in w.layer_panel.item_for(i).text() for i in partner)
+    info = js(w, "lantern.info()")
+    assert all(p in info["layers"] for p in partner)
+    cases = next(p for p in partner if p.endswith("reported_cases"))
+    w.layer_panel.select_layer(cases)
+    model = w.attribute_table.model()
+    assert model.rowCount() > 0 and not (model.flags(model.index(0, 0)) & __import__("PySide6.QtCore").QtCore.Qt.ItemFlag.ItemIsEditable)
