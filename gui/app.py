@@ -39,7 +39,16 @@ def run(workspace: str | None, screenshot: str | None = None, timeout_s: float =
 
     from gui.main_window import MainWindow
 
-    window = MainWindow()
+    settings = None
+    if screenshot:
+        # a screenshot shows the default layout, not whatever the last session left behind
+        import tempfile
+
+        from PySide6.QtCore import QSettings
+
+        settings_dir = tempfile.mkdtemp(prefix="lantern-shot-")
+        settings = QSettings(str(Path(settings_dir) / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)
     exit_code = {"value": 0}
 
     if screenshot:
