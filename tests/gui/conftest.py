@@ -46,10 +46,12 @@ def js(qtbot):
     """Run JS in a window's map and return its (JSON-decoded) result."""
 
     def run(window, code: str):
+        # Only strings cross the bridge: PySide6 mishandles some JS values (arrays arrive as '', and
+        # booleans have been seen to upset reference counts at interpreter exit).
         box = {}
-        window.map_view.run_js(code, lambda value: box.setdefault("value", value))
+        window.map_view.run_js(f"JSON.stringify({code})", lambda value: box.setdefault("value", value))
         qtbot.waitUntil(lambda: "value" in box, timeout=10000)
-        value = box["value"]
+        value = json.loads(box["value"]) if box["value"] else None
         return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
 
     return run
