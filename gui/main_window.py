@@ -379,7 +379,9 @@ class MainWindow(QMainWindow):
             self.map_view.select_feature(layer_id, fid, pan=True)
 
     def _on_basemap_toggled(self, on: bool) -> None:
+        # reload so the page starts with the new network policy (a live page may keep the old one)
         self.map_view.set_basemap(on)
+        self.reload(keep_view=True)
         self.statusBar().showMessage(
             self.tr("Online basemap on: tile requests reveal the map area to openstreetmap.org")
             if on else self.tr("Online basemap off: the map makes no network requests"), 6000)

@@ -73,10 +73,14 @@ def test_no_network_request_leaves_the_app_with_the_basemap_off(demo_window, js,
     assert guard.requests, "the interceptor sees the page's requests"
     assert guard.network_requests() == []
     # the guard is not blind: switching the basemap on does produce tile requests
-    demo_window.basemap_action.trigger()
-    qtbot.waitUntil(lambda: any("tile.openstreetmap.org" in u for u in guard.network_requests()), timeout=10000)
-    demo_window.basemap_action.trigger()
+    with qtbot.waitSignal(demo_window.map_view.mapReady, timeout=30000):
+        demo_window.basemap_action.trigger()
+    assert js(demo_window, "lantern.info()")["basemap"] is True
+    qtbot.waitUntil(lambda: any("tile.openstreetmap.org" in u for u in guard.network_requests()), timeout=20000)
+    with qtbot.waitSignal(demo_window.map_view.mapReady, timeout=30000):
+        demo_window.basemap_action.trigger()
     assert js(demo_window, "lantern.info()")["basemap"] is False
+    assert not guard.allow_network
 
 
 def test_import_through_the_window_updates_map_and_panel(demo_window, js, qtbot, tmp_path):
