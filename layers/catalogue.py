@@ -85,6 +85,7 @@ class LayerKind:
     personal_data_free: bool = False
     extra_allowed: bool = field(default=True)
     group: str = "thematic"  # or "basemap": muted reference layers drawn underneath
+    geometry_optional: bool = False  # e.g. a national hotline with no public address
 
     @property
     def is_basemap(self) -> bool:
@@ -154,6 +155,7 @@ def _kind(decl: dict) -> LayerKind:
         style=Style(**decl["style"]),
         personal_data_free=personal_free,
         group=decl.get("group", "thematic"),
+        geometry_optional=bool(decl.get("geometry_optional", False)),
         # a free-form 'extra' column could carry personal data: not for cases
         extra_allowed=not personal_free,
     )

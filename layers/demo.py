@@ -20,12 +20,12 @@ from layers.catalogue import kind as get_kind
 from layers.features import prepare
 from layers.files import sibling_temp
 from layers.i18n import _
-from layers.resources import load_json
+from layers.resources import load_json, resource_path
 from layers.workspace import Workspace
 
 DEMO_NAME = "Central Helsinki — demo (real OSM places; synthetic cases, risk areas, annotations and estimates)"
 SEED = 20261128
-DEMO_VERSION = 4  # bump when the generator below changes, so cached demos are rebuilt
+DEMO_VERSION = 5  # bump when the generator below changes, so cached demos are rebuilt
 SYNTHETIC_LAYERS = ("reported_cases", "risk_areas")
 
 # Where the synthetic cases of each form are placed: (layer, field, values) of real places nearby.
@@ -209,6 +209,41 @@ def add_synthetic_annotations(ws: Workspace, seed: int = SEED) -> None:
     ws.set_layer_info("risk_group_estimates", synthetic=True, source=_("synthetic demo data"))
 
 
+_SERVICES = [  # synthetic local services: (type, assistance, sexes, ages, forms, languages, hours, undocumented)
+    ("crisis_centre", "crisis_intervention;safe_place;risk_assessment", "", "", "", "fi, sv, en", "24/7", True),
+    ("social_services", "referral;long_term;integration", "", "adults", "", "fi, sv, en, ru", "Mo-Fr 08:00-16:00", False),
+    ("clinic_undocumented", "crisis_intervention", "", "", "", "fi, en, ar, so", "Mo-Fr 16:00-20:00", True),
+    ("legal_aid", "long_term;return", "", "adults", "labour;sexual", "fi, en", "Mo-Th 09:00-15:00", True),
+    ("ngo", "hotline;referral;crisis_intervention", "female", "", "sexual;domestic_servitude", "fi, en, ru, et", "24/7", True),
+    ("migrant_org", "integration;referral", "", "", "labour", "en, ar, fa, so", "Tu-Sa 12:00-18:00", True),
+    ("shelter", "safe_place;crisis_intervention", "", "minors", "", "fi, sv, en", "24/7", True),
+]
+
+
+def add_services(ws: Workspace, seed: int = SEED) -> None:
+    """The Latvian national contacts (no positions) and synthetic local services (labelled so)."""
+    import geopandas as gpd
+    import shapely
+
+    from layers.importers import import_file
+
+    with resource_path("examples/services_lv.geojson") as file:
+        import_file(ws, file, "services")
+    rng = np.random.default_rng(seed + 2)
+    bounds = ws.read_layer("worksites").total_bounds
+    rows, points = [], []
+    for n, (kind_, assist, sexes, ages, forms, langs, hours, undoc) in enumerate(_SERVICES, start=1):
+        points.append(shapely.Point(rng.uniform(bounds[0], bounds[2]), rng.uniform(bounds[1], bounds[3])))
+        rows.append({"name": _("Synthetic service {n}").format(n=n), "service_type": kind_, "assistance": assist,
+                     "serves_sex": sexes, "serves_ages": ages, "serves_forms": forms, "languages": langs,
+                     "hours": hours, "phone": "", "accepts_undocumented": undoc,
+                     "description": _("Synthetic: invented for the demo.")})
+    prepared = prepare("synthetic services", gpd.GeoDataFrame(rows, geometry=points, crs=4326), get_kind("services"))
+    with ws.atomic():
+        ws.insert_rows("services", prepared.rows, prepared.geometries)
+        ws.set_layer_info("services", synthetic=True, source=_("national contacts (DOMAIN.md) and synthetic demo data"))
+
+
 def build_demo(path: str | Path, overwrite: bool = True) -> Workspace:
     """Write the demo district workspace to ``path`` (built aside, then moved into place)."""
     from layers.osm import helsinki_extract, import_osm
@@ -221,6 +256,7 @@ def build_demo(path: str | Path, overwrite: bool = True) -> Workspace:
         with Workspace.open(tmp) as ws:
             add_synthetic_audit_data(ws)
             add_synthetic_annotations(ws)
+            add_services(ws)
             ws.set_metadata("name", DEMO_NAME)
         os.replace(tmp, path)
     return Workspace.open(path)

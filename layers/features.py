@@ -125,6 +125,15 @@ def _to_wgs84(path: Path, gdf):
 
 def _geometries(path: Path, k: LayerKind, geoms: np.ndarray) -> tuple[np.ndarray, int]:
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if k.geometry_optional and missing.any():
+        # features without a position (e.g. a national hotline) stay without one
+        present = ~missing
+        out = np.array([None] * len(geoms), dtype=object)
+        if present.any():
+            out[present], repaired = _geometries(path, LayerKind(**{**k.__dict__, "geometry_optional": False}),
+                                                 geoms[present])
+            return out, repaired
+        return out, 0
     if missing.any():
         raise InputError(
             path, _("{n} feature(s) have no geometry (first: row {row})").format(

@@ -150,3 +150,33 @@ def _audit_tables(db: sqlite_utils.Database) -> None:
         pk="id", not_null={"time", "action", "table_name", "prev_hash", "hash"}, if_not_exists=True,
     )
     register_attributes_table(db.conn, CHANGE_LOG_TABLE, "Every change, hash-chained")
+
+
+ANSWERS_TABLE = "assessment_answers"
+ACTION_PLAN_TABLE = "action_plan"
+
+
+@migration(4)
+def _assessment_tables(db: sqlite_utils.Database) -> None:
+    """The situation-assessment questionnaire and the action plan (pre-filled from the guidelines)."""
+    from layers.resources import load_json
+
+    db[ANSWERS_TABLE].create(
+        {"id": int, "question_id": str, "answer_text": str, "answer_number": float, "source_institution": str,
+         "answered_on": str, "confidence": str, "author": str},
+        pk="id", not_null={"question_id"}, if_not_exists=True,
+    )
+    db[ANSWERS_TABLE].create_index(["question_id"], unique=True, if_not_exists=True)
+    register_attributes_table(db.conn, ANSWERS_TABLE, "Answers to the situation-assessment questions")
+    db[ACTION_PLAN_TABLE].create(
+        {"id": int, "goal": str, "action": str, "actors": str, "status": str, "responsible": str, "due_date": str,
+         "notes": str},
+        pk="id", not_null={"goal", "action"}, if_not_exists=True,
+    )
+    register_attributes_table(db.conn, ACTION_PLAN_TABLE, "The action plan: goals, actions, actors")
+    if db[ACTION_PLAN_TABLE].count == 0:
+        for item in load_json("action_plan.json")["items"]:
+            db.conn.execute(
+                f"INSERT INTO {ACTION_PLAN_TABLE} (goal, action, actors, status) VALUES (?, ?, ?, 'planned')",
+                (item["goal"], item["action"], item["actors"]),
+            )

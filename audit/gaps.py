@@ -1,0 +1,62 @@
+"""Service gaps: risk areas and risk-surface cells with no suitable service within a distance."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from layers.i18n import _
+
+
+def _offers(value, assistance: str | None) -> bool:
+    if assistance is None:
+        return True
+    ids = json.loads(value) if isinstance(value, str) and value.startswith("[") else []
+    return assistance in ids
+
+
+def _serves_form(value, form: str | None) -> bool:
+    if form is None:
+        return True
+    ids = json.loads(value) if isinstance(value, str) and value.startswith("[") else []
+    return not ids or form in ids
+
+
+def service_gaps(services, areas, cells, distance_m: float, assistance: str | None = None,
+                 form: str | None = None):
+    """A GeoDataFrame (EPSG:4326) of areas and cells whose nearest suitable service is farther than ``distance_m``.
+
+    ``areas``: risk areas; ``cells``: risk-surface cells (with 'risk'); both EPSG:4326 or metric GeoDataFrames.
+    Distance is from the area's boundary (0 inside) to the service's position.
+    """
+    import geopandas as gpd
+
+    pieces = []
+    if areas is not None and len(areas):
+        pieces.append(gpd.GeoDataFrame({"what": _("risk area"), "name": areas["name"].values, "risk": np.nan},
+                                       geometry=areas.geometry.to_crs(4326).values, crs=4326))
+    if cells is not None and len(cells):
+        cells = cells[cells["risk"] > 0]
+        pieces.append(gpd.GeoDataFrame({"what": _("risk cell"), "name": [f"{q}_{r}" for q, r in zip(cells["q"], cells["r"])],
+                                        "risk": cells["risk"].values}, geometry=cells.geometry.to_crs(4326).values, crs=4326))
+    if not pieces:
+        return gpd.GeoDataFrame({"what": [], "name": [], "risk": [], "nearest_m": []}, geometry=[], crs=4326)
+    targets = gpd.GeoDataFrame(__import__("pandas").concat(pieces, ignore_index=True), crs=4326)
+    metric = targets.estimate_utm_crs()
+    suitable = services[services.geometry.notna()]
+    suitable = suitable[[_offers(a, assistance) and _serves_form(f, form)
+                         for a, f in zip(suitable["assistance"], suitable["serves_forms"])]]
+    geoms = targets.to_crs(metric).geometry
+    if len(suitable):
+        points = suitable.geometry.representative_point().to_crs(metric)
+        tree_geoms = points.values
+        import shapely
+
+        tree = shapely.STRtree(tree_geoms)
+        nearest = tree.query_nearest(geoms.values, return_distance=True, all_matches=False)
+        dist = np.full(len(targets), np.inf)
+        dist[nearest[0][0]] = nearest[1]
+    else:
+        dist = np.full(len(targets), np.inf)
+    targets["nearest_m"] = np.round(dist, 0)
+    return targets[targets["nearest_m"] > distance_m].reset_index(drop=True)

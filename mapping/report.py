@@ -1,0 +1,318 @@
+"""The district report: one PDF (and an HTML twin) a council meeting can read.
+
+Title page, maps (places of concern, risk surface, services and gaps),
+tables (risk-group estimates, indicators observed by place type, services by
+assistance type, gaps), questionnaire status, action plan, sources and
+methods. Built from the same redacted bundle as every other export, so a
+public report holds no case positions, notes or authors.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from audit.redaction import Bundle, redact
+
+TEXT = {
+    "en": {"title": "Situation assessment report", "maps": "Maps", "places": "Places of concern",
+           "surface": "Risk surface", "services": "Services and gaps", "estimates": "Risk-group estimates",
+           "indicators": "Indicators observed, by place type", "by_assistance": "Services by assistance type",
+           "gaps": "Service gaps", "questionnaire": "Assessment questionnaire", "plan": "Action plan",
+           "sources": "Data sources and dates", "method": "Method notes", "group": "Risk group", "number": "Number",
+           "source": "Source", "date": "Date", "confidence": "Confidence", "place_type": "Place type",
+           "indicator": "Indicator", "count": "Count", "assistance": "Assistance", "n_services": "Services",
+           "what": "What", "name": "Name", "nearest": "Nearest suitable service (m)", "section": "Section",
+           "answered": "Answered", "goal": "Goal", "action": "Action", "actors": "Actors", "status": "Status",
+           "due": "Due", "layer": "Layer", "answer": "Answer", "question": "Question", "none": "None recorded.",
+           "gap_note": "Areas and cells with no service offering crisis intervention within {d} m.",
+           "synthetic": "Contains synthetic demo data."},
+    "lv": {"title": "Situācijas novērtējuma ziņojums", "maps": "Kartes", "places": "Riska vietas",
+           "surface": "Riska virsma", "services": "Pakalpojumi un trūkumi", "estimates": "Riska grupu novērtējumi",
+           "indicators": "Novērotie indikatori pēc vietas veida", "by_assistance": "Pakalpojumi pēc palīdzības veida",
+           "gaps": "Pakalpojumu trūkumi", "questionnaire": "Novērtējuma anketa", "plan": "Rīcības plāns",
+           "sources": "Datu avoti un datumi", "method": "Metodes piezīmes", "group": "Riska grupa", "number": "Skaits",
+           "source": "Avots", "date": "Datums", "confidence": "Ticamība", "place_type": "Vietas veids",
+           "indicator": "Indikators", "count": "Skaits", "assistance": "Palīdzība", "n_services": "Pakalpojumi",
+           "what": "Kas", "name": "Nosaukums", "nearest": "Tuvākais piemērotais pakalpojums (m)", "section": "Sadaļa",
+           "answered": "Atbildēts", "goal": "Mērķis", "action": "Rīcība", "actors": "Dalībnieki", "status": "Statuss",
+           "due": "Termiņš", "layer": "Slānis", "answer": "Atbilde", "question": "Jautājums", "none": "Nav ierakstu.",
+           "gap_note": "Teritorijas un šūnas, kurās {d} m attālumā nav krīzes intervences pakalpojuma.",
+           "synthetic": "Satur sintētiskus demonstrācijas datus."},
+}
+GAP_DISTANCE = 400
+
+
+def _label(entry: dict, lang: str) -> str:
+    return entry.get(lang) or entry.get("en") or entry.get("id", "")
+
+
+def _maps(workspace, bundle: Bundle, surface, gaps, folder: Path, lang: str) -> dict[str, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = TEXT[lang]
+    metric = surface.crs
+    base = {k: bundle.layers[k].frame.to_crs(metric) for k in ("basemap_buildings", "basemap_roads", "basemap_water")
+            if k in bundle.layers and len(bundle.layers[k].frame)}
+
+    def canvas(title):
+        fig, ax = plt.subplots(figsize=(8.0, 6.0))
+        ax.set_axis_off()
+        for name, frame in base.items():
+            frame.plot(ax=ax, color={"basemap_buildings": "#e2ddd6", "basemap_roads": "#c8c8c8",
+                                     "basemap_water": "#c6dcec"}[name], linewidth=0.4, zorder=1)
+        ax.set_title(title, fontsize=12)
+        if bundle.stamp:
+            fig.text(0.5, 0.02, bundle.stamp, ha="center", color="#b71c1c", fontsize=10, fontweight="bold")
+        return fig, ax
+
+    out = {}
+    fig, ax = canvas(t["places"])
+    places = bundle.layers.get("places_of_concern")
+    if places is not None and len(places.frame):
+        frame = places.frame.to_crs(metric)
+        if places.form == "hex_counts":
+            frame.plot(ax=ax, color="#9e9ac8", alpha=0.6, edgecolor="#54278f", zorder=2)
+        else:
+            frame.plot(ax=ax, color="#756bb1", markersize=14, zorder=2)
+    out["places"] = folder / "places.png"
+    fig.savefig(out["places"], dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+    fig, ax = canvas(t["surface"])
+    cells = surface.cells[surface.cells["risk"] > 0]
+    if len(cells):
+        cells.plot(ax=ax, column="risk", cmap="YlOrRd", alpha=0.7, edgecolor="#888888", linewidth=0.3, zorder=2,
+                   legend=True, legend_kwds={"shrink": 0.6})
+    out["surface"] = folder / "surface.png"
+    fig.savefig(out["surface"], dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+    fig, ax = canvas(t["services"])
+    if len(gaps):
+        gaps.to_crs(metric).plot(ax=ax, color="#fb6a4a", alpha=0.45, edgecolor="#cb181d", zorder=2)
+    services = bundle.layers.get("services")
+    if services is not None and len(services.frame):
+        located = services.frame[services.frame.geometry.notna()]
+        if len(located):
+            located.to_crs(metric).plot(ax=ax, color="#238b45", markersize=30, marker="s", zorder=3)
+    out["services"] = folder / "services.png"
+    fig.savefig(out["services"], dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def _tables(workspace, bundle: Bundle, gaps, lang: str) -> dict[str, tuple[list[str], list[list]]]:
+    from audit.assessment import answers, progress, questions
+    from audit.catalogue import indicators, place_type_of, place_types, risk_groups
+    from layers.catalogue import kind as get_kind
+
+    t = TEXT[lang]
+    tables = {}
+    groups = {g["id"]: _label(g, lang) for g in risk_groups()}
+    est = bundle.layers.get("risk_group_estimates")
+    if est is not None:
+        frame = est.frame
+        if est.form == "banded":
+            rows = [[groups.get(g, g), c, "—", d, conf] for g, c, d, conf in
+                    zip(frame["risk_group"], frame["estimate_class"], frame["estimated_on"], frame["confidence"])]
+        else:
+            rows = [[groups.get(g, g), str(n), s or "", d, conf] for g, n, s, d, conf in
+                    zip(frame["risk_group"], frame["estimate"], frame["source_institution"], frame["estimated_on"],
+                        frame["confidence"])]
+        tables["estimates"] = ([t["group"], t["number"], t["source"], t["date"], t["confidence"]], rows)
+    # indicators by place type: counts only (no notes, authors or places)
+    types = {p["id"]: _label(p, lang) for p in place_types()}
+    counts: Counter = Counter()
+    frames = {}
+    for row in workspace.db["annotations"].rows:
+        frame = frames.setdefault(row["place_table"], workspace.read_layer(row["place_table"]))
+        record = frame.drop(columns="geometry").loc[row["place_fid"]].to_dict() if row["place_fid"] in frame.index else {}
+        ptype = place_type_of(row["place_table"], record)
+        for ind in json.loads(row["indicators"] or "[]"):
+            counts[(ptype, ind)] += 1
+    catalogue = indicators()
+    tables["indicators"] = ([t["place_type"], t["indicator"], t["count"]],
+                            [[types.get(p, p), catalogue[i].lv if lang == "lv" else catalogue[i].en, str(n)]
+                             for (p, i), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:25]])
+    services = bundle.layers.get("services")
+    if services is not None:
+        choices = get_kind("services").field("assistance").choices
+        rows = []
+        for c in choices:
+            names = [n for n, a in zip(services.frame["name"], services.frame["assistance"])
+                     if isinstance(a, str) and c.id in json.loads(a)]
+            rows.append([c.lv if lang == "lv" else c.en, str(len(names)), ", ".join(names[:4]) + (" …" if len(names) > 4 else "")])
+        tables["by_assistance"] = ([t["assistance"], t["n_services"], t["name"]], rows)
+    tables["gaps"] = ([t["what"], t["name"], t["nearest"]],
+                      [[w, n, "∞" if d == float("inf") else f"{d:.0f}"] for w, n, d in
+                       zip(gaps["what"], gaps["name"], gaps["nearest_m"])][:30])
+    prog = progress(workspace)
+    tables["questionnaire"] = ([t["section"], t["answered"]],
+                               [[p["lv"] if lang == "lv" else p["en"], f"{p['answered']} / {p['total']}"] for p in prog])
+    if bundle.profile == "police":
+        qs = questions()
+        tables["answers"] = ([t["question"], t["answer"], t["source"], t["date"]],
+                             [[_label(qs[a["question_id"]], lang), a["answer_text"] or f"{a['answer_number']:g}",
+                               a["source_institution"] or "", a["answered_on"] or ""] for a in answers(workspace).values()])
+    else:  # numbers only: free-text answers stay inside
+        qs = questions()
+        tables["answers"] = ([t["question"], t["answer"], t["date"]],
+                             [[_label(qs[a["question_id"]], lang), f"{a['answer_number']:g}", a["answered_on"] or ""]
+                              for a in answers(workspace).values() if a["answer_number"] is not None])
+    plan_rows = list(workspace.db["action_plan"].rows_where(order_by="id"))
+    tables["plan"] = ([t["goal"], t["action"], t["actors"], t["status"], t["due"]],
+                      [[r["goal"], r["action"], r["actors"] or "", r["status"] or "", r["due_date"] or ""] for r in plan_rows])
+    info = list(workspace.db["layer_info"].rows)
+    tables["sources"] = ([t["layer"], t["source"], t["date"]],
+                         [[r["table_name"], r["source"] or "", (r["updated"] or "")[:10]] for r in info
+                          if r["table_name"] in bundle.layers and not r["table_name"].startswith("basemap")])
+    return tables
+
+
+def _method(bundle: Bundle, lang: str) -> list[str]:
+    from audit.risk import RiskRules
+    from mapping.risk_surface import method_text
+
+    rules = RiskRules.load()
+    lines = [method_text(),
+             f"Risk level of a place: Σ indicator weight × confidence × 0.5^(age/{rules.half_life_days:.0f} days) over "
+             f"{rules.window_days:.0f} days; thresholds " + ", ".join(f"{n} ≥ {v:g}" for n, v in rules.thresholds) + ".",
+             "Referral distances are straight lines; walking times assume 5 km/h on a path 1.3 × longer.",
+             *bundle.notes]
+    return lines
+
+
+def build_report(workspace, out: str | Path, lang: str = "en", profile: str = "public") -> tuple[Path, Path]:
+    """Write ``out`` (PDF) and its HTML twin (same name, .html); returns both paths."""
+    from audit.disclosure import require
+    from audit.gaps import service_gaps
+    from mapping.risk_surface import compute
+
+    if lang not in TEXT:
+        raise ValueError(f"unsupported language {lang!r}")
+    out = Path(out)
+    bundle = redact(workspace, profile)
+    require(bundle)
+    surface = compute(workspace)
+    services = workspace.read_layer("services")
+    gaps = service_gaps(services, workspace.read_layer("risk_areas") if profile != "public" else None,
+                        surface.cells, GAP_DISTANCE, assistance="crisis_intervention")
+    with tempfile.TemporaryDirectory() as tmp:
+        images = _maps(workspace, bundle, surface, gaps, Path(tmp), lang)
+        tables = _tables(workspace, bundle, gaps, lang)
+        method = _method(bundle, lang)
+        _write_pdf(out, workspace, bundle, images, tables, method, lang)
+        html_path = out.with_suffix(".html")
+        _write_html(html_path, workspace, bundle, images, tables, method, lang)
+    return out, html_path
+
+
+SECTIONS = [("estimates", "estimates"), ("indicators", "indicators"), ("by_assistance", "by_assistance"),
+            ("gaps", "gaps"), ("questionnaire", "questionnaire"), ("answers", "questionnaire"), ("plan", "plan"),
+            ("sources", "sources")]
+
+
+def _write_pdf(out, workspace, bundle, images, tables, method, lang) -> None:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from audit.field_checklist import _font
+
+    t = TEXT[lang]
+    pdfmetrics.registerFont(TTFont("LanternSans", _font()))
+    body = ParagraphStyle("body", fontName="LanternSans", fontSize=9, leading=12)
+    small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5)
+    h1 = ParagraphStyle("h1", parent=body, fontSize=20, leading=26, spaceAfter=10)
+    h2 = ParagraphStyle("h2", parent=body, fontSize=13, leading=17, spaceBefore=8, spaceAfter=6)
+
+    def on_page(canvas, doc):
+        canvas.saveState()
+        canvas.setFont("LanternSans", 8)
+        canvas.drawString(15 * mm, 10 * mm, f"{workspace.name[:80]} · {bundle.created[:10]} · {doc.page}")
+        canvas.setFillColor(colors.HexColor("#b71c1c" if bundle.stamp else "#37474f"))
+        canvas.drawRightString(195 * mm, 287 * mm, bundle.marking)
+        canvas.restoreState()
+
+    def table(header, rows):
+        data = [[Paragraph(html.escape(str(c)), small) for c in header]] + \
+               [[Paragraph(html.escape(str(c)), small) for c in row] for row in rows]
+        tbl = Table(data, repeatRows=1, hAlign="LEFT")
+        tbl.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eceff1")),
+                                 ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#b0bec5")),
+                                 ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        return tbl
+
+    story = [Spacer(1, 60 * mm), Paragraph(html.escape(t["title"]), h1),
+             Paragraph(html.escape(workspace.name), h2), Paragraph(html.escape(bundle.created[:10]), body),
+             Spacer(1, 8 * mm), Paragraph(html.escape(bundle.marking), h2)]
+    if workspace.metadata.get("synthetic"):
+        story.append(Paragraph(html.escape(t["synthetic"]), body))
+    if bundle.attribution:
+        story.append(Paragraph(html.escape(bundle.attribution), body))
+    story.append(PageBreak())
+    story.append(Paragraph(html.escape(t["maps"]), h1))
+    for key in ("places", "surface", "services"):
+        story.append(Image(str(images[key]), width=150 * mm, height=112 * mm, kind="proportional"))
+        if key == "services":
+            story.append(Paragraph(html.escape(t["gap_note"].format(d=GAP_DISTANCE)), small))
+    for key, title in SECTIONS:
+        if key not in tables:
+            continue
+        header, rows = tables[key]
+        story.append(Paragraph(html.escape(t[title]) if key != "answers" else "", h2))
+        story.append(table(header, rows) if rows else Paragraph(html.escape(t["none"]), body))
+    story.append(Paragraph(html.escape(t["method"]), h2))
+    for line in method:
+        story.append(Paragraph(html.escape(line), small))
+    doc = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
+                            bottomMargin=18 * mm, title=t["title"], author="Lantern")
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+
+
+def _write_html(path, workspace, bundle, images, tables, method, lang) -> None:
+    t = TEXT[lang]
+    e = html.escape
+    parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{e(t['title'])}</title>",
+             "<style>body{font:14px/1.4 sans-serif;max-width:60em;margin:2em auto;color:#222}"
+             "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #b0bec5;padding:2px 6px;vertical-align:top}"
+             "th{background:#eceff1}.mark{display:inline-block;color:#fff;background:"
+             f"{'#b71c1c' if bundle.stamp else '#37474f'};padding:2px 8px;font-weight:bold}}img{{max-width:100%}}</style>"
+             "</head><body>",
+             f"<p class='mark'>{e(bundle.marking)}</p><h1>{e(t['title'])}</h1><h2>{e(workspace.name)}</h2>"
+             f"<p>{e(bundle.created[:10])}</p>"]
+    if bundle.attribution:
+        parts.append(f"<p>{e(bundle.attribution)}</p>")
+    parts.append(f"<h1>{e(t['maps'])}</h1>")
+    for key in ("places", "surface", "services"):
+        data = base64.b64encode(images[key].read_bytes()).decode("ascii")
+        parts.append(f"<img alt='{e(t[key])}' src='data:image/png;base64,{data}'>")
+    for key, title in SECTIONS:
+        if key not in tables:
+            continue
+        header, rows = tables[key]
+        if key != "answers":
+            parts.append(f"<h2>{e(t[title])}</h2>")
+        if not rows:
+            parts.append(f"<p>{e(t['none'])}</p>")
+            continue
+        parts.append("<table><tr>" + "".join(f"<th>{e(str(h))}</th>" for h in header) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows]
+        parts.append("</table>")
+    parts.append(f"<h2>{e(t['method'])}</h2>" + "".join(f"<p>{e(line)}</p>" for line in method))
+    parts.append(f"<p class='mark'>{e(bundle.marking)}</p></body></html>")
+    path.write_text("".join(parts), encoding="utf-8")
+
+
+__all__ = ["build_report", "TEXT"]
