@@ -8,7 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = ("demo", "import", "import-osm", "check", "checklist", "plan-outreach", "export", "import-package")
+COMMANDS = ("demo", "import", "import-osm", "check", "checklist", "plan-outreach", "export", "import-package",
+            "report", "referral", "gaps", "answer")
 
 EPILOG = """commands:
   python main.py [WORKSPACE.gpkg] [--demo] [--screenshot OUT.png]
@@ -28,6 +29,14 @@ EPILOG = """commands:
                          share the workspace at the profile's level of detail (csv/geojson: PATH is a folder)
   python main.py import-package PACKAGE.gpkg --into WORKSPACE.gpkg
                          add a partner's package, verified and read-only
+  python main.py report WORKSPACE.gpkg --out report.pdf [--lang en|lv] [--profile public|partner|police]
+                         the district report (PDF and an HTML twin)
+  python main.py referral WORKSPACE.gpkg [--form F] [--sex S] [--age-band A] [--language L] [--urgency now|soon|routine] [--at LON,LAT]
+                         suitable services for a situation, nearest first (nothing is stored)
+  python main.py gaps WORKSPACE.gpkg [--distance M] [--assistance TYPE] [--form F]
+                         risk areas and cells with no suitable service nearby
+  python main.py answer WORKSPACE.gpkg QUESTION_ID (--text T | --number N) [--source S] [--author A]
+                         answer a situation-assessment question (logged like every edit)
   python main.py checklist --place-type TYPE [--lang en|lv] --out FILE.pdf
                          print the indicator checklist for a place type (one page, for work on foot)
 Run 'python main.py COMMAND --help' for a command's options.
@@ -252,6 +261,103 @@ def cmd_import_package(argv: list[str]) -> int:
     return 0
 
 
+def cmd_report(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="lantern report", description="The district report: PDF and an HTML twin.")
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("--out", required=True, metavar="report.pdf")
+    p.add_argument("--lang", choices=["en", "lv"], default="en")
+    p.add_argument("--profile", choices=["public", "partner", "police"], default="public")
+    p.add_argument("--confirm-police", action="store_true")
+    args = p.parse_args(argv)
+    if args.profile == "police" and not args.confirm_police:
+        print("error: a police report needs --confirm-police; nothing was written", file=sys.stderr)
+        return 2
+    from layers.errors import LanternError
+    from layers.workspace import Workspace
+    from mapping.report import build_report
+
+    try:
+        with Workspace.open(args.workspace) as ws:
+            pdf, html_twin = build_report(ws, args.out, args.lang, args.profile)
+    except LanternError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {pdf} and {html_twin}")
+    return 0
+
+
+def cmd_referral(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="lantern referral",
+                                description="Suitable services for an anonymous situation, nearest first. Nothing is stored.")
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("--form")
+    p.add_argument("--sex", choices=["female", "male", "other"])
+    p.add_argument("--age-band")
+    p.add_argument("--language", help="ISO 639-1 code, e.g. lv, ru, en")
+    p.add_argument("--urgency", choices=["now", "soon", "routine"], default="soon")
+    p.add_argument("--at", metavar="LON,LAT", help="where the person is")
+    args = p.parse_args(argv)
+    from audit.referral import Situation, suitable_services
+    from layers.workspace import Workspace
+
+    at = tuple(float(v) for v in args.at.split(",")) if args.at else None
+    with Workspace.open(args.workspace) as ws:
+        rows = suitable_services(ws.read_layer("services"), Situation(args.form, args.sex, args.age_band,
+                                                                      args.language, args.urgency), at)
+    for r in rows:
+        where = f"{r['distance_m']} m, ~{r['walk_min']} min walk" if r["distance_m"] is not None else "no address"
+        status = {True: "open now", False: "closed now", None: "hours unknown"}[r["open_now"]]
+        print(f"{r['name']} ({r['type']}) · {where} · {status} · {r['phone']} · {', '.join(r['offers'])}")
+    if not rows:
+        print("no suitable service found")
+    return 0
+
+
+def cmd_gaps(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="lantern gaps", description="Risk areas and cells without a suitable service nearby.")
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("--distance", type=float, default=500)
+    p.add_argument("--assistance")
+    p.add_argument("--form")
+    args = p.parse_args(argv)
+    from audit.gaps import service_gaps
+    from layers.workspace import Workspace
+    from mapping.risk_surface import compute
+
+    with Workspace.open(args.workspace) as ws:
+        gaps = service_gaps(ws.read_layer("services"), ws.read_layer("risk_areas"), compute(ws).cells, args.distance,
+                            args.assistance, args.form)
+    for row in gaps.itertuples():
+        print(f"{row.what}: {row.name} · nearest suitable service {row.nearest_m:.0f} m")
+    print(f"{len(gaps)} gap(s) farther than {args.distance:.0f} m")
+    return 0
+
+
+def cmd_answer(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="lantern answer", description="Answer a situation-assessment question.")
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("question")
+    p.add_argument("--text", default="")
+    p.add_argument("--number")
+    p.add_argument("--source", default="")
+    p.add_argument("--confidence", default="medium", choices=["low", "medium", "high"])
+    p.add_argument("--author", default="")
+    args = p.parse_args(argv)
+    from audit.assessment import answer
+    from audit.commands import History
+    from layers.workspace import Workspace
+
+    try:
+        with Workspace.open(args.workspace) as ws:
+            History(ws, args.author).do(answer(ws, args.question, text=args.text, number=args.number,
+                                               source=args.source, confidence=args.confidence, author=args.author))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("answer recorded")
+    return 0
+
+
 def _mapping(pairs: list[str]) -> dict:
     from layers.features import IGNORE
 
@@ -311,7 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in COMMANDS:
         commands = {"demo": cmd_demo, "import": cmd_import, "import-osm": cmd_import_osm, "check": cmd_check,
                     "checklist": cmd_checklist, "plan-outreach": cmd_plan_outreach, "export": cmd_export,
-                    "import-package": cmd_import_package}
+                    "import-package": cmd_import_package, "report": cmd_report, "referral": cmd_referral,
+                    "gaps": cmd_gaps, "answer": cmd_answer}
         return commands[argv[0]](argv[1:])
     return cmd_app(argv)
 

@@ -31,7 +31,7 @@ class Situation:
 
 def is_open(hours: str | None, when: dt.datetime) -> bool | None:
     """Open at ``when``? '24/7', 'Mo-Fr 10:00-18:00; Sa 10:00-14:00' (None: hours unknown or unreadable)."""
-    if not hours or not str(hours).strip():
+    if not _text(hours).strip():
         return None
     text = str(hours).strip().casefold()
     if text in ("24/7", "24/7/365", "always"):
@@ -86,6 +86,12 @@ def _serves(row: dict, s: Situation) -> tuple[bool, list[str]]:
     return True, why
 
 
+def _text(value) -> str:
+    from layers.values import is_missing
+
+    return "" if is_missing(value) else str(value)
+
+
 def suitable_services(services, situation: Situation, location=None, when: dt.datetime | None = None) -> list[dict]:
     """Suitable services, nearest first (those without a position last), with distance, walk time and open status.
 
@@ -120,7 +126,7 @@ def suitable_services(services, situation: Situation, location=None, when: dt.da
             "offers": [assistance[a] for a in assistance if a in _ids(row.get("assistance"))],
             "distance_m": None if metres is None else round(float(metres)),
             "walk_min": None if metres is None else round(metres * DETOUR / (WALK_KMH * 1000 / 60)),
-            "open_now": open_now, "phone": row.get("phone") or "", "hours": row.get("hours") or "",
+            "open_now": open_now, "phone": _text(row.get("phone")), "hours": _text(row.get("hours")),
             "accepts_undocumented": bool(row.get("accepts_undocumented")), "why": why,
         })
     out.sort(key=lambda r: (r["distance_m"] is None, r["distance_m"] or 0, r["name"]))
