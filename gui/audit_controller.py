@@ -74,7 +74,7 @@ class AuditController(QObject):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
         edit_menu.addAction(self.delete_action)
-        tools_menu = w.menuBar().addMenu(self.tr("&Tools"))
+        tools_menu = self.tools_menu = w.menuBar().addMenu(self.tr("&Tools"))
         w.menuBar().insertMenu(w.help_menu.menuAction(), tools_menu)
         tools_menu.addAction(self.verify_action)
         tools_menu.addAction(self.checklist_action)

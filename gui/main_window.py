@@ -28,7 +28,7 @@ from layers.workspace import Workspace
 from mapping.compose import layer_from_frame, workspace_options
 
 MAX_RECENT = 8
-WINDOW_STATE_VERSION = 3  # bump when docks are added or renamed
+WINDOW_STATE_VERSION = 4  # bump when docks are added or renamed
 GPKG_FILTER = "Lantern workspace (*.gpkg)"
 IMPORT_FILTER = "GIS files (*.geojson *.json *.gpkg *.shp *.zip *.csv);;All files (*)"
 OSM_FILTER = "OpenStreetMap extracts (*.osm.pbf *.pbf);;All files (*)"
@@ -76,6 +76,20 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self.audit = AuditController(self, self.settings)
+        from gui.assessment_panel import AssessmentPanel
+
+        self.assessment_panel = AssessmentPanel(self)
+        assessment_dock = self._add_dock(self.assessment_panel, self.tr("Assessment"),
+                                         Qt.DockWidgetArea.LeftDockWidgetArea, "assessment_dock")
+        self.tabifyDockWidget(outreach_dock, assessment_dock)
+        self.findChild(QDockWidget, "layers_dock").raise_()
+        tools = self.audit.tools_menu
+        tools.addSeparator()
+        self.referral_action = tools.addAction(self.tr("&Referral helper…"), self.open_referral)
+        self.gaps_action = tools.addAction(self.tr("Service &gaps…"), self.show_gaps)
+        self.report_action = QAction(self.tr("Export assessment &report…"), self)
+        self.report_action.triggered.connect(self._on_report)
+        self.file_menu.insertAction(self.quit_action, self.report_action)
         self._connect()
         self._restore_geometry()
         self._update_title()
@@ -99,7 +113,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        file_menu = self.file_menu = self.menuBar().addMenu(self.tr("&File"))
         self.new_action = self._action(self.tr("&New workspace…"), self._on_new, "Ctrl+N")
         self.open_action = self._action(self.tr("&Open workspace…"), self._on_open, "Ctrl+O")
         self.recent_menu = file_menu.addMenu(self.tr("Open &recent"))
@@ -174,6 +188,7 @@ class MainWindow(QMainWindow):
         self.audit.workspace_opened(workspace)
         self.filters = FilterState()
         self.reload()
+        self.assessment_panel.refresh()
         self._set_date_span()
         self.workspaceChanged.emit()
 
@@ -225,7 +240,10 @@ class MainWindow(QMainWindow):
                              str(v) for k, v in row.items() if k in ("name", "count_label", "estimate_class") and v)}}
                         for i, (g, row) in enumerate(zip(frame.geometry, frame.drop(columns="geometry").to_dict("records")))
                         if g is not None]
-            point = frame.geometry.iloc[0].geom_type == "Point"
+            present = frame.geometry.dropna()
+            if len(present) == 0:
+                continue
+            point = present.iloc[0].geom_type == "Point"
             style = {"color": "#4a1486", "fill_color": "#bcbddc", "fill_opacity": 0.35, "weight": 1.2, "radius": 5,
                      "dash": "2 2", "shape": "circle" if point else "polygon", "classify": None, "classes": None}
             out.append(MapLayer(table, label, "Point" if point else "MultiPolygon", style,
@@ -540,6 +558,94 @@ class MainWindow(QMainWindow):
         self.reload(keep_view=True)
         self.statusBar().showMessage(report.summary(), 10000)
         return True
+
+    def open_referral(self, interactive: bool = True):
+        from gui.referral_dialog import ReferralDialog
+
+        if self.workspace is None:
+            return None
+        layer_id, fid = self.layer_panel.current_layer(), self.attribute_table.selected_fid()
+        location = None
+        if fid is not None and layer_id in self.frames:
+            geom = self.frames[layer_id].geometry.loc[fid]
+            if geom is not None:
+                point = geom.representative_point()
+                location = (point.x, point.y)
+        dialog = ReferralDialog(self, location)
+        if interactive:
+            dialog.open()
+        return dialog
+
+    def show_gaps(self, distance: float | None = None, assistance: str | None = "crisis_intervention"):
+        """Risk areas and cells without a suitable service within a distance: a map layer and a table."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from audit.gaps import service_gaps
+        from mapping.compose import MapLayer
+        from mapping.risk_surface import compute
+
+        if self.workspace is None:
+            return None
+        if distance is None:
+            distance, ok = QInputDialog.getInt(self, self.tr("Service gaps"),
+                                               self.tr("No service offering crisis intervention within (m):"), 500, 50, 10000, 50)
+            if not ok:
+                return None
+        gaps = service_gaps(self.workspace.read_layer("services"), self.workspace.read_layer("risk_areas"),
+                            compute(self.workspace).cells, float(distance), assistance)
+        import json
+
+        import shapely
+
+        features = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
+                     "properties": {"fid": i, "tip": self.tr("{what} {name}: nearest suitable service {d:.0f} m").format(
+                         what=w, name=n, d=d)}}
+                    for i, (g, w, n, d) in enumerate(zip(gaps.geometry, gaps["what"], gaps["name"], gaps["nearest_m"]), start=1)]
+        style = {"color": "#cb181d", "fill_color": "#fb6a4a", "fill_opacity": 0.35, "weight": 2, "radius": 6,
+                 "dash": "4 3", "shape": "polygon", "classify": None, "classes": None}
+        self.map_view.replace_layer(MapLayer("service_gaps", self.tr("Service gaps ({d:.0f} m)").format(d=distance),
+                                             "MultiPolygon", style, {"type": "FeatureCollection", "features": features}))
+        self.statusBar().showMessage(self.tr("{n} gap(s): risk areas or cells farther than {d:.0f} m from a suitable "
+                                             "service").format(n=len(gaps), d=distance), 10000)
+        self.gaps = gaps
+        return gaps
+
+    def _on_report(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        if self.workspace is None:
+            return
+        profiles = ["public", "partner", "police"]
+        profile, ok = QInputDialog.getItem(self, self.tr("Assessment report"), self.tr("Profile:"), profiles, 0, False)
+        if not ok:
+            return
+        if profile == "police":
+            word, ok = QInputDialog.getText(self, self.tr("Assessment report"),
+                                            self.tr("Type RESTRICTED to confirm a police-liaison report:"))
+            if not ok or word.strip() != "RESTRICTED":
+                return
+        lang, ok = QInputDialog.getItem(self, self.tr("Assessment report"), self.tr("Language:"), ["en", "lv"], 0, False)
+        if not ok:
+            return
+        path, _filter = QFileDialog.getSaveFileName(self, self.tr("Save report"), f"report-{profile}-{lang}.pdf", "PDF (*.pdf)")
+        if path:
+            self.export_report(path, lang, profile)
+
+    def export_report(self, path, lang: str = "en", profile: str = "public"):
+        from gui.tasks import Task
+        from mapping.report import build_report
+
+        ws = self.workspace
+        progress = QProgressDialog(self.tr("Writing the report…"), self.tr("Cancel"), 0, 0, self)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(300)
+        task = Task(lambda report, cancelled: build_report(ws, path, lang, profile), self)
+        task.succeeded.connect(lambda files: (progress.close(), self.statusBar().showMessage(
+            self.tr("Report written: {pdf} and {html}").format(pdf=files[0], html=files[1]), 10000)))
+        task.failed.connect(lambda exc: (progress.close(), self._error(self.tr("The report was not written"), str(exc))))
+        self.report_task = task
+        task.start()
+        return task
 
     def _on_method_help(self) -> None:
         from mapping import site_selection
