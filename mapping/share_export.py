@@ -204,7 +204,9 @@ def write_csv(bundle: Bundle, folder: Path) -> None:
             for record, geom in zip(frame[columns].to_dict("records"), geoms):
                 cells = [bundle.marking, *[safe_cell(record[c]) for c in columns]]
                 if layer.spatial:
-                    if geom.geom_type == "Point":
+                    if geom is None:
+                        cells += ["", "", ""]
+                    elif geom.geom_type == "Point":
                         cells += [round(geom.x, 7), round(geom.y, 7), ""]
                     else:
                         cells += ["", "", geom.wkt]
