@@ -235,7 +235,7 @@ def _write_pdf(out, workspace, bundle, images, tables, method, lang) -> None:
     body = ParagraphStyle("body", fontName="LanternSans", fontSize=9, leading=12)
     small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5)
     h1 = ParagraphStyle("h1", parent=body, fontSize=20, leading=26, spaceAfter=10)
-    h2 = ParagraphStyle("h2", parent=body, fontSize=13, leading=17, spaceBefore=8, spaceAfter=6)
+    h2 = ParagraphStyle("h2", parent=body, fontSize=13, leading=17, spaceBefore=8, spaceAfter=6, keepWithNext=1)
 
     def on_page(canvas, doc):
         canvas.saveState()
