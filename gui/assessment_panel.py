@@ -88,6 +88,8 @@ class AssessmentPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels([self.tr("Question"), self.tr("Answer")])
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setWordWrap(True)
         self.tree.itemDoubleClicked.connect(self._on_question)
         self.plan = QTableWidget(0, 5)
         self.plan.setHorizontalHeaderLabels([self.tr("Goal"), self.tr("Action"), self.tr("Status"),

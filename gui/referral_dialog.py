@@ -86,8 +86,12 @@ class ReferralDialog(QDialog):
                                          self.location)
         self.table.setRowCount(len(self.results))
         for r, row in enumerate(self.results):
-            distance = (self.tr("{m} m · ~{w} min").format(m=row["distance_m"], w=row["walk_min"])
-                        if row["distance_m"] is not None else self.tr("no address"))
+            if self.location is None:
+                distance = "—"
+            elif row["distance_m"] is None:
+                distance = self.tr("no address")
+            else:
+                distance = self.tr("{m} m · ~{w} min").format(m=row["distance_m"], w=row["walk_min"])
             status = {True: self.tr("open"), False: self.tr("closed"), None: self.tr("unknown")}[row["open_now"]]
             for c, text in enumerate((row["name"], row["type"], distance, status, row["phone"], ", ".join(row["offers"]))):
                 item = QTableWidgetItem(text)  # plain text, never HTML
