@@ -31,8 +31,11 @@ def make_window(qtbot, settings):
         return window
 
     yield make
+    import shiboken6
+
     for window in windows:
-        window.close()
+        if shiboken6.isValid(window):
+            window.close()
     qtbot.wait(50)
 
 
@@ -55,3 +58,36 @@ def js(qtbot):
         return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
 
     return run
+
+
+@pytest.fixture
+def open_page(qtbot):
+    """Load an HTML file in a fresh web view whose interceptor records every request; yields (page, guard)."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtWebEngineCore import QWebEngineProfile
+    from PySide6.QtWebEngineWidgets import QWebEngineView
+
+    from gui.map_view import MapPage, RequestGuard
+
+    opened = []
+
+    def load(path):
+        profile = QWebEngineProfile()
+        guard = RequestGuard()
+        profile.setUrlRequestInterceptor(guard)
+        page = MapPage(profile)
+        view = QWebEngineView()
+        view.setPage(page)
+        view.resize(900, 600)
+        view.show()
+        with qtbot.waitSignal(page.loadFinished, timeout=30000):
+            page.load(QUrl.fromLocalFile(str(path)))
+        opened.append((view, page, profile))
+        return page, guard
+
+    yield load
+    for view, page, _profile in opened:
+        view.setPage(None)
+        page.deleteLater()
+        view.deleteLater()
+    qtbot.wait(50)

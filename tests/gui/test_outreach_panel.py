@@ -54,13 +54,9 @@ def test_export_from_the_panel_writes_five_files(demo_window, qtbot, tmp_path):
         "outreach.html", "outreach.pdf", "outreach.png", "sites.csv", "sites.gpkg"]
 
 
-def test_exported_html_makes_no_request_at_all(demo_window, qtbot, tmp_path, qapp):
+def test_exported_html_makes_no_request_at_all(demo_window, qtbot, tmp_path, open_page):
     """Load outreach.html in a fresh web view whose interceptor records every request."""
     from PySide6.QtCore import QUrl
-
-    from gui.map_view import MapPage, RequestGuard
-    from PySide6.QtWebEngineCore import QWebEngineProfile
-    from PySide6.QtWebEngineWidgets import QWebEngineView
 
     panel = demo_window.outreach_panel
     panel.k.setValue(2)
@@ -68,26 +64,13 @@ def test_exported_html_makes_no_request_at_all(demo_window, qtbot, tmp_path, qap
     task = panel.export(out_dir=str(tmp_path))
     with qtbot.waitSignal(task.done, timeout=60000):
         pass
-    profile = QWebEngineProfile()
-    guard = RequestGuard()
-    profile.setUrlRequestInterceptor(guard)
-    page = MapPage(profile)
-    view = QWebEngineView()
-    view.setPage(page)
-    view.resize(900, 600)
-    view.show()
-    with qtbot.waitSignal(page.loadFinished, timeout=30000):
-        page.load(QUrl.fromLocalFile(str(tmp_path / "outreach.html")))
+    page, guard = open_page(tmp_path / "outreach.html")
     result = {}
     page.runJavaScript("JSON.stringify(JSON.parse(lantern.info()).layers.sites)", 0, lambda v: result.setdefault("v", v))
     qtbot.waitUntil(lambda: "v" in result, timeout=5000)
     assert '"count":2' in result["v"]
     assert guard.requests == [QUrl.fromLocalFile(str(tmp_path / "outreach.html")).toString()]
     assert page.console == []
-    view.setPage(None)
-    page.deleteLater()
-    view.deleteLater()
-    qtbot.wait(50)
 
 
 def test_a_candidate_drawn_on_the_map_can_be_chosen(demo_window, qtbot):

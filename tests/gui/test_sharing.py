@@ -28,11 +28,7 @@ def test_hostile_names_do_not_execute_in_the_app_map(make_window, demo_copy, js,
     assert js(w, "document.body.textContent.indexOf('window.__xss=1') >= 0") is True  # shown as text
 
 
-def test_exported_police_html_does_not_execute_notes(demo_copy, tmp_path, qtbot, qapp):
-    from PySide6.QtWebEngineCore import QWebEngineProfile
-    from PySide6.QtWebEngineWidgets import QWebEngineView
-
-    from gui.map_view import MapPage, RequestGuard
+def test_exported_police_html_does_not_execute_notes(demo_copy, tmp_path, qtbot, open_page):
     from mapping.share_export import export
 
     with Workspace.open(demo_copy) as ws:
@@ -43,15 +39,7 @@ def test_exported_police_html_does_not_execute_notes(demo_copy, tmp_path, qtbot,
         export(ws, "police", "html", tmp_path / "police.html", recipient="Inspector", confirm_police=True)
     html = (tmp_path / "police.html").read_text(encoding="utf-8")
     assert "RESTRICTED" in html and "window.__xss=1" in html  # the note is in the file…
-    profile = QWebEngineProfile()
-    guard = RequestGuard()
-    profile.setUrlRequestInterceptor(guard)
-    page = MapPage(profile)
-    view = QWebEngineView()
-    view.setPage(page)
-    view.show()
-    with qtbot.waitSignal(page.loadFinished, timeout=30000):
-        page.load(QUrl.fromLocalFile(str(tmp_path / "police.html")))
+    page, guard = open_page(tmp_path / "police.html")
     box = {}
     page.runJavaScript("String((function(){var n=0; for (var k in window) { var m = window[k]; if (m && m.eachLayer && m.getZoom) "
                        "{ m.eachLayer(function(l){ if (l.openTooltip && l.getTooltip && l.getTooltip()) { l.openTooltip(); n++; } }); } }"
@@ -68,10 +56,6 @@ def test_exported_police_html_does_not_execute_notes(demo_copy, tmp_path, qtbot,
     page.runJavaScript("var d = document.createElement('div'); d.innerHTML = " + repr(XSS) + "; document.body.appendChild(d);")
     qtbot.waitUntil(lambda: (page.runJavaScript("String(window.__xss)", 0, lambda v: box.__setitem__("c", v)) or
                              box.get("c") == "1"), timeout=5000)
-    view.setPage(None)
-    page.deleteLater()
-    view.deleteLater()
-    qtbot.wait(50)
 
 
 def test_export_dialog_requires_the_typed_confirmation_for_police(demo_window, tmp_path):
