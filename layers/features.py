@@ -125,20 +125,21 @@ def _to_wgs84(path: Path, gdf):
 
 def _geometries(path: Path, k: LayerKind, geoms: np.ndarray) -> tuple[np.ndarray, int]:
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if k.geometry_optional and missing.any():
-        # features without a position (e.g. a national hotline) stay without one
-        present = ~missing
-        out = np.array([None] * len(geoms), dtype=object)
-        if present.any():
-            out[present], repaired = _geometries(path, LayerKind(**{**k.__dict__, "geometry_optional": False}),
-                                                 geoms[present])
-            return out, repaired
-        return out, 0
-    if missing.any():
+    if missing.any() and not k.geometry_optional:
         raise InputError(
             path, _("{n} feature(s) have no geometry (first: row {row})").format(
                 n=int(missing.sum()), row=int(np.flatnonzero(missing)[0]) + 1)
         )
+    # features without a position (e.g. a national hotline) stay without one
+    out = np.array([None] * len(geoms), dtype=object)
+    repaired = 0
+    if (~missing).any():
+        out[~missing], repaired = _present_geometries(path, k, geoms[~missing])
+    return out, repaired
+
+
+def _present_geometries(path: Path, k: LayerKind, geoms: np.ndarray) -> tuple[np.ndarray, int]:
+    """Type check, repair, normalisation and range check of geometries that exist."""
     types = shapely.get_type_id(geoms)
     names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
                       "MultiLineString", "MultiPolygon", "GeometryCollection"])[types]
