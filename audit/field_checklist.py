@@ -8,6 +8,7 @@ from pathlib import Path
 
 from audit.catalogue import catalogue_version, indicators_for, place_types
 from layers.errors import LanternError
+from layers.i18n import _
 
 _FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -38,7 +39,7 @@ def _font() -> str:
         found = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Sans"], capture_output=True, text=True).stdout
         if found.endswith(".ttf") and Path(found).is_file():
             return found
-    raise LanternError("no font with Latvian letters found: install DejaVu Sans (Debian: fonts-dejavu-core)")
+    raise LanternError(_("no font with Latvian letters found: install DejaVu Sans (Debian: fonts-dejavu-core)"))
 
 
 def write_checklist(out: str | Path, place_type: str, lang: str = "en") -> int:
@@ -49,10 +50,10 @@ def write_checklist(out: str | Path, place_type: str, lang: str = "en") -> int:
     from reportlab.pdfgen import canvas
 
     if lang not in _TEXT:
-        raise LanternError(f"unsupported language {lang!r}")
+        raise LanternError(_("unsupported language {lang!r}").format(lang=lang))
     types = {t["id"]: t for t in place_types()}
     if place_type not in types:
-        raise LanternError(f"unknown place type {place_type!r}; known: {', '.join(types)}")
+        raise LanternError(_("unknown place type {t!r}; known: {known}").format(t=place_type, known=", ".join(types)))
     text = _TEXT[lang]
     pdfmetrics.registerFont(TTFont("LanternSans", _font()))
     items = indicators_for(place_type)

@@ -11,6 +11,7 @@ import math
 import re
 
 from layers.catalogue import Field
+from layers.i18n import _
 
 _TRUE = {"true", "t", "yes", "y", "1", "jā", "ja", "x"}
 _FALSE = {"false", "f", "no", "n", "0", "nē", "ne", ""}
@@ -40,7 +41,7 @@ def _choice_id(field: Field, raw) -> str:
         if folded in (c.id.casefold(), c.en.casefold(), c.lv.casefold()):
             return c.id
     allowed = ", ".join(c.id for c in field.choices)
-    raise ValueError(f"{text!r} is not one of: {allowed}")
+    raise ValueError(_("{value!r} is not one of: {allowed}").format(value=text, allowed=allowed))
 
 
 def _multi(field: Field, raw) -> str:
@@ -52,7 +53,7 @@ def _multi(field: Field, raw) -> str:
             try:
                 items = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{text!r} is not a valid list") from exc
+                raise ValueError(_("{value!r} is not a valid list").format(value=text)) from exc
         else:
             items = [p for p in _LIST_SPLIT.split(text) if p.strip()]
     ids = {_choice_id(field, item) for item in items}
@@ -65,7 +66,7 @@ def _month(raw) -> str:
         return f"{raw.year:04d}-{raw.month:02d}"
     m = _MONTH.match(str(raw).strip())
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValueError(f"{raw!r} is not a month (YYYY-MM)")
+        raise ValueError(_("{value!r} is not a month (YYYY-MM)").format(value=raw))
     return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
 
 
@@ -75,7 +76,7 @@ def _date(raw) -> str:
     try:
         return dt.date.fromisoformat(str(raw).strip()[:10]).isoformat()
     except ValueError as exc:
-        raise ValueError(f"{raw!r} is not a date (YYYY-MM-DD)") from exc
+        raise ValueError(_("{value!r} is not a date (YYYY-MM-DD)").format(value=raw)) from exc
 
 
 def _boolean(raw) -> int:
@@ -88,20 +89,20 @@ def _boolean(raw) -> int:
         return 1
     if text in _FALSE:
         return 0
-    raise ValueError(f"{raw!r} is not yes/no")
+    raise ValueError(_("{value!r} is not yes/no").format(value=raw))
 
 
 def _number(field: Field, raw, kind: type):
     try:
         number = float(str(raw).strip().replace(",", ".")) if isinstance(raw, str) else float(raw)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{raw!r} is not a number") from exc
+        raise ValueError(_("{value!r} is not a number").format(value=raw)) from exc
     if kind is int:
         if not number.is_integer():
-            raise ValueError(f"{raw!r} is not a whole number")
+            raise ValueError(_("{value!r} is not a whole number").format(value=raw))
         number = int(number)
     if field.minimum is not None and number < field.minimum:
-        raise ValueError(f"{raw!r} is below the minimum {field.minimum:g}")
+        raise ValueError(_("{value!r} is below the minimum {minimum:g}").format(value=raw, minimum=field.minimum))
     return number
 
 
@@ -109,7 +110,7 @@ def coerce(field: Field, raw):
     """The stored value of ``raw`` for ``field`` (None when missing)."""
     if is_missing(raw):
         if field.required:
-            raise ValueError("a value is required")
+            raise ValueError(_("a value is required"))
         return None
     if field.type == "text":
         return str(raw).strip()
@@ -128,6 +129,6 @@ def coerce(field: Field, raw):
     if field.type == "multi_enum":
         value = _multi(field, raw)
         if field.required and value == "[]":
-            raise ValueError("at least one value is required")
+            raise ValueError(_("at least one value is required"))
         return value
     raise ValueError(f"unknown field type {field.type!r}")  # pragma: no cover - catalogue is validated
