@@ -6,8 +6,9 @@ exports later) follow the same rule.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
+
+from layers.values import stored_ids
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class FilterState:
 def forms_match(value, forms) -> bool:
     if forms is None:
         return True
-    ids = json.loads(value) if isinstance(value, str) and value.startswith("[") else []
+    ids = stored_ids(value)
     return not ids or bool(set(ids) & forms)
 
 

@@ -1,24 +1,22 @@
 """Service gaps: risk areas and risk-surface cells with no suitable service within a distance."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from layers.i18n import _
+from layers.values import stored_ids
 
 
 def _offers(value, assistance: str | None) -> bool:
     if assistance is None:
         return True
-    ids = json.loads(value) if isinstance(value, str) and value.startswith("[") else []
-    return assistance in ids
+    return assistance in stored_ids(value)
 
 
 def _serves_form(value, form: str | None) -> bool:
     if form is None:
         return True
-    ids = json.loads(value) if isinstance(value, str) and value.startswith("[") else []
+    ids = stored_ids(value)
     return not ids or form in ids
 
 

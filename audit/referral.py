@@ -8,11 +8,11 @@ city centres), because Lantern has no routing network.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
 
 from layers.i18n import _
+from layers.values import stored_ids
 
 WALK_KMH = 5.0
 DETOUR = 1.3
@@ -56,9 +56,7 @@ def is_open(hours: str | None, when: dt.datetime) -> bool | None:
 
 
 def _ids(value) -> set[str]:
-    if value is None or (isinstance(value, float) and value != value):
-        return set()
-    return set(json.loads(value)) if isinstance(value, str) and value.startswith("[") else set()
+    return set(stored_ids(value))
 
 
 def _serves(row: dict, s: Situation) -> tuple[bool, list[str]]:

@@ -1,13 +1,11 @@
 """The attribute table: a Qt model over a layer's data frame, and its view."""
 from __future__ import annotations
 
-import json
-
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 from layers.catalogue import LayerKind
-from layers.values import is_missing
+from layers.values import is_missing, stored_ids
 
 
 def display_value(kind: LayerKind | None, column: str, value) -> str:
@@ -19,7 +17,7 @@ def display_value(kind: LayerKind | None, column: str, value) -> str:
         if f.type == "boolean":
             return "✓" if bool(value) else "—"
         if f.choices:
-            ids = json.loads(value) if f.type == "multi_enum" and isinstance(value, str) else [value]
+            ids = stored_ids(value) if f.type == "multi_enum" else [value]
             labels = {c.id: c.label for c in f.choices}
             return ", ".join(labels.get(i, str(i)) for i in ids)
     return str(value)

@@ -34,6 +34,15 @@ def is_missing(value) -> bool:
     return isinstance(value, str) and value.strip() == ""
 
 
+def stored_ids(value) -> list[str]:
+    """The ids of a stored multi_enum value (a JSON list); [] when missing or not a list."""
+    if isinstance(value, (list, tuple, set)):
+        return list(value)
+    if isinstance(value, str) and value.startswith("["):
+        return json.loads(value)
+    return []
+
+
 def _choice_id(field: Field, raw) -> str:
     text = str(raw).strip()
     folded = text.casefold()

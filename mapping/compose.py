@@ -13,6 +13,7 @@ from pathlib import Path
 
 from layers.catalogue import LayerKind, kind as get_kind
 from layers.i18n import _
+from layers.values import stored_ids
 from mapping.assets import QWEBCHANNEL_JS, map_assets
 
 #: Only used when the user switches the online basemap on (View → Basemap).
@@ -67,7 +68,7 @@ def _choice_label(k: LayerKind, field_name: str, value) -> str:
         return ""
     f = k.field(field_name)
     if f.type == "multi_enum":
-        ids = json.loads(value) if isinstance(value, str) else list(value)
+        ids = stored_ids(value)
         return ", ".join(c.label for c in f.choices if c.id in ids)
     for c in f.choices:
         if c.id == value:

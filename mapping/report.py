@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 from audit.redaction import Bundle, redact
+from layers.values import stored_ids
 
 TEXT = {
     "en": {"title": "Situation assessment report", "maps": "Maps", "places": "Places of concern",
@@ -135,7 +135,7 @@ def _tables(workspace, bundle: Bundle, gaps, lang: str) -> dict[str, tuple[list[
         frame = frames.setdefault(row["place_table"], workspace.read_layer(row["place_table"]))
         record = frame.drop(columns="geometry").loc[row["place_fid"]].to_dict() if row["place_fid"] in frame.index else {}
         ptype = place_type_of(row["place_table"], record)
-        for ind in json.loads(row["indicators"] or "[]"):
+        for ind in stored_ids(row["indicators"]):
             counts[(ptype, ind)] += 1
     catalogue = indicators()
     tables["indicators"] = ([t["place_type"], t["indicator"], t["count"]],
@@ -147,7 +147,7 @@ def _tables(workspace, bundle: Bundle, gaps, lang: str) -> dict[str, tuple[list[
         rows = []
         for c in choices:
             names = [n for n, a in zip(services.frame["name"], services.frame["assistance"])
-                     if isinstance(a, str) and c.id in json.loads(a)]
+                     if c.id in stored_ids(a)]
             rows.append([c.lv if lang == "lv" else c.en, str(len(names)), ", ".join(names[:4]) + (" …" if len(names) > 4 else "")])
         tables["by_assistance"] = ([t["assistance"], t["n_services"], t["name"]], rows)
     tables["gaps"] = ([t["what"], t["name"], t["nearest"]],
