@@ -184,14 +184,16 @@ def banded(frame, bands: list[int]):
     return out
 
 
-def _with_risk(workspace, kind_id: str, frame, profile: str):
-    """Places get their audit risk level — except in public exports, where it would disclose the audit."""
-    from audit.annotations import PLACE_KINDS, place_assessments
+def _with_risk(levels: dict, kind_id: str, frame, profile: str):
+    """Places get their audit risk level — except in public exports, where it would disclose the audit.
+
+    ``levels``: (table, fid) → level, assessed once per export.
+    """
+    from audit.annotations import PLACE_KINDS
 
     if profile == "public" or kind_id not in PLACE_KINDS:
         return frame
-    levels_by_fid = {fid: a.level for (table, fid), a in place_assessments(workspace).items() if table == kind_id}
-    return frame.assign(risk_level=[levels_by_fid.get(int(f), "none") for f in frame.index])
+    return frame.assign(risk_level=[levels.get((kind_id, int(f)), "none") for f in frame.index])
 
 
 def redact(workspace, profile: str, extent=None) -> Bundle:
@@ -203,6 +205,9 @@ def redact(workspace, profile: str, extent=None) -> Bundle:
     doc = load_json("sensitivity.json")
     bundle = Bundle(profile, workspace.name, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                     attribution=workspace.metadata.get("osm_attribution"))
+    from audit.annotations import place_assessments
+
+    levels = {key: a.level for key, a in place_assessments(workspace).items()} if profile != "public" else {}
     for name, k in layer_kinds().items():
         rules = layer_rules(name)
         frame = workspace.read_layer(name)
@@ -211,7 +216,7 @@ def redact(workspace, profile: str, extent=None) -> Bundle:
             frame = frame.cx[w:e, s:n]
         level = rules["level"]
         if _allowed(level, profile):
-            shared = _with_risk(workspace, name, _strip_fields(name, frame, profile), profile)
+            shared = _with_risk(levels, name, _strip_fields(name, frame, profile), profile)
             bundle.layers[name] = SharedLayer(name, k.label, shared, level)
             continue
         how = rules.get("downgrade", {}).get(profile)
@@ -224,7 +229,7 @@ def redact(workspace, profile: str, extent=None) -> Bundle:
                                               "hex_counts", conf["about"])
         elif how == "geomask":
             conf = doc["geomask"]
-            masked = geomask(_with_risk(workspace, name, _strip_fields(name, frame, profile), profile),
+            masked = geomask(_with_risk(levels, name, _strip_fields(name, frame, profile), profile),
                              geomask_secret(workspace), conf["min_m"], conf["max_m"])
             bundle.layers[name] = SharedLayer(name, _("{label} (positions masked)").format(label=k.label), masked,
                                               profile, "geomasked", conf["about"])

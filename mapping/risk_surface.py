@@ -127,12 +127,14 @@ def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Su
 
     say(0.5, _("Weighting annotated places"))
     levels = place_assessments(workspace, p.as_of or dt.date.today(), forms=p.forms)
-    pts, wts = [], []
+    pts, wts, frames = [], [], {}
     for (table, fid), assessment in levels.items():
         weight = p.level_weights.get(assessment.level, 0.0)
         if weight <= 0:
             continue
-        frame = workspace.read_layer(table)
+        frame = frames.get(table)
+        if frame is None:
+            frame = frames[table] = workspace.read_layer(table)
         if fid in frame.index:
             pts.append(frame.geometry.loc[fid].representative_point())
             wts.append(weight)
