@@ -15,6 +15,7 @@ from layers.catalogue import layer_kinds
 from layers.i18n import _
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
 from mapping.outreach import OutreachPlan
+from mapping.print_style import BASEMAP_PRINT, plot_basemap
 from mapping.risk_surface import method_text
 
 RISK_BREAKS = [20, 40, 60, 80, 100]
@@ -154,12 +155,7 @@ def render_print(plan: OutreachPlan, workspace, path: Path, paper: str = "a4", d
     cells = plan.surface.cells
     view = cells[cells["risk"] > 0].total_bounds if (cells["risk"] > 0).any() else cells.total_bounds
     pad = 300
-    for kind_id, style in (("basemap_water", {"color": "#c6dcec"}), ("basemap_buildings", {"color": "#e2ddd6"}),
-                           ("basemap_roads", {"color": "#bdbdbd", "linewidth": 0.5}),
-                           ("basemap_railways", {"color": "#9e9e9e", "linewidth": 0.6})):
-        frame = workspace.read_layer(kind_id)
-        if len(frame):
-            frame.to_crs(metric).plot(ax=ax, zorder=1, **style)
+    plot_basemap(ax, {k: workspace.read_layer(k) for k in BASEMAP_PRINT}, metric)
     shown = cells[cells["risk"] > 0]
     shown.plot(ax=ax, color=[risk_color(v) for v in shown["risk"]], alpha=0.6, edgecolor="#7f7f7f", linewidth=0.3,
                zorder=2)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from audit.redaction import Bundle, redact
 from layers.values import stored_ids
+from mapping.print_style import BASEMAP_PRINT, plot_basemap
 
 TEXT = {
     "en": {"title": "Situation assessment report", "maps": "Maps", "places": "Places of concern",
@@ -58,15 +59,12 @@ def _maps(workspace, bundle: Bundle, surface, gaps, folder: Path, lang: str) -> 
 
     t = TEXT[lang]
     metric = surface.crs
-    base = {k: bundle.layers[k].frame.to_crs(metric) for k in ("basemap_buildings", "basemap_roads", "basemap_water")
-            if k in bundle.layers and len(bundle.layers[k].frame)}
+    base = {k: bundle.layers[k].frame.to_crs(metric) for k in BASEMAP_PRINT if k in bundle.layers}
 
     def canvas(title):
         fig, ax = plt.subplots(figsize=(8.0, 6.0))
         ax.set_axis_off()
-        for name, frame in base.items():
-            frame.plot(ax=ax, color={"basemap_buildings": "#e2ddd6", "basemap_roads": "#c8c8c8",
-                                     "basemap_water": "#c6dcec"}[name], linewidth=0.4, zorder=1)
+        plot_basemap(ax, base, metric)
         ax.set_title(title, fontsize=12)
         if bundle.stamp:
             fig.text(0.5, 0.02, bundle.stamp, ha="center", color="#b71c1c", fontsize=10, fontweight="bold")

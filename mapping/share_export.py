@@ -21,6 +21,7 @@ from layers.errors import LanternError
 from layers.i18n import _
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
 from mapping.outreach_export import safe_cell
+from mapping.print_style import BASEMAP_PRINT, plot_basemap
 
 FORMATS = ("html", "pdf", "png", "gpkg", "csv", "geojson")
 MANIFEST_TABLE = "lantern_manifest"
@@ -119,26 +120,18 @@ def write_print(bundle: Bundle, path: Path) -> None:
     ax = fig.add_axes([0.03, 0.08, 0.7, 0.82])
     ax.set_axis_off()
     spatial = [l for l in bundle.layers.values() if l.spatial and len(l.frame)]
-    metric = None
     handles = []
-    colors = {"basemap_water": "#c6dcec", "basemap_buildings": "#e2ddd6", "basemap_roads": "#bdbdbd",
-              "basemap_railways": "#9e9e9e"}
-    palette = ["#e6550d", "#3182bd", "#31a354", "#756bb1", "#de2d26", "#636363", "#fd8d3c", "#6baed6"]
-    for i, layer in enumerate(spatial):
-        frame = layer.frame
-        metric = metric or frame.estimate_utm_crs()
-        color = colors.get(layer.name, palette[i % len(palette)])
-        kw = {"color": color, "zorder": 1 if layer.name in colors else 2 + i}
-        if layer.name in colors:
-            kw["linewidth"] = 0.5
-        else:
-            kw["alpha"] = 0.7
-            kw["markersize"] = 18
-        frame.to_crs(metric).plot(ax=ax, **kw)
-        if layer.name not in colors:
-            from matplotlib.patches import Patch
+    if spatial:
+        from matplotlib.patches import Patch
 
-            handles.append(Patch(color=color, label=f"{layer.label} ({len(frame)})"))
+        metric = spatial[0].frame.estimate_utm_crs()
+        plot_basemap(ax, {l.name: l.frame for l in spatial}, metric)
+        palette = ["#e6550d", "#3182bd", "#31a354", "#756bb1", "#de2d26", "#636363", "#fd8d3c", "#6baed6"]
+        thematic = [l for l in spatial if l.name not in BASEMAP_PRINT]
+        for i, layer in enumerate(thematic):
+            color = palette[i % len(palette)]
+            layer.frame.to_crs(metric).plot(ax=ax, color=color, zorder=2 + i, alpha=0.7, markersize=18)
+            handles.append(Patch(color=color, label=f"{layer.label} ({len(layer.frame)})"))
     fig.text(0.03, 0.96, _("Lantern map — {name}").format(name=bundle.workspace_name[:70]), fontsize=13,
              fontweight="bold", va="top")
     fig.text(0.97, 0.96, bundle.marking, fontsize=10, ha="right", va="top", color="white", fontweight="bold",

@@ -1,0 +1,18 @@
+"""How print maps (PDF/PNG of outreach plans, shared maps and reports) draw the offline basemap."""
+from __future__ import annotations
+
+#: kind id → matplotlib style, drawn in this order (water first, railways last)
+BASEMAP_PRINT = {
+    "basemap_water": {"color": "#c6dcec"},
+    "basemap_buildings": {"color": "#e2ddd6"},
+    "basemap_roads": {"color": "#bdbdbd", "linewidth": 0.5},
+    "basemap_railways": {"color": "#9e9e9e", "linewidth": 0.6},
+}
+
+
+def plot_basemap(ax, frames: dict, crs) -> None:
+    """Draw the basemap layers among ``frames`` (kind id → GeoDataFrame) under everything else."""
+    for kind_id, style in BASEMAP_PRINT.items():
+        frame = frames.get(kind_id)
+        if frame is not None and len(frame):
+            frame.to_crs(crs).plot(ax=ax, zorder=1, **style)
