@@ -132,14 +132,14 @@ def write_print(bundle: Bundle, path: Path) -> None:
             color = palette[i % len(palette)]
             layer.frame.to_crs(metric).plot(ax=ax, color=color, zorder=2 + i, alpha=0.7, markersize=18)
             handles.append(Patch(color=color, label=f"{layer.label} ({len(layer.frame)})"))
-    fig.text(0.03, 0.96, _("Lantern map — {name}").format(name=bundle.workspace_name[:70]), fontsize=13,
+    fig.text(0.03, 0.96, _("Lantern map — {name}").format(name=bundle.workspace_name[:52]), fontsize=13,
              fontweight="bold", va="top")
     fig.text(0.97, 0.96, bundle.marking, fontsize=10, ha="right", va="top", color="white", fontweight="bold",
              bbox={"facecolor": "#b71c1c" if bundle.stamp else "#37474f", "edgecolor": "none", "pad": 4})
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.75, 0.88), fontsize=8, frameon=False)
     footer = [bundle.created[:10], *([bundle.attribution] if bundle.attribution else [])]
-    fig.text(0.03, 0.05, "  ·  ".join(footer), fontsize=7)
-    fig.text(0.03, 0.03, " ".join(bundle.notes)[:400], fontsize=6, color="#444444", wrap=True)
+    fig.text(0.03, 0.07, "  ·  ".join(footer), fontsize=7)
+    fig.text(0.03, 0.055, " ".join(bundle.notes)[:400], fontsize=6, color="#444444", wrap=True, va="top")
     if bundle.stamp:
         fig.text(0.5, 0.5, bundle.stamp, fontsize=40, color="#b71c1c", alpha=0.12, ha="center", va="center",
                  rotation=30)
@@ -237,6 +237,7 @@ def export(workspace, profile: str, fmt: str, out: str | Path, recipient: str = 
         raise ConfirmationRequired(_("A police export needs the recipient's name; nothing was written."))
     bundle = redact(workspace, profile, extent)
     disclosure = require(bundle)
+    (out if fmt in ("csv", "geojson") else out.parent).mkdir(parents=True, exist_ok=True)
     writers = {"html": write_html, "pdf": write_print, "png": write_print, "gpkg": write_gpkg,
                "csv": write_csv, "geojson": write_geojson}
     if fmt in ("html",):

@@ -252,3 +252,8 @@ def test_partner_package_round_trip_and_tampering(hostile_demo, tmp_path):
     with Workspace.open(receiver2) as ws, pytest.raises(InputError, match="does not match its hash"):
         import_package(ws, tampered)
     assert file_digest(receiver2) == before
+
+
+def test_export_into_a_new_folder(hostile_demo, tmp_path):
+    files = _export(hostile_demo, "public", "png", tmp_path / "new" / "deeper" / "map.png")
+    assert files == [tmp_path / "new" / "deeper" / "map.png"] and files[0].stat().st_size > 1000
