@@ -22,15 +22,15 @@ EPILOG = """commands:
                          turn an OpenStreetMap extract into places and an offline basemap
   python main.py check WORKSPACE.gpkg
                          verify SQLite integrity, GeoPackage registration and the change log's hash chain
-  python main.py plan-outreach WORKSPACE.gpkg --sites K --radius METRES --out DIR [--cell-size M] [--groups ...]
+  python main.py plan-outreach WORKSPACE.gpkg --sites K --radius METRES --out DIR [--profile P] [--cell-size M] [--overwrite]
                          choose K campaign sites; write outreach.html/.pdf/.png, sites.gpkg and sites.csv
-  python main.py export WORKSPACE.gpkg --profile public|partner|police --format html|pdf|png|gpkg|csv|geojson
-                 --out PATH [--recipient NAME] [--confirm-police]
+  python main.py export WORKSPACE.gpkg --profile public|partner|police --format html|pdf|png|gpkg|csv|geojson|report
+                 --out PATH [--recipient NAME] [--confirm-police] [--overwrite]
                          share the workspace at the profile's level of detail (csv/geojson: PATH is a folder)
   python main.py import-package PACKAGE.gpkg --into WORKSPACE.gpkg
                          add a partner's package, verified and read-only
-  python main.py report WORKSPACE.gpkg --out report.pdf [--lang en|lv] [--profile public|partner|police]
-                         the district report (PDF and an HTML twin)
+  python main.py report WORKSPACE.gpkg --out report.pdf [--lang en|lv] [--profile P] [--recipient NAME] [--confirm-police]
+                         the district report (PDF and an HTML twin), made like every export for sharing
   python main.py referral WORKSPACE.gpkg [--form F] [--sex S] [--age-band A] [--language L] [--urgency now|soon|routine] [--at LON,LAT]
                          suitable services for a situation, nearest first (nothing is stored)
   python main.py gaps WORKSPACE.gpkg [--distance M] [--assistance TYPE] [--form F]
@@ -184,6 +184,9 @@ def cmd_plan_outreach(argv: list[str]) -> int:
                    help="candidate categories: " + ", ".join(c["id"] for c in candidate_categories()))
     p.add_argument("--method", choices=["greedy", "exact"], default="greedy")
     p.add_argument("--paper", choices=["a4", "a3"], default="a4")
+    p.add_argument("--profile", choices=["public", "partner", "police"], default="public",
+                   help="who the plan is for (default public): decides candidate layers and suppression")
+    p.add_argument("--overwrite", action="store_true", help="replace files of an earlier plan in DIR")
     args = p.parse_args(argv)
     from layers.errors import LanternError
     from layers.workspace import Workspace
@@ -191,14 +194,14 @@ def cmd_plan_outreach(argv: list[str]) -> int:
     from mapping.outreach_export import export_plan
     from mapping.risk_surface import SurfaceParams
 
-    params = OutreachParams(k=args.sites, radius=args.radius, method=args.method,
+    params = OutreachParams(k=args.sites, radius=args.radius, method=args.method, profile=args.profile,
                             categories=sorted(_csv_set(args.categories) or []),
                             surface=SurfaceParams(cell_size=args.cell_size, groups=_csv_set(args.groups),
                                                   forms=_csv_set(args.forms)))
     try:
         with Workspace.open(args.workspace) as ws:
             plan = plan_outreach(ws, params, progress=_terminal_progress())
-            files = export_plan(plan, ws, args.out, paper=args.paper)
+            files, _disclosure = export_plan(plan, ws, args.out, paper=args.paper, overwrite=args.overwrite)
     except (LanternError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -217,8 +220,11 @@ def cmd_export(argv: list[str]) -> int:
         "RESTRICTED and logged."))
     p.add_argument("workspace", metavar="WORKSPACE.gpkg")
     p.add_argument("--profile", required=True, choices=["public", "partner", "police"])
-    p.add_argument("--format", required=True, choices=["html", "pdf", "png", "gpkg", "csv", "geojson"])
-    p.add_argument("--out", required=True, metavar="PATH", help="file (html, pdf, png, gpkg) or folder (csv, geojson)")
+    p.add_argument("--format", required=True, choices=["html", "pdf", "png", "gpkg", "csv", "geojson", "report"])
+    p.add_argument("--out", required=True, metavar="PATH",
+                   help="file (html, pdf, png, gpkg; report: the PDF, its HTML twin beside it) or folder (csv, geojson)")
+    p.add_argument("--lang", choices=["en", "lv"], default="en", help="language of the report")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file or folder contents")
     p.add_argument("--recipient", default="", help="who receives the export (required for police)")
     p.add_argument("--confirm-police", action="store_true", help="confirm a police-liaison export")
     p.add_argument("--author", default="", help="who exports (written to the change log)")
@@ -232,7 +238,7 @@ def cmd_export(argv: list[str]) -> int:
         with Workspace.open(args.workspace) as ws:
             files, disclosure = export(ws, args.profile, args.format, args.out, recipient=args.recipient,
                                        confirm_police=args.confirm_police, author=args.author,
-                                       extent=_bbox(args.bbox))
+                                       extent=_bbox(args.bbox), overwrite=args.overwrite, lang=args.lang)
     except LanternError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -262,27 +268,31 @@ def cmd_import_package(argv: list[str]) -> int:
 
 
 def cmd_report(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="lantern report", description="The district report: PDF and an HTML twin.")
+    p = argparse.ArgumentParser(prog="lantern report", description=(
+        "The district report: a PDF and an HTML twin, made like every export for sharing (the same redaction, "
+        "disclosure check and, for police, confirmation, recipient, stamp and change-log entry)."))
     p.add_argument("workspace", metavar="WORKSPACE.gpkg")
     p.add_argument("--out", required=True, metavar="report.pdf")
     p.add_argument("--lang", choices=["en", "lv"], default="en")
     p.add_argument("--profile", choices=["public", "partner", "police"], default="public")
-    p.add_argument("--confirm-police", action="store_true")
+    p.add_argument("--recipient", default="", help="who receives the report (required for police)")
+    p.add_argument("--confirm-police", action="store_true", help="confirm a police-liaison report")
+    p.add_argument("--author", default="", help="who exports (written to the change log)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing report")
     args = p.parse_args(argv)
-    if args.profile == "police" and not args.confirm_police:
-        print("error: a police report needs --confirm-police; nothing was written", file=sys.stderr)
-        return 2
     from layers.errors import LanternError
     from layers.workspace import Workspace
-    from mapping.report import build_report
+    from mapping.share_export import export
 
     try:
         with Workspace.open(args.workspace) as ws:
-            pdf, html_twin = build_report(ws, args.out, args.lang, args.profile)
+            files, _disclosure = export(ws, args.profile, "report", args.out, recipient=args.recipient,
+                                        confirm_police=args.confirm_police, author=args.author,
+                                        overwrite=args.overwrite, lang=args.lang)
     except LanternError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {pdf} and {html_twin}")
+    print("wrote " + " and ".join(str(f) for f in files))
     return 0
 
 

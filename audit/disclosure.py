@@ -1,21 +1,35 @@
-"""The disclosure check: what will leave, and automatic checks that stop an export that would leak."""
+"""The disclosure check: what will leave, and the checks that stop an export that would leak.
+
+Every layer of a bundle is held against the allow-list of its profile
+(``data/sensitivity.json``): the layer must be listed, in the listed form,
+with no column that is not listed. Counts must be at least the minimum,
+masked rows may not carry a value combination fewer than the minimum share,
+and a derived result (campaign sites) may only come from layers the profile
+receives at exact positions. The check runs on what is about to be written,
+so it also catches a writer or a future change that adds something.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from audit.redaction import Bundle, field_level, is_free_text, layer_level, rank
+from audit.redaction import Bundle, minimum_count, share_rule
 from layers.errors import LanternError
 from layers.i18n import _
-from layers.resources import load_json
 
-_DERIVED = {"cell", "count", "count_label", "estimate_class", "risk_level", "geometry"}
-_PRECISION = {
-    "features": _("exact positions"),
-    "hex_counts": _("counts per hexagonal cell"),
-    "geomasked": _("positions moved 50–150 m"),
-    "banded": _("numbers as classes"),
-    "table": _("table, no positions"),
-}
+
+def _precision(form: str) -> str:
+    return {
+        "features": _("exact positions"),
+        "hex_counts": _("counts per hexagonal cell"),
+        "geomasked": _("positions moved 50–150 m"),
+        "banded": _("numbers as classes"),
+        "table": _("table, no positions"),
+        "cells": _("risk index per hexagonal cell"),
+        "sites": _("campaign sites"),
+        "circles": _("walking-distance circles"),
+        "gaps": _("areas and cells"),
+        "counts": _("counts, no positions"),
+    }.get(form, form)
 
 
 class DisclosureError(LanternError):
@@ -39,34 +53,63 @@ class Disclosure:
         return "\n".join(lines)
 
 
+def _count_problems(name: str, frame, column: str, minimum: int, allow_zero: bool) -> list[str]:
+    values = frame[column]
+    if values.isna().any():
+        return [_("{layer}: a cell is published without its count").format(layer=name)]
+    small = values[(values < minimum) & ~((values == 0) & allow_zero)]
+    if len(small):
+        return [_("{layer}: a count below {n} would be published").format(layer=name, n=minimum)]
+    return []
+
+
+def _rare_combinations(name: str, frame, columns: list[str], minimum: int) -> list[str]:
+    if not columns or len(frame) == 0:
+        return []
+    shown = frame[columns].dropna(how="all")
+    combos = shown.astype("string").fillna("").agg("\x1f".join, axis=1).value_counts()
+    if (combos < minimum).any():
+        return [_("{layer}: a masked row carries values fewer than {n} rows share").format(layer=name, n=minimum)]
+    return []
+
+
+def _layer_problems(name: str, layer, profile: str, minimum: int) -> list[str]:
+    rule = share_rule(name, profile)
+    if rule is None:
+        return [_("{layer}: not on the allow-list of the {p} profile").format(layer=name, p=profile)]
+    problems = []
+    if layer.form != rule["form"]:
+        problems.append(_("{layer}: may leave a {p} export only as {form}").format(layer=name, p=profile,
+                                                                                  form=rule["form"]))
+    columns = [c for c in layer.frame.columns if c != "geometry"]
+    for column in columns:
+        if column not in rule["fields"]:
+            problems.append(_("{layer}.{field}: the field is not on the allow-list of the {p} profile").format(
+                layer=name, field=column, p=profile))
+    if profile == "police":
+        return problems
+    if "count" in columns and rule["form"] in ("hex_counts", "counts"):
+        problems += _count_problems(name, layer.frame, "count", minimum, allow_zero=False)
+    if "cases" in columns:
+        problems += _count_problems(name, layer.frame, "cases", minimum, allow_zero=True)
+    if rule["form"] == "geomasked":
+        problems += _rare_combinations(name, layer.frame, columns, minimum)
+    for source in layer.sources:
+        source_rule = share_rule(source, profile)
+        if source_rule is None or source_rule["form"] != "features":
+            problems.append(_("{layer}: holds places from {source}, which a {p} export may not show exactly").format(
+                layer=name, source=source, p=profile))
+    return problems
+
+
 def disclose(bundle: Bundle) -> Disclosure:
-    minimum = load_json("sensitivity.json")["hex_counts"]["minimum"]
+    minimum = minimum_count()
     result = Disclosure(bundle.profile)
-    profile_rank = rank(bundle.profile)
     for name, layer in bundle.layers.items():
         columns = [c for c in layer.frame.columns if c != "geometry"]
         result.rows.append({"layer": name, "label": layer.label, "features": len(layer.frame), "fields": columns,
-                            "precision": _PRECISION.get(layer.form, layer.form), "form": layer.form})
-        if layer_level(name) == "confidential":
-            result.problems.append(_("{layer}: confidential data may not leave the workspace").format(layer=name))
-        if layer.form == "features" and rank(layer_level(name)) > profile_rank:
-            result.problems.append(_("{layer}: the layer is above the {p} level").format(layer=name, p=bundle.profile))
-        if layer.form == "hex_counts":
-            counts = layer.frame["count"].dropna().tolist()
-            if any(int(c) < minimum for c in counts):
-                result.problems.append(_("{layer}: a cell shows a count below {n}").format(layer=name, n=minimum))
-        for column in columns:
-            if column in _DERIVED and layer.form != "features":
-                continue
-            if rank(field_level(name, column)) > profile_rank and column not in _DERIVED:
-                result.problems.append(_("{layer}.{field}: the field is above the {p} level").format(
-                    layer=name, field=column, p=bundle.profile))
-            if bundle.profile != "police" and is_free_text(name, column):
-                result.problems.append(_("{layer}.{field}: free text may not go into a {p} export").format(
-                    layer=name, field=column, p=bundle.profile))
-    if bundle.profile == "public" and any(n == "reported_cases" and l.form == "features"
-                                          for n, l in bundle.layers.items()):
-        result.problems.append(_("reported cases may not go into a public export"))
+                            "precision": _precision(layer.form), "form": layer.form})
+        result.problems += _layer_problems(name, layer, bundle.profile, minimum)
     return result
 
 

@@ -1,15 +1,22 @@
 """One redaction step for every export: a workspace + a profile → exactly what that audience may see.
 
-Profiles (data/sensitivity.json declares the levels):
-- **public**: public layers and fields only; no reported cases; places of
-  concern only as hex-cell counts; risk-group estimates only as bands; no
-  notes, authors, sources or other free text.
+What may leave is an allow-list in ``data/sensitivity.json``: for each
+profile, each layer names the one *form* it leaves in and the exact fields
+that go with it. A layer or field not listed never leaves — including
+columns other tools add later — so a new field is private until someone
+decides otherwise.
+
+- **public**: public layers with their public fields; no reported cases;
+  places of concern only as hex-cell counts; estimates only as bands;
+  no notes, authors, sources, free text or audit findings.
 - **partner**: adds partner layers; reported cases only as hex-cell counts
-  with counts below 5 suppressed (on a grid anchored to the projection's
-  origin, so overlapping exports cannot be differenced); places of concern
-  geomasked (donut, secret seed never exported); no notes, authors or free text.
-- **police**: full detail including case points, annotations with notes and
-  authors; every layer is stamped RESTRICTED.
+  (cells with fewer than 5 are not published at all, on a grid anchored to
+  the projection's origin and counted over the whole workspace, so
+  overlapping exports cannot be differenced); places of concern geomasked
+  with nothing that joins them back to a place (no name, OSM id, tags or
+  rare value combinations); no notes, authors or audit findings.
+- **police**: full detail including case points, annotations, notes,
+  authors and the audit's risk levels; stamped RESTRICTED.
 Confidential tables (change log, metadata) never leave the workspace.
 """
 from __future__ import annotations
@@ -27,31 +34,82 @@ from layers.resources import load_json
 PROFILES = ("public", "partner", "police")
 POLICE_STAMP = "RESTRICTED – police liaison"
 SECRET_KEY = "geomask_secret"
+ATTRIBUTE_TABLES = ("annotations", "assessment_answers", "action_plan")
+LATVIA = (20.9, 55.6, 28.3, 58.1)  # W, S, E, N: measured in LKS-92 there
+
+
+def now() -> dt.datetime:
+    """The export's time (one place, so tests can fix it and compare whole files)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _doc() -> dict:
+    return load_json("sensitivity.json")
 
 
 def levels() -> list[str]:
-    return load_json("sensitivity.json")["levels"]
+    return _doc()["levels"]
 
 
 def rank(level: str) -> int:
     return levels().index(level)
 
 
-def layer_rules(name: str) -> dict:
-    return load_json("sensitivity.json")["layers"].get(name, {"level": "confidential"})
-
-
 def layer_level(name: str) -> str:
-    return layer_rules(name)["level"]
+    """The sensitivity level shown for a layer (what it holds before redaction)."""
+    return _doc()["layers"].get(name, {}).get("level", "confidential")
 
 
-def field_level(layer: str, field_name: str) -> str:
-    rules = layer_rules(layer)
-    return rules.get("fields", {}).get(field_name, rules["level"])
+def share_rule(name: str, profile: str) -> dict | None:
+    """{"form", "fields"} for ``name`` (a layer, table or derived result) in ``profile``; None: it never leaves."""
+    doc = _doc()
+    entry = doc["layers"].get(name) or doc["derived"].get(name) or {}
+    return entry.get("share", {}).get(profile)
 
 
-def is_free_text(layer: str, field_name: str) -> bool:
-    return field_name == "extra" or field_name in layer_rules(layer).get("free_text", [])
+def minimum_count() -> int:
+    """The smallest count of records any public or partner output may show (or be computed from)."""
+    return int(_doc()["hex_counts"]["minimum"])
+
+
+def derived_about(name: str) -> str:
+    return _doc()["derived"].get(name, {}).get("about", "")
+
+
+def select_fields(frame, fields: list[str]):
+    """Only the allow-listed columns (in the allow-list's order), plus the geometry."""
+    keep = [c for c in fields if c in frame.columns]
+    if "geometry" in frame.columns:
+        keep.append("geometry")
+    return frame[keep]
+
+
+def district_tables() -> list[str]:
+    """Layers that describe the district itself (public or partner level): they decide its extent.
+
+    Police-level records (cases, places of concern) never move the district's
+    extent, grid or metric projection, so adding one changes no public output.
+    """
+    from layers.catalogue import layer_kinds
+
+    return [name for name in layer_kinds() if layer_level(name) in ("public", "partner")]
+
+
+def district_bounds(workspace):
+    return workspace.bounds(district_tables()) or workspace.bounds()
+
+
+def district_crs(workspace):
+    """LKS-92 (EPSG:3059) in Latvia, else the UTM zone of the district."""
+    import geopandas as gpd
+
+    bounds = district_bounds(workspace)
+    if bounds is None:
+        return "EPSG:3059"
+    w, s, e, n = bounds
+    if w >= LATVIA[0] and s >= LATVIA[1] and e <= LATVIA[2] and n <= LATVIA[3]:
+        return "EPSG:3059"
+    return gpd.GeoSeries.from_xy([w, e], [s, n], crs=4326).estimate_utm_crs()
 
 
 @dataclass
@@ -59,9 +117,10 @@ class SharedLayer:
     name: str
     label: str
     frame: object  # GeoDataFrame (EPSG:4326) or DataFrame for tables
-    level: str  # the level of what is in it after redaction
-    form: str = "features"  # features | hex_counts | geomasked | banded | table
+    level: str  # the profile it was made for
+    form: str = "features"  # the allow-list's form: features | hex_counts | geomasked | banded | table | cells | ...
     note: str = ""
+    sources: tuple[str, ...] = ()  # layers a derived result was taken from (checked against the allow-list)
 
     @property
     def spatial(self) -> bool:
@@ -76,6 +135,9 @@ class Bundle:
     layers: dict[str, SharedLayer] = field(default_factory=dict)
     attribution: str | None = None
     notes: list[str] = field(default_factory=list)
+    bounds: tuple | None = None  # W, S, E, N of the district (never widened by police-level records)
+    crs: object = None  # the district's metric CRS
+    synthetic: bool = False
 
     @property
     def stamp(self) -> str | None:
@@ -86,23 +148,10 @@ class Bundle:
         return {"public": _("PUBLIC"), "partner": _("PARTNER — not for publication"),
                 "police": POLICE_STAMP}[self.profile]
 
-
-def _allowed(level: str, profile: str) -> bool:
-    return level != "confidential" and rank(level) <= rank(profile)
-
-
-def _strip_fields(name: str, frame, profile: str):
-    keep = []
-    for column in frame.columns:
-        if column == "geometry":
-            keep.append(column)
-            continue
-        if not _allowed(field_level(name, column), profile):
-            continue
-        if profile != "police" and is_free_text(name, column):
-            continue
-        keep.append(column)
-    return frame[keep]
+    def add(self, layer: SharedLayer) -> None:
+        self.layers[layer.name] = layer
+        if layer.note:
+            self.notes.append(f"{layer.label}: {layer.note}")
 
 
 def geomask_secret(workspace) -> bytes:
@@ -114,62 +163,71 @@ def geomask_secret(workspace) -> bytes:
     return bytes.fromhex(secret)
 
 
-def geomask(frame, secret: bytes, min_m: float, max_m: float):
+def geomask(frame, secret: bytes, min_m: float, max_m: float, metric=None):
     """Donut masking: move each feature's point between min_m and max_m, deterministically per fid."""
     import geopandas as gpd
     import shapely
 
     if len(frame) == 0:
         return frame
-    metric = frame.estimate_utm_crs()
+    metric = metric or frame.estimate_utm_crs()
     points = frame.geometry.representative_point().to_crs(metric)
-    moved = []
-    for fid, p in zip(frame.index, points):
-        digest = hashlib.sha256(secret + str(int(fid)).encode()).digest()
-        u1 = int.from_bytes(digest[:8], "big") / 2**64
-        u2 = int.from_bytes(digest[8:16], "big") / 2**64
-        # uniform over the donut's area, not its radius
-        radius = np.sqrt(min_m**2 + u1 * (max_m**2 - min_m**2))
-        angle = 2 * np.pi * u2
-        moved.append(shapely.Point(p.x + radius * np.cos(angle), p.y + radius * np.sin(angle)))
-    out = frame.drop(columns="geometry").copy()
-    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(moved, crs=metric).to_crs(4326).values, crs=4326)
+    u = np.array([[int.from_bytes(d[:8], "big") / 2**64, int.from_bytes(d[8:16], "big") / 2**64]
+                  for d in (hashlib.sha256(secret + str(int(fid)).encode()).digest() for fid in frame.index)])
+    radius = np.sqrt(min_m**2 + u[:, 0] * (max_m**2 - min_m**2))  # uniform over the donut's area
+    angle = 2 * np.pi * u[:, 1]
+    moved = shapely.points(points.x.to_numpy() + radius * np.cos(angle), points.y.to_numpy() + radius * np.sin(angle))
+    return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=gpd.GeoSeries(moved, crs=metric).to_crs(4326).values,
+                            crs=4326)
 
 
-def hex_counts(frame, label: str, cell_size: float, minimum: int, extent=None):
-    """Counts per hexagonal cell, suppressed below ``minimum``; only cells whose centre is in ``extent``."""
+def withhold_rare(frame, fields: list[str], k: int):
+    """Blank the listed fields of every row whose value combination fewer than ``k`` rows share.
+
+    A masked point that says "the only mosque" or "the only embassy with a
+    high risk level" is found again on any map; a value shared by k rows is not.
+    """
+    columns = [c for c in fields if c in frame.columns]
+    if not columns or len(frame) == 0:
+        return frame
+    combo = frame[columns].astype("string").fillna("\x00").agg("\x1f".join, axis=1)
+    rare = combo.map(combo.value_counts()) < k
+    out = frame.copy()
+    out[columns] = out[columns].astype(object)
+    out.loc[rare, columns] = None
+    return out
+
+
+def hex_counts(frame, cell_size: float, minimum: int, metric, extent=None):
+    """Cells of an origin-anchored grid with at least ``minimum`` records; cells with fewer are not there at all."""
     import geopandas as gpd
     import pandas as pd
 
     from mapping import hexgrid
 
-    metric = "EPSG:32600"
-    if len(frame):
-        metric = frame.estimate_utm_crs()
-    points = frame.geometry.representative_point().to_crs(metric) if len(frame) else gpd.GeoSeries([], crs=metric)
-    q, r = hexgrid.axial(points.x.to_numpy(), points.y.to_numpy(), cell_size) if len(points) else ([], [])
-    keys, counts = (np.unique(np.stack([q, r], axis=1), axis=0, return_counts=True) if len(points)
-                    else (np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)))
-    cells = gpd.GeoDataFrame(
-        {"cell": [f"{a}_{b}" for a, b in keys], "count": pd.array(counts, dtype="Int64")},
-        geometry=hexgrid.polygons(keys[:, 0], keys[:, 1], cell_size) if len(keys) else [], crs=metric,
-    )
-    if extent is not None:
+    points = frame.geometry.dropna().representative_point().to_crs(metric)
+    if len(points):
+        q, r = hexgrid.axial(points.x.to_numpy(), points.y.to_numpy(), cell_size)
+        keys, counts = np.unique(np.stack([q, r], axis=1), axis=0, return_counts=True)
+    else:
+        keys, counts = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    shown = counts >= minimum
+    keys, counts = keys[shown], counts[shown]
+    if extent is not None and len(keys):
         w, s, e, n = extent
         cx, cy = hexgrid.centres(keys[:, 0], keys[:, 1], cell_size)
         centres = gpd.GeoSeries.from_xy(cx, cy, crs=metric).to_crs(4326)
         inside = ((centres.x >= w) & (centres.x <= e) & (centres.y >= s) & (centres.y <= n)).to_numpy()
-        cells = cells[inside]
-    cells = cells.to_crs(4326)
-    suppressed = cells["count"] < minimum
-    cells = cells.assign(count_label=np.where(suppressed, _("fewer than {n}").format(n=minimum),
-                                              cells["count"].astype(str)))
-    cells.loc[suppressed, "count"] = None  # the number itself never leaves
-    return cells.reset_index(drop=True)
+        keys, counts = keys[inside], counts[inside]
+    cells = gpd.GeoDataFrame(
+        {"cell": [f"{a}_{b}" for a, b in keys], "count": pd.array(counts, dtype="Int64")},
+        geometry=hexgrid.polygons(keys[:, 0], keys[:, 1], cell_size) if len(keys) else [], crs=metric,
+    )
+    return cells.to_crs(4326).reset_index(drop=True)
 
 
 def banded(frame, bands: list[int]):
-    """Replace estimated numbers by classes; drop breakdowns and sources."""
+    """Replace estimated numbers by classes."""
     def band(n):
         if n is None or n != n:
             return None
@@ -179,70 +237,75 @@ def banded(frame, bands: list[int]):
                 return f"{max(lower, 1)}–{upper - 1}"
         return f"{bands[-1]}+"
 
-    out = frame[["risk_group", "estimated_on", "confidence", "geometry"]].copy()
-    out.insert(1, "estimate_class", [band(v) for v in frame["estimate"]])
-    return out
+    return frame.assign(estimate_class=[band(v) for v in frame["estimate"]])
 
 
-def _with_risk(levels: dict, kind_id: str, frame, profile: str):
-    """Places get their audit risk level — except in public exports, where it would disclose the audit.
-
-    ``levels``: (table, fid) → level, assessed once per export.
-    """
+def _with_findings(assessments: dict, kind_id: str, frame):
+    """The audit's risk level and its drivers, as columns (police only: the allow-list decides)."""
     from audit.annotations import PLACE_KINDS
 
-    if profile == "public" or kind_id not in PLACE_KINDS:
+    if kind_id not in PLACE_KINDS:
         return frame
-    return frame.assign(risk_level=[levels.get((kind_id, int(f)), "none") for f in frame.index])
+    found = [assessments.get((kind_id, int(f))) for f in frame.index]
+    return frame.assign(risk_level=[a.level if a else "none" for a in found],
+                        risk_drivers=[a.explain() if a and a.drivers else None for a in found])
 
 
-def redact(workspace, profile: str, extent=None) -> Bundle:
-    """What ``profile`` may receive from ``workspace`` (optionally only within ``extent`` W,S,E,N)."""
+def _clip(frame, extent):
+    if extent is None or len(frame) == 0:
+        return frame
+    w, s, e, n = extent
+    return frame.cx[w:e, s:n]
+
+
+def _layer(workspace, bundle: Bundle, name: str, label: str, rule: dict, extent, assessments) -> SharedLayer:
+    doc = _doc()
+    form, fields = rule["form"], rule["fields"]
+    frame = workspace.read_layer(name)
+    if form == "hex_counts":
+        conf = doc["hex_counts"]
+        # counted over the whole workspace, so a cell's count never depends on the extent
+        cells = hex_counts(frame, conf["cell_size_m"], conf["minimum"], bundle.crs, extent)
+        return SharedLayer(name, _("{label} per cell").format(label=label), select_fields(cells, fields),
+                           bundle.profile, form, conf["about"])
+    frame = _clip(frame, extent)
+    if form == "geomasked":
+        conf = doc["geomask"]
+        masked = geomask(frame, geomask_secret(workspace), conf["min_m"], conf["max_m"], bundle.crs)
+        shown = withhold_rare(select_fields(masked, fields), fields, minimum_count())
+        return SharedLayer(name, _("{label} (positions masked)").format(label=label), shown.reset_index(drop=True),
+                           bundle.profile, form, conf["about"])
+    if form == "banded":
+        return SharedLayer(name, label, select_fields(banded(frame, doc["banded"]["bands"]), fields), bundle.profile,
+                           form, doc["banded"]["about"])
+    if "risk_level" in fields:
+        frame = _with_findings(assessments, name, frame)
+    return SharedLayer(name, label, select_fields(frame, fields), bundle.profile, form)
+
+
+def redact(workspace, profile: str, extent=None, only=None) -> Bundle:
+    """What ``profile`` may receive from ``workspace`` (optionally only within ``extent`` W,S,E,N).
+
+    ``only``: the layers and tables wanted (default: everything the profile may receive).
+    """
+    from audit.annotations import place_assessments
     from layers.catalogue import layer_kinds
 
     if profile not in PROFILES:
         raise ValueError(_("unknown profile {p!r}; choose public, partner or police").format(p=profile))
-    doc = load_json("sensitivity.json")
-    bundle = Bundle(profile, workspace.name, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                    attribution=workspace.metadata.get("osm_attribution"))
-    from audit.annotations import place_assessments
-
-    levels = {key: a.level for key, a in place_assessments(workspace).items()} if profile != "public" else {}
+    bundle = Bundle(profile, workspace.name, now().isoformat(timespec="seconds"),
+                    attribution=workspace.metadata.get("osm_attribution"), bounds=district_bounds(workspace),
+                    crs=district_crs(workspace), synthetic=bool(workspace.metadata.get("synthetic")))
+    assessments = place_assessments(workspace) if profile == "police" else {}
     for name, k in layer_kinds().items():
-        rules = layer_rules(name)
-        frame = workspace.read_layer(name)
-        if extent is not None and len(frame):
-            w, s, e, n = extent
-            frame = frame.cx[w:e, s:n]
-        level = rules["level"]
-        if _allowed(level, profile):
-            shared = _with_risk(levels, name, _strip_fields(name, frame, profile), profile)
-            bundle.layers[name] = SharedLayer(name, k.label, shared, level)
-            continue
-        how = rules.get("downgrade", {}).get(profile)
-        if how == "hex_counts":
-            conf = doc["hex_counts"]
-            # counted over the whole workspace, so a cell's count never depends on the extent
-            full = workspace.read_layer(name)
-            cells = hex_counts(full, k.label, conf["cell_size_m"], conf["minimum"], extent)
-            bundle.layers[name] = SharedLayer(name, _("{label} per cell").format(label=k.label), cells, profile,
-                                              "hex_counts", conf["about"])
-        elif how == "geomask":
-            conf = doc["geomask"]
-            masked = geomask(_with_risk(levels, name, _strip_fields(name, frame, profile), profile),
-                             geomask_secret(workspace), conf["min_m"], conf["max_m"])
-            bundle.layers[name] = SharedLayer(name, _("{label} (positions masked)").format(label=k.label), masked,
-                                              profile, "geomasked", conf["about"])
-        elif how == "banded":
-            bundle.layers[name] = SharedLayer(name, k.label, banded(frame, doc["banded"]["bands"]), profile, "banded",
-                                              doc["banded"]["about"])
-    if profile == "police":
-        notes = workspace.db["annotations"]
-        import pandas as pd
-
-        bundle.layers["annotations"] = SharedLayer("annotations", _("Annotations"), pd.DataFrame(list(notes.rows)),
-                                                   "police", "table")
-    for layer in bundle.layers.values():
-        if layer.note:
-            bundle.notes.append(f"{layer.label}: {layer.note}")
+        rule = share_rule(name, profile)
+        if rule is not None and (only is None or name in only):
+            bundle.add(_layer(workspace, bundle, name, k.label, rule, extent, assessments))
+    labels = {"annotations": _("Annotations"), "assessment_answers": _("Assessment answers"),
+              "action_plan": _("Action plan")}
+    for table in ATTRIBUTE_TABLES:
+        rule = share_rule(table, profile)
+        if rule is not None and (only is None or table in only):
+            frame = select_fields(workspace.read_table(table), rule["fields"])
+            bundle.add(SharedLayer(table, labels[table], frame, profile, rule["form"]))
     return bundle

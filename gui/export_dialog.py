@@ -1,4 +1,5 @@
-"""Export for sharing…: profile, format, destination, recipient; the disclosure check; police confirmation."""
+"""Export for sharing…: profile, format (the district report too), destination, recipient; the disclosure check;
+police confirmation; a question before anything existing is replaced."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -20,8 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from audit.disclosure import disclose
-from audit.redaction import POLICE_STAMP, redact
+from audit.redaction import POLICE_STAMP
 from layers.errors import LanternError
+from mapping.share_export import build_bundle
 
 CONFIRM_WORD = "RESTRICTED"
 
@@ -40,8 +43,13 @@ class ExportDialog(QDialog):
         self.format = QComboBox()
         for fmt, text in (("html", "HTML map"), ("pdf", "PDF"), ("png", "PNG"),
                           ("gpkg", self.tr("GeoPackage (partner package)")), ("csv", self.tr("CSV (a folder)")),
-                          ("geojson", self.tr("GeoJSON (a folder)"))):
+                          ("geojson", self.tr("GeoJSON (a folder)")),
+                          ("report", self.tr("District report (PDF and HTML)"))):
             self.format.addItem(text, fmt)
+        self.lang = QComboBox()
+        self.lang.addItem("English", "en")
+        self.lang.addItem("Latviešu", "lv")
+        self.overwrite = False
         self.path = QLineEdit()
         browse = QPushButton(self.tr("Choose…"))
         browse.clicked.connect(self._browse)
@@ -68,6 +76,7 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.tr("Profile:"), self.profile)
         form.addRow(self.tr("Format:"), self.format)
+        form.addRow(self.tr("Report language:"), self.lang)
         form.addRow(self.tr("Save to:"), path_box)
         form.addRow(self.tr("Recipient:"), self.recipient)
         form.addRow(self.tr("Confirmation:"), self.confirm)
@@ -79,6 +88,8 @@ class ExportDialog(QDialog):
         layout.addWidget(self.buttons)
         for widget in (self.profile, self.format):
             widget.currentIndexChanged.connect(self.refresh)
+        self.format.currentIndexChanged.connect(lambda _i: self.lang.setEnabled(self.format.currentData() == "report"))
+        self.lang.setEnabled(False)
         for edit in (self.confirm, self.recipient, self.path):
             edit.textChanged.connect(self._update_button)
         self.refresh()
@@ -88,8 +99,10 @@ class ExportDialog(QDialog):
         if fmt in ("csv", "geojson"):
             path = QFileDialog.getExistingDirectory(self, self.tr("Folder for the export"))
         else:
-            path, _filter = QFileDialog.getSaveFileName(self, self.tr("Export to"), f"lantern-export.{fmt}",
-                                                        f"{fmt.upper()} (*.{fmt})")
+            suffix = "pdf" if fmt == "report" else fmt
+            path, _filter = QFileDialog.getSaveFileName(self, self.tr("Export to"), f"lantern-export.{suffix}",
+                                                        f"{suffix.upper()} (*.{suffix})",
+                                                        options=QFileDialog.Option.DontConfirmOverwrite)
         if path:
             self.path.setText(path)
 
@@ -98,7 +111,8 @@ class ExportDialog(QDialog):
         police = self.profile.currentData() == "police"
         self.confirm.setEnabled(police)
         try:
-            self.disclosure = disclose(redact(self.window.workspace, self.profile.currentData()))
+            self.disclosure = disclose(build_bundle(self.window.workspace, self.profile.currentData(),
+                                                    self.format.currentData()))
         except LanternError as exc:
             self.disclosure = None
             self.status.setText(str(exc))
@@ -118,6 +132,29 @@ class ExportDialog(QDialog):
             ok = ok and self.confirm.text().strip() == CONFIRM_WORD and bool(self.recipient.text().strip())
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
+    def existing(self) -> list[Path]:
+        """What the export would replace: existing files, or the files of a non-empty folder."""
+        path = Path(self.path.text().strip())
+        fmt = self.format.currentData()
+        if fmt in ("csv", "geojson"):
+            return sorted(path.iterdir()) if path.is_dir() else []
+        targets = [path.with_suffix(".pdf"), path.with_suffix(".html")] if fmt == "report" else [path]
+        return [t for t in targets if t.exists()]
+
+    def accept(self) -> None:
+        """Ask before replacing anything; the export itself refuses the workspace whatever the answer."""
+        found = self.existing()
+        if found:
+            names = "\n".join(str(p) for p in found[:8]) + ("\n…" if len(found) > 8 else "")
+            answer = QMessageBox.question(
+                self, self.tr("Replace existing files?"),
+                self.tr("The destination already holds:\n{names}\n\nReplace the files this export writes?").format(
+                    names=names))
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.overwrite = bool(found)
+        super().accept()
+
     def run_export(self):
         """Export with the dialog's choices (in the caller's thread); returns the files written."""
         from mapping.share_export import export
@@ -126,5 +163,6 @@ class ExportDialog(QDialog):
         files, _disclosure = export(
             self.window.workspace, self.profile.currentData(), self.format.currentData(), Path(self.path.text()),
             recipient=self.recipient.text(), author=str(self.window.settings.value("audit/author", "") or ""),
-            confirm_police=police and self.confirm.text().strip() == CONFIRM_WORD)
+            confirm_police=police and self.confirm.text().strip() == CONFIRM_WORD, overwrite=self.overwrite,
+            lang=self.lang.currentData())
         return files

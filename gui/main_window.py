@@ -527,12 +527,14 @@ class MainWindow(QMainWindow):
             self._error(self.tr("OpenStreetMap import failed — the workspace is unchanged"),
                         f"{type(exc).__name__}: {exc}\n\n{getattr(exc, 'formatted', '')}")
 
-    def _on_share(self) -> None:
+    def _on_share(self, _checked=False, fmt: str | None = None) -> None:
         from gui.export_dialog import ExportDialog
 
         if self.workspace is None:
             return
         dialog = ExportDialog(self)
+        if fmt:
+            dialog.format.setCurrentIndex(dialog.format.findData(fmt))
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return
         try:
@@ -540,7 +542,8 @@ class MainWindow(QMainWindow):
         except (LanternError, OSError) as exc:
             self._error(self.tr("Export stopped — nothing was shared"), str(exc))
             return
-        self.statusBar().showMessage(self.tr("Exported {n} file(s)").format(n=len(files)), 10000)
+        where = files[0].parent if files else ""
+        self.statusBar().showMessage(self.tr("Exported {n} file(s) to {where}").format(n=len(files), where=where), 10000)
 
     def _on_import_package(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(self, self.tr("Import partner package"), "", GPKG_FILTER)
@@ -611,35 +614,23 @@ class MainWindow(QMainWindow):
         return gaps
 
     def _on_report(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
+        """The district report is one format of Export for sharing: the same dialog, set to the report."""
+        self._on_share(fmt="report")
 
-        if self.workspace is None:
-            return
-        profiles = ["public", "partner", "police"]
-        profile, ok = QInputDialog.getItem(self, self.tr("Assessment report"), self.tr("Profile:"), profiles, 0, False)
-        if not ok:
-            return
-        if profile == "police":
-            word, ok = QInputDialog.getText(self, self.tr("Assessment report"),
-                                            self.tr("Type RESTRICTED to confirm a police-liaison report:"))
-            if not ok or word.strip() != "RESTRICTED":
-                return
-        lang, ok = QInputDialog.getItem(self, self.tr("Assessment report"), self.tr("Language:"), ["en", "lv"], 0, False)
-        if not ok:
-            return
-        path, _filter = QFileDialog.getSaveFileName(self, self.tr("Save report"), f"report-{profile}-{lang}.pdf", "PDF (*.pdf)")
-        if path:
-            self.export_report(path, lang, profile)
-
-    def export_report(self, path, lang: str = "en", profile: str = "public"):
+    def export_report(self, path, lang: str = "en", profile: str = "public", recipient: str = "",
+                      confirm_police: bool = False, overwrite: bool = False):
+        """Write the district report in a worker (the same export path, checks and log as every shared file)."""
         from gui.tasks import Task
-        from mapping.report import build_report
+        from mapping.share_export import export
 
         ws = self.workspace
+        author = str(self.settings.value("audit/author", "") or "")
         progress = QProgressDialog(self.tr("Writing the report…"), self.tr("Cancel"), 0, 0, self)
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(300)
-        task = Task(lambda report, cancelled: build_report(ws, path, lang, profile), self)
+        task = Task(lambda report, cancelled: export(ws, profile, "report", path, recipient=recipient,
+                                                     confirm_police=confirm_police, author=author,
+                                                     overwrite=overwrite, lang=lang)[0], self)
         task.succeeded.connect(lambda files: (progress.close(), self.statusBar().showMessage(
             self.tr("Report written: {pdf} and {html}").format(pdf=files[0], html=files[1]), 10000)))
         task.failed.connect(lambda exc: (progress.close(), self._error(self.tr("The report was not written"), str(exc))))

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QProgressDialog,
     QPushButton,
     QScrollArea,
@@ -84,6 +85,12 @@ class OutreachPanel(QWidget):
             spin.setSingleStep(0.5)
             spin.setValue(1.0)
             self.weights[name] = spin
+        self.profile = QComboBox()
+        self.profile.addItem(self.tr("Public — campaign material, anyone"), "public")
+        self.profile.addItem(self.tr("Partner — NGOs, other municipalities"), "partner")
+        self.profile.addItem(self.tr("Police liaison — restricted"), "police")
+        self.profile.setToolTip(self.tr("Who the plan is for. A public plan chooses only among public places and "
+                                        "ignores cells with fewer than 5 cases or audited places."))
         self.method = QComboBox()
         self.method.addItem(self.tr("Fast (greedy, with certified gap)"), "greedy")
         self.method.addItem(self.tr("Exact (spopt; small plans only)"), "exact")
@@ -124,6 +131,7 @@ class OutreachPanel(QWidget):
         t.addWidget(self.forms)
         plan_box = QGroupBox(self.tr("Plan"))
         form = QFormLayout(plan_box)
+        form.addRow(self.tr("Plan for:"), self.profile)
         form.addRow(self.tr("Sites (k):"), self.k)
         form.addRow(self.tr("Walking distance (r):"), self.radius)
         form.addRow(self.tr("Cell size:"), self.cell)
@@ -167,7 +175,7 @@ class OutreachPanel(QWidget):
         return OutreachParams(
             k=self.k.value(), radius=float(self.radius.value()), method=self.method.currentData(),
             categories=_checked(self.categories), locked=sorted(self.locked), excluded=sorted(self.excluded),
-            extra_points=list(self.extra_points),
+            extra_points=list(self.extra_points), profile=self.profile.currentData(),
             surface=SurfaceParams(
                 cell_size=float(self.cell.value()),
                 groups=None if len(groups) == self.groups.count() else frozenset(groups),
@@ -223,7 +231,7 @@ class OutreachPanel(QWidget):
         return task
 
     def show_plan(self, plan) -> None:
-        from mapping.outreach_export import risk_legend, sites_layers, surface_layer
+        from mapping.outreach_export import plan_layers, risk_legend, sites_layers, surface_layer
 
         self.result = plan
         self.quality.setText(plan.quality_text())
@@ -243,7 +251,9 @@ class OutreachPanel(QWidget):
                 self.table.setItem(r, c, box)
         self.table.blockSignals(False)
         mv = self.window.map_view
-        for layer in (surface_layer(plan), *sites_layers(plan)):
+        shown = {layer.name: layer for layer in plan_layers(plan)}  # what the plan's profile may see
+        for layer in (surface_layer(shown["risk_surface"].frame),
+                      *sites_layers(shown["campaign_sites"].frame, shown["coverage"])):
             mv.replace_layer(layer)
         mv.set_extra_legends([risk_legend()])
         self.export_button.setEnabled(True)
@@ -280,11 +290,14 @@ class OutreachPanel(QWidget):
             out_dir = QFileDialog.getExistingDirectory(self, self.tr("Export the outreach plan to…"))
             if not out_dir:
                 return None
+        overwrite = self._may_replace(Path(out_dir))
+        if overwrite is None:
+            return None
         plan, ws = self.result, self.window.workspace
         dialog = self._progress_dialog(self.tr("Exporting…"))
         online = self.online_basemap.isChecked()
         task = Task(lambda report, cancelled: export_plan(plan, ws, Path(out_dir), online_basemap=online,
-                                                          progress=report), self)
+                                                          progress=report, overwrite=overwrite)[0], self)
         task.progressed.connect(lambda f, m: (dialog.setValue(int(f * 100)), dialog.setLabelText(m)))
         task.succeeded.connect(lambda files: (dialog.close(), self.window.statusBar().showMessage(
             self.tr("Wrote {n} files to {dir}").format(n=len(files), dir=out_dir), 10000)))
@@ -292,6 +305,16 @@ class OutreachPanel(QWidget):
         self.export_task = task
         task.start()
         return task
+
+
+    def _may_replace(self, folder: Path) -> bool | None:
+        """False: the folder is new or empty; True: the user agreed to replace; None: the user declined."""
+        if not folder.is_dir() or not any(folder.iterdir()):
+            return False
+        answer = QMessageBox.question(self, self.tr("Folder not empty"), self.tr(
+            "{folder} already holds files. Replace the plan's five files there (other files are kept)?").format(
+            folder=folder))
+        return True if answer == QMessageBox.StandardButton.Yes else None
 
 
 __all__ = ["OutreachPanel"]

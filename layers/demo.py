@@ -25,7 +25,7 @@ from layers.workspace import Workspace
 
 DEMO_NAME = "Central Helsinki — demo (real OSM places; synthetic cases, risk areas, annotations and estimates)"
 SEED = 20261128
-DEMO_VERSION = 5  # bump when the generator below changes, so cached demos are rebuilt
+DEMO_VERSION = 6  # bump when the generator below changes, so cached demos are rebuilt
 SYNTHETIC_LAYERS = ("reported_cases", "risk_areas")
 
 # Where the synthetic cases of each form are placed: (layer, field, values) of real places nearby.
@@ -39,6 +39,8 @@ _ANCHORS = {
 }
 _CASE_FORMS = ["labour"] * 12 + ["sexual"] * 10 + ["begging"] * 5 + ["criminality"] * 4 + [
     "domestic_servitude"] * 3 + ["benefit_fraud"] * 2
+# One hotspot near the railway station, dense enough (at least 5 in a 250 m cell) for partner maps to show a count.
+_HOTSPOT = (("transport_hubs", "hub_type", ("railway_station",)), ["begging"] * 4 + ["criminality"] * 3 + ["labour"] * 2)
 
 # Risk areas: around which kind of place, which forms, and a neutral description.
 _AREAS = [
@@ -73,13 +75,17 @@ def _synthetic_cases(rng, frames: dict):
     import shapely
 
     rows, points = [], []
-    for i, form in enumerate(_CASE_FORMS):
+    station = _candidates(frames, *_HOTSPOT[0])
+    placed = [(form, None) for form in _CASE_FORMS]
+    if len(station):
+        placed += [(form, station[0]) for form in _HOTSPOT[1]]
+    for form, fixed in placed:
         pools = [_candidates(frames, *anchor) for anchor in _ANCHORS[form]]
         pool = np.vstack([p for p in pools if len(p)]) if any(len(p) for p in pools) else None
         if pool is None:
             continue
-        anchor = pool[rng.integers(len(pool))]
-        points.append(shapely.Point(_offset(rng, anchor, 40, 120)))
+        anchor = fixed if fixed is not None else pool[rng.integers(len(pool))]
+        points.append(shapely.Point(_offset(rng, anchor, 40, 120) if fixed is None else _offset(rng, anchor, 20, 60)))
         extra = [] if rng.random() > 0.2 else [rng.choice(["labour", "criminality", "benefit_fraud"])]
         rows.append({
             "reported": f"{rng.choice([2024, 2025, 2026])}-{int(rng.integers(1, 11)):02d}",

@@ -215,6 +215,13 @@ class Workspace:
         ).fetchall()
         return {t: label for t, label in rows if self.db[t].exists()}
 
+    def read_table(self, table: str):
+        """An attributes table (annotations, answers, action plan) as a DataFrame, in row order."""
+        import pandas as pd
+
+        columns = list(self.db[table].columns_dict)
+        return pd.DataFrame(list(self.db[table].rows_where(order_by="rowid")), columns=columns)
+
     def read_partner_layer(self, table: str):
         import pyogrio
 
@@ -309,9 +316,9 @@ class Workspace:
             (*ext, _now(), kind_id),
         )
 
-    def bounds(self) -> tuple[float, float, float, float] | None:
-        """(west, south, east, north) of all feature tables, or None when empty."""
-        names = tuple(layer_kinds())
+    def bounds(self, tables=None) -> tuple[float, float, float, float] | None:
+        """(west, south, east, north) of ``tables`` (default: every feature table), or None when empty."""
+        names = tuple(tables if tables is not None else layer_kinds())
         marks = ",".join("?" * len(names))
         row = self.db.conn.execute(
             f"SELECT min(min_x), min(min_y), max(max_x), max(max_y) FROM gpkg_contents"

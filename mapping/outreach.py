@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -20,12 +20,16 @@ def default_categories() -> list[str]:
     return [c["id"] for c in candidate_categories() if c.get("default")]
 
 
-def candidates(workspace, categories, extra_points=()) -> "object":
+def candidates(workspace, categories, extra_points=(), profile: str = "public") -> "object":
     """Candidate sites (GeoDataFrame, EPSG:4326): name, category, kind, fid. ``extra_points``: (lon, lat, name).
 
-    Places with annotations are never candidates: naming an audited place on a
-    public campaign map would disclose the audit's suspicion.
+    Only layers that ``profile`` receives at exact positions give candidates
+    (a public plan never names a shelter or a place of concern). Places with
+    annotations are never candidates: naming an audited place on a campaign
+    map would disclose the audit's suspicion.
     """
+    from audit.redaction import share_rule
+
     import geopandas as gpd
     import shapely
 
@@ -38,6 +42,9 @@ def candidates(workspace, categories, extra_points=()) -> "object":
     for cat in wanted:
         for source in cat["from"]:
             kind_id = source["kind"]
+            rule = share_rule(kind_id, profile)
+            if rule is None or rule["form"] != "features":
+                continue
             frame = frames.setdefault(kind_id, workspace.read_layer(kind_id))
             values = frame[source["field"]]
             chosen = frame if source["values"] == "*" else frame[values.isin(source["values"])]
@@ -66,6 +73,7 @@ class OutreachParams:
     locked: list[int] = field(default_factory=list)  # candidate indices
     excluded: list[int] = field(default_factory=list)
     extra_points: list[tuple[float, float, str]] = field(default_factory=list)
+    profile: str = "public"  # who the plan is made for: decides candidates and the surface's suppression
 
 
 @dataclass
@@ -102,10 +110,11 @@ def plan_outreach(workspace, params: OutreachParams | None = None, progress=None
     from audit.catalogue import risk_groups
 
     p = params or OutreachParams()
+    p = replace(p, surface=replace(p.surface, profile=p.profile))
     say = progress or (lambda f, m: None)
     surface = compute(workspace, p.surface, progress=lambda f, m: say(0.6 * f, m))
     metric = surface.crs
-    cands = candidates(workspace, p.categories, p.extra_points)
+    cands = candidates(workspace, p.categories, p.extra_points, p.profile)
     if len(cands) == 0:
         raise ValueError(_("no candidate sites: choose other categories, or draw candidate points"))
     say(0.65, _("Choosing {k} sites among {n} candidates").format(k=p.k, n=len(cands)))
@@ -145,6 +154,7 @@ def plan_outreach(workspace, params: OutreachParams | None = None, progress=None
             "groups_reached": " | ".join(groups),
             "reason": reason,
             "candidate": int(j),
+            "kind": cands["kind"].iloc[j],
         })
         circles.append(circle)
         covered_so_far[idx] = True

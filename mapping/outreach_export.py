@@ -1,18 +1,22 @@
 """The outreach-targeting map export: HTML, PDF, PNG, and the sites as GeoPackage and CSV.
 
-Only public, aggregated content goes in: the basemap, the risk surface as
-cells (cases only as "fewer than 5" or a count ≥ 5), the chosen sites (public
-places) with their coverage circles. No reported-case position, no note, no
-author's name ever reaches these files.
+A plan is made for one profile (public by default). Its export is a bundle
+like every other export: the basemap, the risk surface as cells (computed
+with that profile's suppression, with the fields its allow-list names), the
+chosen sites (from layers the profile receives at exact positions) and their
+walking-distance circles. The bundle passes the same disclosure check, and
+every file states the profile it was made for.
 """
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from pathlib import Path
 
+from audit.disclosure import Disclosure, require
+from audit.redaction import Bundle, SharedLayer, derived_about, redact, select_fields, share_rule
 from layers.catalogue import layer_kinds
 from layers.i18n import _
+from layers.output import staged_folder
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
 from mapping.outreach import OutreachPlan
 from mapping.print_style import BASEMAP_PRINT, plot_basemap
@@ -20,8 +24,11 @@ from mapping.risk_surface import method_text
 
 RISK_BREAKS = [20, 40, 60, 80, 100]
 RISK_COLORS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
-MARKING = "PUBLIC — aggregated data; contains no case locations, notes or names"
+SITE_COLUMNS = ["rank", "name", "category", "marginal_gain", "marginal_share", "covered_risk", "cells_covered",
+                "groups_reached", "reason"]
 PAPER = {"a4": (11.69, 8.27), "a3": (16.54, 11.69)}  # landscape, inches
+# no creation time in print files: the same plan gives the same bytes
+_PRINT_METADATA = {".pdf": {"CreationDate": None}, ".png": {"Software": None}}
 
 
 def risk_color(value: float) -> str:
@@ -39,18 +46,51 @@ def risk_legend() -> dict:
     return {"title": _("Risk index (0–100)"), "rows": rows}
 
 
-def surface_layer(plan: OutreachPlan) -> MapLayer:
+def marking(bundle: Bundle) -> str:
+    if bundle.profile == "public":
+        return _("PUBLIC — aggregated data; contains no case locations, notes or names")
+    return bundle.marking
+
+
+def plan_layers(plan: OutreachPlan) -> list[SharedLayer]:
+    """The plan's own results, cut to the allow-list of the profile it was made for."""
+    profile = plan.params.profile
+    cells = plan.surface.to_wgs84()
+    cells = cells[cells["risk"] > 0].reset_index(drop=True)
+    sources = tuple(sorted({k for k in plan.sites["kind"] if k}))
+    return [
+        SharedLayer("risk_surface", _("Risk surface"), select_fields(cells, share_rule("risk_surface", profile)["fields"]),
+                    profile, "cells", derived_about("risk_surface")),
+        SharedLayer("campaign_sites", _("Campaign sites"),
+                    select_fields(plan.sites, share_rule("campaign_sites", profile)["fields"]), profile, "sites",
+                    sources=sources),
+        SharedLayer("coverage", _("Walking distance ({r:.0f} m)").format(r=plan.params.radius),
+                    select_fields(plan.coverage, share_rule("coverage", profile)["fields"]), profile, "circles"),
+    ]
+
+
+def plan_bundle(plan: OutreachPlan, workspace) -> Bundle:
+    """What the plan's files may hold: the basemap and the plan's results, for the plan's profile."""
+    bundle = redact(workspace, plan.params.profile, only=[k for k, kd in layer_kinds().items() if kd.is_basemap])
+    for layer in plan_layers(plan):
+        bundle.add(layer)
+    return bundle
+
+
+def surface_layer(cells) -> MapLayer:
+    """The risk surface as a map layer, from the cells' allow-listed columns (the tooltip shows only those)."""
     import json
 
     import shapely
 
-    cells = plan.surface.to_wgs84()
-    cells = cells[cells["risk"] > 0]
     features = []
-    for i, (geom, risk, people, label) in enumerate(zip(cells.geometry, cells["risk"], cells["people"],
-                                                       cells["cases_label"]), start=1):
-        tip = _("Risk index {risk:.0f}\nReported cases: {cases}\nPeople in risk groups (estimated): {people:.0f}").format(
-            risk=risk, cases=label, people=people)
+    for i, row in enumerate(cells.drop(columns="geometry").to_dict("records"), start=1):
+        tip = _("Risk index {risk:.0f}").format(risk=row["risk"])
+        if "people" in row:
+            tip += "\n" + _("People in risk groups (estimated): {people:.0f}").format(people=row["people"])
+        if "cases" in row:
+            tip += "\n" + _("Reported cases: {cases}").format(cases=int(row["cases"]))
+        risk, geom = row["risk"], cells.geometry.iloc[i - 1]
         features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)),
                          "properties": {"fid": i, "tip": tip, "fill": risk_color(risk)}})
     style = {"color": "#7f7f7f", "fill_color": "#fd8d3c", "fill_opacity": 0.55, "weight": 0.6, "radius": 6,
@@ -59,61 +99,63 @@ def surface_layer(plan: OutreachPlan) -> MapLayer:
                     {"type": "FeatureCollection", "features": features})
 
 
-def sites_layers(plan: OutreachPlan) -> list[MapLayer]:
+def sites_layers(sites, coverage: SharedLayer) -> list[MapLayer]:
     import json
 
     import shapely
 
     circles = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
                 "properties": {"fid": int(r), "tip": _("Walking distance of site {rank}").format(rank=int(r))}}
-               for r, g in zip(plan.coverage["rank"], plan.coverage.geometry)]
+               for r, g in zip(coverage.frame["rank"], coverage.frame.geometry)]
     points = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
                "properties": {"fid": int(row.rank), "tip": f"{int(row.rank)}. {row.name} · {row.category}\n{row.reason}"}}
-              for row, g in zip(plan.sites.itertuples(), plan.sites.geometry)]
+              for row, g in zip(sites.itertuples(), sites.geometry)]
     ring_style = {"color": "#08519c", "fill_color": "#6baed6", "fill_opacity": 0.08, "weight": 2, "radius": 6,
                   "dash": "5 4", "shape": "polygon", "classify": None, "classes": None}
     site_style = {"color": "#08306b", "fill_color": "#2171b5", "fill_opacity": 1.0, "weight": 2.5, "radius": 13,
                   "dash": None, "shape": "circle", "classify": None, "classes": None}
     return [
-        MapLayer("coverage", _("Walking distance ({r:.0f} m)").format(r=plan.params.radius), "MultiPolygon",
-                 ring_style, {"type": "FeatureCollection", "features": circles}),
+        MapLayer("coverage", coverage.label, "MultiPolygon", ring_style, {"type": "FeatureCollection", "features": circles}),
         MapLayer("sites", _("Campaign sites"), "Point", site_style, {"type": "FeatureCollection", "features": points}),
     ]
 
 
-def _basemap_layers(workspace) -> list[MapLayer]:
-    return [layer_from_frame(k, workspace.read_layer(k)) for k, kd in layer_kinds().items() if kd.is_basemap]
+def _basemap_layers(bundle: Bundle) -> list[MapLayer]:
+    return [layer_from_frame(k, bundle.layers[k].frame) for k, kd in layer_kinds().items()
+            if kd.is_basemap and k in bundle.layers]
 
 
-def _sources(workspace) -> list[str]:
-    lines = [_("Data: Lantern workspace '{name}'").format(name=workspace.name)]
-    if workspace.metadata.get("osm_attribution"):
-        lines.append(workspace.metadata["osm_attribution"])
+def _sources(bundle: Bundle) -> list[str]:
+    lines = [_("Data: Lantern workspace '{name}'").format(name=bundle.workspace_name)]
+    if bundle.attribution:
+        lines.append(bundle.attribution)
     return lines
 
 
-def write_html(plan: OutreachPlan, workspace, path: Path, online_basemap: bool = False) -> Path:
-    layers = [*_basemap_layers(workspace), surface_layer(plan), *sites_layers(plan)]
-    info = {"title": _("Outreach targeting map"), "marking": MARKING,
-            "lines": [dt.date.today().isoformat(), plan.quality_text(), *_sources(workspace), method_text(plan.surface.params)]}
+def write_html(bundle: Bundle, plan: OutreachPlan, path: Path, online_basemap: bool = False) -> Path:
+    layers = [*_basemap_layers(bundle), surface_layer(bundle.layers["risk_surface"].frame),
+              *sites_layers(bundle.layers["campaign_sites"].frame, bundle.layers["coverage"])]
+    info = {"title": _("Outreach targeting map"), "marking": marking(bundle),
+            "lines": [bundle.created[:10], plan.quality_text(), *_sources(bundle), method_text(plan.surface.params)]}
     options = MapOptions(title=_("Outreach targeting map"), assets="inline", basemap=online_basemap,
-                         bounds=tuple(plan.surface.to_wgs84().total_bounds), attribution=workspace.metadata.get("osm_attribution"),
+                         bounds=tuple(plan.surface.to_wgs84().total_bounds), attribution=bundle.attribution,
                          extra_legends=[risk_legend()], info=info)
     return write_map(path, layers, options)
 
 
-def write_sites(plan: OutreachPlan, gpkg: Path, csv_path: Path) -> None:
+def write_sites(bundle: Bundle, gpkg: Path, csv_path: Path) -> None:
+    """sites.gpkg and sites.csv, each row marked with the profile's marking."""
     import pyogrio
 
-    columns = ["rank", "name", "category", "marginal_gain", "marginal_share", "covered_risk", "cells_covered",
-               "groups_reached", "reason"]
-    sites = plan.sites[columns + ["geometry"]]
-    pyogrio.write_dataframe(sites, gpkg, layer="sites", driver="GPKG", dataset_options={"VERSION": "1.3"})
+    sites = bundle.layers["campaign_sites"].frame
+    columns = [c for c in sites.columns if c != "geometry"]
+    pyogrio.write_dataframe(sites.assign(marking=marking(bundle)), gpkg, layer="sites", driver="GPKG",
+                            dataset_options={"VERSION": "1.3"})
     with open(csv_path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(columns + ["lon", "lat"])
+        writer.writerow(["marking", *columns, "lon", "lat"])
         for row, geom in zip(sites[columns].itertuples(index=False), sites.geometry):
-            writer.writerow([safe_cell(v) for v in row] + [round(geom.x, 6), round(geom.y, 6)])
+            writer.writerow([marking(bundle), *[safe_cell(v) for v in row], round(geom.x, 6), round(geom.y, 6)])
 
 
 def safe_cell(value):
@@ -138,7 +180,7 @@ def _north_arrow(ax) -> None:
                 fontsize=12, fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5})
 
 
-def render_print(plan: OutreachPlan, workspace, path: Path, paper: str = "a4", dpi: int = 150) -> Path:
+def render_print(bundle: Bundle, plan: OutreachPlan, path: Path, paper: str = "a4", dpi: int = 150) -> Path:
     """A print-ready landscape map (PDF or PNG by the file suffix)."""
     import matplotlib
 
@@ -152,15 +194,14 @@ def render_print(plan: OutreachPlan, workspace, path: Path, paper: str = "a4", d
     fig = plt.figure(figsize=(width, height))
     ax = fig.add_axes([0.02, 0.1, 0.64, 0.79])
     ax.set_axis_off()
-    cells = plan.surface.cells
-    view = cells[cells["risk"] > 0].total_bounds if (cells["risk"] > 0).any() else cells.total_bounds
+    shown = bundle.layers["risk_surface"].frame.to_crs(metric)
+    view = shown.total_bounds if len(shown) else plan.surface.cells.total_bounds
     pad = 300
-    plot_basemap(ax, {k: workspace.read_layer(k) for k in BASEMAP_PRINT}, metric)
-    shown = cells[cells["risk"] > 0]
+    plot_basemap(ax, {k: bundle.layers[k].frame for k in BASEMAP_PRINT if k in bundle.layers}, metric)
     shown.plot(ax=ax, color=[risk_color(v) for v in shown["risk"]], alpha=0.6, edgecolor="#7f7f7f", linewidth=0.3,
                zorder=2)
-    plan.coverage.to_crs(metric).boundary.plot(ax=ax, color="#08519c", linewidth=1.2, linestyle="--", zorder=3)
-    sites = plan.sites.to_crs(metric)
+    bundle.layers["coverage"].frame.to_crs(metric).boundary.plot(ax=ax, color="#08519c", linewidth=1.2, linestyle="--", zorder=3)
+    sites = bundle.layers["campaign_sites"].frame.to_crs(metric)
     ax.scatter(sites.geometry.x, sites.geometry.y, s=150, color="#2171b5", edgecolor="#08306b", zorder=4)
     for rank, geom in zip(sites["rank"], sites.geometry):
         ax.text(geom.x, geom.y, str(rank), color="white", ha="center", va="center", fontsize=8, fontweight="bold",
@@ -172,11 +213,11 @@ def render_print(plan: OutreachPlan, workspace, path: Path, paper: str = "a4", d
     _scalebar(ax, max(100, round(span / 5, -2)))
     _north_arrow(ax)
 
-    name = workspace.name if len(workspace.name) <= 60 else workspace.name[:57] + "…"
+    name = bundle.workspace_name if len(bundle.workspace_name) <= 60 else bundle.workspace_name[:57] + "…"
     fig.text(0.02, 0.965, _("Outreach targeting map — {name}").format(name=name), fontsize=14,
              fontweight="bold", va="top")
-    fig.text(0.02, 0.925, MARKING, fontsize=8, va="top", color="white",
-             bbox={"facecolor": "#37474f", "edgecolor": "none", "pad": 3})
+    fig.text(0.02, 0.925, marking(bundle), fontsize=8, va="top", color="white",
+             bbox={"facecolor": "#b71c1c" if bundle.stamp else "#37474f", "edgecolor": "none", "pad": 3})
     handles = [Patch(facecolor=c, edgecolor="#7f7f7f", alpha=0.6, label=r["label"])
                for c, r in zip(RISK_COLORS, risk_legend()["rows"])]
     handles += [Line2D([0], [0], marker="o", color="w", markerfacecolor="#2171b5", markersize=10,
@@ -185,34 +226,40 @@ def render_print(plan: OutreachPlan, workspace, path: Path, paper: str = "a4", d
                     r=plan.params.radius))]
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.68, 0.9), fontsize=8, frameon=False,
                title=_("Risk index (0–100)"), title_fontsize=9)
-    lines = [f"{int(r.rank)}. {r.name} — {r.category}" for r in plan.sites.itertuples()]
+    lines = [f"{int(r.rank)}. {r.name} — {r.category}" for r in bundle.layers["campaign_sites"].frame.itertuples()]
     fig.text(0.68, 0.56, _("Sites, in order of choice") + "\n" + "\n".join(lines[:15]), fontsize=8, va="top",
              wrap=True)
-    fig.text(0.02, 0.075, f"{dt.date.today().isoformat()}  ·  {plan.quality_text()}", fontsize=7, va="top")
-    fig.text(0.02, 0.055, "  ·  ".join(_sources(workspace)), fontsize=7, va="top")
+    fig.text(0.02, 0.075, f"{bundle.created[:10]}  ·  {plan.quality_text()}", fontsize=7, va="top")
+    fig.text(0.02, 0.055, "  ·  ".join(_sources(bundle)), fontsize=7, va="top")
     fig.text(0.02, 0.035, method_text(plan.surface.params), fontsize=6, va="top", wrap=True, color="#444444")
-    fig.savefig(path, dpi=dpi)
+    fig.savefig(path, dpi=dpi, metadata=_PRINT_METADATA[path.suffix.lower()])
     plt.close(fig)
     return path
 
 
 def export_plan(plan: OutreachPlan, workspace, out_dir: str | Path, paper: str = "a4", online_basemap: bool = False,
-                progress=None) -> dict[str, Path]:
-    """Write the five files into ``out_dir``; returns their paths by name."""
+                progress=None, overwrite: bool = False) -> tuple[dict[str, Path], Disclosure]:
+    """Check the plan's bundle, then write the five files into ``out_dir``; returns their paths and the check.
+
+    The files are written beside the folder and moved in only when all five
+    are done; the workspace itself, or a folder holding it, is refused.
+    """
     say = progress or (lambda f, m: None)
+    bundle = plan_bundle(plan, workspace)
+    disclosure = require(bundle)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {name: out / name for name in ("outreach.html", "outreach.pdf", "outreach.png", "sites.gpkg", "sites.csv")}
-    say(0.1, _("Writing the interactive map"))
-    write_html(plan, workspace, files["outreach.html"], online_basemap)
-    say(0.4, _("Drawing the print map"))
-    render_print(plan, workspace, files["outreach.pdf"], paper)
-    render_print(plan, workspace, files["outreach.png"], paper, dpi=110)
-    say(0.9, _("Writing the sites"))
-    files["sites.gpkg"].unlink(missing_ok=True)
-    write_sites(plan, files["sites.gpkg"], files["sites.csv"])
+    names = ("outreach.html", "outreach.pdf", "outreach.png", "sites.gpkg", "sites.csv")
+    with staged_folder(out, workspace.path, overwrite) as staged:
+        tmp = {name: staged.path / name for name in names}
+        say(0.1, _("Writing the interactive map"))
+        write_html(bundle, plan, tmp["outreach.html"], online_basemap)
+        say(0.4, _("Drawing the print map"))
+        render_print(bundle, plan, tmp["outreach.pdf"], paper)
+        render_print(bundle, plan, tmp["outreach.png"], paper, dpi=110)
+        say(0.9, _("Writing the sites"))
+        write_sites(bundle, tmp["sites.gpkg"], tmp["sites.csv"])
     say(1.0, _("Export done"))
-    return files
+    return {name: out / name for name in names}, disclosure
 
 
-__all__ = ["export_plan", "render_print", "write_html", "write_sites", "safe_cell"]
+__all__ = ["export_plan", "plan_bundle", "render_print", "write_html", "write_sites", "safe_cell"]

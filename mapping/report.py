@@ -3,8 +3,10 @@
 Title page, maps (places of concern, risk surface, services and gaps),
 tables (risk-group estimates, indicators observed by place type, services by
 assistance type, gaps), questionnaire status, action plan, sources and
-methods. Built from the same redacted bundle as every other export, so a
-public report holds no case positions, notes or authors.
+methods. It is one more format of the sharing export
+(``mapping.share_export.export(..., fmt="report")``): its writers read only
+the redacted bundle, so a public report holds no case positions, notes,
+authors or small counts, and a police report is confirmed, stamped and logged.
 """
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from audit.redaction import Bundle, redact
-from layers.values import stored_ids
+from audit.redaction import Bundle, SharedLayer, derived_about, minimum_count, select_fields, share_rule
+from layers.i18n import _
+from layers.values import is_missing, stored_ids
 from mapping.print_style import BASEMAP_PRINT, plot_basemap
 
 TEXT = {
@@ -51,14 +54,78 @@ def _label(entry: dict, lang: str) -> str:
     return entry.get(lang) or entry.get("en") or entry.get("id", "")
 
 
-def _maps(workspace, bundle: Bundle, surface, gaps, folder: Path, lang: str) -> dict[str, Path]:
+def _indicator_counts(workspace, profile: str):
+    """How often each indicator was observed, by place type; below the minimum dropped outside police output."""
+    import pandas as pd
+
+    from audit.catalogue import place_type_of
+
+    counts: Counter = Counter()
+    frames = {}
+    for row in workspace.read_table("annotations").to_dict("records"):
+        frame = frames.setdefault(row["place_table"], workspace.read_layer(row["place_table"]))
+        record = frame.drop(columns="geometry").loc[row["place_fid"]].to_dict() if row["place_fid"] in frame.index else {}
+        ptype = place_type_of(row["place_table"], record)
+        for ind in stored_ids(row["indicators"]):
+            counts[(ptype, ind)] += 1
+    floor = 1 if profile == "police" else minimum_count()
+    rows = [{"place_type": p, "indicator": i, "count": n}
+            for (p, i), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= floor]
+    return pd.DataFrame(rows, columns=["place_type", "indicator", "count"])
+
+
+def _sources_table(workspace, bundle: Bundle):
+    import pandas as pd
+
+    info = workspace.read_table("layer_info")
+    info = info[info["table_name"].isin(list(bundle.layers)) & ~info["table_name"].str.startswith("basemap")]
+    return pd.DataFrame({"layer": info["table_name"], "source": info["source"].fillna(""),
+                         "updated": info["updated"].fillna("").str[:10]}).reset_index(drop=True)
+
+
+def add_report_parts(bundle: Bundle, workspace) -> None:
+    """Add what the report shows beyond the layers: risk surface, service gaps, indicator counts, progress, sources.
+
+    Each is computed for the bundle's profile (small counts suppressed before
+    anything is derived from them) and cut to that profile's allow-list; the
+    report's writers then read only the bundle.
+    """
+    import pandas as pd
+
+    from audit.assessment import progress
+    from audit.gaps import service_gaps
+    from mapping.risk_surface import SurfaceParams, compute
+
+    profile = bundle.profile
+
+    def add(name, label, frame, form):
+        fields = share_rule(name, profile)["fields"]
+        bundle.add(SharedLayer(name, label, select_fields(frame, fields), profile, form, derived_about(name)))
+
+    surface = compute(workspace, SurfaceParams(profile=profile))
+    add("risk_surface", _("Risk surface"), surface.cells.to_crs(4326), "cells")
+    services = bundle.layers["services"].frame if "services" in bundle.layers else workspace.read_layer("services").iloc[:0]
+    areas = bundle.layers["risk_areas"].frame if "risk_areas" in bundle.layers else None
+    gaps = service_gaps(services, areas, surface.cells, GAP_DISTANCE, assistance="crisis_intervention")
+    add("service_gaps", _("Service gaps"), gaps, "gaps")
+    add("indicator_counts", _("Indicators observed"), _indicator_counts(workspace, profile), "counts")
+    add("questionnaire", _("Questionnaire progress"), pd.DataFrame(progress(workspace)), "table")
+    add("sources", _("Data sources"), _sources_table(workspace, bundle), "table")
+
+
+def _frame(bundle: Bundle, name: str):
+    layer = bundle.layers.get(name)
+    return None if layer is None else layer.frame
+
+
+def _maps(bundle: Bundle, folder: Path, lang: str) -> dict[str, Path]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     t = TEXT[lang]
-    metric = surface.crs
+    metric = bundle.crs
     base = {k: bundle.layers[k].frame.to_crs(metric) for k in BASEMAP_PRINT if k in bundle.layers}
 
     def canvas(title):
@@ -70,6 +137,11 @@ def _maps(workspace, bundle: Bundle, surface, gaps, folder: Path, lang: str) -> 
             fig.text(0.5, 0.02, bundle.stamp, ha="center", color="#b71c1c", fontsize=10, fontweight="bold")
         return fig, ax
 
+    def save(fig, key):
+        out[key] = folder / f"{key}.png"
+        fig.savefig(out[key], dpi=110, bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)
+
     out = {}
     fig, ax = canvas(t["places"])
     places = bundle.layers.get("places_of_concern")
@@ -79,107 +151,116 @@ def _maps(workspace, bundle: Bundle, surface, gaps, folder: Path, lang: str) -> 
             frame.plot(ax=ax, color="#9e9ac8", alpha=0.6, edgecolor="#54278f", zorder=2)
         else:
             frame.plot(ax=ax, color="#756bb1", markersize=14, zorder=2)
-    out["places"] = folder / "places.png"
-    fig.savefig(out["places"], dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save(fig, "places")
 
     fig, ax = canvas(t["surface"])
-    cells = surface.cells[surface.cells["risk"] > 0]
+    cells = bundle.layers["risk_surface"].frame
+    cells = cells[cells["risk"] > 0]
     if len(cells):
-        cells.plot(ax=ax, column="risk", cmap="YlOrRd", alpha=0.7, edgecolor="#888888", linewidth=0.3, zorder=2,
-                   legend=True, legend_kwds={"shrink": 0.6})
-    out["surface"] = folder / "surface.png"
-    fig.savefig(out["surface"], dpi=110, bbox_inches="tight")
-    plt.close(fig)
+        cells.to_crs(metric).plot(ax=ax, column="risk", cmap="YlOrRd", alpha=0.7, edgecolor="#888888", linewidth=0.3,
+                                  zorder=2, legend=True, legend_kwds={"shrink": 0.6})
+    save(fig, "surface")
 
     fig, ax = canvas(t["services"])
+    gaps = bundle.layers["service_gaps"].frame
     if len(gaps):
         gaps.to_crs(metric).plot(ax=ax, color="#fb6a4a", alpha=0.45, edgecolor="#cb181d", zorder=2)
-    services = bundle.layers.get("services")
-    if services is not None and len(services.frame):
-        located = services.frame[services.frame.geometry.notna()]
+    services = _frame(bundle, "services")
+    if services is not None and len(services):
+        located = services[services.geometry.notna()]
         if len(located):
             located.to_crs(metric).plot(ax=ax, color="#238b45", markersize=30, marker="s", zorder=3)
-    out["services"] = folder / "services.png"
-    fig.savefig(out["services"], dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save(fig, "services")
     return out
 
 
-def _tables(workspace, bundle: Bundle, gaps, lang: str) -> dict[str, tuple[list[str], list[list]]]:
-    from audit.assessment import answers, progress, questions
-    from audit.catalogue import indicators, place_type_of, place_types, risk_groups
+def _estimates_table(bundle: Bundle, lang: str, groups: dict):
+    t = TEXT[lang]
+    frame = _frame(bundle, "risk_group_estimates")
+    if frame is None:
+        return None
+    if "estimate_class" in frame.columns:
+        rows = [[groups.get(g, g), c, "—", d, conf] for g, c, d, conf in
+                zip(frame["risk_group"], frame["estimate_class"], frame["estimated_on"], frame["confidence"])]
+    else:
+        rows = [[groups.get(g, g), str(n), s or "", d, conf] for g, n, s, d, conf in
+                zip(frame["risk_group"], frame["estimate"], frame["source_institution"], frame["estimated_on"],
+                    frame["confidence"])]
+    return [t["group"], t["number"], t["source"], t["date"], t["confidence"]], rows
+
+
+def _answers_table(bundle: Bundle, lang: str):
+    """Answers as the allow-list lets them out: numbers for public and partner, texts and sources for police."""
+    from audit.assessment import questions
+
+    t = TEXT[lang]
+    frame = _frame(bundle, "assessment_answers")
+    if frame is None:
+        return None
+    qs = questions()
+    text = "answer_text" in frame.columns
+    rows = []
+    for a in frame.to_dict("records"):
+        number = "" if is_missing(a.get("answer_number")) else f"{a['answer_number']:g}"
+        value = (a.get("answer_text") or number) if text else number
+        if value:
+            rows.append([_label(qs[a["question_id"]], lang), value, a.get("source_institution") or "",
+                         a.get("answered_on") or ""])
+    return [t["question"], t["answer"], t["source"], t["date"]], rows
+
+
+def _tables(bundle: Bundle, lang: str) -> dict[str, tuple[list[str], list[list]]]:
+    from audit.catalogue import indicators, place_types, risk_groups
     from layers.catalogue import kind as get_kind
 
     t = TEXT[lang]
     tables = {}
-    groups = {g["id"]: _label(g, lang) for g in risk_groups()}
-    est = bundle.layers.get("risk_group_estimates")
-    if est is not None:
-        frame = est.frame
-        if est.form == "banded":
-            rows = [[groups.get(g, g), c, "—", d, conf] for g, c, d, conf in
-                    zip(frame["risk_group"], frame["estimate_class"], frame["estimated_on"], frame["confidence"])]
-        else:
-            rows = [[groups.get(g, g), str(n), s or "", d, conf] for g, n, s, d, conf in
-                    zip(frame["risk_group"], frame["estimate"], frame["source_institution"], frame["estimated_on"],
-                        frame["confidence"])]
-        tables["estimates"] = ([t["group"], t["number"], t["source"], t["date"], t["confidence"]], rows)
-    # indicators by place type: counts only (no notes, authors or places)
+    estimates = _estimates_table(bundle, lang, {g["id"]: _label(g, lang) for g in risk_groups()})
+    if estimates:
+        tables["estimates"] = estimates
     types = {p["id"]: _label(p, lang) for p in place_types()}
-    counts: Counter = Counter()
-    frames = {}
-    for row in workspace.db["annotations"].rows:
-        frame = frames.setdefault(row["place_table"], workspace.read_layer(row["place_table"]))
-        record = frame.drop(columns="geometry").loc[row["place_fid"]].to_dict() if row["place_fid"] in frame.index else {}
-        ptype = place_type_of(row["place_table"], record)
-        for ind in stored_ids(row["indicators"]):
-            counts[(ptype, ind)] += 1
     catalogue = indicators()
+    counts = bundle.layers["indicator_counts"].frame
     tables["indicators"] = ([t["place_type"], t["indicator"], t["count"]],
                             [[types.get(p, p), catalogue[i].lv if lang == "lv" else catalogue[i].en, str(n)]
-                             for (p, i), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:25]])
-    services = bundle.layers.get("services")
+                             for p, i, n in zip(counts["place_type"], counts["indicator"], counts["count"])
+                             if i in catalogue][:25])
+    services = _frame(bundle, "services")
     if services is not None:
-        choices = get_kind("services").field("assistance").choices
         rows = []
-        for c in choices:
-            names = [n for n, a in zip(services.frame["name"], services.frame["assistance"])
-                     if c.id in stored_ids(a)]
-            rows.append([c.lv if lang == "lv" else c.en, str(len(names)), ", ".join(names[:4]) + (" …" if len(names) > 4 else "")])
+        for c in get_kind("services").field("assistance").choices:
+            names = [n for n, a in zip(services["name"], services["assistance"]) if c.id in stored_ids(a)]
+            rows.append([c.lv if lang == "lv" else c.en, str(len(names)),
+                         ", ".join(names[:4]) + (" …" if len(names) > 4 else "")])
         tables["by_assistance"] = ([t["assistance"], t["n_services"], t["name"]], rows)
+    gaps = bundle.layers["service_gaps"].frame
     tables["gaps"] = ([t["what"], t["name"], t["nearest"]],
                       [[w, n, "∞" if d == float("inf") else f"{d:.0f}"] for w, n, d in
                        zip(gaps["what"], gaps["name"], gaps["nearest_m"])][:30])
-    prog = progress(workspace)
+    prog = bundle.layers["questionnaire"].frame
     tables["questionnaire"] = ([t["section"], t["answered"]],
-                               [[p["lv"] if lang == "lv" else p["en"], f"{p['answered']} / {p['total']}"] for p in prog])
-    if bundle.profile == "police":
-        qs = questions()
-        tables["answers"] = ([t["question"], t["answer"], t["source"], t["date"]],
-                             [[_label(qs[a["question_id"]], lang), a["answer_text"] or f"{a['answer_number']:g}",
-                               a["source_institution"] or "", a["answered_on"] or ""] for a in answers(workspace).values()])
-    else:  # numbers only: free-text answers stay inside
-        qs = questions()
-        tables["answers"] = ([t["question"], t["answer"], t["date"]],
-                             [[_label(qs[a["question_id"]], lang), f"{a['answer_number']:g}", a["answered_on"] or ""]
-                              for a in answers(workspace).values() if a["answer_number"] is not None])
-    plan_rows = list(workspace.db["action_plan"].rows_where(order_by="id"))
-    tables["plan"] = ([t["goal"], t["action"], t["actors"], t["status"], t["due"]],
-                      [[r["goal"], r["action"], r["actors"] or "", r["status"] or "", r["due_date"] or ""] for r in plan_rows])
-    info = list(workspace.db["layer_info"].rows)
+                               [[r["lv"] if lang == "lv" else r["en"], f"{r['answered']} / {r['total']}"]
+                                for r in prog.to_dict("records")])
+    answers = _answers_table(bundle, lang)
+    if answers:
+        tables["answers"] = answers
+    plan = _frame(bundle, "action_plan")
+    if plan is not None:
+        tables["plan"] = ([t["goal"], t["action"], t["actors"], t["status"], t["due"]],
+                          [[r["goal"], r["action"], r["actors"] or "", r["status"] or "", r["due_date"] or ""]
+                           for r in plan.fillna("").to_dict("records")])
+    sources = bundle.layers["sources"].frame
     tables["sources"] = ([t["layer"], t["source"], t["date"]],
-                         [[r["table_name"], r["source"] or "", (r["updated"] or "")[:10]] for r in info
-                          if r["table_name"] in bundle.layers and not r["table_name"].startswith("basemap")])
+                         [[r["layer"], r["source"], r["updated"]] for r in sources.to_dict("records")])
     return tables
 
 
 def _method(bundle: Bundle, lang: str) -> list[str]:
     from audit.risk import RiskRules
-    from mapping.risk_surface import method_text
+    from mapping.risk_surface import SurfaceParams, method_text
 
     rules = RiskRules.load()
-    lines = [method_text(),
+    lines = [method_text(SurfaceParams(profile=bundle.profile)),
              f"Risk level of a place: Σ indicator weight × confidence × 0.5^(age/{rules.half_life_days:.0f} days) over "
              f"{rules.window_days:.0f} days; thresholds " + ", ".join(f"{n} ≥ {v:g}" for n, v in rules.thresholds) + ".",
              "Referral distances are straight lines; walking times assume 5 km/h on a path 1.3 × longer.",
@@ -187,29 +268,17 @@ def _method(bundle: Bundle, lang: str) -> list[str]:
     return lines
 
 
-def build_report(workspace, out: str | Path, lang: str = "en", profile: str = "public") -> tuple[Path, Path]:
-    """Write ``out`` (PDF) and its HTML twin (same name, .html); returns both paths."""
-    from audit.disclosure import require
-    from audit.gaps import service_gaps
-    from mapping.risk_surface import compute
-
+def write_report(bundle: Bundle, pdf: Path, html_path: Path, lang: str = "en") -> tuple[Path, Path]:
+    """Write the report from ``bundle`` alone (built by add_report_parts): a PDF and its HTML twin."""
     if lang not in TEXT:
         raise ValueError(f"unsupported language {lang!r}")
-    out = Path(out)
-    bundle = redact(workspace, profile)
-    require(bundle)
-    surface = compute(workspace)
-    services = workspace.read_layer("services")
-    gaps = service_gaps(services, workspace.read_layer("risk_areas") if profile != "public" else None,
-                        surface.cells, GAP_DISTANCE, assistance="crisis_intervention")
     with tempfile.TemporaryDirectory() as tmp:
-        images = _maps(workspace, bundle, surface, gaps, Path(tmp), lang)
-        tables = _tables(workspace, bundle, gaps, lang)
+        images = _maps(bundle, Path(tmp), lang)
+        tables = _tables(bundle, lang)
         method = _method(bundle, lang)
-        _write_pdf(out, workspace, bundle, images, tables, method, lang)
-        html_path = out.with_suffix(".html")
-        _write_html(html_path, workspace, bundle, images, tables, method, lang)
-    return out, html_path
+        _write_pdf(Path(pdf), bundle, images, tables, method, lang)
+        _write_html(Path(html_path), bundle, images, tables, method, lang)
+    return Path(pdf), Path(html_path)
 
 
 SECTIONS = [("estimates", "estimates"), ("indicators", "indicators"), ("by_assistance", "by_assistance"),
@@ -217,7 +286,7 @@ SECTIONS = [("estimates", "estimates"), ("indicators", "indicators"), ("by_assis
             ("sources", "sources")]
 
 
-def _write_pdf(out, workspace, bundle, images, tables, method, lang) -> None:
+def _write_pdf(out, bundle, images, tables, method, lang) -> None:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -238,7 +307,7 @@ def _write_pdf(out, workspace, bundle, images, tables, method, lang) -> None:
     def on_page(canvas, doc):
         canvas.saveState()
         canvas.setFont("LanternSans", 8)
-        canvas.drawString(15 * mm, 10 * mm, f"{workspace.name[:80]} · {bundle.created[:10]} · {doc.page}")
+        canvas.drawString(15 * mm, 10 * mm, f"{bundle.workspace_name[:80]} · {bundle.created[:10]} · {doc.page}")
         canvas.setFillColor(colors.HexColor("#b71c1c" if bundle.stamp else "#37474f"))
         canvas.drawRightString(195 * mm, 287 * mm, bundle.marking)
         canvas.restoreState()
@@ -253,9 +322,9 @@ def _write_pdf(out, workspace, bundle, images, tables, method, lang) -> None:
         return tbl
 
     story = [Spacer(1, 60 * mm), Paragraph(html.escape(t["title"]), h1),
-             Paragraph(html.escape(workspace.name), h2), Paragraph(html.escape(bundle.created[:10]), body),
+             Paragraph(html.escape(bundle.workspace_name), h2), Paragraph(html.escape(bundle.created[:10]), body),
              Spacer(1, 8 * mm), Paragraph(html.escape(bundle.marking), h2)]
-    if workspace.metadata.get("synthetic"):
+    if bundle.synthetic:
         story.append(Paragraph(html.escape(t["synthetic"]), body))
     if bundle.attribution:
         story.append(Paragraph(html.escape(bundle.attribution), body))
@@ -275,11 +344,12 @@ def _write_pdf(out, workspace, bundle, images, tables, method, lang) -> None:
     for line in method:
         story.append(Paragraph(html.escape(line), small))
     doc = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=18 * mm, title=t["title"], author="Lantern")
+                            bottomMargin=18 * mm, title=t["title"], author="Lantern",
+                            invariant=1)  # no creation time or random id: the same bundle gives the same bytes
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
 
 
-def _write_html(path, workspace, bundle, images, tables, method, lang) -> None:
+def _write_html(path, bundle, images, tables, method, lang) -> None:
     t = TEXT[lang]
     e = html.escape
     parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{e(t['title'])}</title>",
@@ -288,7 +358,7 @@ def _write_html(path, workspace, bundle, images, tables, method, lang) -> None:
              "th{background:#eceff1}.mark{display:inline-block;color:#fff;background:"
              f"{'#b71c1c' if bundle.stamp else '#37474f'};padding:2px 8px;font-weight:bold}}img{{max-width:100%}}</style>"
              "</head><body>",
-             f"<p class='mark'>{e(bundle.marking)}</p><h1>{e(t['title'])}</h1><h2>{e(workspace.name)}</h2>"
+             f"<p class='mark'>{e(bundle.marking)}</p><h1>{e(t['title'])}</h1><h2>{e(bundle.workspace_name)}</h2>"
              f"<p>{e(bundle.created[:10])}</p>"]
     if bundle.attribution:
         parts.append(f"<p>{e(bundle.attribution)}</p>")
@@ -313,4 +383,4 @@ def _write_html(path, workspace, bundle, images, tables, method, lang) -> None:
     path.write_text("".join(parts), encoding="utf-8")
 
 
-__all__ = ["build_report", "TEXT"]
+__all__ = ["add_report_parts", "write_report", "TEXT"]

@@ -2,8 +2,8 @@
 
 Method (also shown in the app's help and printed on every export):
 
-1. A hexagonal grid covers the district, in a local metric CRS (UTM zone of
-   the district). ``cell_size`` is the distance between neighbouring cell
+1. A hexagonal grid covers the district, in its metric CRS (LKS-92 in
+   Latvia, else the district's UTM zone). ``cell_size`` is the distance between neighbouring cell
    centres (default 250 m).
 2. Three components per cell:
    - **people**: risk-group estimates of the selected groups, spread over
@@ -16,7 +16,11 @@ Method (also shown in the app's help and printed on every export):
    and the risk index is 100 × the weighted mean of the three, with weights
    the user sees and edits.
 
-A cell with 1–4 cases is labelled "fewer than 5", never with the number.
+For public and partner output (``SurfaceParams.profile``), a cell's count
+of cases, and its count of assessed places, below the minimum (5) counts as
+0 *before* the index is computed: a cell with one case is exactly like an
+empty cell, so one record never changes what those audiences see. The grid
+and its projection follow the district's public layers, never the cases.
 """
 from __future__ import annotations
 
@@ -25,12 +29,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from audit.redaction import district_bounds, district_crs, minimum_count
 from layers.i18n import _
 from mapping import hexgrid
 
 DEFAULT_WEIGHTS = {"people": 1.0, "places": 1.0, "cases": 1.0}
 DEFAULT_LEVEL_WEIGHTS = {"none": 0.0, "low": 1.0, "elevated": 2.0, "high": 4.0}
-SMALL_COUNT = 5
+SMALL_COUNT = minimum_count()
 
 
 @dataclass
@@ -41,11 +46,12 @@ class SurfaceParams:
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     level_weights: dict = field(default_factory=lambda: dict(DEFAULT_LEVEL_WEIGHTS))
     as_of: dt.date | None = None
+    profile: str = "public"  # who the surface is for: public and partner surfaces suppress small counts
 
 
 @dataclass
 class Surface:
-    cells: object  # GeoDataFrame in the metric CRS: q, r, people, places, cases, risk, cases_label
+    cells: object  # GeoDataFrame in the metric CRS: q, r, cell, people, places, cases, risk
     crs: object
     params: SurfaceParams
 
@@ -63,17 +69,18 @@ def method_text(params: SurfaceParams | None = None) -> str:
         "Each cell combines (1) risk-group estimates spread over the cells by overlapping area, (2) annotated places "
         "weighted by their risk level (low {low:g}, elevated {el:g}, high {hi:g}), and (3) counts of reported cases. "
         "Each component is scaled to 0–1 by its largest cell; the index is 100 × the weighted mean "
-        "(weights: people {wp:g}, places {wpl:g}, cases {wc:g}). Cells with 1–4 cases show 'fewer than 5'."
-    ).format(size=p.cell_size, low=lw["low"], el=lw["elevated"], hi=lw["high"], wp=w["people"], wpl=w["places"],
+        "(weights: people {wp:g}, places {wpl:g}, cases {wc:g}). In public and partner maps a cell with fewer than "
+        "{k} cases, or fewer than {k} assessed places, counts as a cell with none: it shows nothing and adds nothing "
+        "to the index. Where a 250 m grid shows too little, choose a coarser grid (500 or 1000 m)."
+    ).format(k=SMALL_COUNT, size=p.cell_size, low=lw["low"], el=lw["elevated"], hi=lw["high"], wp=w["people"], wpl=w["places"],
              wc=w["cases"])
 
 
-def cases_label(n: int) -> str:
-    if n <= 0:
-        return "0"
-    if n < SMALL_COUNT:
-        return _("fewer than 5")
-    return str(int(n))
+def suppress_small(counts: np.ndarray, profile: str) -> np.ndarray:
+    """Counts below the minimum become 0 for public and partner surfaces (police see them as they are)."""
+    if profile == "police":
+        return counts
+    return np.where(counts >= SMALL_COUNT, counts, 0)
 
 
 def _people(cells, estimates, groups) -> np.ndarray:
@@ -112,11 +119,11 @@ def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Su
     p = params or SurfaceParams()
     say = progress or (lambda f, m: None)
     say(0.05, _("Building the hexagonal grid"))
-    bounds = workspace.bounds()
+    bounds = district_bounds(workspace)
     if bounds is None:
         raise ValueError(_("the workspace is empty: there is no district to cover"))
     district = gpd.GeoSeries.from_xy([bounds[0], bounds[2]], [bounds[1], bounds[3]], crs=4326)
-    metric = district.estimate_utm_crs()
+    metric = district_crs(workspace)
     box = district.to_crs(metric).total_bounds
     q, r = hexgrid.covering(tuple(box), p.cell_size)
     cells = gpd.GeoDataFrame({"q": q, "r": r}, geometry=hexgrid.polygons(q, r, p.cell_size), crs=metric)
@@ -138,14 +145,16 @@ def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Su
         if fid in frame.index:
             pts.append(frame.geometry.loc[fid].representative_point())
             wts.append(weight)
-    places = _bin(cells, gpd.GeoSeries(pts, crs=4326).to_crs(metric), wts, p.cell_size)
+    located = gpd.GeoSeries(pts, crs=4326).to_crs(metric)
+    assessed = suppress_small(_bin(cells, located, np.ones(len(pts)), p.cell_size), p.profile)
+    places = np.where(assessed > 0, _bin(cells, located, wts, p.cell_size), 0.0)
 
     say(0.7, _("Counting reported cases"))
     cases_frame = workspace.read_layer("reported_cases")
     if p.forms is not None:
         cases_frame = cases_frame[[forms_match(f, p.forms) for f in cases_frame["forms"]]]
     case_points = cases_frame.geometry.to_crs(metric)
-    cases = _bin(cells, case_points, np.ones(len(case_points)), p.cell_size)
+    cases = suppress_small(_bin(cells, case_points, np.ones(len(case_points)), p.cell_size), p.profile)
 
     say(0.9, _("Combining"))
     cells["people"] = people
@@ -158,6 +167,6 @@ def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Su
         if top > 0:
             index += p.weights.get(name, 0.0) * values / top
     cells["risk"] = 100 * index / total_weight
-    cells["cases_label"] = [cases_label(int(n)) for n in cells["cases"]]
+    cells["cell"] = [f"{a}_{b}" for a, b in zip(cells["q"], cells["r"])]
     say(1.0, _("Risk surface ready"))
     return Surface(cells=cells, crs=metric, params=p)

@@ -1,7 +1,10 @@
-"""Exports for sharing: one redacted bundle (audit.redaction) → HTML, PDF, PNG, GeoPackage, CSV or GeoJSON.
+"""Exports for sharing: one redacted bundle (audit.redaction) → HTML, PDF, PNG, GeoPackage, CSV, GeoJSON or report.
 
-Every format goes through ``export``: redact → disclosure check → write →
-(police) log the export with the files' hashes. Police exports need an
+Every format goes through ``export``: redact → disclosure check → write
+beside the destination → move into place → (police) log the export with the
+files' hashes. Writers take only the bundle, never the workspace. A
+destination that is the workspace (or its journal, or a folder holding it)
+is refused, and an existing one is replaced only when asked to. Police exports need an
 explicit confirmation and carry the RESTRICTED stamp on every page, file and
 map. A GeoPackage export is also a *partner package*: it carries a manifest
 (municipality, profile, date, catalogue versions, a hash per layer) that
@@ -19,11 +22,13 @@ from audit.disclosure import Disclosure, require
 from audit.redaction import Bundle, SharedLayer, redact
 from layers.errors import LanternError
 from layers.i18n import _
+from layers.output import staged_files, staged_folder
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
 from mapping.outreach_export import safe_cell
 from mapping.print_style import BASEMAP_PRINT, plot_basemap
 
-FORMATS = ("html", "pdf", "png", "gpkg", "csv", "geojson")
+FORMATS = ("html", "pdf", "png", "gpkg", "csv", "geojson", "report")
+FOLDER_FORMATS = ("csv", "geojson")
 MANIFEST_TABLE = "lantern_manifest"
 
 
@@ -76,12 +81,12 @@ def _map_layer(layer: SharedLayer, bundle: Bundle, notes: dict) -> MapLayer:
     features = []
     for i, (geom, row) in enumerate(zip(frame.geometry, frame.drop(columns="geometry").to_dict("records")), start=1):
         tip = layer.label
-        if "count_label" in row:
-            tip += f": {row['count_label']}"
+        if "count" in row:
+            tip += f": {row['count']}"
         if "estimate_class" in row:
             tip += f": {row.get('risk_group')} {row['estimate_class']}"
-        if "risk_level" in row and layer.form == "geomasked":
-            tip += f" · {row['risk_level']}"
+        if row.get("category"):
+            tip += f" · {row['category']}"
         features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)),
                          "properties": {"fid": i, "tip": tip}})
     point = layer.form == "geomasked"
@@ -92,18 +97,22 @@ def _map_layer(layer: SharedLayer, bundle: Bundle, notes: dict) -> MapLayer:
                     {"type": "FeatureCollection", "features": features})
 
 
-def _latest_notes(workspace) -> dict:
+def _latest_notes(bundle: Bundle) -> dict:
+    """(place table → fid → latest note), from the annotations the bundle carries (police only)."""
     notes: dict = {}
-    for row in workspace.db.conn.execute(
-            "SELECT place_table, place_fid, note FROM annotations WHERE note IS NOT NULL ORDER BY observed, id"):
-        notes.setdefault(row[0], {})[row[1]] = row[2]
+    table = bundle.layers.get("annotations")
+    if table is None or "note" not in table.frame.columns:
+        return notes
+    rows = table.frame.dropna(subset=["note"]).sort_values(["observed", "id"])
+    for place, fid, note in zip(rows["place_table"], rows["place_fid"], rows["note"]):
+        notes.setdefault(place, {})[int(fid)] = note
     return notes
 
 
-def write_html(bundle: Bundle, workspace, path: Path) -> None:
-    notes = _latest_notes(workspace) if bundle.profile == "police" else {}
+def write_html(bundle: Bundle, path: Path) -> None:
+    notes = _latest_notes(bundle)
     layers = [_map_layer(l, bundle, notes) for l in bundle.layers.values() if l.spatial and len(l.frame)]
-    bounds = workspace.bounds()
+    bounds = bundle.bounds
     info = {"title": _("Lantern map — {name}").format(name=bundle.workspace_name), "marking": bundle.marking,
             "lines": [bundle.created[:10], *bundle.notes, *([bundle.attribution] if bundle.attribution else [])]}
     write_map(path, layers, MapOptions(title=bundle.marking, assets="inline", bounds=bounds,
@@ -143,7 +152,8 @@ def write_print(bundle: Bundle, path: Path) -> None:
     if bundle.stamp:
         fig.text(0.5, 0.5, bundle.stamp, fontsize=40, color="#b71c1c", alpha=0.12, ha="center", va="center",
                  rotation=30)
-    fig.savefig(path, dpi=110 if path.suffix == ".png" else 150)
+    fig.savefig(path, dpi=110 if path.suffix == ".png" else 150,
+                metadata={"CreationDate": None} if path.suffix == ".pdf" else {"Software": None})
     plt.close(fig)
 
 
@@ -151,7 +161,6 @@ def write_gpkg(bundle: Bundle, path: Path) -> None:
     import pandas as pd
     import pyogrio
 
-    path.unlink(missing_ok=True)
     hashes = {}
     for layer in bundle.layers.values():
         frame = layer.frame.reset_index(drop=layer.form != "features")
@@ -184,9 +193,14 @@ def package_manifest(bundle: Bundle, hashes: dict) -> dict:
     }
 
 
+def _filled(bundle: Bundle) -> list[SharedLayer]:
+    """Layers with rows: a folder export writes no empty files (each file carries the marking on every row)."""
+    return [layer for layer in bundle.layers.values() if len(layer.frame)]
+
+
 def write_csv(bundle: Bundle, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for layer in bundle.layers.values():
+    for layer in _filled(bundle):
         frame = layer.frame
         columns = [c for c in frame.columns if c != "geometry"]
         with open(folder / f"{layer.name}.csv", "w", newline="", encoding="utf-8") as fh:
@@ -208,7 +222,7 @@ def write_csv(bundle: Bundle, folder: Path) -> None:
 
 def write_geojson(bundle: Bundle, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for layer in bundle.layers.values():
+    for layer in _filled(bundle):
         if not layer.spatial:
             data = {"marking": bundle.marking, "profile": bundle.profile, "records": json.loads(
                 layer.frame.to_json(orient="records", force_ascii=False))}
@@ -218,16 +232,28 @@ def write_geojson(bundle: Bundle, folder: Path) -> None:
         (folder / f"{layer.name}.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
-def _files(path: Path) -> list[Path]:
-    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+def _targets(fmt: str, out: Path) -> list[Path]:
+    return [out.with_suffix(".pdf"), out.with_suffix(".html")] if fmt == "report" else [out]
 
 
-def export(workspace, profile: str, fmt: str, out: str | Path, recipient: str = "", confirm_police: bool = False,
-           author: str = "", extent=None) -> tuple[list[Path], Disclosure]:
-    """Redact, check, write; for police, log recipient, time, profile, files and hashes. Returns (files, disclosure)."""
-    from audit import changelog
+def _write(bundle: Bundle, fmt: str, out: Path, workspace, overwrite: bool, lang: str) -> list[Path]:
+    """Write into temporary names beside ``out``; move into place only when every file is done."""
+    from mapping.report import write_report
 
-    out = Path(out)
+    if fmt in FOLDER_FORMATS:
+        with staged_folder(out, workspace.path, overwrite) as staged:
+            (write_csv if fmt == "csv" else write_geojson)(bundle, staged.path)
+        return staged.files
+    with staged_files(_targets(fmt, out), workspace.path, overwrite) as staged:
+        if fmt == "report":
+            write_report(bundle, staged.paths[0], staged.paths[1], lang)
+        else:
+            {"html": write_html, "pdf": write_print, "png": write_print, "gpkg": write_gpkg}[fmt](bundle, staged.paths[0])
+    return list(staged.targets)
+
+
+def check_request(profile: str, fmt: str, recipient: str, confirm_police: bool) -> None:
+    """Refuse an unknown format, and a police export without its confirmation and recipient."""
     if fmt not in FORMATS:
         raise LanternError(_("unknown format {f!r}; choose one of {all}").format(f=fmt, all=", ".join(FORMATS)))
     if profile == "police" and not confirm_police:
@@ -235,16 +261,31 @@ def export(workspace, profile: str, fmt: str, out: str | Path, recipient: str = 
                                      "nothing was written."))
     if profile == "police" and not recipient.strip():
         raise ConfirmationRequired(_("A police export needs the recipient's name; nothing was written."))
+
+
+def build_bundle(workspace, profile: str, fmt: str, extent=None) -> Bundle:
+    """The redacted bundle an export of ``fmt`` holds (a report adds its maps' and tables' derived results)."""
     bundle = redact(workspace, profile, extent)
+    if fmt == "report":
+        from mapping.report import add_report_parts
+
+        add_report_parts(bundle, workspace)
+    return bundle
+
+
+def export(workspace, profile: str, fmt: str, out: str | Path, recipient: str = "", confirm_police: bool = False,
+           author: str = "", extent=None, overwrite: bool = False, lang: str = "en") -> tuple[list[Path], Disclosure]:
+    """Redact, check, write; for police, log recipient, time, profile, files and hashes. Returns (files, disclosure).
+
+    ``fmt`` "report" writes the district report: ``out`` (PDF) and its HTML twin.
+    """
+    from audit import changelog
+
+    out = Path(out)
+    check_request(profile, fmt, recipient, confirm_police)
+    bundle = build_bundle(workspace, profile, fmt, extent)
     disclosure = require(bundle)
-    (out if fmt in ("csv", "geojson") else out.parent).mkdir(parents=True, exist_ok=True)
-    writers = {"html": write_html, "pdf": write_print, "png": write_print, "gpkg": write_gpkg,
-               "csv": write_csv, "geojson": write_geojson}
-    if fmt in ("html",):
-        writers[fmt](bundle, workspace, out)
-    else:
-        writers[fmt](bundle, out)
-    files = _files(out)
+    files = _write(bundle, fmt, out, workspace, overwrite, lang)
     if profile == "police":
         record = {"recipient": recipient.strip(), "profile": profile, "format": fmt,
                   "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -131,7 +131,7 @@ def test_action_plan_is_prefilled_and_editable(workspace):
 def reports(demo_file, tmp_path_factory):
     import shutil
 
-    from mapping.report import build_report
+    from mapping.share_export import export
 
     folder = tmp_path_factory.mktemp("reports")
     path = folder / "demo.gpkg"
@@ -143,7 +143,8 @@ def reports(demo_file, tmp_path_factory):
         texts = sorted({t for row in ws.db.conn.execute("SELECT note, author FROM annotations") for t in row if t})
         for profile in ("public", "partner", "police"):
             for lang in ("en", "lv"):
-                out[(profile, lang)] = build_report(ws, folder / f"{profile}-{lang}.pdf", lang, profile)
+                out[(profile, lang)] = export(ws, profile, "report", folder / f"{profile}-{lang}.pdf", lang=lang,
+                                              recipient="Liaison officer", confirm_police=True)[0]
     return out, cases, texts + ["Secret lead about recruiter X"]
 
 

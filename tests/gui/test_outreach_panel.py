@@ -61,15 +61,15 @@ def test_exported_html_makes_no_request_at_all(demo_window, qtbot, tmp_path, ope
     panel = demo_window.outreach_panel
     panel.k.setValue(2)
     _run(demo_window, qtbot)
-    task = panel.export(out_dir=str(tmp_path))
+    task = panel.export(out_dir=str(tmp_path / "plan"))
     with qtbot.waitSignal(task.done, timeout=60000):
         pass
-    page, guard = open_page(tmp_path / "outreach.html")
+    page, guard = open_page(tmp_path / "plan" / "outreach.html")
     result = {}
     page.runJavaScript("JSON.stringify(JSON.parse(lantern.info()).layers.sites)", 0, lambda v: result.setdefault("v", v))
     qtbot.waitUntil(lambda: "v" in result, timeout=5000)
     assert '"count":2' in result["v"]
-    assert guard.requests == [QUrl.fromLocalFile(str(tmp_path / "outreach.html")).toString()]
+    assert guard.requests == [QUrl.fromLocalFile(str(tmp_path / "plan" / "outreach.html")).toString()]
     assert page.console == []
 
 
@@ -82,7 +82,7 @@ def test_a_candidate_drawn_on_the_map_can_be_chosen(demo_window, qtbot):
     size = demo_window.map_view.view.size()
     QTest.mouseClick(demo_window.map_view.view.focusProxy(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      QPoint(size.width() // 3, size.height() // 2))
-    qtbot.waitUntil(lambda: len(panel.extra_points) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(panel.extra_points) == 1, timeout=20000)
     for i in range(panel.categories.count()):  # only the drawn site is a candidate
         panel.categories.item(i).setCheckState(Qt.CheckState.Unchecked)
     panel.k.setValue(1)

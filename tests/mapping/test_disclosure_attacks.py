@@ -1,0 +1,456 @@
+"""An attacking disclosure suite: every profile × every output, byte-scanned for what must never leave.
+
+Planted in a copy of the demo: a place of concern with a name, an OSM id, an
+address tag and a QGIS-style extra column; annotations with a note, author
+and team on it and on a named worksite (so the worksite has an audit finding);
+a free-text answer. Every output file of every format — inside folders too,
+PDFs also as extracted text — is scanned for case coordinates (3 decimals and
+more, either order, and as packed doubles), the planted texts (raw and
+escaped), the OSM ids of masked places, the worksite's audit finding and the
+geomask secret. Police outputs are the positive control: the same scanner must
+find the planted data there.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import sqlite3
+import struct
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from audit import redaction
+from audit.annotations import annotate, annotation_values, new_place, place_assessments
+from audit.assessment import answer
+from audit.commands import History
+from audit.disclosure import DisclosureError, disclose, require
+from layers.output import DestinationError
+from layers.workspace import Workspace
+from mapping.outreach import OutreachParams, plan_outreach
+from mapping.outreach_export import export_plan
+from mapping.share_export import export
+
+PROFILES = ["public", "partner", "police"]
+FORMATS = ["html", "pdf", "png", "gpkg", "csv", "geojson", "report", "outreach"]
+PLANTED = {
+    "note": "PLANTED-NOTE seen at the back door at night",
+    "author": "PLANTED-AUTHOR Jānis Bērziņš",
+    "team": "PLANTED-TEAM Nord <b>",
+    "place": "PLANTED Place Ūdens & \"Co\"",
+    "address": "Plantedstraße 77",
+    "extra": "PLANTED-EXTRA written by QGIS",
+    "answer": "PLANTED-ANSWER a recruiter called X",
+}
+PLANTED_OSM_ID = 987654321012
+FIXED_NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def _plant(ws: Workspace) -> None:
+    history = History(ws, PLANTED["author"])
+    hub = ws.read_layer("transport_hubs").geometry.iloc[0]
+    tags = json.dumps({"addr:street": PLANTED["address"], "amenity": "bar"})
+    place = new_place("places_of_concern", hub.x + 0.002, hub.y + 0.001,
+                      {"name": PLANTED["place"], "category": "gathering_place", "osm_type": "node",
+                       "osm_id": PLANTED_OSM_ID, "osm_tags": tags})
+    history.do(place)
+    ws.db.conn.execute("UPDATE places_of_concern SET extra = ? WHERE fid = ?",
+                       (json.dumps({"qgis_note": PLANTED["extra"]}), place.row_id))  # as another tool would
+    ws.db.conn.commit()
+    worksites = ws.read_layer("worksites")
+    worksite = int(worksites[worksites["name"].notna()].index[0])
+    for table, fid in (("places_of_concern", place.row_id), ("worksites", worksite)):
+        history.do(annotate(annotation_values(
+            table, fid, indicators_seen=["gen_controlled", "gen_no_documents", "gen_minor"], observed="2026-11-01",
+            confidence="high", source="police", author=PLANTED["author"], team=PLANTED["team"],
+            note=PLANTED["note"])))
+    history.do(answer(ws, "offenders.known", text=PLANTED["answer"], author=PLANTED["author"]))
+
+
+@pytest.fixture(scope="module")
+def planted(demo_file, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("planted") / "demo.gpkg"
+    shutil.copy(demo_file, path)
+    with Workspace.open(path) as ws:
+        _plant(ws)
+    return path
+
+
+class Secrets:
+    """What must not leave a public or partner output, read from the workspace itself."""
+
+    def __init__(self, path: Path):
+        with Workspace.open(path) as ws:
+            self.cases = [(g.x, g.y) for g in ws.read_layer("reported_cases").geometry]
+            rows = ws.db.conn.execute("SELECT note, author, team FROM annotations").fetchall()
+            self.texts = sorted({t for row in rows for t in row if t} | set(PLANTED.values()))
+            places = ws.read_layer("places_of_concern")
+            self.osm_ids = sorted({int(i) for i in places["osm_id"].dropna()})
+            # names only places of concern carry (a building or station of the same name is public anyway)
+            public = {n for k in ("basemap_buildings", "basemap_roads", "basemap_water", "basemap_railways",
+                                  "transport_hubs", "worksites", "services", "shelters")
+                      for n in ws.read_layer(k)["name"].dropna()}
+            self.place_names = sorted({n for n in places["name"].dropna()
+                                       if len(n) >= 6 and not any(n in p for p in public)})
+            findings = {k: a for k, a in place_assessments(ws).items() if k[0] == "worksites" and a.drivers}
+            self.findings = sorted({a.explain() for a in findings.values()})
+            redaction.geomask_secret(ws)
+            self.secret = ws.metadata[redaction.SECRET_KEY]
+
+
+NUMBER = re.compile(rb"-?\d{1,3}\.(\d{3,})")
+
+
+def _coordinate_hits(data: bytes, cases) -> list:
+    """Consecutive numbers (lon, lat or lat, lon) that are a case position at the precision they are written."""
+    tokens = [(float(m.group(0)), len(m.group(1))) for m in NUMBER.finditer(data)]
+    hits = []
+    for (a, da), (b, db) in zip(tokens, tokens[1:]):
+        for x, y, dx, dy in ((a, b, da, db), (b, a, db, da)):
+            tol_x, tol_y = 0.5 * 10 ** -dx, 0.5 * 10 ** -dy
+            hits += [(x, y) for cx, cy in cases if abs(x - cx) <= tol_x + 1e-12 and abs(y - cy) <= tol_y + 1e-12]
+    for cx, cy in cases:
+        for order in ("<", ">"):
+            if struct.pack(f"{order}dd", cx, cy) in data:
+                hits.append((cx, cy))
+    return hits
+
+
+def _variants(text: str) -> set[bytes]:
+    import html
+
+    def js(t: str) -> str:  # as a <script> writer spells it: also &, <, > as \u escapes
+        return json.dumps(t)[1:-1].replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+    once = {json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1], js(text)}
+    twice = {json.dumps(t, ensure_ascii=a)[1:-1] for t in once for a in (True, False)}  # JSON inside JSON (tags)
+    forms = {text, text.replace('"', '""'), html.escape(text), html.escape(text, quote=False), *once, *twice}
+    return {f.encode("utf-8") for f in forms}
+
+
+def _blobs(files: list[Path]) -> dict[str, bytes]:
+    """Every file (folders expanded); a PDF also as its extracted text, where its words really are."""
+    out = {}
+    for f in files:
+        for p in (sorted(x for x in f.rglob("*") if x.is_file()) if f.is_dir() else [f]):
+            out[str(p)] = p.read_bytes()
+            if p.suffix == ".gpkg":  # a long row spills over SQLite pages: scan its values too
+                conn = sqlite3.connect(p)
+                out[f"{p} (rows)"] = "\n".join(conn.iterdump()).encode("utf-8")
+                conn.close()
+            if p.suffix == ".pdf":
+                text = subprocess.run(["pdftotext", "-layout", str(p), "-"], capture_output=True).stdout
+                out[f"{p} (text)"] = text
+    return out
+
+
+def scan(files: list[Path], secrets: Secrets) -> dict[str, list]:
+    found: dict[str, list] = {"cases": [], "texts": [], "osm_ids": [], "names": [], "findings": [], "secret": []}
+    for name, data in _blobs(files).items():
+        found["cases"] += [(name, h) for h in _coordinate_hits(data, secrets.cases)]
+        found["texts"] += [(name, t) for t in secrets.texts if any(v in data for v in _variants(t))]
+        found["osm_ids"] += [(name, i) for i in secrets.osm_ids if re.search(rb"(?<!\d)%d(?!\d)" % i, data)]
+        found["names"] += [(name, n) for n in secrets.place_names if any(v in data for v in _variants(n))]
+        found["findings"] += [(name, f) for f in secrets.findings if any(v in data for v in _variants(f))]
+        if secrets.secret.encode() in data:
+            found["secret"].append(name)
+    return found
+
+
+def _export(path: Path, profile: str, fmt: str, out: Path) -> list[Path]:
+    with Workspace.open(path) as ws:
+        if fmt == "outreach":
+            plan = plan_outreach(ws, OutreachParams(k=3, radius=400, profile=profile))
+            return list(export_plan(plan, ws, out)[0].values())
+        target = out if fmt in ("csv", "geojson") else out.with_suffix(".pdf" if fmt == "report" else f".{fmt}")
+        return export(ws, profile, fmt, target, recipient="Inspector", confirm_police=True, author="Liaison")[0]
+
+
+@pytest.fixture(scope="module")
+def secrets_of(planted) -> Secrets:
+    return Secrets(planted)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("profile", PROFILES)
+def test_nothing_identifying_leaves(planted, secrets_of, tmp_path, profile, fmt):
+    found = scan(_export(planted, profile, fmt, tmp_path / "out"), secrets_of)
+    assert found["secret"] == []  # never, whatever the profile
+    if profile != "police":
+        assert {k: v[:3] for k, v in found.items() if v} == {}
+        return
+    # positive controls: the same scanner sees police data wherever a police file carries it
+    texts = {t for _, t in found["texts"]}
+    if fmt in ("gpkg", "csv", "geojson"):
+        assert found["cases"] and found["osm_ids"] and found["findings"]
+        assert texts >= {PLANTED["note"], PLANTED["place"], PLANTED["address"], PLANTED["author"], PLANTED["team"],
+                         PLANTED["extra"]}
+    if fmt == "html":  # the police map: case points, and the latest note in the place's tooltip
+        assert found["cases"] and texts >= {PLANTED["note"], PLANTED["place"]}
+    if fmt == "report":
+        assert PLANTED["answer"] in {t for _, t in found["texts"]}
+
+
+def test_scanner_sees_texts_however_they_are_escaped():
+    text = PLANTED["place"]
+    for spelled in (json.dumps({"name": text}), json.dumps(json.dumps({"tags": text})), "<td>" + __import__("html").escape(text),
+                    '"' + json.dumps(text)[1:-1].replace("&", "\\u0026") + '"'):
+        assert any(v in spelled.encode() for v in _variants(text)), spelled
+    assert not any(v in b"PLANTED Place Udens" for v in _variants(text))
+
+
+def test_scanner_sees_coordinates_at_every_precision_and_order(secrets_of):
+    x, y = secrets_of.cases[0]
+    for digits in (3, 4, 5, 6, 7):
+        assert _coordinate_hits(f"[{y:.{digits}f}, {x:.{digits}f}]".encode(), [(x, y)])
+        assert _coordinate_hits(f"{x:.{digits}f},{y:.{digits}f}".encode(), [(x, y)])
+    assert _coordinate_hits(b"xx" + struct.pack("<dd", x, y), [(x, y)])
+    assert not _coordinate_hits(f"{x + 0.01:.3f},{y:.3f}".encode(), [(x, y)])
+
+
+def test_masked_places_keep_nothing_that_joins_them_back(planted):
+    with Workspace.open(planted) as ws:
+        layer = redaction.redact(ws, "partner").layers["places_of_concern"]
+        true = ws.read_layer("places_of_concern")
+    assert layer.form == "geomasked" and list(layer.frame.columns) == ["category", "geometry"]
+    combos = layer.frame["category"].dropna().value_counts()
+    assert (combos >= 5).all()  # no category that fewer than 5 masked places share
+    rare = true["category"].value_counts()
+    assert (rare < 5).any(), "the control: the demo has rare categories, and they were withheld"
+
+
+def test_audit_findings_leave_only_at_police_level(planted):
+    with Workspace.open(planted) as ws:
+        bundles = {p: redaction.redact(ws, p) for p in PROFILES}
+    for profile, bundle in bundles.items():
+        columns = {c for layer in bundle.layers.values() for c in layer.frame.columns}
+        assert ("risk_level" in columns) == (profile == "police")
+        assert ("annotations" in bundle.layers) == (profile == "police")
+    worksites = bundles["police"].layers["worksites"].frame
+    assert (worksites["risk_level"] != "none").any()
+
+
+def test_a_column_added_by_another_tool_never_leaves(planted, tmp_path, monkeypatch, secrets_of):
+    original = Workspace.read_layer
+
+    def with_added_column(self, kind_id):
+        frame = original(self, kind_id)
+        return frame.assign(qgis_added=PLANTED["extra"] + " (new column)")
+
+    monkeypatch.setattr(Workspace, "read_layer", with_added_column)
+    with Workspace.open(planted) as ws:
+        assert "qgis_added" in ws.read_layer("worksites").columns  # control: the column is really there
+        for profile in PROFILES:
+            files = export(ws, profile, "geojson", tmp_path / profile, recipient="Inspector", confirm_police=True)[0]
+            data = b"".join(p.read_bytes() for p in files)
+            assert b"qgis_added" not in data and b"(new column)" not in data, profile
+
+
+def test_disclosure_check_refuses_what_the_allow_list_does_not_name(planted):
+    with Workspace.open(planted) as ws:
+        partner = redaction.redact(ws, "partner")
+        police = redaction.redact(ws, "police")
+        public = redaction.redact(ws, "public")
+    assert disclose(partner).ok and disclose(public).ok and disclose(police).ok
+    masked = partner.layers["places_of_concern"]
+    masked.frame = masked.frame.assign(name="x")  # a name joins a masked point back to its place
+    assert any("places_of_concern.name" in p for p in disclose(partner).problems)
+    public.layers["reported_cases"] = police.layers["reported_cases"]
+    assert any("reported_cases" in p for p in disclose(public).problems)
+    with pytest.raises(DisclosureError):
+        require(public)
+
+
+def test_public_plans_choose_only_public_places(planted):
+    with Workspace.open(planted) as ws:
+        categories = ["transport_hub", "social_service", "library", "clinic"]
+        public = plan_outreach(ws, OutreachParams(k=3, radius=400, categories=categories, profile="public"))
+        partner = plan_outreach(ws, OutreachParams(k=3, radius=400, categories=categories, profile="partner"))
+    assert set(public.candidates["kind"]) <= {"transport_hubs", "services", "worksites"}
+    assert "shelters" in set(partner.candidates["kind"])  # control: shelters are candidates one level up
+    assert "places_of_concern" not in set(partner.candidates["kind"])  # masked at partner level
+
+
+def _normalised(blobs: dict[str, bytes]) -> dict[str, bytes]:
+    """Outputs compared apart from dates, timestamps and folium's random element ids."""
+    out = {}
+    for name, data in blobs.items():
+        if name.endswith(".gpkg"):
+            continue  # compared through its rows (the "(rows)" entry), not its page layout
+        data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?", b"<time>", data)
+        out[Path(name).name] = re.sub(rb"_[0-9a-f]{32}", b"_<id>", data)
+    assert out, "nothing to compare"
+    return out
+
+
+def _empty_cell_point(path: Path):
+    """A point inside the district, in a hexagonal cell that holds no case."""
+    from mapping.risk_surface import SurfaceParams, compute
+
+    with Workspace.open(path) as ws:
+        cells = compute(ws, SurfaceParams(profile="police")).cells
+    empty = cells[(cells["cases"] == 0)]
+    centre = gpd.GeoSeries([empty.geometry.iloc[len(empty) // 2].centroid], crs=cells.crs).to_crs(4326).iloc[0]
+    return centre.x, centre.y
+
+
+@pytest.mark.parametrize("profile", ["public", "partner"])
+def test_one_more_case_in_an_empty_area_changes_no_output(planted, tmp_path, monkeypatch, profile):
+    monkeypatch.setattr(redaction, "now", lambda: FIXED_NOW)
+    before, after = tmp_path / "before.gpkg", tmp_path / "after.gpkg"
+    shutil.copy(planted, before)
+    shutil.copy(planted, after)
+    lon, lat = _empty_cell_point(before)
+    with Workspace.open(after) as ws:
+        History(ws, "A").do(new_place("reported_cases", lon, lat, {"reported": "2026-05", "forms": "labour",
+                                                                    "status": "potential"}))
+        assert ws.count("reported_cases") == Workspace.open(before).count("reported_cases") + 1  # control
+    for fmt in FORMATS:
+        a = _normalised(_blobs(_export(before, profile, fmt, tmp_path / "a" / fmt / "out")))
+        b = _normalised(_blobs(_export(after, profile, fmt, tmp_path / "b" / fmt / "out")))
+        assert a.keys() == b.keys(), fmt
+        changed = [name for name in a if a[name] != b[name]]
+        assert changed == [], (fmt, changed)
+
+
+def test_the_property_test_sees_a_published_change(planted, tmp_path, monkeypatch):
+    """Control: five more cases in one cell do change the partner output (the comparison is not blind)."""
+    monkeypatch.setattr(redaction, "now", lambda: FIXED_NOW)
+    before, after = tmp_path / "before.gpkg", tmp_path / "after.gpkg"
+    shutil.copy(planted, before)
+    shutil.copy(planted, after)
+    lon, lat = _empty_cell_point(before)
+    with Workspace.open(after) as ws:
+        for _ in range(5):
+            History(ws, "A").do(new_place("reported_cases", lon, lat, {"reported": "2026-05", "forms": "labour",
+                                                                        "status": "potential"}))
+    a = _normalised(_blobs(_export(before, "partner", "csv", tmp_path / "a" / "out")))
+    b = _normalised(_blobs(_export(after, "partner", "csv", tmp_path / "b" / "out")))
+    assert a["reported_cases.csv"] != b["reported_cases.csv"]
+
+
+# -- the workspace as a destination --------------------------------------------------------
+
+def _destinations(ws_path: Path, tmp_path: Path) -> dict[str, Path]:
+    hard = tmp_path / "hard.gpkg"
+    os.link(ws_path, hard)
+    soft = tmp_path / "soft.gpkg"
+    soft.symlink_to(ws_path)
+    return {"same path": ws_path, "another spelling": ws_path.parent / "." / ws_path.name, "hard link": hard,
+            "symlink": soft, "journal": Path(f"{ws_path}-journal"), "wal": Path(f"{ws_path}-wal")}
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "html", "pdf", "png"])
+def test_an_export_never_writes_onto_its_workspace(demo_copy, tmp_path, fmt):
+    from tests.conftest import file_digest
+
+    before = file_digest(demo_copy)
+    with Workspace.open(demo_copy) as ws:
+        log = ws.db.conn.execute("SELECT count(*) FROM change_log").fetchone()[0]
+        for what, target in _destinations(demo_copy, tmp_path).items():
+            for overwrite in (False, True):
+                with pytest.raises(DestinationError):
+                    export(ws, "police", fmt, target, recipient="Inspector", confirm_police=True, overwrite=overwrite)
+        assert ws.db.conn.execute("SELECT count(*) FROM change_log").fetchone()[0] == log  # nothing logged
+    assert file_digest(demo_copy) == before
+    assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
+
+
+def test_the_report_twin_never_lands_on_the_workspace(demo_file, tmp_path):
+    """A report writes OUT.pdf and OUT.html: a workspace that happens to be named OUT.html is refused."""
+    from tests.conftest import file_digest
+
+    odd = tmp_path / "district.html"
+    shutil.copy(demo_file, odd)
+    before = file_digest(odd)
+    with Workspace.open(odd) as ws, pytest.raises(DestinationError):
+        export(ws, "public", "report", tmp_path / "district.pdf", overwrite=True)
+    assert file_digest(odd) == before and not (tmp_path / "district.pdf").exists()
+
+
+def test_a_folder_export_never_lands_on_the_workspace_folder(demo_copy, tmp_path):
+    from tests.conftest import file_digest
+
+    before = file_digest(demo_copy)
+    with Workspace.open(demo_copy) as ws:
+        for fmt in ("csv", "geojson"):
+            with pytest.raises(DestinationError):
+                export(ws, "public", fmt, demo_copy.parent, overwrite=True)
+        with pytest.raises(DestinationError):
+            plan = plan_outreach(ws, OutreachParams(k=2, radius=400))
+            export_plan(plan, ws, demo_copy.parent, overwrite=True)
+    assert file_digest(demo_copy) == before
+
+
+def test_existing_files_are_replaced_only_when_asked(demo_copy, tmp_path):
+    target = tmp_path / "share.html"
+    target.write_text("someone's earlier file")
+    with Workspace.open(demo_copy) as ws:
+        with pytest.raises(DestinationError, match="overwrite"):
+            export(ws, "public", "html", target)
+        assert target.read_text() == "someone's earlier file"
+        export(ws, "public", "html", target, overwrite=True)
+    assert "Lantern map" in target.read_text(encoding="utf-8")
+
+
+def test_a_failing_writer_leaves_no_half_written_file(demo_copy, tmp_path, monkeypatch):
+    import mapping.share_export as share
+
+    target = tmp_path / "p.gpkg"
+    target.write_bytes(b"old package")
+
+    def broken(bundle, path):
+        Path(path).write_bytes(b"half")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(share, "write_gpkg", broken)
+    with Workspace.open(demo_copy) as ws, pytest.raises(OSError):
+        share.export(ws, "partner", "gpkg", target, overwrite=True)
+    assert target.read_bytes() == b"old package"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.gpkg", demo_copy.name])
+
+
+# -- the report is one more export format ------------------------------------------------------
+
+def test_police_report_needs_confirmation_and_is_logged(planted, tmp_path):
+    import hashlib
+
+    from mapping.share_export import ConfirmationRequired
+
+    copy = tmp_path / "ws.gpkg"
+    shutil.copy(planted, copy)
+    with Workspace.open(copy) as ws:
+        for kwargs in ({}, {"confirm_police": True}, {"recipient": "Inspector"}):
+            with pytest.raises(ConfirmationRequired):
+                export(ws, "police", "report", tmp_path / "r.pdf", **kwargs)
+        assert not (tmp_path / "r.pdf").exists()
+        files, _ = export(ws, "police", "report", tmp_path / "r.pdf", recipient="Inspector", confirm_police=True)
+        record = json.loads(ws.db.conn.execute(
+            "SELECT after FROM change_log WHERE action = 'export' ORDER BY id DESC LIMIT 1").fetchone()[0])
+    assert record["format"] == "report" and record["recipient"] == "Inspector"
+    assert record["files"] == {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+    text = subprocess.run(["pdftotext", str(files[0]), "-"], capture_output=True, text=True).stdout
+    assert "RESTRICTED" in text
+
+
+def test_report_cli_takes_recipient_and_confirmation(planted, tmp_path):
+    import sys
+
+    copy = tmp_path / "ws.gpkg"
+    shutil.copy(planted, copy)
+    root = Path(__file__).resolve().parents[2]
+    run = [sys.executable, str(root / "main.py"), "report", str(copy), "--profile", "police", "--out"]
+    refused = subprocess.run([*run, str(tmp_path / "a.pdf")], capture_output=True, text=True, cwd=root)
+    assert refused.returncode == 2 and "confirm" in refused.stderr and not (tmp_path / "a.pdf").exists()
+    done = subprocess.run([*run, str(tmp_path / "b.pdf"), "--confirm-police", "--recipient", "Inspector"],
+                          capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "b.pdf").exists() and (tmp_path / "b.html").exists()
+    again = subprocess.run([*run, str(tmp_path / "b.pdf"), "--confirm-police", "--recipient", "Inspector"],
+                           capture_output=True, text=True, cwd=root)
+    assert again.returncode == 2 and "--overwrite" in again.stderr
