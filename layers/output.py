@@ -132,14 +132,14 @@ def check_destination(target: Path, protected: Path | None, overwrite: bool, fol
         if target.is_dir() and any(target.iterdir()) and not overwrite:
             raise DestinationError(
                 target,
-                _("the folder exists and is not empty; use --overwrite (or tick Overwrite in the dialog) to replace files in it"),
+                _("the folder exists and is not empty; use --overwrite (or agree to replace in the dialog) to replace files in it"),
             )
     else:
         if target.is_dir():
             raise DestinationError(target, _("this is a folder; the export needs a file name"))
         if os.path.lexists(target) and not overwrite:
             raise DestinationError(
-                target, _("the file exists; use --overwrite (or tick Overwrite in the dialog) to replace it")
+                target, _("the file exists; use --overwrite (or agree to replace in the dialog) to replace it")
             )
 
 

@@ -188,6 +188,7 @@ def package_manifest(bundle: Bundle, hashes: dict) -> dict:
         "created": bundle.created,
         "catalogues": {"indicators": catalogue_version(), "layer_kinds": load_json("layer_kinds.json")["version"],
                        "sensitivity": load_json("sensitivity.json")["version"]},
+        "rules": bundle.notes,
         "layers": {name: {"label": bundle.layers[name].label, "form": bundle.layers[name].form, "sha256": h,
                           "features": len(bundle.layers[name].frame)} for name, h in hashes.items()},
     }
@@ -198,8 +199,16 @@ def _filled(bundle: Bundle) -> list[SharedLayer]:
     return [layer for layer in bundle.layers.values() if len(layer.frame)]
 
 
+def write_about(bundle: Bundle, folder: Path) -> None:
+    """ABOUT.txt in a folder export: the marking, the profile, the date and the rules the data was shared under."""
+    lines = [bundle.marking, _("Profile: {p}").format(p=bundle.profile), bundle.created,
+             *([bundle.attribution] if bundle.attribution else []), "", *bundle.notes]
+    (folder / "ABOUT.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def write_csv(bundle: Bundle, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    write_about(bundle, folder)
     for layer in _filled(bundle):
         frame = layer.frame
         columns = [c for c in frame.columns if c != "geometry"]
@@ -222,13 +231,15 @@ def write_csv(bundle: Bundle, folder: Path) -> None:
 
 def write_geojson(bundle: Bundle, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    write_about(bundle, folder)
     for layer in _filled(bundle):
         if not layer.spatial:
             data = {"marking": bundle.marking, "profile": bundle.profile, "records": json.loads(
                 layer.frame.to_json(orient="records", force_ascii=False))}
         else:
             data = json.loads(layer.frame.to_json(drop_id=layer.form != "features"))
-            data.update({"marking": bundle.marking, "profile": bundle.profile, "name": layer.label})
+            data.update({"marking": bundle.marking, "profile": bundle.profile, "name": layer.label,
+                         "rules": bundle.notes})
         (folder / f"{layer.name}.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
