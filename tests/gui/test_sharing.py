@@ -98,3 +98,46 @@ def test_partner_package_shows_read_only_layers(make_window, demo_copy, tmp_path
     w.layer_panel.select_layer(cases)
     model = w.attribute_table.model()
     assert model.rowCount() > 0 and not (model.flags(model.index(0, 0)) & __import__("PySide6.QtCore").QtCore.Qt.ItemFlag.ItemIsEditable)
+
+
+def test_export_dialog_asks_before_replacing_and_offers_the_report(demo_window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from gui.export_dialog import ExportDialog
+
+    target = tmp_path / "district.pdf"
+    target.write_bytes(b"an earlier report")
+    asked = []
+    dialog = ExportDialog(demo_window)
+    dialog.format.setCurrentIndex(dialog.format.findData("report"))
+    assert dialog.lang.isEnabled()
+    dialog.lang.setCurrentIndex(dialog.lang.findData("lv"))
+    dialog.path.setText(str(target))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.No)
+    dialog.accept()
+    assert asked and dialog.result() != ExportDialog.DialogCode.Accepted and target.read_bytes() == b"an earlier report"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    dialog.accept()
+    assert dialog.result() == ExportDialog.DialogCode.Accepted and dialog.overwrite
+    files = dialog.run_export()
+    assert files == [target, tmp_path / "district.html"]
+    assert target.read_bytes()[:4] == b"%PDF" and "Situācijas" in files[1].read_text(encoding="utf-8")
+
+
+def test_export_dialog_refuses_the_workspace_itself(demo_window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from gui.export_dialog import ExportDialog
+    from layers.output import DestinationError
+    from tests.conftest import file_digest
+
+    ws_path = demo_window.workspace.path
+    before = file_digest(ws_path)
+    dialog = ExportDialog(demo_window)
+    dialog.format.setCurrentIndex(dialog.format.findData("gpkg"))
+    dialog.path.setText(str(ws_path))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    dialog.accept()  # the user even agrees to replace it
+    with pytest.raises(DestinationError, match="workspace"):
+        dialog.run_export()
+    assert file_digest(ws_path) == before
