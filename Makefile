@@ -36,7 +36,7 @@ screenshot: sysdeps $(STAMP)
 	$(PY) main.py --demo --screenshot screenshots/demo.png
 
 demo: $(STAMP)
-	$(PY) main.py demo demo.gpkg
+	$(PY) main.py demo demo.gpkg --overwrite
 
 clean:
 	rm -rf $(VENV) .pytest_cache screenshots

@@ -58,7 +58,8 @@ def _app_parser() -> argparse.ArgumentParser:
 
 def _demo_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lantern demo", description="Write the demo district workspace (synthetic data).")
-    p.add_argument("out", metavar="OUT.gpkg", help="file to write (replaced if it exists)")
+    p.add_argument("out", metavar="OUT.gpkg", help="file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT.gpkg if it exists (it may be a real workspace)")
     return p
 
 
@@ -187,13 +188,22 @@ def cmd_plan_outreach(argv: list[str]) -> int:
     p.add_argument("--profile", choices=["public", "partner", "police"], default="public",
                    help="who the plan is for (default public): decides candidate layers and suppression")
     p.add_argument("--overwrite", action="store_true", help="replace files of an earlier plan in DIR")
+    p.add_argument("--recipient", default="", help="who receives a police plan (required for police)")
+    p.add_argument("--confirm-police", action="store_true", help="confirm a police-liaison plan")
+    p.add_argument("--author", default="", help="who exports (written to the change log)")
     args = p.parse_args(argv)
     from layers.errors import LanternError
     from layers.workspace import Workspace
     from mapping.outreach import OutreachParams, plan_outreach
     from mapping.outreach_export import export_plan
     from mapping.risk_surface import SurfaceParams
+    from audit.export_log import require_confirmation
 
+    try:
+        require_confirmation(args.profile, args.recipient, args.confirm_police)  # before the plan is computed
+    except LanternError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     params = OutreachParams(k=args.sites, radius=args.radius, method=args.method, profile=args.profile,
                             categories=sorted(_csv_set(args.categories) or []),
                             surface=SurfaceParams(cell_size=args.cell_size, groups=_csv_set(args.groups),
@@ -201,7 +211,9 @@ def cmd_plan_outreach(argv: list[str]) -> int:
     try:
         with Workspace.open(args.workspace) as ws:
             plan = plan_outreach(ws, params, progress=_terminal_progress())
-            files, _disclosure = export_plan(plan, ws, args.out, paper=args.paper, overwrite=args.overwrite)
+            files, _disclosure = export_plan(plan, ws, args.out, paper=args.paper, overwrite=args.overwrite,
+                                             recipient=args.recipient, confirm_police=args.confirm_police,
+                                             author=args.author)
     except (LanternError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -386,6 +398,10 @@ def cmd_demo(argv: list[str]) -> int:
 
     from layers.catalogue import layer_kinds
 
+    if Path(args.out).exists() and not args.overwrite:
+        print(f"error: {args.out} exists; nothing was written (use --overwrite to replace it with the demo)",
+              file=sys.stderr)
+        return 2
     with build_demo(args.out) as ws:
         counts = ", ".join(f"{k} {ws.count(k)}" for k in layer_kinds())
     print(f"wrote {args.out}: real OpenStreetMap places of central Helsinki (© OpenStreetMap contributors)"

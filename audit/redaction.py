@@ -72,6 +72,11 @@ def minimum_count() -> int:
     return int(_doc()["hex_counts"]["minimum"])
 
 
+def fixed_cell_size() -> float:
+    """The one grid on which counts of confidential records are ever published (metres, centre to centre)."""
+    return float(_doc()["hex_counts"]["cell_size_m"])
+
+
 def derived_about(name: str) -> str:
     return _doc()["derived"].get(name, {}).get("about", "")
 
@@ -84,26 +89,28 @@ def select_fields(frame, fields: list[str]):
     return frame[keep]
 
 
-def district_tables() -> list[str]:
-    """Layers that describe the district itself (public or partner level): they decide its extent.
+def exact_tables(profile: str = "public") -> list[str]:
+    """Layers ``profile`` receives at exact positions: only they may decide an output's extent.
 
-    Police-level records (cases, places of concern) never move the district's
-    extent, grid or metric projection, so adding one changes no public output.
+    Police-level records (cases, places of concern) and, for public output,
+    partner-level ones (shelters, risk areas) never move the extent, grid or
+    projection of what that audience sees.
     """
     from layers.catalogue import layer_kinds
 
-    return [name for name in layer_kinds() if layer_level(name) in ("public", "partner")]
+    return [name for name in layer_kinds() if (share_rule(name, profile) or {}).get("form") == "features"]
 
 
-def district_bounds(workspace):
-    return workspace.bounds(district_tables()) or workspace.bounds()
+def district_bounds(workspace, profile: str = "public"):
+    """W, S, E, N of the layers ``profile`` receives exactly; None when there are none (never the cases)."""
+    return workspace.bounds(exact_tables(profile))
 
 
 def district_crs(workspace):
-    """LKS-92 (EPSG:3059) in Latvia, else the UTM zone of the district."""
+    """LKS-92 (EPSG:3059) in Latvia, else the UTM zone of the district's public layers."""
     import geopandas as gpd
 
-    bounds = district_bounds(workspace)
+    bounds = district_bounds(workspace) or workspace.bounds()  # only the zone is taken from a fallback
     if bounds is None:
         return "EPSG:3059"
     w, s, e, n = bounds
@@ -135,7 +142,7 @@ class Bundle:
     layers: dict[str, SharedLayer] = field(default_factory=dict)
     attribution: str | None = None
     notes: list[str] = field(default_factory=list)
-    bounds: tuple | None = None  # W, S, E, N of the district (never widened by police-level records)
+    bounds: tuple | None = None  # W, S, E, N of the layers this profile receives exactly (nothing else)
     crs: object = None  # the district's metric CRS
     synthetic: bool = False
 
@@ -163,8 +170,23 @@ def geomask_secret(workspace) -> bytes:
     return bytes.fromhex(secret)
 
 
+def mask_keys(frame) -> list[str]:
+    """A stable identity per place: its OSM object when it has one, else its fid.
+
+    The same OSM place imported twice gets the same mask, so two copies never
+    give two donuts to intersect.
+    """
+    types = frame["osm_type"] if "osm_type" in frame.columns else [None] * len(frame)
+    ids = frame["osm_id"] if "osm_id" in frame.columns else [None] * len(frame)
+    keys = []
+    for fid, t, i in zip(frame.index, types, ids):
+        known = isinstance(t, str) and t and i is not None and i == i
+        keys.append(f"osm/{t}/{int(i)}" if known else f"fid/{int(fid)}")
+    return keys
+
+
 def geomask(frame, secret: bytes, min_m: float, max_m: float, metric=None):
-    """Donut masking: move each feature's point between min_m and max_m, deterministically per fid."""
+    """Donut masking: move each feature's point between min_m and max_m, deterministically per place."""
     import geopandas as gpd
     import shapely
 
@@ -173,7 +195,7 @@ def geomask(frame, secret: bytes, min_m: float, max_m: float, metric=None):
     metric = metric or frame.estimate_utm_crs()
     points = frame.geometry.representative_point().to_crs(metric)
     u = np.array([[int.from_bytes(d[:8], "big") / 2**64, int.from_bytes(d[8:16], "big") / 2**64]
-                  for d in (hashlib.sha256(secret + str(int(fid)).encode()).digest() for fid in frame.index)])
+                  for d in (hashlib.sha256(secret + key.encode()).digest() for key in mask_keys(frame))])
     radius = np.sqrt(min_m**2 + u[:, 0] * (max_m**2 - min_m**2))  # uniform over the donut's area
     angle = 2 * np.pi * u[:, 1]
     moved = shapely.points(points.x.to_numpy() + radius * np.cos(angle), points.y.to_numpy() + radius * np.sin(angle))
@@ -268,13 +290,14 @@ def _layer(workspace, bundle: Bundle, name: str, label: str, rule: dict, extent,
         cells = hex_counts(frame, conf["cell_size_m"], conf["minimum"], bundle.crs, extent)
         return SharedLayer(name, _("{label} per cell").format(label=label), select_fields(cells, fields),
                            bundle.profile, form, conf["about"])
-    frame = _clip(frame, extent)
     if form == "geomasked":
         conf = doc["geomask"]
         masked = geomask(frame, geomask_secret(workspace), conf["min_m"], conf["max_m"], bundle.crs)
-        shown = withhold_rare(select_fields(masked, fields), fields, minimum_count())
-        return SharedLayer(name, _("{label} (positions masked)").format(label=label), shown.reset_index(drop=True),
-                           bundle.profile, form, conf["about"])
+        shown = withhold_rare(select_fields(masked, fields), fields, minimum_count())  # over the whole layer
+        # clipped on the masked position: clipping on the true one would let an extent's edge find it
+        return SharedLayer(name, _("{label} (positions masked)").format(label=label),
+                           _clip(shown, extent).reset_index(drop=True), bundle.profile, form, conf["about"])
+    frame = _clip(frame, extent)
     if form == "banded":
         return SharedLayer(name, label, select_fields(banded(frame, doc["banded"]["bands"]), fields), bundle.profile,
                            form, doc["banded"]["about"])
@@ -294,7 +317,7 @@ def redact(workspace, profile: str, extent=None, only=None) -> Bundle:
     if profile not in PROFILES:
         raise ValueError(_("unknown profile {p!r}; choose public, partner or police").format(p=profile))
     bundle = Bundle(profile, workspace.name, now().isoformat(timespec="seconds"),
-                    attribution=workspace.metadata.get("osm_attribution"), bounds=district_bounds(workspace),
+                    attribution=workspace.metadata.get("osm_attribution"), bounds=district_bounds(workspace, profile),
                     crs=district_crs(workspace), synthetic=bool(workspace.metadata.get("synthetic")))
     assessments = place_assessments(workspace) if profile == "police" else {}
     for name, k in layer_kinds().items():

@@ -91,6 +91,7 @@ class OutreachPanel(QWidget):
         self.profile.addItem(self.tr("Police liaison — restricted"), "police")
         self.profile.setToolTip(self.tr("Who the plan is for. A public plan chooses only among public places and "
                                         "ignores cells with fewer than 5 cases or audited places."))
+        self.profile.currentIndexChanged.connect(self._on_profile_changed)
         self.method = QComboBox()
         self.method.addItem(self.tr("Fast (greedy, with certified gap)"), "greedy")
         self.method.addItem(self.tr("Exact (spopt; small plans only)"), "exact")
@@ -168,6 +169,14 @@ class OutreachPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.setStretch(0, 2)
         self.setToolTip(method_text())
+        self._on_profile_changed(0)
+
+    def _on_profile_changed(self, _index: int) -> None:
+        """Filters by form apply only to police plans: a filtered count could be differenced against the published one."""
+        police = self.profile.currentData() == "police"
+        self.forms.setEnabled(police)
+        self.forms.setToolTip("" if police else self.tr("Only police plans filter by form of exploitation; public and "
+                                                       "partner plans count every case."))
 
     def params(self) -> OutreachParams:
         groups = _checked(self.groups)
@@ -280,12 +289,18 @@ class OutreachPanel(QWidget):
 
     # -- exporting ----------------------------------------------------------------------
 
-    def export(self, _checked_state=False, out_dir: str | None = None):
+    def export(self, _checked_state=False, out_dir: str | None = None, recipient: str | None = None):
+        """Export the plan (in a worker). A police plan asks for the recipient and the typed confirmation."""
         from gui.tasks import Task
         from mapping.outreach_export import export_plan
 
         if self.result is None:
             return None
+        police = self.result.params.profile == "police"
+        if police and recipient is None:
+            recipient = self._police_recipient()
+            if recipient is None:
+                return None
         if out_dir is None:
             out_dir = QFileDialog.getExistingDirectory(self, self.tr("Export the outreach plan to…"))
             if not out_dir:
@@ -296,8 +311,11 @@ class OutreachPanel(QWidget):
         plan, ws = self.result, self.window.workspace
         dialog = self._progress_dialog(self.tr("Exporting…"))
         online = self.online_basemap.isChecked()
+        author = str(self.window.settings.value("audit/author", "") or "")
         task = Task(lambda report, cancelled: export_plan(plan, ws, Path(out_dir), online_basemap=online,
-                                                          progress=report, overwrite=overwrite)[0], self)
+                                                          progress=report, overwrite=overwrite,
+                                                          recipient=recipient or "", confirm_police=police,
+                                                          author=author)[0], self)
         task.progressed.connect(lambda f, m: (dialog.setValue(int(f * 100)), dialog.setLabelText(m)))
         task.succeeded.connect(lambda files: (dialog.close(), self.window.statusBar().showMessage(
             self.tr("Wrote {n} files to {dir}").format(n=len(files), dir=out_dir), 10000)))
@@ -306,6 +324,20 @@ class OutreachPanel(QWidget):
         task.start()
         return task
 
+
+    def _police_recipient(self) -> str | None:
+        """The recipient of a police plan, once the user typed the confirmation word; None if they did not."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from gui.export_dialog import CONFIRM_WORD
+
+        word, ok = QInputDialog.getText(self, self.tr("Police-liaison plan"), self.tr(
+            "This plan shows reported-case counts and places of concern. Type {word} to confirm:").format(
+            word=CONFIRM_WORD))
+        if not ok or word.strip() != CONFIRM_WORD:
+            return None
+        name, ok = QInputDialog.getText(self, self.tr("Police-liaison plan"), self.tr("Who receives it?"))
+        return name.strip() if ok and name.strip() else None
 
     def _may_replace(self, folder: Path) -> bool | None:
         """False: the folder is new or empty; True: the user agreed to replace; None: the user declined."""

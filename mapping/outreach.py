@@ -24,9 +24,11 @@ def candidates(workspace, categories, extra_points=(), profile: str = "public") 
     """Candidate sites (GeoDataFrame, EPSG:4326): name, category, kind, fid. ``extra_points``: (lon, lat, name).
 
     Only layers that ``profile`` receives at exact positions give candidates
-    (a public plan never names a shelter or a place of concern). Places with
-    annotations are never candidates: naming an audited place on a campaign
-    map would disclose the audit's suspicion.
+    (a public plan never names a shelter or a place of concern). In a police
+    plan places with annotations are not candidates (a campaign there could
+    warn the suspects). Public and partner plans do not look at annotations at
+    all: leaving an audited public place out would itself tell which one was
+    audited.
     """
     from audit.redaction import share_rule
 
@@ -37,7 +39,7 @@ def candidates(workspace, categories, extra_points=(), profile: str = "public") 
 
     wanted = [c for c in candidate_categories() if c["id"] in set(categories)]
     rows, geoms = [], []
-    seen = set(all_annotations(workspace))  # (kind, fid) of annotated places
+    seen = set(all_annotations(workspace)) if profile == "police" else set()  # (kind, fid) of annotated places
     frames = {}
     for cat in wanted:
         for source in cat["from"]:

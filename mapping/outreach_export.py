@@ -13,6 +13,7 @@ import csv
 from pathlib import Path
 
 from audit.disclosure import Disclosure, require
+from audit.export_log import log_export, require_confirmation
 from audit.redaction import Bundle, SharedLayer, derived_about, redact, select_fields, share_rule
 from layers.catalogue import layer_kinds
 from layers.i18n import _
@@ -238,13 +239,16 @@ def render_print(bundle: Bundle, plan: OutreachPlan, path: Path, paper: str = "a
 
 
 def export_plan(plan: OutreachPlan, workspace, out_dir: str | Path, paper: str = "a4", online_basemap: bool = False,
-                progress=None, overwrite: bool = False) -> tuple[dict[str, Path], Disclosure]:
+                progress=None, overwrite: bool = False, recipient: str = "", confirm_police: bool = False,
+                author: str = "") -> tuple[dict[str, Path], Disclosure]:
     """Check the plan's bundle, then write the five files into ``out_dir``; returns their paths and the check.
 
     The files are written beside the folder and moved in only when all five
-    are done; the workspace itself, or a folder holding it, is refused.
+    are done; the workspace itself, or a folder holding it, is refused. A
+    police plan needs the confirmation and a recipient, and is logged.
     """
     say = progress or (lambda f, m: None)
+    require_confirmation(plan.params.profile, recipient, confirm_police)
     bundle = plan_bundle(plan, workspace)
     disclosure = require(bundle)
     out = Path(out_dir)
@@ -258,8 +262,10 @@ def export_plan(plan: OutreachPlan, workspace, out_dir: str | Path, paper: str =
         render_print(bundle, plan, tmp["outreach.png"], paper, dpi=110)
         say(0.9, _("Writing the sites"))
         write_sites(bundle, tmp["sites.gpkg"], tmp["sites.csv"])
+    files = {name: out / name for name in names}
+    log_export(workspace, plan.params.profile, "outreach", recipient, author, list(files.values()))
     say(1.0, _("Export done"))
-    return {name: out / name for name in names}, disclosure
+    return files, disclosure
 
 
 __all__ = ["export_plan", "plan_bundle", "render_print", "write_html", "write_sites", "safe_cell"]

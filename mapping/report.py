@@ -55,30 +55,39 @@ def _label(entry: dict, lang: str) -> str:
 
 
 def _indicator_counts(workspace, profile: str):
-    """How often each indicator was observed, by place type; below the minimum dropped outside police output."""
+    """At how many distinct places each indicator was observed, by place type.
+
+    Places, not annotations: five visits to one place are one place. Below
+    the minimum the row is dropped outside police output.
+    """
     import pandas as pd
 
     from audit.catalogue import place_type_of
 
-    counts: Counter = Counter()
+    places: dict = {}
     frames = {}
     for row in workspace.read_table("annotations").to_dict("records"):
         frame = frames.setdefault(row["place_table"], workspace.read_layer(row["place_table"]))
         record = frame.drop(columns="geometry").loc[row["place_fid"]].to_dict() if row["place_fid"] in frame.index else {}
         ptype = place_type_of(row["place_table"], record)
         for ind in stored_ids(row["indicators"]):
-            counts[(ptype, ind)] += 1
+            places.setdefault((ptype, ind), set()).add((row["place_table"], row["place_fid"]))
     floor = 1 if profile == "police" else minimum_count()
+    counts = Counter({key: len(seen) for key, seen in places.items()})
     rows = [{"place_type": p, "indicator": i, "count": n}
             for (p, i), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= floor]
     return pd.DataFrame(rows, columns=["place_type", "indicator", "count"])
 
 
 def _sources_table(workspace, bundle: Bundle):
+    """Layers, their last change and (police only) their source; outside police only layers shown exactly."""
     import pandas as pd
 
+    from audit.redaction import exact_tables
+
+    shown = list(bundle.layers) if bundle.profile == "police" else exact_tables(bundle.profile)
     info = workspace.read_table("layer_info")
-    info = info[info["table_name"].isin(list(bundle.layers)) & ~info["table_name"].str.startswith("basemap")]
+    info = info[info["table_name"].isin(shown) & ~info["table_name"].str.startswith("basemap")]
     return pd.DataFrame({"layer": info["table_name"], "source": info["source"].fillna(""),
                          "updated": info["updated"].fillna("").str[:10]}).reset_index(drop=True)
 
@@ -251,7 +260,7 @@ def _tables(bundle: Bundle, lang: str) -> dict[str, tuple[list[str], list[list]]
                            for r in plan.fillna("").to_dict("records")])
     sources = bundle.layers["sources"].frame
     tables["sources"] = ([t["layer"], t["source"], t["date"]],
-                         [[r["layer"], r["source"], r["updated"]] for r in sources.to_dict("records")])
+                         [[r["layer"], r.get("source", "—"), r["updated"]] for r in sources.to_dict("records")])
     return tables
 
 

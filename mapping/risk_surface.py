@@ -16,20 +16,24 @@ Method (also shown in the app's help and printed on every export):
    and the risk index is 100 × the weighted mean of the three, with weights
    the user sees and edits.
 
-For public and partner output (``SurfaceParams.profile``), a cell's count
-of cases, and its count of assessed places, below the minimum (5) counts as
-0 *before* the index is computed: a cell with one case is exactly like an
-empty cell, so one record never changes what those audiences see. The grid
-and its projection follow the district's public layers, never the cases.
+For public and partner output (``SurfaceParams.profile``), cases and
+assessed places are first counted on the fixed 250 m grid the partner export
+publishes, and a grid cell with fewer than the minimum (5) counts as empty
+*before* the index is computed: one record never changes what those
+audiences see, and no plan reveals more than the published counts. Filters
+by form apply only to police surfaces; public surfaces use estimates only as
+their bands. The grid's extent follows the layers the audience receives
+exactly, never the cases.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from audit.redaction import district_bounds, district_crs, minimum_count
+from audit.redaction import district_bounds, district_crs, fixed_cell_size, minimum_count
+from layers.resources import load_json
 from layers.i18n import _
 from mapping import hexgrid
 
@@ -69,18 +73,44 @@ def method_text(params: SurfaceParams | None = None) -> str:
         "Each cell combines (1) risk-group estimates spread over the cells by overlapping area, (2) annotated places "
         "weighted by their risk level (low {low:g}, elevated {el:g}, high {hi:g}), and (3) counts of reported cases. "
         "Each component is scaled to 0–1 by its largest cell; the index is 100 × the weighted mean "
-        "(weights: people {wp:g}, places {wpl:g}, cases {wc:g}). In public and partner maps a cell with fewer than "
-        "{k} cases, or fewer than {k} assessed places, counts as a cell with none: it shows nothing and adds nothing "
-        "to the index. Where a 250 m grid shows too little, choose a coarser grid (500 or 1000 m)."
+        "(weights: people {wp:g}, places {wpl:g}, cases {wc:g}). In public and partner maps cases and assessed "
+        "places are first counted on the fixed 250 m sharing grid, and a grid cell with fewer than {k} counts as a "
+        "cell with none: it shows nothing and adds nothing to the index; filters by form of exploitation apply only "
+        "to police maps, and public maps use estimates only as their bands. Where a 250 m grid shows too little, "
+        "choose a coarser grid (500 or 1000 m)."
     ).format(k=SMALL_COUNT, size=p.cell_size, low=lw["low"], el=lw["elevated"], hi=lw["high"], wp=w["people"], wpl=w["places"],
              wc=w["cases"])
 
 
-def suppress_small(counts: np.ndarray, profile: str) -> np.ndarray:
-    """Counts below the minimum become 0 for public and partner surfaces (police see them as they are)."""
-    if profile == "police":
-        return counts
-    return np.where(counts >= SMALL_COUNT, counts, 0)
+def published_points(points, weights, profile: str):
+    """What public and partner surfaces may use of confidential points: cells of the fixed sharing grid.
+
+    For police, the points themselves. Otherwise each point is counted in the
+    fixed, origin-anchored grid the partner export publishes (250 m); a grid
+    cell with fewer than the minimum is dropped, and a kept one is one point at
+    its centre carrying the sum of its weights. Any surface, at any cell size,
+    is then a function of counts that may be published anyway, so no two
+    plans can be differenced into a small count.
+    """
+    import geopandas as gpd
+
+    if profile == "police" or len(points) == 0:
+        return points, np.asarray(weights, dtype=float)
+    size = fixed_cell_size()
+    q, r = hexgrid.axial(points.x.to_numpy(), points.y.to_numpy(), size)
+    keys, inverse, counts = np.unique(np.stack([q, r], axis=1), axis=0, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse.ravel(), weights=np.asarray(weights, dtype=float), minlength=len(keys))
+    keep = counts >= SMALL_COUNT
+    cx, cy = hexgrid.centres(keys[keep, 0], keys[keep, 1], size)
+    return gpd.GeoSeries.from_xy(cx, cy, crs=points.crs), sums[keep]
+
+
+def band_value(n: float, bands: list[int]) -> float:
+    """The middle of an estimate's published band (public surfaces use only what the bands say)."""
+    for lower, upper in zip(bands, bands[1:]):
+        if n < upper:
+            return (max(lower, 1) + upper - 1) / 2
+    return float(bands[-1])
 
 
 def _people(cells, estimates, groups) -> np.ndarray:
@@ -119,7 +149,9 @@ def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Su
     p = params or SurfaceParams()
     say = progress or (lambda f, m: None)
     say(0.05, _("Building the hexagonal grid"))
-    bounds = district_bounds(workspace)
+    if p.profile != "police":  # a filtered count could be differenced against the published total
+        p = replace(p, forms=None)
+    bounds = district_bounds(workspace, p.profile)
     if bounds is None:
         raise ValueError(_("the workspace is empty: there is no district to cover"))
     district = gpd.GeoSeries.from_xy([bounds[0], bounds[2]], [bounds[1], bounds[3]], crs=4326)
@@ -130,6 +162,10 @@ def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Su
 
     say(0.25, _("Spreading risk-group estimates"))
     estimates = workspace.read_layer("risk_group_estimates").to_crs(metric)
+    if p.profile == "public":  # the public sees estimates only as bands
+        bands = load_json("sensitivity.json")["banded"]["bands"]
+        estimates = estimates.assign(estimate=[band_value(n, bands) if n == n and n is not None else 0
+                                               for n in estimates["estimate"]])
     people = _people(cells, estimates, p.groups)
 
     say(0.5, _("Weighting annotated places"))
@@ -145,16 +181,15 @@ def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Su
         if fid in frame.index:
             pts.append(frame.geometry.loc[fid].representative_point())
             wts.append(weight)
-    located = gpd.GeoSeries(pts, crs=4326).to_crs(metric)
-    assessed = suppress_small(_bin(cells, located, np.ones(len(pts)), p.cell_size), p.profile)
-    places = np.where(assessed > 0, _bin(cells, located, wts, p.cell_size), 0.0)
+    located, wts = published_points(gpd.GeoSeries(pts, crs=4326).to_crs(metric), wts, p.profile)
+    places = _bin(cells, located, wts, p.cell_size)
 
     say(0.7, _("Counting reported cases"))
     cases_frame = workspace.read_layer("reported_cases")
     if p.forms is not None:
         cases_frame = cases_frame[[forms_match(f, p.forms) for f in cases_frame["forms"]]]
-    case_points = cases_frame.geometry.to_crs(metric)
-    cases = suppress_small(_bin(cells, case_points, np.ones(len(case_points)), p.cell_size), p.profile)
+    case_points, ones = published_points(cases_frame.geometry.to_crs(metric), np.ones(len(cases_frame)), p.profile)
+    cases = _bin(cells, case_points, ones, p.cell_size)
 
     say(0.9, _("Combining"))
     cells["people"] = people

@@ -13,12 +13,12 @@ map. A GeoPackage export is also a *partner package*: it carries a manifest
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import json
 from pathlib import Path
 
 from audit.disclosure import Disclosure, require
+from audit.export_log import ConfirmationRequired, log_export, require_confirmation
 from audit.redaction import Bundle, SharedLayer, redact
 from layers.errors import LanternError
 from layers.i18n import _
@@ -30,10 +30,6 @@ from mapping.print_style import BASEMAP_PRINT, plot_basemap
 FORMATS = ("html", "pdf", "png", "gpkg", "csv", "geojson", "report")
 FOLDER_FORMATS = ("csv", "geojson")
 MANIFEST_TABLE = "lantern_manifest"
-
-
-class ConfirmationRequired(LanternError):
-    """A police export was asked for without the explicit confirmation."""
 
 
 def _canonical(value):
@@ -243,6 +239,36 @@ def write_geojson(bundle: Bundle, folder: Path) -> None:
         (folder / f"{layer.name}.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
+def _export_names(fmt: str) -> set[str]:
+    """The file names a folder export of ``fmt`` can write."""
+    from audit.redaction import ATTRIBUTE_TABLES
+    from layers.catalogue import layer_kinds
+    from layers.resources import load_json
+
+    tables = [*layer_kinds(), *ATTRIBUTE_TABLES, *load_json("sensitivity.json")["derived"]]
+    return {"ABOUT.txt", *(f"{t}.{fmt}" for t in tables)}
+
+
+def _earlier_export(folder: Path, fmt: str) -> list[Path]:
+    """The files of an earlier export in ``folder``; refuses a folder that holds anything else.
+
+    Replacing an export must not leave a layer of the earlier one behind (a
+    police table beside a public ABOUT.txt), and must not delete anything
+    that is not Lantern's.
+    """
+    from layers.output import DestinationError
+
+    if not folder.is_dir():
+        return []
+    names = _export_names(fmt)
+    files = sorted(folder.iterdir())
+    foreign = [p.name for p in files if p.name not in names or not p.is_file()]
+    if foreign:
+        problem = _("the folder holds files that are not a Lantern {fmt} export ({names}); choose an empty folder")
+        raise DestinationError(folder, problem.format(fmt=fmt, names=", ".join(foreign[:3])))
+    return files
+
+
 def _targets(fmt: str, out: Path) -> list[Path]:
     return [out.with_suffix(".pdf"), out.with_suffix(".html")] if fmt == "report" else [out]
 
@@ -252,8 +278,11 @@ def _write(bundle: Bundle, fmt: str, out: Path, workspace, overwrite: bool, lang
     from mapping.report import write_report
 
     if fmt in FOLDER_FORMATS:
+        earlier = _earlier_export(out, fmt) if overwrite else []
         with staged_folder(out, workspace.path, overwrite) as staged:
             (write_csv if fmt == "csv" else write_geojson)(bundle, staged.path)
+        for stale in set(earlier) - set(staged.files):  # a layer this export does not hold must not stay behind
+            stale.unlink(missing_ok=True)
         return staged.files
     with staged_files(_targets(fmt, out), workspace.path, overwrite) as staged:
         if fmt == "report":
@@ -267,11 +296,7 @@ def check_request(profile: str, fmt: str, recipient: str, confirm_police: bool) 
     """Refuse an unknown format, and a police export without its confirmation and recipient."""
     if fmt not in FORMATS:
         raise LanternError(_("unknown format {f!r}; choose one of {all}").format(f=fmt, all=", ".join(FORMATS)))
-    if profile == "police" and not confirm_police:
-        raise ConfirmationRequired(_("A police export needs an explicit confirmation (--confirm-police); "
-                                     "nothing was written."))
-    if profile == "police" and not recipient.strip():
-        raise ConfirmationRequired(_("A police export needs the recipient's name; nothing was written."))
+    require_confirmation(profile, recipient, confirm_police)
 
 
 def build_bundle(workspace, profile: str, fmt: str, extent=None) -> Bundle:
@@ -290,17 +315,13 @@ def export(workspace, profile: str, fmt: str, out: str | Path, recipient: str = 
 
     ``fmt`` "report" writes the district report: ``out`` (PDF) and its HTML twin.
     """
-    from audit import changelog
-
     out = Path(out)
     check_request(profile, fmt, recipient, confirm_police)
     bundle = build_bundle(workspace, profile, fmt, extent)
     disclosure = require(bundle)
     files = _write(bundle, fmt, out, workspace, overwrite, lang)
-    if profile == "police":
-        record = {"recipient": recipient.strip(), "profile": profile, "format": fmt,
-                  "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                  "files": {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}}
-        with workspace.atomic() as db:
-            changelog.append(db, author=author, action="export", table="*", row_id=None, before=None, after=record)
+    log_export(workspace, profile, fmt, recipient, author, files)
     return files, disclosure
+
+
+__all__ = ["ConfirmationRequired", "FORMATS", "build_bundle", "check_request", "export", "layer_hash"]

@@ -166,7 +166,7 @@ def _export(path: Path, profile: str, fmt: str, out: Path) -> list[Path]:
     with Workspace.open(path) as ws:
         if fmt == "outreach":
             plan = plan_outreach(ws, OutreachParams(k=3, radius=400, profile=profile))
-            return list(export_plan(plan, ws, out)[0].values())
+            return list(export_plan(plan, ws, out, recipient="Inspector", confirm_police=True)[0].values())
         target = out if fmt in ("csv", "geojson") else out.with_suffix(".pdf" if fmt == "report" else f".{fmt}")
         return export(ws, profile, fmt, target, recipient="Inspector", confirm_police=True, author="Liaison")[0]
 
@@ -454,3 +454,162 @@ def test_report_cli_takes_recipient_and_confirmation(planted, tmp_path):
     again = subprocess.run([*run, str(tmp_path / "b.pdf"), "--confirm-police", "--recipient", "Inspector"],
                            capture_output=True, text=True, cwd=root)
     assert again.returncode == 2 and "--overwrite" in again.stderr
+
+
+# -- attacks found by review: each closes one path -------------------------------------------
+
+def test_an_extent_edge_cannot_find_a_masked_place(planted):
+    """Clipping happens on the masked position, so moving a --bbox edge never reveals the true one."""
+    with Workspace.open(planted) as ws:
+        full = redaction.redact(ws, "partner").layers["places_of_concern"].frame
+        true = ws.read_layer("places_of_concern").geometry.representative_point()
+        w, s, e, n = full.total_bounds
+        box = (w, s, (w + e) / 2, n)
+        part = redaction.redact(ws, "partner", extent=box).layers["places_of_concern"].frame
+    inside = full[full.geometry.x.between(box[0], box[2]) & full.geometry.y.between(box[1], box[3])]
+    assert sorted(map(tuple, part.geometry.get_coordinates().to_numpy())) == \
+        sorted(map(tuple, inside.geometry.get_coordinates().to_numpy()))
+    true_inside = int((true.x.between(box[0], box[2]) & true.y.between(box[1], box[3])).sum())
+    assert true_inside != len(part) or len(part), "the control: the box cuts through the layer"
+
+
+def test_a_reimported_place_gets_the_same_mask():
+    import shapely
+
+    frame = gpd.GeoDataFrame({"osm_type": ["node", "node", None], "osm_id": [5.0, 5.0, None]},
+                             geometry=[shapely.Point(24.94, 60.17)] * 3, crs=4326, index=[1, 2, 3])
+    masked = redaction.geomask(frame, b"secret", 50, 150)
+    assert masked.geometry.iloc[0].equals(masked.geometry.iloc[1])  # two copies: one donut, nothing to intersect
+    assert not masked.geometry.iloc[0].equals(masked.geometry.iloc[2])  # control: another key moves elsewhere
+
+
+def test_public_extent_comes_only_from_what_the_public_sees(planted, tmp_path):
+    copy = tmp_path / "ws.gpkg"
+    shutil.copy(planted, copy)
+    with Workspace.open(copy) as ws:
+        before = {p: redaction.redact(ws, p, only=[]).bounds for p in ("public", "partner")}
+        w, s, e, n = before["partner"]
+        History(ws, "A").do(new_place("shelters", e + 0.05, n + 0.05, {"name": "Safe house", "service_type": "safe_housing"}))
+        History(ws, "A").do(new_place("reported_cases", w - 0.05, s - 0.05, {"reported": "2026-05", "forms": "labour",
+                                                                            "status": "potential"}))
+        after = {p: redaction.redact(ws, p, only=[]).bounds for p in ("public", "partner")}
+    assert after["public"] == before["public"]  # neither the shelter nor the case moves the public extent
+    assert after["partner"] != before["partner"]  # control: partners do receive the shelter's position
+
+
+def test_public_plans_do_not_depend_on_the_audit(planted, tmp_path):
+    """Leaving audited places out of public candidates would tell which were audited: they stay in."""
+    copy = tmp_path / "ws.gpkg"
+    shutil.copy(planted, copy)
+    with Workspace.open(copy) as ws:
+        params = {"k": 3, "radius": 400, "categories": ["transport_hub", "social_service"]}
+        before = {p: plan_outreach(ws, OutreachParams(**params, profile=p)).candidates for p in PROFILES}
+        public = before["public"]
+        hub = int(public[public["kind"] == "transport_hubs"]["fid"].iloc[0])  # a candidate hub, now audited
+        History(ws, "A").do(annotate(annotation_values(
+            "transport_hubs", hub, indicators_seen=["gen_controlled"], observed="2026-11-02", confidence="high",
+            source="police", author="A")))
+        after = {p: plan_outreach(ws, OutreachParams(**params, profile=p)).candidates for p in PROFILES}
+    for profile in ("public", "partner"):
+        assert after[profile].drop(columns="geometry").equals(before[profile].drop(columns="geometry")), profile
+    assert len(after["police"]) == len(before["police"]) - 1  # control: the police plan leaves it out
+
+
+def test_filtered_or_coarser_plans_reveal_no_more_than_the_published_counts(planted):
+    """A form filter or another cell size cannot be differenced into a small count (public and partner)."""
+    from mapping.risk_surface import SurfaceParams, compute
+
+    with Workspace.open(planted) as ws:
+        def surface(profile, **kw):
+            return compute(ws, SurfaceParams(profile=profile, weights={"people": 0, "places": 0, "cases": 1}, **kw))
+        for profile in ("public", "partner"):
+            plain, filtered = surface(profile), surface(profile, forms=frozenset({"labour"}))
+            assert plain.cells["cases"].equals(filtered.cells["cases"]), profile  # the filter does not apply
+        police = surface("police").cells["cases"]
+        assert not police.equals(surface("police", forms=frozenset({"labour"})).cells["cases"])  # control
+        published = redaction.redact(ws, "partner").layers["reported_cases"].frame
+        coarse = surface("partner", cell_size=1000).cells
+    assert coarse["cases"].sum() == published["count"].sum()  # a 1 km plan holds exactly the published counts
+    assert police.sum() > published["count"].sum()  # control: some cases sit in small cells
+
+
+def test_public_surface_uses_estimates_only_as_bands(planted, tmp_path):
+    from mapping.risk_surface import SurfaceParams, compute
+
+    copy = tmp_path / "ws.gpkg"
+    shutil.copy(planted, copy)
+    with Workspace.open(copy) as ws:
+        before = {p: compute(ws, SurfaceParams(profile=p)).cells["people"] for p in ("public", "partner")}
+        est = ws.read_layer("risk_group_estimates")
+        fid, n = next((int(f), int(v)) for f, v in zip(est.index, est["estimate"]) if 55 <= v <= 190)
+        with ws.atomic() as db:  # a change inside the same band (50-199)
+            db.conn.execute("UPDATE risk_group_estimates SET estimate = ? WHERE fid = ?", (n + 5, fid))
+        after = {p: compute(ws, SurfaceParams(profile=p)).cells["people"] for p in ("public", "partner")}
+    assert after["public"].equals(before["public"])
+    assert not after["partner"].equals(before["partner"])  # control: partners see the number itself
+
+
+def test_indicator_counts_count_places_not_visits(planted, tmp_path):
+    from mapping.report import _indicator_counts
+
+    copy = tmp_path / "ws.gpkg"
+    shutil.copy(planted, copy)
+    with Workspace.open(copy) as ws:
+        fid = int(ws.read_layer("worksites").index[5])
+        for day in range(1, 7):  # six visits to one place
+            History(ws, "A").do(annotate(annotation_values(
+                "worksites", fid, indicators_seen=["lab_no_contract"], observed=f"2026-10-0{day}", confidence="low",
+                source="own_observation", author="A")))
+        public, police = _indicator_counts(ws, "public"), _indicator_counts(ws, "police")
+    assert "lab_no_contract" not in set(public["indicator"])
+    assert int(police.loc[police["indicator"] == "lab_no_contract", "count"].iloc[0]) == 1
+
+
+def test_public_report_sources_hold_no_file_names(planted, tmp_path):
+    with Workspace.open(planted) as ws:
+        files, _ = export(ws, "public", "report", tmp_path / "r.pdf")
+        sources = set(ws.read_table("layer_info")["source"].dropna())
+    page = files[1].read_text(encoding="utf-8")
+    assert sources and not [s for s in sources if s and s in page and not s.startswith("OpenStreetMap")]
+
+
+def test_replacing_a_folder_export_leaves_nothing_of_the_earlier_one(planted, tmp_path):
+    folder = tmp_path / "share"
+    with Workspace.open(planted) as ws:
+        export(ws, "police", "csv", folder, recipient="Inspector", confirm_police=True)
+        assert (folder / "annotations.csv").exists()  # control
+        export(ws, "public", "csv", folder, overwrite=True)
+    names = {p.name for p in folder.iterdir()}
+    assert "annotations.csv" not in names and "reported_cases.csv" not in names
+    assert all(b"RESTRICTED" not in p.read_bytes() for p in folder.iterdir())
+    (folder / "my notes.txt").write_text("the user's own file")
+    with Workspace.open(planted) as ws, pytest.raises(DestinationError, match="not a Lantern"):
+        export(ws, "public", "csv", folder, overwrite=True)
+    assert (folder / "my notes.txt").read_text() == "the user's own file"
+
+
+def test_police_plans_need_confirmation_and_are_logged(planted, tmp_path):
+    from mapping.share_export import ConfirmationRequired
+
+    copy = tmp_path / "ws.gpkg"
+    shutil.copy(planted, copy)
+    with Workspace.open(copy) as ws:
+        plan = plan_outreach(ws, OutreachParams(k=2, radius=400, profile="police"))
+        with pytest.raises(ConfirmationRequired):
+            export_plan(plan, ws, tmp_path / "plan")
+        assert not (tmp_path / "plan").exists()
+        files, _ = export_plan(plan, ws, tmp_path / "plan", recipient="Inspector", confirm_police=True)
+        record = json.loads(ws.db.conn.execute(
+            "SELECT after FROM change_log WHERE action = 'export' ORDER BY id DESC LIMIT 1").fetchone()[0])
+    assert record["format"] == "outreach" and set(record["files"]) == {str(f) for f in files.values()}
+
+
+def test_demo_never_replaces_a_workspace_unasked(tmp_path):
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    mine = tmp_path / "mine.gpkg"
+    mine.write_bytes(b"a real workspace")
+    result = subprocess.run([sys.executable, str(root / "main.py"), "demo", str(mine)], capture_output=True, text=True,
+                            cwd=root)
+    assert result.returncode == 2 and "--overwrite" in result.stderr and mine.read_bytes() == b"a real workspace"
