@@ -299,17 +299,24 @@ def _empty_cell_point(path: Path):
     return centre.x, centre.y
 
 
-@pytest.mark.parametrize("profile", ["public", "partner"])
-def test_one_more_case_in_an_empty_area_changes_no_output(planted, tmp_path, monkeypatch, profile):
-    monkeypatch.setattr(redaction, "now", lambda: FIXED_NOW)
+def _with_more_cases(planted: Path, tmp_path: Path, n: int) -> tuple[Path, Path]:
+    """Two copies of the workspace; the second has ``n`` more cases at one point in an empty cell."""
     before, after = tmp_path / "before.gpkg", tmp_path / "after.gpkg"
     shutil.copy(planted, before)
     shutil.copy(planted, after)
     lon, lat = _empty_cell_point(before)
     with Workspace.open(after) as ws:
-        History(ws, "A").do(new_place("reported_cases", lon, lat, {"reported": "2026-05", "forms": "labour",
-                                                                    "status": "potential"}))
-        assert ws.count("reported_cases") == Workspace.open(before).count("reported_cases") + 1  # control
+        for _ in range(n):
+            History(ws, "A").do(new_place("reported_cases", lon, lat, {"reported": "2026-05", "forms": "labour",
+                                                                        "status": "potential"}))
+        assert ws.count("reported_cases") == Workspace.open(before).count("reported_cases") + n  # control
+    return before, after
+
+
+@pytest.mark.parametrize("profile", ["public", "partner"])
+def test_one_more_case_in_an_empty_area_changes_no_output(planted, tmp_path, monkeypatch, profile):
+    monkeypatch.setattr(redaction, "now", lambda: FIXED_NOW)
+    before, after = _with_more_cases(planted, tmp_path, 1)
     for fmt in FORMATS:
         a = _normalised(_blobs(_export(before, profile, fmt, tmp_path / "a" / fmt / "out")))
         b = _normalised(_blobs(_export(after, profile, fmt, tmp_path / "b" / fmt / "out")))
@@ -321,14 +328,7 @@ def test_one_more_case_in_an_empty_area_changes_no_output(planted, tmp_path, mon
 def test_the_property_test_sees_a_published_change(planted, tmp_path, monkeypatch):
     """Control: five more cases in one cell do change the partner output (the comparison is not blind)."""
     monkeypatch.setattr(redaction, "now", lambda: FIXED_NOW)
-    before, after = tmp_path / "before.gpkg", tmp_path / "after.gpkg"
-    shutil.copy(planted, before)
-    shutil.copy(planted, after)
-    lon, lat = _empty_cell_point(before)
-    with Workspace.open(after) as ws:
-        for _ in range(5):
-            History(ws, "A").do(new_place("reported_cases", lon, lat, {"reported": "2026-05", "forms": "labour",
-                                                                        "status": "potential"}))
+    before, after = _with_more_cases(planted, tmp_path, 5)
     a = _normalised(_blobs(_export(before, "partner", "csv", tmp_path / "a" / "out")))
     b = _normalised(_blobs(_export(after, "partner", "csv", tmp_path / "b" / "out")))
     assert a["reported_cases.csv"] != b["reported_cases.csv"]
