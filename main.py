@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 COMMANDS = ("demo", "import", "import-osm", "check", "checklist", "plan-outreach", "export", "import-package",
-            "report", "referral", "gaps", "answer")
+            "trust-key", "report", "referral", "gaps", "answer")
 
 EPILOG = """commands:
   python main.py [WORKSPACE.gpkg] [--demo] [--screenshot OUT.png]
@@ -17,18 +17,21 @@ EPILOG = """commands:
   python main.py demo OUT.gpkg
                          write the demo district workspace (synthetic data)
   python main.py import SOURCE --kind KIND --into WORKSPACE.gpkg [--layer NAME] [--map COLUMN=FIELD]
+                 [--set FIELD=VALUE] [--skip-invalid]
                          import a GeoJSON, GeoPackage, Shapefile (.shp, folder, .zip) or CSV file
   python main.py import-osm FILE.osm.pbf --out WORKSPACE.gpkg [--bbox W,S,E,N] [--clip-layer KIND]
                          turn an OpenStreetMap extract into places and an offline basemap
-  python main.py check WORKSPACE.gpkg
-                         verify SQLite integrity, GeoPackage registration and the change log's hash chain
+  python main.py check WORKSPACE.gpkg [--accept --author NAME]
+                         verify integrity, GeoPackage registration, the signed change log and the data against it
   python main.py plan-outreach WORKSPACE.gpkg --sites K --radius METRES --out DIR [--profile P] [--cell-size M] [--overwrite]
                          choose K campaign sites; write outreach.html/.pdf/.png, sites.gpkg and sites.csv
   python main.py export WORKSPACE.gpkg --profile public|partner|police --format html|pdf|png|gpkg|csv|geojson|report
                  --out PATH [--recipient NAME] [--confirm-police] [--overwrite]
                          share the workspace at the profile's level of detail (csv/geojson: PATH is a folder)
-  python main.py import-package PACKAGE.gpkg --into WORKSPACE.gpkg
-                         add a partner's package, verified and read-only
+  python main.py import-package PACKAGE.gpkg --into WORKSPACE.gpkg [--trust-new]
+                         add a partner's signed package, verified and read-only
+  python main.py trust-key PACKAGE.gpkg | trust-key --list
+                         trust the key that signed a package (shows fingerprint and municipality); list trusted keys
   python main.py report WORKSPACE.gpkg --out report.pdf [--lang en|lv] [--profile P] [--recipient NAME] [--confirm-police]
                          the district report (PDF and an HTML twin), made like every export for sharing
   python main.py referral WORKSPACE.gpkg [--form F] [--sex S] [--age-band A] [--language L] [--urgency now|soon|routine] [--at LON,LAT]
@@ -75,6 +78,10 @@ def _import_parser() -> argparse.ArgumentParser:
         "--map", action="append", default=[], metavar="COLUMN=FIELD",
         help="map a source column to a field; FIELD '-' drops the column, 'extra' keeps it in the extra column",
     )
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="give every imported feature this value for FIELD (e.g. --set sector=construction)")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="import the rows that fit and write the others, with reasons, to SOURCE.skipped.csv")
     return p
 
 
@@ -137,15 +144,42 @@ def cmd_check(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="lantern check",
                                 description="Verify a workspace; exit 1 naming the first problem found.")
     p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("--accept", action="store_true",
+                   help="first record the rows changed outside Lantern (e.g. in QGIS) as one signed change-log entry")
+    p.add_argument("--author", default="", help="who accepts the outside edits (written to the change log)")
     args = p.parse_args(argv)
-    from audit.check import check_workspace
+    from audit.check import accept_outside_edits, check_workspace, describe
 
+    from layers.errors import LanternError
+    from layers.workspace import recover_interrupted_write
+
+    try:
+        if recover_interrupted_write(args.workspace):
+            print(f"note: {args.workspace}: a write interrupted by a crash was rolled back before the check",
+                  file=sys.stderr)
+    except LanternError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.accept:
+        from layers.workspace import Workspace
+
+        try:
+            with Workspace.open(args.workspace) as ws:
+                accepted = accept_outside_edits(ws, args.author)
+        except LanternError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{args.workspace}: accepted {len(accepted)} outside edits (by {args.author.strip()})")
     result = check_workspace(args.workspace)
     if not result.ok:
         for problem in result.problems:
             print(f"{args.workspace}: {problem}", file=sys.stderr)
+        for line in describe(result):
+            print(f"{args.workspace}: {line}", file=sys.stderr)
         return 1
     print(f"{args.workspace}: OK (integrity, GeoPackage registration, change log of {result.entries} entries)")
+    for line in describe(result):
+        print(f"{args.workspace}: {line}")
     return 0
 
 
@@ -209,7 +243,7 @@ def cmd_plan_outreach(argv: list[str]) -> int:
                             surface=SurfaceParams(cell_size=args.cell_size, groups=_csv_set(args.groups),
                                                   forms=_csv_set(args.forms)))
     try:
-        with Workspace.open(args.workspace) as ws:
+        with Workspace.open(args.workspace, lock_now=args.profile == "police") as ws:  # police: the log needs the write lock
             plan = plan_outreach(ws, params, progress=_terminal_progress())
             files, _disclosure = export_plan(plan, ws, args.out, paper=args.paper, overwrite=args.overwrite,
                                              recipient=args.recipient, confirm_police=args.confirm_police,
@@ -247,7 +281,7 @@ def cmd_export(argv: list[str]) -> int:
     from mapping.share_export import export
 
     try:
-        with Workspace.open(args.workspace) as ws:
+        with Workspace.open(args.workspace, lock_now=args.profile == "police") as ws:  # police: the log needs the write lock
             files, disclosure = export(ws, args.profile, args.format, args.out, recipient=args.recipient,
                                        confirm_police=args.confirm_police, author=args.author,
                                        extent=_bbox(args.bbox), overwrite=args.overwrite, lang=args.lang)
@@ -261,21 +295,51 @@ def cmd_export(argv: list[str]) -> int:
 
 def cmd_import_package(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="lantern import-package",
-                                description="Add a partner package's layers, read-only, after checking its hashes.")
+                                description="Add a partner package's layers, read-only, after checking its "
+                                            "signature and hashes.")
     p.add_argument("package", metavar="PACKAGE.gpkg")
     p.add_argument("--into", required=True, metavar="WORKSPACE.gpkg")
+    p.add_argument("--trust-new", action="store_true",
+                   help="trust the package's key if it is new (check its fingerprint with the sender first)")
     args = p.parse_args(argv)
     from layers.errors import LanternError
     from layers.packages import import_package
     from layers.workspace import Workspace
 
     try:
-        with Workspace.open(args.into) as ws:
-            report = import_package(ws, args.package)
+        with Workspace.open(args.into, lock_now=True) as ws:
+            report = import_package(ws, args.package, trust_new=args.trust_new)
     except LanternError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(report.summary())
+    return 0
+
+
+def cmd_trust_key(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="lantern trust-key", description=(
+        "Trust the key that signed a partner package (after verifying the package), or list the trusted keys. "
+        "Check the fingerprint with the sender before trusting it."))
+    p.add_argument("package", nargs="?", metavar="PACKAGE.gpkg")
+    p.add_argument("--list", action="store_true", help="list the trusted partner keys")
+    args = p.parse_args(argv)
+    if bool(args.package) == args.list:
+        p.error("give a PACKAGE.gpkg or --list")
+    from layers import trust
+    from layers.errors import LanternError
+    from layers.packages import trust_package_key
+
+    try:
+        if args.list:
+            for entry in trust.trusted_keys():
+                print(entry.line())
+            return 0
+        signer, added = trust_package_key(args.package)
+    except LanternError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"fingerprint: {signer.fingerprint}\nmunicipality: {signer.municipality}")
+    print("trusted from now on" if added else "already trusted")
     return 0
 
 
@@ -297,7 +361,7 @@ def cmd_report(argv: list[str]) -> int:
     from mapping.share_export import export
 
     try:
-        with Workspace.open(args.workspace) as ws:
+        with Workspace.open(args.workspace, lock_now=args.profile == "police") as ws:  # police: the log needs the write lock
             files, _disclosure = export(ws, args.profile, "report", args.out, recipient=args.recipient,
                                         confirm_police=args.confirm_police, author=args.author,
                                         overwrite=args.overwrite, lang=args.lang)
@@ -392,6 +456,16 @@ def _mapping(pairs: list[str]) -> dict:
     return out
 
 
+def _constants(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--set expects FIELD=VALUE, got {pair!r}")
+        out[name.strip()] = value
+    return out
+
+
 def cmd_demo(argv: list[str]) -> int:
     args = _demo_parser().parse_args(argv)
     from layers.demo import build_demo
@@ -417,7 +491,8 @@ def cmd_import(argv: list[str]) -> int:
 
     try:
         with Workspace.open(args.into) as ws:
-            report = import_file(ws, args.source, args.kind, args.layer, overrides=_mapping(args.map))
+            report = import_file(ws, args.source, args.kind, args.layer, overrides=_mapping(args.map),
+                                 constants=_constants(args.set), skip_invalid=args.skip_invalid)
     except LanternError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("the workspace was not changed", file=sys.stderr)
@@ -438,14 +513,27 @@ def cmd_app(argv: list[str]) -> int:
     return run(workspace, screenshot=args.screenshot)
 
 
+def _print_notice(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         commands = {"demo": cmd_demo, "import": cmd_import, "import-osm": cmd_import_osm, "check": cmd_check,
                     "checklist": cmd_checklist, "plan-outreach": cmd_plan_outreach, "export": cmd_export,
                     "import-package": cmd_import_package, "report": cmd_report, "referral": cmd_referral,
-                    "gaps": cmd_gaps, "answer": cmd_answer}
-        return commands[argv[0]](argv[1:])
+                    "gaps": cmd_gaps, "answer": cmd_answer, "trust-key": cmd_trust_key}
+        from layers.errors import LanternError
+        from layers.workspace import notice_hooks
+
+        if _print_notice not in notice_hooks:
+            notice_hooks.append(_print_notice)
+        try:
+            return commands[argv[0]](argv[1:])
+        except LanternError as exc:  # e.g. a workspace held by another writer, read-only, or a full disk
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     return cmd_app(argv)
 
 

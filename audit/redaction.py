@@ -43,6 +43,13 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def history(workspace) -> dict:
+    """The history's head hash and signer fingerprint, printed on every output (tests fix it like ``now``)."""
+    from audit.changelog import history_anchor
+
+    return history_anchor(workspace)
+
+
 def _doc() -> dict:
     return load_json("sensitivity.json")
 
@@ -145,6 +152,15 @@ class Bundle:
     bounds: tuple | None = None  # W, S, E, N of the layers this profile receives exactly (nothing else)
     crs: object = None  # the district's metric CRS
     synthetic: bool = False
+    anchor: dict = field(default_factory=dict)  # {"head", "fingerprint"} of the workspace's history
+
+    @property
+    def anchor_text(self) -> str:
+        """One line that ties this output to the history it came from (see ``check``)."""
+        if not self.anchor.get("head"):
+            return ""
+        return _("History head {head} · signed by key {fp}").format(
+            head=self.anchor["head"], fp=self.anchor.get("fingerprint") or "—")
 
     @property
     def stamp(self) -> str | None:
@@ -318,7 +334,8 @@ def redact(workspace, profile: str, extent=None, only=None) -> Bundle:
         raise ValueError(_("unknown profile {p!r}; choose public, partner or police").format(p=profile))
     bundle = Bundle(profile, workspace.name, now().isoformat(timespec="seconds"),
                     attribution=workspace.metadata.get("osm_attribution"), bounds=district_bounds(workspace, profile),
-                    crs=district_crs(workspace), synthetic=bool(workspace.metadata.get("synthetic")))
+                    crs=district_crs(workspace), synthetic=bool(workspace.metadata.get("synthetic")),
+                    anchor=history(workspace))
     assessments = place_assessments(workspace) if profile == "police" else {}
     for name, k in layer_kinds().items():
         rule = share_rule(name, profile)

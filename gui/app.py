@@ -31,6 +31,24 @@ def create_application(argv: list[str] | None = None):
     return app
 
 
+#: a painted map pane (markers, areas, legend) has far more distinct colours than a blank one
+MIN_MAP_COLOURS = 40
+#: how many complete paints --screenshot waits for before it gives up on a blank map pane
+SCREENSHOT_ATTEMPTS = 6
+
+
+def map_colours(window, step: int = 7) -> int:
+    """Distinct colours in a sample of the map pane as the window shows it (a blank pane has a few)."""
+    from PySide6.QtCore import QPoint
+
+    image = window.grab().toImage()
+    view = window.map_view
+    top_left = view.mapTo(window, QPoint(0, 0))
+    x0, y0 = max(top_left.x(), 0), max(top_left.y(), 0)
+    x1, y1 = min(x0 + view.width(), image.width()), min(y0 + view.height(), image.height())
+    return len({image.pixel(x, y) for x in range(x0, x1, step) for y in range(y0, y1, step)})
+
+
 def run(workspace: str | None, screenshot: str | None = None, timeout_s: float = 60.0) -> int:
     """Open the window on ``workspace`` (or empty); with ``screenshot``, save a PNG once the map is ready and exit."""
     prepare_environment(headless=screenshot is not None)
@@ -52,23 +70,40 @@ def run(workspace: str | None, screenshot: str | None = None, timeout_s: float =
     exit_code = {"value": 0}
 
     if screenshot:
+        attempts = {"n": 0}
+
+        def finish(code: int) -> None:
+            exit_code["value"] = code
+            window.close()
+            app.quit()
+
         def save() -> None:
             image = window.grab()
             ok = image.save(str(Path(screenshot)))
             if not ok:
                 print(f"could not write {screenshot}", file=sys.stderr)
-                exit_code["value"] = 1
-            window.close()
-            app.quit()
+            finish(0 if ok else 1)
+
+        def check_and_save() -> None:
+            # "painted" came from the page; make sure the pixels reached the window too
+            attempts["n"] += 1
+            colours = map_colours(window)
+            if colours > MIN_MAP_COLOURS or not any(len(f) for f in window.frames.values()):
+                save()
+            elif attempts["n"] < SCREENSHOT_ATTEMPTS:
+                window.map_view.request_paint()  # wait for another complete paint, then look again
+            else:
+                print(f"the map pane was still blank after {attempts['n']} paints ({colours} colours); "
+                      f"{screenshot} was not written", file=sys.stderr)
+                finish(3)
 
         def give_up() -> None:
-            print(f"the map did not become ready within {timeout_s:.0f} s", file=sys.stderr)
-            exit_code["value"] = 1
-            window.close()
-            app.quit()
+            what = "painted" if not window.map_view.is_painted else "drawn on screen"
+            print(f"the map was not {what} within {timeout_s:.0f} s; {screenshot} was not written", file=sys.stderr)
+            finish(1)
 
         window.resize(1400, 880)
-        window.map_view.mapReady.connect(lambda: QTimer.singleShot(600, save))
+        window.map_view.painted.connect(lambda: QTimer.singleShot(150 * attempts["n"] + 100, check_and_save))
         QTimer.singleShot(int(timeout_s * 1000), give_up)
 
     window.show()

@@ -62,6 +62,7 @@ class AuditController(QObject):
                                                  self.estimate_for_selected_area)
         self.delete_action = self._action(self.tr("&Delete selected feature"), self.delete_selected, "Del")
         self.verify_action = self._action(self.tr("&Verify workspace"), self.verify)
+        self.accept_action = self._action(self.tr("&Accept outside edits…"), self.accept_outside_edits)
         self.checklist_action = self._action(self.tr("Print field &checklist…"), self.print_checklist, "Ctrl+P")
 
         edit_menu = w.menuBar().addMenu(self.tr("&Edit"))
@@ -77,6 +78,7 @@ class AuditController(QObject):
         tools_menu = self.tools_menu = w.menuBar().addMenu(self.tr("&Tools"))
         w.menuBar().insertMenu(w.help_menu.menuAction(), tools_menu)
         tools_menu.addAction(self.verify_action)
+        tools_menu.addAction(self.accept_action)
         tools_menu.addAction(self.checklist_action)
 
         density_menu = w.view_menu.addMenu(self.tr("Risk-group &density"))
@@ -94,7 +96,7 @@ class AuditController(QObject):
             self.density_group_actions.addAction(action)
         self.density_group_actions.triggered.connect(lambda a: self.show_density(a.data()))
         self.edit_actions = (self.annotate_action, self.add_place_action, self.draw_estimate_action,
-                             self.area_estimate_action, self.verify_action, self.delete_action)
+                             self.area_estimate_action, self.verify_action, self.accept_action, self.delete_action)
         w.attribute_table.table_model.editor = self.edit_value
         self.set_enabled(False)
 
@@ -318,19 +320,44 @@ class AuditController(QObject):
     # -- tools ------------------------------------------------------------------------------
 
     def verify(self) -> bool:
-        from audit.check import check_workspace
+        from audit.check import check_workspace, describe
 
         w = self.window
         result = check_workspace(w.workspace.path)
+        details = "\n".join(describe(result))
         if result.ok:
             w.statusBar().showMessage(self.tr("Workspace verified: integrity, registration and a change log of "
                                               "{n} entries are intact").format(n=result.entries), 10000)
             QMessageBox.information(w, self.tr("Verify workspace"), self.tr(
                 "The workspace is intact.\n\nSQLite integrity: OK\nGeoPackage registration: OK\n"
-                "Change log: {n} entries, hash chain unbroken").format(n=result.entries))
+                "Change log: {n} entries, hash chain unbroken, signatures valid, data as logged").format(
+                n=result.entries) + ("\n\n" + details if details else ""))
         else:
-            w._error(self.tr("The workspace failed verification"), "\n".join(result.problems))
+            hint = self.tr("\n\nIf these rows were edited on purpose (e.g. in QGIS): Tools → Accept outside "
+                           "edits.") if result.outside_edits else ""
+            w._error(self.tr("The workspace failed verification"),
+                     "\n".join(result.problems) + ("\n\n" + details if details else "") + hint)
         return result.ok
+
+    def accept_outside_edits(self) -> int:
+        """Record the rows changed outside Lantern as one signed change-log entry naming who accepted them."""
+        from audit.check import accept_outside_edits
+
+        w = self.window
+        author = self.author
+        if not author:
+            author, ok = QInputDialog.getText(w, self.tr("Accept outside edits"), self.tr("Your name:"))
+            if not ok or not author.strip():
+                return 0
+            self.settings.setValue("audit/author", author.strip())
+        try:
+            accepted = accept_outside_edits(w.workspace, author)
+        except LanternError as exc:
+            w._error(self.tr("Outside edits were not accepted"), str(exc))
+            return 0
+        w.statusBar().showMessage(self.tr("{n} outside edits accepted by {who} and logged").format(
+            n=len(accepted), who=author.strip()), 10000)
+        return len(accepted)
 
     def print_checklist(self) -> None:
         from audit.field_checklist import write_checklist

@@ -5,12 +5,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -44,6 +46,14 @@ class ImportDialog(QDialog):
         self.table.setHorizontalHeaderLabels([self.tr("Column in file"), self.tr("Lantern field")])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
+        # a constant value per field: every imported feature gets it (the CLI's --set FIELD=VALUE)
+        self.constants_table = QTableWidget(0, 2)
+        self.constants_table.setHorizontalHeaderLabels([self.tr("Lantern field"), self.tr("Constant value")])
+        self.constants_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.constants_table.verticalHeader().hide()
+        self.skip_invalid_box = QCheckBox(self.tr(
+            "Skip rows that cannot be imported (they are listed, with the reasons, in a file beside the source)"))
+        self.skip_invalid_box.toggled.connect(self._check)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
@@ -59,6 +69,9 @@ class ImportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(QLabel(self.tr("Field mapping (unknown columns are kept in 'extra'):")))
         layout.addWidget(self.table)
+        layout.addWidget(QLabel(self.tr("Constant values (empty: from the file, or the field's default):")))
+        layout.addWidget(self.constants_table)
+        layout.addWidget(self.skip_invalid_box)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
 
@@ -124,7 +137,42 @@ class ImportDialog(QDialog):
                 combo.setCurrentIndex(0)
             combo.currentIndexChanged.connect(self._check)
             self.table.setCellWidget(row, 1, combo)
+        self._fill_constants(k)
         self._check()
+
+    def _fill_constants(self, k) -> None:
+        self.constants_table.setRowCount(len(k.fields))
+        for row, f in enumerate(k.fields):
+            item = QTableWidgetItem(f"{f.label} [{f.name}]")
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            item.setData(Qt.ItemDataRole.UserRole, f.name)
+            self.constants_table.setItem(row, 0, item)
+            if f.type == "enum":
+                editor = QComboBox()
+                editor.addItem(self.tr("(from the file)"), None)
+                for c in f.choices:
+                    editor.addItem(c.label if hasattr(c, "label") else c.en, c.id)
+                editor.currentIndexChanged.connect(self._check)
+            else:
+                editor = QLineEdit()
+                editor.setPlaceholderText(self.tr("(from the file)"))
+                editor.editingFinished.connect(self._check)
+            self.constants_table.setCellWidget(row, 1, editor)
+
+    def constants(self) -> dict:
+        """Field → constant value chosen in the dialog (fields left empty are not included)."""
+        out = {}
+        for row in range(self.constants_table.rowCount()):
+            name = self.constants_table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+            editor = self.constants_table.cellWidget(row, 1)
+            value = editor.currentData() if isinstance(editor, QComboBox) else editor.text().strip()
+            if value:
+                out[name] = value
+        return out
+
+    @property
+    def skip_invalid(self) -> bool:
+        return self.skip_invalid_box.isChecked()
 
     def mapping(self) -> dict:
         out = {}
@@ -140,7 +188,8 @@ class ImportDialog(QDialog):
         from layers.features import prepare
 
         try:
-            prepared = prepare(self.path, self.frame, get_kind(self.kind_id), self.mapping())
+            prepared = prepare(self.path, self.frame, get_kind(self.kind_id), self.mapping(),
+                               constants=self.constants(), skip_invalid=self.skip_invalid)
         except LanternError as exc:
             self._fail(str(exc))
             return
@@ -148,6 +197,11 @@ class ImportDialog(QDialog):
             n=len(prepared), kind=get_kind(self.kind_id).label)
         if prepared.repaired:
             text += " " + self.tr("{n} invalid geometry(ies) will be repaired.").format(n=prepared.repaired)
+        for notice in prepared.notices:
+            text += " " + self.tr("Notice: {notice}.").format(notice=notice)
+        if prepared.skipped:
+            text += " " + self.tr("{n} row(s) will be skipped and listed in {file}.").format(
+                n=len(prepared.skipped), file=self.path.name + ".skipped.csv")
         self.status.setText(text)
         self.status.setStyleSheet("color: #1b5e20;")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)

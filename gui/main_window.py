@@ -170,7 +170,7 @@ class MainWindow(QMainWindow):
     def open_workspace(self, path: str | Path) -> bool:
         """Open a workspace file; on failure show why and keep the current one."""
         try:
-            workspace = Workspace.open(path)
+            workspace = Workspace.open(path, lock_now="try", what="Lantern window")  # read-only if another writer has it
         except LanternError as exc:
             self._error(self.tr("Cannot open workspace"), str(exc))
             return False
@@ -190,7 +190,21 @@ class MainWindow(QMainWindow):
         self.reload()
         self.assessment_panel.refresh()
         self._set_date_span()
+        if workspace.notices:  # an interrupted write rolled back, or why it is read-only
+            self.statusBar().showMessage(" ".join(workspace.notices), 20000)
+        if not hasattr(self, "disk_timer"):  # notice changes made on disk by another program
+            from PySide6.QtCore import QTimer
+
+            self.disk_timer = QTimer(self, interval=1500, timeout=self.check_disk)
+            self.disk_timer.start()
         self.workspaceChanged.emit()
+
+    def check_disk(self) -> None:
+        """The file was changed or replaced by someone else: reload what is shown, and say so."""
+        message = self.workspace.sync_with_disk() if self.workspace is not None else None
+        if message:
+            self.reload(keep_view=True)
+            self.statusBar().showMessage(message, 10000)
 
     def reload(self, keep_view: bool = False) -> None:
         """Read every layer and redraw the map, keeping visibility, order and the current layer."""
@@ -362,6 +376,7 @@ class MainWindow(QMainWindow):
         else:
             self.setWindowTitle(
                 self.tr("{name} — {file} — Lantern").format(name=self.workspace.name, file=self.workspace.path.name)
+                + (" " + self.tr("(read-only)") if self.workspace.read_only else "")
             )
 
     # -- handlers ---------------------------------------------------------------------
@@ -471,13 +486,13 @@ class MainWindow(QMainWindow):
     def import_osm_extract(self, path: str | Path, bbox=None):
         """Import an OSM extract into the open workspace in a worker, with a cancellable progress dialog.
 
-        The worker builds the result in a temporary copy; only on success is it
-        moved over the workspace file, so a cancel or an error changes nothing.
+        The worker reads and validates the extract (writing nothing); the result is
+        then written into the open workspace in one transaction, so a cancel or an
+        error changes nothing and the file is never swapped under the connection.
         """
         from gui.tasks import Task
-        from layers.osm import build_osm_workspace
+        from layers.osm import prepare_extract
 
-        target = self.workspace.path
         progress = QProgressDialog(self.tr("Reading {name}…").format(name=Path(path).name), self.tr("Cancel"), 0, 100, self)
         progress.setWindowTitle(self.tr("Import OpenStreetMap extract"))
         progress.setWindowModality(Qt.WindowModality.WindowModal)
@@ -485,7 +500,7 @@ class MainWindow(QMainWindow):
         progress.setAutoClose(False)
         progress.setAutoReset(False)
         progress.setValue(0)
-        task = Task(lambda report, cancelled: build_osm_workspace(path, target, bbox, progress=report, cancelled=cancelled), self)
+        task = Task(lambda report, cancelled: prepare_extract(path, bbox, progress=report, cancelled=cancelled), self)
         task.progressed.connect(lambda fraction, message: (progress.setValue(int(fraction * 100)), progress.setLabelText(message)))
         progress.canceled.connect(task.cancel)
         task.succeeded.connect(lambda result: self._on_osm_imported(result, progress))
@@ -501,16 +516,15 @@ class MainWindow(QMainWindow):
         for action in (self.import_action, self.import_osm_action, self.open_action, self.new_action):
             action.setEnabled(True)
 
-    def _on_osm_imported(self, result, progress: QProgressDialog) -> None:
-        import os
+    def _on_osm_imported(self, extract, progress: QProgressDialog) -> None:
+        from layers.osm import write_extract
 
-        tmp, report = result
         self._end_osm_task(progress)
-        path = self.workspace.path
-        self.workspace.close()
-        os.replace(tmp, path)
-        self.workspace = Workspace.open(path)
-        self.audit.workspace_opened(self.workspace)
+        try:  # written in place, in one transaction: the file is never swapped under an open connection
+            report = write_extract(self.workspace, extract)
+        except LanternError as exc:
+            self._error(self.tr("OpenStreetMap import failed — the workspace is unchanged"), str(exc))
+            return
         self.reload()
         self.statusBar().showMessage(report.summary(), 15000)
 
@@ -554,13 +568,21 @@ class MainWindow(QMainWindow):
         from layers.packages import import_package
 
         try:
-            report = import_package(self.workspace, path)
+            report = import_package(self.workspace, path, ask=lambda signer: self._ask_trust(signer, path))
         except LanternError as exc:
             self._error(self.tr("Package refused — the workspace is unchanged"), str(exc))
             return False
         self.reload(keep_view=True)
         self.statusBar().showMessage(report.summary(), 10000)
         return True
+
+    def _ask_trust(self, signer, path) -> bool:
+        """First package from a new key: show its fingerprint and municipality (as plain text) and ask."""
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Trust this partner's key?"), signer.question(path),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
 
     def open_referral(self, interactive: bool = True):
         from gui.referral_dialog import ReferralDialog

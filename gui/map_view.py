@@ -32,6 +32,7 @@ class MapBridge(QObject):
     """The object the page sees as ``bridge``; its slots receive plain values."""
 
     pageReady = Signal()
+    pagePainted = Signal(int)
     clicked = Signal(str, int)
     moved = Signal(float, float)
     activated = Signal(str, int)
@@ -43,6 +44,10 @@ class MapBridge(QObject):
     @Slot()
     def ready(self) -> None:
         self.pageReady.emit()
+
+    @Slot(int)
+    def painted(self, count: int) -> None:
+        self.pagePainted.emit(count)
 
     @Slot(str, int)
     def featureClicked(self, layer_id: str, fid: int) -> None:  # noqa: N802 - JS name
@@ -107,7 +112,10 @@ class MapPage(QWebEnginePage):
 class MapView(QWidget):
     """Shows a map and exposes small, queued operations on it."""
 
+    #: the map's first complete paint after a (re)load: layers added and two animation frames drawn
     mapReady = Signal()
+    #: every complete paint the page reports (the first one, and each one asked for with request_paint)
+    painted = Signal()
     featureClicked = Signal(str, int)
     featureActivated = Signal(str, int)
     cursorMoved = Signal(float, float)
@@ -119,6 +127,7 @@ class MapView(QWidget):
         super().__init__(parent)
         self._tmpdir = tempfile.TemporaryDirectory(prefix="lantern-map-")
         self._ready = False
+        self._painted = False
         self._queue: list[tuple[str, object]] = []
         self.basemap_on = False
 
@@ -143,6 +152,7 @@ class MapView(QWidget):
 
         self.last_view: tuple[float, float, float] | None = None
         self.bridge.pageReady.connect(self._on_ready)
+        self.bridge.pagePainted.connect(self._on_painted)
         self.bridge.clicked.connect(self.featureClicked)
         self.bridge.activated.connect(self.featureActivated)
         self.bridge.moved.connect(self.cursorMoved)
@@ -158,6 +168,7 @@ class MapView(QWidget):
         if keep_view and self.last_view is not None:
             options.view = self.last_view
         self._ready = False
+        self._painted = False
         self._queue.clear()
         options.app_bridge = True
         options.basemap = self.basemap_on
@@ -169,12 +180,32 @@ class MapView(QWidget):
     def is_ready(self) -> bool:
         return self._ready
 
+    @property
+    def is_painted(self) -> bool:
+        """The page has reported a complete paint since it was (re)loaded: what mapReady means."""
+        return self._painted
+
     def _on_ready(self) -> None:
+        # the channel works: run what was queued, then ask the page to report its next
+        # complete paint (JS calls run in order, so that paint includes the queued changes)
         self._ready = True
         queued, self._queue = self._queue, []
         for code, callback in queued:
             self._run_now(code, callback)
-        self.mapReady.emit()
+        self.request_paint()
+
+    def request_paint(self) -> None:
+        """Ask the page to report (``painted``) once two more animation frames have been drawn."""
+        self.run_js("lantern.reportPainted();")
+
+    def _on_painted(self, _count: int) -> None:
+        if not self._ready:
+            return  # a report from a page that has since been replaced
+        first = not self._painted
+        self._painted = True
+        self.painted.emit()
+        if first:
+            self.mapReady.emit()
 
     def _run_now(self, code: str, callback) -> None:
         if callback is None:

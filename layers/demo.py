@@ -264,6 +264,11 @@ def build_demo(path: str | Path, overwrite: bool = True) -> Workspace:
             add_synthetic_annotations(ws)
             add_services(ws)
             ws.set_metadata("name", DEMO_NAME)
+            from audit.changelog import record_baseline  # the synthetic rows bypass the command path: log them
+
+            with ws.atomic() as db:
+                record_baseline(db, author="Lantern demo", note="synthetic demo data",
+                                tables=["reported_cases", "risk_areas", "services"])
         os.replace(tmp, path)
     return Workspace.open(path)
 

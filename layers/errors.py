@@ -23,3 +23,16 @@ class WorkspaceError(LanternError):
 
 class ValidationError(LanternError):
     """Feature values do not fit the layer kind's declaration."""
+
+
+class StorageError(LanternError):
+    """The disk is full, the place is read-only, or the system refused access. Names the file; nothing was changed."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class ReadOnlyWorkspace(WorkspaceError):
+    """The workspace is open read-only (newer schema, read-only file, another writer); the message says why."""

@@ -180,3 +180,30 @@ def _assessment_tables(db: sqlite_utils.Database) -> None:
                 f"INSERT INTO {ACTION_PLAN_TABLE} (goal, action, actors, status) VALUES (?, ?, ?, 'planned')",
                 (item["goal"], item["action"], item["actors"]),
             )
+
+
+SIGNERS_TABLE = "change_log_signers"
+
+
+@migration(5)
+def _signed_history(db: sqlite_utils.Database) -> None:
+    """Signed history: every change-log entry records its rows' hashes and is signed (audit.changelog).
+
+    Adds the entry columns and the table of signers' public keys, then writes
+    one signed *baseline* entry with the hash of every row that exists now, so
+    rows from before history recorded them are not taken for outside edits.
+    """
+    conn = db.conn
+    columns = {r[1] for r in conn.execute(f"PRAGMA table_info({CHANGE_LOG_TABLE})")}
+    for name in ("row_hashes", "signer", "signature"):
+        if name not in columns:
+            conn.execute(f"ALTER TABLE {CHANGE_LOG_TABLE} ADD COLUMN {name} TEXT")
+    db[SIGNERS_TABLE].create(
+        {"id": int, "public_key": str, "fingerprint": str, "first_entry": int, "added": str},
+        pk="id", not_null={"public_key"}, if_not_exists=True,
+    )
+    db[SIGNERS_TABLE].create_index(["public_key"], unique=True, if_not_exists=True)
+    register_attributes_table(conn, SIGNERS_TABLE, "Public keys of everyone who has signed this workspace's history")
+    from audit import changelog  # the log's format lives with the log
+
+    changelog.record_baseline(db, note="rows as they were when signed history began")

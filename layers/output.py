@@ -199,6 +199,18 @@ class StagedFolder:
     files: list[Path] = field(default_factory=list)
 
 
+def _raise_storage(target: Path, exc: BaseException) -> None:
+    """A full disk, a read-only place or a refused permission while writing an export: one message
+    naming the destination (the temporary files are already gone, the old destination untouched)."""
+    if isinstance(exc, LanternError) or not isinstance(exc, Exception):
+        return
+    from layers.workspace import storage_error
+
+    error = storage_error(target, exc, _("nothing was written and nothing was replaced"))
+    if error is not None:
+        raise error from exc
+
+
 @contextmanager
 def staged_files(targets: list[Path], protected: Path | None, overwrite: bool) -> Iterator[StagedFiles]:
     """Write one or more files through temporary names and move them into place only on success.
@@ -222,7 +234,11 @@ def staged_files(targets: list[Path], protected: Path | None, overwrite: bool) -
             raise DestinationError(t, _("this file is named twice in one export"))
         seen.append(t)
     for t in targets:
-        t.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            t.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _raise_storage(t, exc)
+            raise
     staged = StagedFiles(paths=[t.with_name(_partial_name(t)) for t in targets], targets=targets)
     try:
         yield staged
@@ -237,9 +253,10 @@ def staged_files(targets: list[Path], protected: Path | None, overwrite: bool) -
         for tmp, t in zip(staged.paths, targets):
             os.replace(tmp, t)
             _remove(tmp)  # only empty or stale sidecars can remain here
-    except BaseException:
+    except BaseException as exc:
         for tmp in staged.paths:
             _remove(tmp)
+        _raise_storage(targets[0] if targets else Path("."), exc)
         raise
     staged.files = list(targets)
 
@@ -271,8 +288,13 @@ def staged_folder(target: Path, protected: Path | None, overwrite: bool) -> Iter
     """
     target = Path(target)
     check_destination(target, protected, overwrite, folder=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staged = StagedFolder(path=Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent)), target=target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged = StagedFolder(path=Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent)),
+                              target=target)
+    except OSError as exc:
+        _raise_storage(target, exc)
+        raise
     created = False
     try:
         yield staged
@@ -289,13 +311,14 @@ def staged_folder(target: Path, protected: Path | None, overwrite: bool) -> Iter
         for rel, final in zip(relative, finals):
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged.path / rel, final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staged.path, ignore_errors=True)
         if created:
             try:
                 target.rmdir()  # only if still empty: nothing was moved
             except OSError:
                 pass
+        _raise_storage(target, exc)
         raise
     shutil.rmtree(staged.path, ignore_errors=True)
     staged.files = sorted(finals)

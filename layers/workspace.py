@@ -9,6 +9,7 @@ written with sqlite-utils and registered in ``gpkg_contents``.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import sqlite3
@@ -18,9 +19,9 @@ from typing import Iterator
 
 import sqlite_utils
 
-from layers import gpkg_geometry, migrations
+from layers import gpkg_geometry, lock, migrations
 from layers.catalogue import EXTRA_COLUMN, LayerKind, kind, layer_kinds
-from layers.errors import ValidationError, WorkspaceError
+from layers.errors import LanternError, ReadOnlyWorkspace, StorageError, ValidationError, WorkspaceError
 from layers.files import sibling_temp
 from layers.i18n import _
 
@@ -63,18 +64,118 @@ def _create_feature_table(path: Path, k: LayerKind, first: bool) -> None:
 
 
 def _connect(path: Path) -> sqlite_utils.Database:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # timeout = busy_timeout: a reader waits out another process's commit instead of failing
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
     gpkg_geometry.register_functions(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     return sqlite_utils.Database(conn)
 
 
-class Workspace:
-    """An open workspace file. Use :meth:`create` or :meth:`open`."""
+# -- faults: one message naming the file ------------------------------------------------
 
-    def __init__(self, path: Path, db: sqlite_utils.Database):
+_JOURNAL_MAGIC = b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7"  # header of a live (hot) rollback journal
+
+
+def storage_error(path: str | Path, exc: BaseException, nothing: str | None = None) -> LanternError | None:
+    """The user's message for a storage fault (full disk, read-only place, no permission, I/O error,
+    another writer), or None when ``exc`` is something else (a bug must stay visible)."""
+    path = Path(path)
+    nothing = nothing or _("nothing was changed")
+    if isinstance(exc, LanternError):
+        return exc
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if code in (errno.ENOSPC, errno.EDQUOT) or name == "SQLITE_FULL" or "disk is full" in text \
+            or "no space left" in text:
+        problem = _("the disk is full")
+    elif code == errno.EROFS or "read-only file system" in text or name.startswith("SQLITE_READONLY") \
+            or "readonly database" in text:
+        problem = _("the file or its folder is read-only")
+    elif code in (errno.EACCES, errno.EPERM) or "permission denied" in text or name.startswith("SQLITE_CANTOPEN") \
+            or "unable to open database file" in text:
+        problem = _("permission denied (the file or its folder cannot be written)")
+    elif code == errno.EIO or name.startswith("SQLITE_IOERR") or "disk i/o error" in text:
+        problem = _("the disk reported an input/output error")
+    elif name.startswith("SQLITE_BUSY") or "database is locked" in text:
+        return lock.WorkspaceLocked(path, lock.holder(path), 5.0)
+    else:
+        return None
+    return StorageError(path, f"{problem}; {nothing}")
+
+
+def _has_hot_journal(path: Path) -> bool:
+    try:
+        with open(path.with_name(path.name + "-journal"), "rb") as fh:
+            return fh.read(len(_JOURNAL_MAGIC)) == _JOURNAL_MAGIC
+    except OSError:
+        return False
+
+
+def recover_interrupted_write(path: str | Path) -> bool:
+    """Roll back a write that a crash interrupted (SQLite's "hot journal"); True if one was rolled back.
+
+    SQLite undoes such a write on the next read-write open, never on a
+    read-only one, which then misreads the file. So every command and
+    :meth:`Workspace.open` call this first. A journal that belongs to a live
+    writer (it holds the Lantern lock, or SQLite's own lock) is left alone.
+    """
+    path = Path(path)
+    if not path.is_file() or not _has_hot_journal(path) or lock.holder(path) is not None:
+        return False
+    try:
+        conn = sqlite3.connect(path, timeout=5.0)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the first read rolls back
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if storage_error(path, exc) is None:
+            raise WorkspaceError(_("{name}: not a GeoPackage ({error})").format(name=path.name, error=exc)) from None
+        raise StorageError(path, _(
+            "a write was interrupted (a crash or power loss left {journal}), and it can only be undone with "
+            "write access to the file and its folder ({e}). The data is not lost: copy both files to a place "
+            "you can write and open the copy.").format(journal=path.name + "-journal", e=exc)) from None
+    return not _has_hot_journal(path)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _read_only_place(path: Path) -> bool:
+    folder = path.parent if str(path.parent) else Path(".")
+    return not (os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK))
+
+
+#: called with each notice of a workspace when it is opened (the CLI prints them on stderr)
+notice_hooks: list = []
+
+
+class Workspace:
+    """An open workspace file. Use :meth:`create` or :meth:`open`.
+
+    ``recovered``: an interrupted write was rolled back when it was opened.
+    ``read_only``: None, or why every write is refused (a newer schema, a
+    read-only place, another writer holding it). ``notices``: what to tell the
+    user about this file (recovery, read-only) — the CLI prints them, the
+    window shows them in its status bar.
+    """
+
+    def __init__(self, path: Path, db: sqlite_utils.Database, what: str | None = None):
         self.path = path
         self.db = db
+        self.recovered = False
+        self.read_only: str | None = None
+        self.notices: list[str] = []
+        self._lock = lock.WriteLock(path, what)
+        self._seen_identity = _identity(path)
+        self._seen_version: tuple[int, int] | None = None
+        self._remember_version()
 
     # -- life cycle -----------------------------------------------------------------
 
@@ -85,6 +186,16 @@ class Workspace:
         path = Path(path)
         if path.exists() and not overwrite:
             raise WorkspaceError(_("{path} already exists").format(path=path))
+        if path.exists() and lock.holder(path) is not None:
+            raise lock.WorkspaceLocked(path, lock.holder(path), 0)
+        try:
+            cls._build(path, name)
+        except (OSError, sqlite3.Error) as exc:
+            raise (storage_error(path, exc, _("no workspace was written")) or exc) from exc
+        return cls.open(path)
+
+    @classmethod
+    def _build(cls, path: Path, name: str) -> None:
         with sibling_temp(path) as tmp:
             for i, k in enumerate(layer_kinds().values()):
                 _create_feature_table(tmp, k, first=(i == 0))
@@ -98,42 +209,171 @@ class Workspace:
             finally:
                 db.close()
             os.replace(tmp, path)
-        return cls.open(path)
 
     @classmethod
-    def open(cls, path: str | Path) -> "Workspace":
-        """Open a workspace, applying pending schema migrations."""
+    def open(cls, path: str | Path, *, lock_now: bool | str = False, what: str | None = None) -> "Workspace":
+        """Open a workspace: roll back an interrupted write, check the schema, apply pending migrations.
+
+        The write lock is taken at the first write (:meth:`atomic`) and held
+        until :meth:`close`. ``lock_now=True`` takes it at once (waiting
+        briefly, then raising :class:`layers.lock.WorkspaceLocked`);
+        ``lock_now="try"`` does the same but opens read-only, saying who holds
+        it, instead of raising (the window). A workspace of a newer schema, or
+        in a place that cannot be written, opens read-only with a message.
+        """
         path = Path(path)
         if not path.is_file():
             raise WorkspaceError(_("{path}: no such file").format(path=path))
+        recovered = recover_interrupted_write(path)
         try:
             db = _connect(path)
             app_id = db.conn.execute("PRAGMA application_id").fetchone()[0]
+            version = migrations.current_version(db.conn)
         except sqlite3.DatabaseError as exc:
+            error = storage_error(path, exc)
+            if isinstance(error, StorageError):
+                raise error from None
             raise WorkspaceError(_("{name}: not a GeoPackage ({error})").format(name=path.name, error=exc)) from exc
         if app_id != GPKG_APPLICATION_ID:
             db.close()
             raise WorkspaceError(_("{name}: not a GeoPackage file").format(name=path.name))
-        if migrations.current_version(db.conn) == 0:
+        if version == 0:
             db.close()
             raise WorkspaceError(_("{name}: a GeoPackage, but not a Lantern workspace").format(name=path.name))
-        ws = cls(path, db)
-        migrations.migrate(db)
-        ws._ensure_kind_tables()
+        ws = cls(path, db, what)
+        ws.recovered = recovered
+        if recovered:
+            ws.notices.append(_("{name}: a write interrupted by a crash was rolled back; the workspace is as it "
+                                "was after the last completed change").format(name=path.name))
+        try:
+            if version > migrations.latest_version():
+                ws._set_read_only(_("{name} was written by a newer version of Lantern (schema {v}; this version "
+                                    "knows up to {latest}). It is open read-only: update Lantern to change it.")
+                                  .format(name=path.name, v=version, latest=migrations.latest_version()))
+            elif _read_only_place(path):
+                ws._set_read_only(_("{name} is in a place that cannot be written (the file or its folder is "
+                                    "read-only). It is open read-only.").format(name=path.name))
+            else:
+                pending = version < migrations.latest_version() or ws._missing_kinds()
+                if pending or lock_now is True:
+                    ws.claim()
+                elif lock_now == "try":
+                    try:
+                        ws.claim()
+                    except lock.WorkspaceLocked as exc:
+                        who = exc.holder.describe() if exc.holder else _("another program")
+                        ws._set_read_only(_("{name} is being changed by {who}; it is open read-only here").format(
+                            name=path.name, who=who))
+                if pending:
+                    try:
+                        migrations.migrate(db)
+                        ws._ensure_kind_tables()
+                    except (OSError, sqlite3.Error) as exc:
+                        raise (storage_error(path, exc, _("the workspace was not upgraded")) or exc) from exc
+        except BaseException:
+            ws.close()
+            raise
+        for notice in ws.notices:
+            for hook in notice_hooks:
+                hook(notice)
         return ws
+
+    def _set_read_only(self, reason: str) -> None:
+        self.read_only = reason
+        self.notices.append(reason)
+        self.db.conn.execute("PRAGMA query_only = ON")  # even a write that bypasses atomic() is refused
+
+    def _missing_kinds(self) -> list:
+        return [k for k in layer_kinds().values() if not self.db[k.id].exists()]
 
     def _ensure_kind_tables(self) -> None:
         """Kinds added to the catalogue after the workspace was made get their table."""
-        missing = [k for k in layer_kinds().values() if not self.db[k.id].exists()]
+        missing = self._missing_kinds()
         if not missing:
             return
         self.db.close()
-        for k in missing:
-            _create_feature_table(self.path, k, first=False)
-        self.db = _connect(self.path)
+        try:
+            for k in missing:
+                _create_feature_table(self.path, k, first=False)
+        finally:
+            self.db = _connect(self.path)
+            self._remember_version()
+
+    # -- one writer -----------------------------------------------------------------------
+
+    def claim(self, wait: float | None = None) -> None:
+        """Take the workspace's write lock (held until :meth:`close`); another writer waits, then gets
+        WorkspaceLocked naming the holder. Raises ReadOnlyWorkspace when the workspace is read-only."""
+        if self.read_only:
+            raise ReadOnlyWorkspace(self.read_only)
+        self._lock.acquire(wait)
+
+    @property
+    def holds_lock(self) -> bool:
+        return self._lock.held
+
+    # -- changes made by others -------------------------------------------------------------
+
+    def _remember_version(self) -> None:
+        try:
+            self._seen_version = (id(self.db.conn), self.db.conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            self._seen_version = None
+
+    def changed_on_disk(self) -> str | None:
+        """What happened to the file since we last looked: None, "changed" (another connection or program
+        committed a change), "replaced" (another file now has this name) or "missing". Cheap; poll it."""
+        identity = _identity(self.path)
+        if identity is None:
+            return "missing"
+        if identity != self._seen_identity:
+            return "replaced"
+        try:
+            version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:
+            return None
+        if self._seen_version is None or self._seen_version[0] != id(self.db.conn):
+            self._remember_version()  # a new connection of our own (after a GDAL write): new baseline
+            return None
+        if version != self._seen_version[1]:
+            self._remember_version()
+            return "changed"
+        return None
+
+    def sync_with_disk(self) -> str | None:
+        """Follow changes made on disk by someone else; returns a message for the user, or None.
+
+        A changed file needs only a re-read (the caller reloads); a replaced
+        file is reopened under this same object (connection swapped, lock kept).
+        """
+        what = self.changed_on_disk()
+        if what is None:
+            return None
+        if what == "missing":
+            return _("{name} was moved or deleted on disk; what is shown is the last state read").format(
+                name=self.path.name)
+        if what == "replaced":
+            if self.db.conn.in_transaction:
+                return None
+            recover_interrupted_write(self.path)
+            old = self.db
+            try:
+                self.db = _connect(self.path)
+            except sqlite3.Error:
+                return None
+            old.close()
+            self._seen_identity = _identity(self.path)
+            self._remember_version()
+            if self.read_only:
+                self.db.conn.execute("PRAGMA query_only = ON")
+            return _("{name} was replaced on disk by another program; reloaded").format(name=self.path.name)
+        return _("{name} was changed by another program; reloaded").format(name=self.path.name)
 
     def close(self) -> None:
-        self.db.close()
+        try:
+            self.db.close()
+        finally:
+            self._lock.release()
 
     def __enter__(self) -> "Workspace":
         return self
@@ -155,9 +395,26 @@ class Workspace:
 
     @contextmanager
     def atomic(self) -> Iterator[sqlite_utils.Database]:
-        """A transaction: everything inside is committed together or not at all."""
-        with self.db.atomic():
-            yield self.db
+        """A transaction: everything inside is committed together or not at all.
+
+        Takes the write lock first (see :meth:`claim`). A full disk, a
+        read-only place or an I/O error ends in one StorageError naming the
+        file, after the transaction was rolled back.
+        """
+        outer = not self.db.conn.in_transaction
+        if outer:
+            self.claim()
+        try:
+            with self.db.atomic():
+                yield self.db
+        except (sqlite3.Error, OSError) as exc:
+            error = storage_error(self.path, exc)
+            if error is None:
+                raise
+            raise error from exc
+        finally:
+            if outer:
+                self._remember_version()
 
     # -- metadata ---------------------------------------------------------------------
 
@@ -289,7 +546,8 @@ class Workspace:
             digest.update(row.encode("utf-8"))
         changelog.append(self.db, author=author, action="import", table=kind_id, row_id=None, before=None,
                          after={"source": source, "count": len(fids), "first_fid": min(fids, default=None),
-                                "last_fid": max(fids, default=None), "rows_sha256": digest.hexdigest()})
+                                "last_fid": max(fids, default=None), "rows_sha256": digest.hexdigest()},
+                         rows={kind_id: fids})
 
     def delete_rows(self, kind_id: str, fids: list[int]) -> None:
         kind(kind_id)

@@ -130,6 +130,8 @@ def _sources(bundle: Bundle) -> list[str]:
     lines = [_("Data: Lantern workspace '{name}'").format(name=bundle.workspace_name)]
     if bundle.attribution:
         lines.append(bundle.attribution)
+    if bundle.anchor_text:
+        lines.append(bundle.anchor_text)
     return lines
 
 

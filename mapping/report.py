@@ -337,6 +337,8 @@ def _write_pdf(out, bundle, images, tables, method, lang) -> None:
         story.append(Paragraph(html.escape(t["synthetic"]), body))
     if bundle.attribution:
         story.append(Paragraph(html.escape(bundle.attribution), body))
+    if bundle.anchor_text:
+        story.append(Paragraph(html.escape(bundle.anchor_text), small))
     story.append(PageBreak())
     story.append(Paragraph(html.escape(t["maps"]), h1))
     for key in ("places", "surface", "services"):
@@ -371,6 +373,8 @@ def _write_html(path, bundle, images, tables, method, lang) -> None:
              f"<p>{e(bundle.created[:10])}</p>"]
     if bundle.attribution:
         parts.append(f"<p>{e(bundle.attribution)}</p>")
+    if bundle.anchor_text:
+        parts.append(f"<p><small>{e(bundle.anchor_text)}</small></p>")
     parts.append(f"<h1>{e(t['maps'])}</h1>")
     for key in ("places", "surface", "services"):
         data = base64.b64encode(images[key].read_bytes()).decode("ascii")

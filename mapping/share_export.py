@@ -7,13 +7,12 @@ destination that is the workspace (or its journal, or a folder holding it)
 is refused, and an existing one is replaced only when asked to. Police exports need an
 explicit confirmation and carry the RESTRICTED stamp on every page, file and
 map. A GeoPackage export is also a *partner package*: it carries a manifest
-(municipality, profile, date, catalogue versions, a hash per layer) that
-``layers.packages.import_package`` verifies.
+(municipality, profile, date, catalogue versions, a hash per layer) signed
+with this installation's key, that ``layers.packages.import_package`` verifies.
 """
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from pathlib import Path
 
@@ -23,6 +22,8 @@ from audit.redaction import Bundle, SharedLayer, redact
 from layers.errors import LanternError
 from layers.i18n import _
 from layers.output import staged_files, staged_folder
+from layers.packages import FORMAT as PACKAGE_FORMAT
+from layers.packages import layer_hash, manifest_rows, sign_manifest
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
 from mapping.outreach_export import safe_cell
 from mapping.print_style import BASEMAP_PRINT, plot_basemap
@@ -30,35 +31,6 @@ from mapping.print_style import BASEMAP_PRINT, plot_basemap
 FORMATS = ("html", "pdf", "png", "gpkg", "csv", "geojson", "report")
 FOLDER_FORMATS = ("csv", "geojson")
 MANIFEST_TABLE = "lantern_manifest"
-
-
-def _canonical(value):
-    """One spelling per value, whatever dtype a reader chose (Int64 vs float64, numpy vs Python)."""
-    from layers.values import is_missing
-
-    if is_missing(value):
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def layer_hash(frame) -> str:
-    """A content hash of a layer: canonical JSON of its records, geometries as WKB hex."""
-    import shapely
-
-    digest = hashlib.sha256()
-    columns = sorted(c for c in frame.columns if c != "geometry")
-    digest.update(json.dumps(columns).encode())
-    geoms = shapely.to_wkb(frame.geometry.values, hex=True) if "geometry" in frame.columns else [None] * len(frame)
-    for record, wkb in zip(frame[columns].to_dict("records"), geoms):
-        digest.update(json.dumps([_canonical(record[c]) for c in columns], default=str, ensure_ascii=False).encode())
-        digest.update((wkb or "").encode())
-    return digest.hexdigest()
 
 
 def _map_layer(layer: SharedLayer, bundle: Bundle, notes: dict) -> MapLayer:
@@ -110,7 +82,8 @@ def write_html(bundle: Bundle, path: Path) -> None:
     layers = [_map_layer(l, bundle, notes) for l in bundle.layers.values() if l.spatial and len(l.frame)]
     bounds = bundle.bounds
     info = {"title": _("Lantern map — {name}").format(name=bundle.workspace_name), "marking": bundle.marking,
-            "lines": [bundle.created[:10], *bundle.notes, *([bundle.attribution] if bundle.attribution else [])]}
+            "lines": [bundle.created[:10], *bundle.notes, *([bundle.attribution] if bundle.attribution else []),
+                      bundle.anchor_text]}
     write_map(path, layers, MapOptions(title=bundle.marking, assets="inline", bounds=bounds,
                                        attribution=bundle.attribution, info=info))
 
@@ -142,7 +115,7 @@ def write_print(bundle: Bundle, path: Path) -> None:
     fig.text(0.97, 0.96, bundle.marking, fontsize=10, ha="right", va="top", color="white", fontweight="bold",
              bbox={"facecolor": "#b71c1c" if bundle.stamp else "#37474f", "edgecolor": "none", "pad": 4})
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.75, 0.88), fontsize=8, frameon=False)
-    footer = [bundle.created[:10], *([bundle.attribution] if bundle.attribution else [])]
+    footer = [bundle.created[:10], *([bundle.attribution] if bundle.attribution else []), bundle.anchor_text]
     fig.text(0.03, 0.07, "  ·  ".join(footer), fontsize=7)
     fig.text(0.03, 0.055, " ".join(bundle.notes)[:400], fontsize=6, color="#444444", wrap=True, va="top")
     if bundle.stamp:
@@ -154,6 +127,7 @@ def write_print(bundle: Bundle, path: Path) -> None:
 
 
 def write_gpkg(bundle: Bundle, path: Path) -> None:
+    """A partner package: the layers, and a manifest signed with this installation's key (layers.packages)."""
     import pandas as pd
     import pyogrio
 
@@ -167,8 +141,9 @@ def write_gpkg(bundle: Bundle, path: Path) -> None:
         else:
             pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=layer.name, driver="GPKG", append=path.exists())
         hashes[layer.name] = layer_hash(layer.frame)
-    manifest = package_manifest(bundle, hashes)
-    rows = pd.DataFrame({"key": list(manifest), "value": [json.dumps(v, ensure_ascii=False) for v in manifest.values()]})
+    manifest, signature = sign_manifest(package_manifest(bundle, hashes))
+    keys, values = zip(*manifest_rows(manifest, signature))
+    rows = pd.DataFrame({"key": list(keys), "value": list(values)})
     pyogrio.write_dataframe(rows, path, layer=MANIFEST_TABLE, driver="GPKG", append=True)
 
 
@@ -177,7 +152,7 @@ def package_manifest(bundle: Bundle, hashes: dict) -> dict:
     from layers.resources import load_json
 
     return {
-        "format": "lantern-partner-package/1",
+        "format": PACKAGE_FORMAT,
         "municipality": bundle.workspace_name,
         "profile": bundle.profile,
         "marking": bundle.marking,
@@ -185,6 +160,7 @@ def package_manifest(bundle: Bundle, hashes: dict) -> dict:
         "catalogues": {"indicators": catalogue_version(), "layer_kinds": load_json("layer_kinds.json")["version"],
                        "sensitivity": load_json("sensitivity.json")["version"]},
         "rules": bundle.notes,
+        "history": bundle.anchor,  # the exporter's history head and key: anchors the history outside the building
         "layers": {name: {"label": bundle.layers[name].label, "form": bundle.layers[name].form, "sha256": h,
                           "features": len(bundle.layers[name].frame)} for name, h in hashes.items()},
     }
@@ -198,7 +174,7 @@ def _filled(bundle: Bundle) -> list[SharedLayer]:
 def write_about(bundle: Bundle, folder: Path) -> None:
     """ABOUT.txt in a folder export: the marking, the profile, the date and the rules the data was shared under."""
     lines = [bundle.marking, _("Profile: {p}").format(p=bundle.profile), bundle.created,
-             *([bundle.attribution] if bundle.attribution else []), "", *bundle.notes]
+             *([bundle.attribution] if bundle.attribution else []), bundle.anchor_text, "", *bundle.notes]
     (folder / "ABOUT.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -235,7 +211,7 @@ def write_geojson(bundle: Bundle, folder: Path) -> None:
         else:
             data = json.loads(layer.frame.to_json(drop_id=layer.form != "features"))
             data.update({"marking": bundle.marking, "profile": bundle.profile, "name": layer.label,
-                         "rules": bundle.notes})
+                         "rules": bundle.notes, "history": bundle.anchor})
         (folder / f"{layer.name}.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 

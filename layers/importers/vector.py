@@ -4,6 +4,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import shapely
+import shapely.errors
+
 from layers.errors import InputError
 from layers.i18n import _
 
@@ -42,6 +45,8 @@ def _short(exc: Exception) -> str:
     text = str(exc).splitlines()[0]
     if "not recognized as being in a supported file format" in text or "not recognised" in text:
         return _("the content is not a recognised GIS format; the file may be damaged or have the wrong extension")
+    if "malformed" in text or "not a database" in text or "Unexpected end" in text or "truncated" in text.lower():
+        return _("the file is damaged or incomplete (cut off while being copied?)")
     return text.split("; It might help", 1)[0][:200]
 
 
@@ -70,5 +75,31 @@ def read(path: str | Path, layer: str | None = None):
         )
     try:
         return pyogrio.read_dataframe(_gdal_path(path), layer=layer)
-    except (DataSourceError, DataLayerError, ValueError) as exc:
+    except shapely.errors.GEOSException:
+        return _read_repairing(path, layer)  # e.g. an unclosed ring: GDAL reads it, GEOS will not
+    except (DataSourceError, DataLayerError, ValueError, RuntimeError, UnicodeDecodeError) as exc:
         raise InputError(path, _("cannot be read as a GIS file: {e}").format(e=_short(exc))) from exc
+
+
+def _read_repairing(path: Path, layer: str):
+    """Read with geometries decoded one by one: unclosed rings are closed (counted in
+    ``attrs["closed_rings"]``), a geometry that still cannot be decoded is a row problem."""
+    import geopandas as gpd
+    import numpy as np
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    try:
+        frame = pyogrio.read_dataframe(_gdal_path(path), layer=layer, read_geometry=False)
+        meta, _index, wkb, _fields = pyogrio.raw.read(_gdal_path(path), layer=layer, columns=[])
+    except (DataSourceError, DataLayerError, ValueError, RuntimeError) as exc:
+        raise InputError(path, _("cannot be read as a GIS file: {e}").format(e=_short(exc))) from exc
+    strict = shapely.from_wkb(wkb, on_invalid="ignore")
+    fixed = shapely.from_wkb(wkb, on_invalid="fix")
+    failed = shapely.is_missing(strict) & ~np.array([w is None for w in wkb], dtype=bool)
+    closed = failed & ~shapely.is_missing(fixed)
+    problems = {int(i): _("a geometry that cannot be read") for i in np.flatnonzero(failed & shapely.is_missing(fixed))}
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(fixed, index=frame.index), crs=meta.get("crs"))
+    gdf.attrs["closed_rings"] = int(closed.sum())
+    gdf.attrs["row_problems"] = problems
+    return gdf

@@ -17,6 +17,7 @@
     basemap: null,
     extent: null,
     ready: false,
+    paintCount: 0,
   };
 
   var SVG_NS = "http://www.w3.org/2000/svg";
@@ -658,11 +659,25 @@
       new QWebChannel(qt.webChannelTransport, function (channel) {
         state.bridge = channel.objects.bridge;
         state.ready = true;
-        state.bridge.ready();
+        state.bridge.ready();  // the app runs its queued calls, then asks for reportPainted()
       });
     } else {
       state.ready = true;
+      reportPainted();
     }
+  }
+
+  // "painted": the layers are added (init ran before connect) and two animation frames have
+  // passed, so the browser has drawn them at least once (Leaflet's canvas redraws in a frame,
+  // the second frame runs after the first one's paint). The app's ready signal waits for this,
+  // not for the page load. Called again, it reports the next complete paint (--screenshot retries).
+  function reportPainted() {
+    var done = function () {
+      state.paintCount += 1;
+      if (state.bridge && state.bridge.painted) state.bridge.painted(state.paintCount);
+    };
+    if (document.visibilityState === "hidden") { setTimeout(done, 0); return; }  // no frames come: nothing to wait for
+    requestAnimationFrame(function () { requestAnimationFrame(done); });
   }
 
   function setExtraLegends(sections) {
@@ -699,5 +714,7 @@
     info: info,
     featurePoint: featurePoint,
     isReady: function () { return state.ready; },
+    reportPainted: reportPainted,
+    paintCount: function () { return state.paintCount; },
   };
 })();

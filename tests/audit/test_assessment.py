@@ -101,7 +101,7 @@ def test_questionnaire_round_trip_progress_and_change_log(workspace):
     assert stored["homeless.count"]["answer_number"] == 75 and stored["offenders.known"]["answer_text"].startswith("Recruiters")
     sections = {p["section"]: p for p in progress(workspace)}
     assert sections["group_homeless"]["answered"] == 1 and sections["offenders"]["answered"] == 1
-    log = workspace.db.conn.execute("SELECT action, table_name FROM change_log ORDER BY id").fetchall()
+    log = workspace.db.conn.execute("SELECT action, table_name FROM change_log WHERE action != 'baseline' ORDER BY id").fetchall()
     assert log == [("insert", "assessment_answers"), ("insert", "assessment_answers"), ("update", "assessment_answers")]
     history.undo()
     assert answers(workspace)["homeless.count"]["answer_number"] == 60

@@ -168,7 +168,7 @@ def _personal_field_in_cases(tmp_path):
 def _bad_value(tmp_path):
     p = tmp_path / "cases.csv"
     p.write_text("lon,lat,reported,forms,status\n24.1,56.9,2025-03,labour,potential\n24.1,56.9,2025-03,labour,maybe\n")
-    return p, "cases.csv", "row 2, field 'status'"
+    return p, "cases.csv", "row 2: field 'status'"
 
 
 def _unsupported(tmp_path):

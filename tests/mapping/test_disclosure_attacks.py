@@ -49,6 +49,13 @@ PLANTED = {
 }
 PLANTED_OSM_ID = 987654321012
 FIXED_NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.timezone.utc)
+FIXED_ANCHOR = {"head": "ab" * 32, "fingerprint": "0000 1111 2222 3333 4444 5555 6666 7777"}
+
+
+def _fix_dates_and_hashes(monkeypatch) -> None:
+    """The property allows dates and hashes to differ: fix both (the history head changes with every edit)."""
+    monkeypatch.setattr(redaction, "now", lambda: FIXED_NOW)
+    monkeypatch.setattr(redaction, "history", lambda workspace: dict(FIXED_ANCHOR))
 
 
 def _plant(ws: Workspace) -> None:
@@ -315,7 +322,7 @@ def _with_more_cases(planted: Path, tmp_path: Path, n: int) -> tuple[Path, Path]
 
 @pytest.mark.parametrize("profile", ["public", "partner"])
 def test_one_more_case_in_an_empty_area_changes_no_output(planted, tmp_path, monkeypatch, profile):
-    monkeypatch.setattr(redaction, "now", lambda: FIXED_NOW)
+    _fix_dates_and_hashes(monkeypatch)
     before, after = _with_more_cases(planted, tmp_path, 1)
     for fmt in FORMATS:
         a = _normalised(_blobs(_export(before, profile, fmt, tmp_path / "a" / fmt / "out")))
@@ -327,7 +334,7 @@ def test_one_more_case_in_an_empty_area_changes_no_output(planted, tmp_path, mon
 
 def test_the_property_test_sees_a_published_change(planted, tmp_path, monkeypatch):
     """Control: five more cases in one cell do change the partner output (the comparison is not blind)."""
-    monkeypatch.setattr(redaction, "now", lambda: FIXED_NOW)
+    _fix_dates_and_hashes(monkeypatch)
     before, after = _with_more_cases(planted, tmp_path, 5)
     a = _normalised(_blobs(_export(before, "partner", "csv", tmp_path / "a" / "out")))
     b = _normalised(_blobs(_export(after, "partner", "csv", tmp_path / "b" / "out")))

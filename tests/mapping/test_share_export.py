@@ -220,6 +220,9 @@ def test_partner_package_round_trip_and_tampering(hostile_demo, tmp_path):
     _export(hostile_demo, "partner", "gpkg", package)
     manifest = verify(package)
     assert manifest["profile"] == "partner" and "reported_cases" in manifest["layers"]
+    from layers.keys import installation_key
+
+    assert manifest["signer"] == installation_key().public.text  # signed by this installation: trusted implicitly
     receiver = tmp_path / "other.gpkg"
     with Workspace.create(receiver, name="Neighbour") as ws:
         own = ws.count("risk_areas")
