@@ -151,7 +151,7 @@ class ImportDialog(QDialog):
                 editor = QComboBox()
                 editor.addItem(self.tr("(from the file)"), None)
                 for c in f.choices:
-                    editor.addItem(c.label if hasattr(c, "label") else c.en, c.id)
+                    editor.addItem(c.label, c.id)
                 editor.currentIndexChanged.connect(self._check)
             else:
                 editor = QLineEdit()

@@ -467,7 +467,8 @@ class MainWindow(QMainWindow):
         if interactive and dialog.exec() != ImportDialog.DialogCode.Accepted:
             return False
         try:
-            report = import_file(self.workspace, path, dialog.kind_id, dialog.layer, dialog.mapping())
+            report = import_file(self.workspace, path, dialog.kind_id, dialog.layer, dialog.mapping(),
+                                 constants=dialog.constants(), skip_invalid=dialog.skip_invalid)
         except LanternError as exc:
             self._error(self.tr("Import failed — the workspace is unchanged"), str(exc))
             return False

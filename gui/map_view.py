@@ -2,7 +2,8 @@
 
 Owns the view, the QWebChannel and the one bridge object. Loads the map
 from a file (setHtml stops at 2 MB and cannot reach local assets), queues
-JS calls until the page says it is ready (no nested event loops), and sends
+JS calls until the page says it is ready (no nested event loops), emits
+mapReady only once the page reports its first complete paint, and sends
 small updates (visibility, order, selection) instead of reloading.
 Network requests are recorded and, unless the online basemap is on,
 blocked: a sensitive map must not tell a tile server where you look.

@@ -50,9 +50,11 @@ class ImportReport:
             text += " " + _("Kept in 'extra': {f}.").format(f=", ".join(self.extra_fields))
         for notice in self.notices:
             text += " " + _("Notice: {notice}.").format(notice=notice)
-        if self.skipped:
+        if self.skipped and self.skipped_file:
             text += " " + _("Skipped {n} row(s) that cannot be imported; they are listed with the reasons in {file}.").format(
                 n=len(self.skipped), file=self.skipped_file)
+        elif self.skipped:
+            text += " " + _("Skipped {n} row(s) that cannot be imported.").format(n=len(self.skipped))
         return text
 
 
@@ -173,7 +175,10 @@ def import_file(
                 frame = read_source(path, layer)
             except InputError:
                 frame = None
-        skipped_file = write_skipped(skipped_file_for(path, workspace.path), path, frame, prepared.skipped)
+        try:
+            skipped_file = write_skipped(skipped_file_for(path, workspace.path), path, frame, prepared.skipped)
+        except InputError as exc:  # the import is done: say so, and that the list is missing
+            prepared.notices.append(str(exc))
     return ImportReport(
         kind_id=kind_id,
         source=path,
@@ -188,4 +193,4 @@ def import_file(
     )
 
 
-__all__ = ["ImportReport", "import_file", "prepare_file", "read_source", "list_layers", "auto_mapping", "format_of"]
+__all__ = ["ImportReport", "import_file", "skipped_file_for", "write_skipped", "prepare_file", "read_source", "list_layers", "auto_mapping", "format_of"]

@@ -25,8 +25,10 @@ def make_window(qtbot, settings):
         window.resize(1200, 800)
         window.show()
         if path is not None:
+            # mapReady = the page's first complete paint (layers added, two animation frames), not its load
             with qtbot.waitSignal(window.map_view.mapReady, timeout=30000):
                 assert window.open_workspace(path)
+            assert window.map_view.is_painted
         windows.append(window)
         return window
 

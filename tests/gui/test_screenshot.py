@@ -1,4 +1,4 @@
-"""`main.py --demo --screenshot OUT.png` renders the real window headless and exits 0."""
+"""`main.py --demo --screenshot OUT.png` renders the real window headless once the map is painted, and exits 0."""
 import os
 import subprocess
 import sys
@@ -26,3 +26,17 @@ def test_screenshot_of_the_demo(tmp_path, qapp):
     assert len(colours) > 40
     # the demo was cached in the user's data directory
     assert list((tmp_path / "data" / "lantern").glob("demo-*.gpkg"))
+
+
+def test_screenshot_gives_up_on_a_blank_map_pane_with_a_message(tmp_path):
+    """A pane that never shows enough colours: a few more paints are awaited, then one message, exit 3, no file."""
+    out = tmp_path / "blank.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import main, gui.app as a; "
+            "a.MIN_MAP_COLOURS = 10**9; a.SCREENSHOT_ATTEMPTS = 3; "
+            f"sys.exit(main.main(['--demo', '--screenshot', {str(out)!r}]))")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert "the map pane was still blank after 3 paints" in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
