@@ -12,12 +12,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _messages_in_code() -> set[str]:
+    """Every literal passed to ``_()`` outside gui/ (the parser joins implicitly concatenated pieces, as Python does)."""
+    import ast
+
     found = set()
-    pattern = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
     for package in ("layers", "audit", "mapping"):
         for path in (ROOT / package).rglob("*.py"):
-            for m in pattern.finditer(path.read_text(encoding="utf-8")):
-                found.add((m.group(1) or m.group(2)).encode().decode("unicode_escape").encode("latin-1").decode("utf-8"))
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
+                        and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                    found.add(node.args[0].value)
     return found
 
 

@@ -30,6 +30,7 @@ from audit.annotations import annotate, annotation_values, new_place, place_asse
 from audit.assessment import answer
 from audit.commands import History
 from audit.disclosure import DisclosureError, disclose, require
+from layers.errors import StorageError
 from layers.output import DestinationError
 from layers.workspace import Workspace
 from mapping.outreach import OutreachParams, plan_outreach
@@ -156,12 +157,18 @@ def _blobs(files: list[Path]) -> dict[str, bytes]:
     return out
 
 
+def _textual(name: str) -> bool:
+    """Text as a reader sees it: text files, a PDF's extracted text, a GeoPackage's rows."""
+    return name.endswith(("(text)", "(rows)")) or Path(name).suffix in {".csv", ".geojson", ".html", ".txt", ".json"}
+
+
 def scan(files: list[Path], secrets: Secrets) -> dict[str, list]:
     found: dict[str, list] = {"cases": [], "texts": [], "osm_ids": [], "names": [], "findings": [], "secret": []}
     for name, data in _blobs(files).items():
         found["cases"] += [(name, h) for h in _coordinate_hits(data, secrets.cases)]
         found["texts"] += [(name, t) for t in secrets.texts if any(v in data for v in _variants(t))]
-        found["osm_ids"] += [(name, i) for i in secrets.osm_ids if re.search(rb"(?<!\d)%d(?!\d)" % i, data)]
+        if _textual(name):  # digits inside compressed or binary bytes match by chance; their text is scanned
+            found["osm_ids"] += [(name, i) for i in secrets.osm_ids if re.search(rb"(?<!\d)%d(?!\d)" % i, data)]
         found["names"] += [(name, n) for n in secrets.place_names if any(v in data for v in _variants(n))]
         found["findings"] += [(name, f) for f in secrets.findings if any(v in data for v in _variants(f))]
         if secrets.secret.encode() in data:
@@ -416,7 +423,7 @@ def test_a_failing_writer_leaves_no_half_written_file(demo_copy, tmp_path, monke
         raise OSError("No space left on device")
 
     monkeypatch.setattr(share, "write_gpkg", broken)
-    with Workspace.open(demo_copy) as ws, pytest.raises(OSError):
+    with Workspace.open(demo_copy) as ws, pytest.raises(StorageError, match="disk is full"):
         share.export(ws, "partner", "gpkg", target, overwrite=True)
     assert target.read_bytes() == b"old package"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.gpkg", demo_copy.name])
