@@ -518,8 +518,11 @@ class MainWindow(QMainWindow):
             action.setEnabled(True)
 
     def _on_osm_imported(self, extract, progress: QProgressDialog) -> None:
-        from layers.osm import write_extract
+        from layers.osm import Cancelled, write_extract
 
+        if self.osm_task.cancel_requested:  # Cancel pressed while the last objects were read: nothing is written
+            self._on_osm_failed(Cancelled(self.tr("Import cancelled; nothing was changed.")), progress)
+            return
         self._end_osm_task(progress)
         try:  # written in place, in one transaction: the file is never swapped under an open connection
             report = write_extract(self.workspace, extract)

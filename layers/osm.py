@@ -307,7 +307,12 @@ def prepare_extract(source, bbox=None, clip_geometry=None, progress: Progress | 
 
     source = Path(source)
     frames, report = read_extract(source, bbox, clip_geometry, progress, cancelled)
-    prepared = {k: prepare(source, frames[k], get_kind(k)) for k in layer_kinds() if k in frames}
+    prepared = {}
+    for k in layer_kinds():
+        if cancelled is not None and cancelled():
+            raise Cancelled(_("Import cancelled; nothing was changed."))
+        if k in frames:
+            prepared[k] = prepare(source, frames[k], get_kind(k))
     if progress is not None:
         progress(1.0, _("Read; writing the workspace"))
     return PreparedExtract(source, report, prepared)

@@ -178,9 +178,10 @@ def test_cancelling_the_osm_import_half_way_changes_nothing(demo_window, qtbot, 
     cancel_button = demo_window.osm_progress.findChild(QPushButton)
     # press Cancel at the first progress report, i.e. part-way through reading
     task.progressed.connect(lambda fraction, message: fraction < 0.9 and cancel_button.click())
-    with qtbot.waitSignal(task.failed, timeout=60000) as failure:
+    with qtbot.waitSignal(task.done, timeout=60000):
         pass
-    assert "cancelled" in str(failure.args[0]).lower()
+    # the worker may stop at the next check, or finish reading first; either way nothing is written
+    qtbot.waitUntil(lambda: "cancelled" in str(demo_window.last_error or "").lower(), timeout=10000)
     assert file_digest(path) == before
     assert {k: demo_window.workspace.count(k) for k in layer_kinds()} == counts
     assert _no_temp_files(path.parent) == []

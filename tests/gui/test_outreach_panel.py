@@ -73,12 +73,14 @@ def test_exported_html_makes_no_request_at_all(demo_window, qtbot, tmp_path, ope
     assert page.console == []
 
 
-def test_a_candidate_drawn_on_the_map_can_be_chosen(demo_window, qtbot):
+def test_a_candidate_drawn_on_the_map_can_be_chosen(demo_window, qtbot, js):
     from PySide6.QtCore import QPoint
     from PySide6.QtTest import QTest
 
     panel = demo_window.outreach_panel
     panel.add_point_button.click()
+    # the page switches mode asynchronously: a click before that would select a feature instead
+    qtbot.waitUntil(lambda: js(demo_window, "lantern.info()")["mode"] == "place", timeout=10000)
     size = demo_window.map_view.view.size()
     QTest.mouseClick(demo_window.map_view.view.focusProxy(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      QPoint(size.width() // 3, size.height() // 2))
