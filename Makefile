@@ -30,6 +30,8 @@ bench: sysdeps $(STAMP)
 	$(PY) bench/osm_import.py
 	$(PY) bench/site_selection.py
 	$(PY) bench/hex_aggregation.py
+	$(PY) bench/import_polygon.py
+	$(PY) bench/check_big_layer.py
 
 screenshot: sysdeps $(STAMP)
 	mkdir -p screenshots
