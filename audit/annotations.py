@@ -8,7 +8,7 @@ from collections import defaultdict
 from audit.catalogue import catalogue_version, confidence_levels, indicators, sources
 from audit.commands import InsertRow, Macro
 from audit.risk import Assessment, RiskRules, assess
-from layers import gpkg_geometry
+from layers import gpkg_geometry, queries
 from layers.catalogue import kind as get_kind
 from layers.catalogue import layer_kinds
 from layers.i18n import _
@@ -77,24 +77,13 @@ def new_place_with_annotation(kind_id: str, lon: float, lat: float, fields: dict
 
 def annotations_of(ws, place_table: str, place_fid: int) -> list[dict]:
     """Every annotation of a place, newest first."""
-    return list(ws.db[ANNOTATIONS_TABLE].rows_where(
-        "place_table = ? AND place_fid = ?", [place_table, int(place_fid)], order_by="observed DESC, id DESC"))
+    return queries.annotations_of(ws.db, place_table, place_fid)
 
 
 def all_annotations(ws, date_from: str | None = None, date_to: str | None = None,
                     confidence: set[str] | None = None) -> dict[tuple[str, int], list[dict]]:
-    where, args = ["1 = 1"], []
-    if date_from:
-        where.append("observed >= ?")
-        args.append(date_from)
-    if date_to:
-        where.append("observed <= ?")
-        args.append(date_to)
-    if confidence is not None:
-        where.append(f"confidence IN ({', '.join('?' * len(confidence))})")
-        args.extend(sorted(confidence))
     grouped: dict[tuple[str, int], list[dict]] = defaultdict(list)
-    for row in ws.db[ANNOTATIONS_TABLE].rows_where(" AND ".join(where), args):
+    for row in queries.annotations_where(ws.db, date_from, date_to, confidence):
         grouped[(row["place_table"], row["place_fid"])].append(row)
     return grouped
 

@@ -24,253 +24,50 @@ are reported as unsigned but chained.
 """
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import hashlib
 import json
+from contextlib import closing
 from dataclasses import dataclass, field
 
+from layers.history_store import (  # the log's storage, row hashing and signing (re-exported: the log's API)
+    FIELDS,
+    GENESIS,
+    HEAD_KEY,
+    PARTNER_PREFIX,
+    SIGNATURE_CONTEXT,
+    SIGNED_FIELDS,
+    SIGNED_SCHEMA,
+    UNTRACKED,
+    append,
+    current_row_hashes,
+    entry_hash,
+    entry_rows,
+    from_json,
+    head_hash,
+    installation_key,
+    last_signer,
+    listed_signers,
+    partner_tables,
+    quote,
+    record_baseline,
+    row_hashes,
+    signing_columns,
+    signing_payload,
+    table_exists,
+    to_json,
+    trackable_tables,
+)
 from layers.i18n import _
-from layers.migrations import CHANGE_LOG_TABLE, LAYER_INFO_TABLE, META_TABLE, SIGNERS_TABLE, set_meta
+from layers.keys import PublicKey
+from layers.migrations import CHANGE_LOG_TABLE, current_version
+from layers.queries import read_only_connection
 
-GENESIS = "0" * 64
-HEAD_KEY = "change_log_head"
-SIGNED_SCHEMA = 5  # the schema version from which every entry is signed and records row hashes
-_FIELDS = ("time", "author", "action", "table_name", "row_id", "before", "after", "prev_hash")
-_SIGNED_FIELDS = _FIELDS + ("row_hashes", "signer")
-SIGNATURE_CONTEXT = b"lantern change log entry\n"
-# Tables that are the log's own machinery, not data it describes.
-UNTRACKED = frozenset({CHANGE_LOG_TABLE, META_TABLE, LAYER_INFO_TABLE})
-PARTNER_PREFIX = "partner_"
-
-
-def to_json(values: dict | None) -> str | None:
-    """Row values as canonical JSON; blobs (geometries) as base64."""
-    if values is None:
-        return None
-
-    def encode(v):
-        if isinstance(v, (bytes, bytearray, memoryview)):
-            return {"$b64": base64.b64encode(bytes(v)).decode("ascii")}
-        return v
-
-    return json.dumps({k: encode(v) for k, v in values.items()}, sort_keys=True, ensure_ascii=False)
-
-
-def from_json(text: str | None) -> dict | None:
-    if text is None:
-        return None
-
-    def decode(v):
-        if isinstance(v, dict) and set(v) == {"$b64"}:
-            return base64.b64decode(v["$b64"])
-        return v
-
-    return {k: decode(v) for k, v in json.loads(text).items()}
-
-
-# -- row hashes ---------------------------------------------------------------------------
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _hash_rows(cursor):
-    """(rowid, hash) for every row of a ``SELECT rowid, * FROM t`` cursor.
-
-    A row's hash is SHA-256 (first 128 bits, hex) of its non-NULL columns in
-    column-name order, each as name, type tag (i/r/t/b) and length-prefixed
-    value: integers in decimal, reals as Python's shortest round-trip repr,
-    text as UTF-8, blobs (the GeoPackage geometry) as stored. NULLs are left
-    out, so adding an empty column (as QGIS may) changes no row's hash.
-    """
-    names = [d[0] for d in cursor.description][1:]
-    order = sorted(range(len(names)), key=names.__getitem__)
-    prefixes = [n.encode("utf-8") + b"\x00" for n in names]
-    sha = hashlib.sha256
-    for rowid, *values in cursor:
-        parts = []
-        for i in order:
-            v = values[i]
-            if v is None:
-                continue
-            t = type(v)
-            if t is bytes:
-                b = b"b" + v
-            elif t is str:
-                b = b"t" + v.encode("utf-8")
-            elif t is int:
-                b = b"i" + str(v).encode("ascii")
-            elif t is float:
-                b = b"r" + repr(v).encode("ascii")
-            else:  # pragma: no cover - sqlite3 returns only the four types above
-                b = b"?" + repr(v).encode("utf-8")
-            parts.append(prefixes[i] + len(b).to_bytes(8, "big") + b)
-        yield rowid, sha(b"".join(parts)).hexdigest()[:32]
-
-
-def table_exists(conn, table: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None
-
-
-def current_row_hashes(conn, table: str) -> dict[int, str]:
-    """The hash of every row of ``table`` now, by rowid."""
-    return dict(_hash_rows(conn.execute(f"SELECT rowid, * FROM {quote(table)}")))
-
-
-def row_hashes(conn, table: str, ids=None) -> dict[str, str | None]:
-    """Hashes of the rows ``ids`` of ``table`` (all rows when None); a missing row is None (a tombstone)."""
-    if ids is None:
-        if not table_exists(conn, table):
-            return {}
-        return {str(k): v for k, v in current_row_hashes(conn, table).items()}
-    ids = sorted({int(i) for i in ids})
-    if not ids:
-        return {}
-    if not table_exists(conn, table):  # a table removed outside Lantern: all its rows are gone
-        return {str(i): None for i in ids}
-    found: dict[int, str] = {}
-    if len(ids) > 50:
-        cursor = conn.execute(f"SELECT rowid, * FROM {quote(table)} WHERE rowid BETWEEN ? AND ?", (ids[0], ids[-1]))
-        wanted = set(ids)
-        found = {k: v for k, v in _hash_rows(cursor) if k in wanted}
-    else:
-        for i in ids:
-            found.update(_hash_rows(conn.execute(f"SELECT rowid, * FROM {quote(table)} WHERE rowid = ?", (i,))))
-    return {str(i): found.get(i) for i in ids}
-
-
-def _registered_tables(conn) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents ORDER BY table_name")]
-
-
-def partner_tables(conn) -> set[str]:
-    """Read-only partner tables (imported packages), which the package import logs as a whole."""
-    names = {t for t in _registered_tables(conn) if t.startswith(PARTNER_PREFIX)}
-    if table_exists(conn, LAYER_INFO_TABLE):
-        names |= {r[0] for r in conn.execute(
-            f"SELECT table_name FROM {LAYER_INFO_TABLE} WHERE source LIKE 'Partner: %'")}
-    return names
-
-
-def trackable_tables(conn) -> list[str]:
-    """The data tables whose rows the log describes: every registered table but the log's own and partners'."""
-    partners = partner_tables(conn)
-    return [t for t in _registered_tables(conn)
-            if t not in UNTRACKED and t not in partners and table_exists(conn, t)]
-
-
-# -- signing ------------------------------------------------------------------------------
-
-_KEYS: dict = {}
-
-
-def installation_key():
-    """This installation's signing key (cached per key folder)."""
-    from layers import keys
-
-    folder = str(keys.key_dir())
-    if folder not in _KEYS:
-        _KEYS[folder] = keys.installation_key()
-    return _KEYS[folder]
-
-
-def signing_payload(entry_hash_hex: str) -> bytes:
-    return SIGNATURE_CONTEXT + entry_hash_hex.encode("ascii")
-
-
-def _ensure_signer(conn, public, entry_id: int) -> int | None:
-    """List ``public`` in the signers table; the new row's id, or None when it was listed already."""
-    row = conn.execute(f"SELECT id FROM {SIGNERS_TABLE} WHERE public_key = ?", (public.text,)).fetchone()
-    if row:
-        return None
-    cur = conn.execute(
-        f"INSERT INTO {SIGNERS_TABLE} (public_key, fingerprint, first_entry, added) VALUES (?, ?, ?, ?)",
-        (public.text, public.fingerprint, entry_id, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
-    )
-    return cur.lastrowid
-
-
-# -- entries ------------------------------------------------------------------------------
-
-
-def entry_hash(entry: dict) -> str:
-    """An entry's hash. Entries from before signing (no row hashes, no signer) keep their old formula."""
-    signed = entry.get("row_hashes") is not None or entry.get("signer") is not None
-    fields = _SIGNED_FIELDS if signed else _FIELDS
-    payload = json.dumps([entry.get(f) for f in fields], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def _head(conn) -> tuple[int, str]:
-    row = conn.execute(f"SELECT id, hash FROM {CHANGE_LOG_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
-    return (row[0], row[1]) if row else (0, GENESIS)
-
-
-def _signing_columns(conn) -> bool:
-    return "signature" in {r[1] for r in conn.execute(f"PRAGMA table_info({CHANGE_LOG_TABLE})")}
-
-
-def append(db, *, author: str, action: str, table: str, row_id: int | None, before: dict | None,
-           after: dict | None, rows: dict | None = None, key=None) -> dict:
-    """Append one signed entry (call inside the transaction of the change it records).
-
-    The row ``row_id`` of ``table`` (when given) and the rows named in ``rows``
-    (``{table: [ids]}``, or ``{table: None}`` for all its rows) are hashed as
-    they are now — after the change — into the entry's ``row_hashes``.
-    """
-    conn = db.conn
-    last_id, prev_hash = _head(conn)
-    entry = {
-        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
-        "author": author or "",
-        "action": action,
-        "table_name": table,
-        "row_id": row_id,
-        "before": to_json(before),
-        "after": to_json(after),
-        "prev_hash": prev_hash,
-    }
-    if _signing_columns(conn):  # schema >= 5 (during the migration to it, too)
-        touched: dict[str, list | None] = {}
-        for t, ids in (rows or {}).items():
-            touched[t] = None if ids is None else list(ids)
-        if row_id is not None and table != "*" and touched.get(table, []) is not None:
-            touched.setdefault(table, []).append(row_id)
-        key = key or installation_key()
-        new_signer = _ensure_signer(conn, key.public, last_id + 1)
-        if new_signer is not None and touched.get(SIGNERS_TABLE, []) is not None:
-            touched.setdefault(SIGNERS_TABLE, []).append(new_signer)
-        hashes = {t: row_hashes(conn, t, ids) for t, ids in sorted(touched.items())}
-        entry["row_hashes"] = json.dumps(hashes, sort_keys=True, separators=(",", ":"))
-        entry["signer"] = key.public.text
-        entry["hash"] = entry_hash(entry)
-        entry["signature"] = key.sign(signing_payload(entry["hash"]))
-    else:
-        entry["hash"] = entry_hash(entry)
-    columns = ", ".join(entry)
-    conn.execute(
-        f"INSERT INTO {CHANGE_LOG_TABLE} ({columns}) VALUES ({', '.join('?' * len(entry))})", list(entry.values())
-    )
-    set_meta(db, HEAD_KEY, entry["hash"])
-    return entry
-
-
-def record_baseline(db, *, author: str = "Lantern", action: str = "baseline", note: str = "",
-                    tables: list[str] | None = None) -> dict:
-    """One entry recording the hash of every row of ``tables`` (default: every trackable table) as it is now.
-
-    Used by the migration that introduced row hashes (rows that existed
-    before history recorded them are not outside edits) and by anything that
-    writes many rows outside the command path (the demo's synthetic data).
-    """
-    names = trackable_tables(db.conn) if tables is None else tables
-    after = {"tables": names}
-    if note:
-        after["note"] = note
-    return append(db, author=author, action=action, table="*", row_id=None, before=None, after=after,
-                  rows={t: None for t in names})
+_FIELDS = FIELDS
+__all__ = [
+    "FIELDS", "GENESIS", "HEAD_KEY", "PARTNER_PREFIX", "SIGNATURE_CONTEXT", "SIGNED_FIELDS", "SIGNED_SCHEMA",
+    "UNTRACKED", "append", "current_row_hashes", "entry_hash", "from_json", "installation_key", "partner_tables",
+    "quote", "record_baseline", "row_hashes", "signing_columns", "signing_payload", "table_exists", "to_json",
+    "trackable_tables", "history_anchor", "read_history", "verify", "ChainProblem", "Signer", "HistoryReport",
+]
 
 
 def history_anchor(workspace_or_conn) -> dict:
@@ -282,25 +79,20 @@ def history_anchor(workspace_or_conn) -> dict:
     must show the same head somewhere in its log (as an entry's hash).
     """
     if isinstance(workspace_or_conn, (str, bytes)) or hasattr(workspace_or_conn, "__fspath__"):
-        import sqlite3
-        from contextlib import closing
-
-        with closing(sqlite3.connect(f"file:{workspace_or_conn}?mode=ro", uri=True)) as conn:
+        with closing(read_only_connection(workspace_or_conn)) as conn:
             return history_anchor(conn)
     conn = getattr(workspace_or_conn, "db", workspace_or_conn)
     conn = getattr(conn, "conn", conn)
-    head = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (HEAD_KEY,)).fetchone()
+    head = head_hash(conn)
     fingerprint = None
-    if table_exists(conn, CHANGE_LOG_TABLE) and _signing_columns(conn):
-        row = conn.execute(f"SELECT signer FROM {CHANGE_LOG_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
-        if row and row[0]:
-            from layers.keys import PublicKey
-
+    if table_exists(conn, CHANGE_LOG_TABLE) and signing_columns(conn):
+        signer = last_signer(conn)
+        if signer:
             try:
-                fingerprint = PublicKey.from_text(row[0]).fingerprint
+                fingerprint = PublicKey.from_text(signer).fingerprint
             except ValueError:
                 fingerprint = None
-    return {"head": head[0] if head else None, "fingerprint": fingerprint}
+    return {"head": head, "fingerprint": fingerprint}
 
 
 # -- verification -------------------------------------------------------------------------
@@ -337,8 +129,6 @@ class HistoryReport:
 
 
 def _fingerprint(text: str | None) -> str:
-    from layers.keys import PublicKey
-
     try:
         return PublicKey.from_text(text or "").fingerprint
     except (ValueError, TypeError):
@@ -347,15 +137,10 @@ def _fingerprint(text: str | None) -> str:
 
 def read_history(conn, head: str | None, schema_version: int) -> HistoryReport:
     """Verify the chain, every signature and the signers, and replay the row hashes."""
-    from layers.keys import PublicKey
-
     report = HistoryReport()
-    signing = _signing_columns(conn)
-    extra = ", row_hashes, signer, signature" if signing else ""
-    rows = conn.execute(f"SELECT id, {', '.join(_FIELDS)}, hash{extra} FROM {CHANGE_LOG_TABLE} ORDER BY id")
-    listed: dict[str, int] = {}
-    if signing and table_exists(conn, SIGNERS_TABLE):
-        listed = {k: i for i, k in conn.execute(f"SELECT id, public_key FROM {SIGNERS_TABLE}")}
+    signing = signing_columns(conn)
+    rows = entry_rows(conn, signing)
+    listed: dict[str, int] = listed_signers(conn) if signing else {}
     previous_hash, previous_id = GENESIS, 0
     chain_broken = False
     first_signed = None
@@ -473,7 +258,5 @@ def _id_ranges(ids: list[int], limit: int = 5) -> str:
 
 def verify(conn, head: str | None) -> ChainProblem | None:
     """The first broken entry of the chain, or None when it is intact (signatures included)."""
-    from layers.migrations import current_version
-
     report = read_history(conn, head, current_version(conn))
     return report.problems[0] if report.problems else None

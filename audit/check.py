@@ -59,9 +59,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audit import changelog
+from layers import queries
 from layers.errors import LanternError
 from layers.i18n import _
-from layers.migrations import CHANGE_LOG_TABLE, META_TABLE, current_version
+from layers.migrations import CHANGE_LOG_TABLE, current_version
+
+try:  # the workspace's recovery when the workspace module is there (a bare check needs only sqlite3)
+    from layers.workspace import recover_interrupted_write as recover_workspace_write
+except ImportError:  # pragma: no cover - layers.workspace is always shipped
+    recover_workspace_write = None
 
 GPKG_APPLICATION_ID = 0x47504B47
 SHOWN_EDITS = 20  # outside edits named one per line; the rest are counted
@@ -97,14 +103,8 @@ class CheckResult:
         return not self.problems
 
 
-def _user_tables(conn) -> list[str]:
-    rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
-    skip = ("gpkg_", "rtree_", "sqlite_")
-    return [r[0] for r in rows if not r[0].startswith(skip)]
-
-
 def recover_interrupted_write(path: Path) -> tuple[bool, str | None]:
-    """Let SQLite roll back a hot journal (a write cut short by a crash).
+    """Let SQLite roll back a hot journal (a write cut short by a crash), as the workspace does on open.
 
     Returns (recovered, problem): whether a journal was rolled back, and a
     message when recovery was needed but impossible.
@@ -115,23 +115,15 @@ def recover_interrupted_write(path: Path) -> tuple[bool, str | None]:
     def pending() -> bool:
         return (journal.exists() and journal.stat().st_size > 0) or (wal.exists() and wal.stat().st_size > 0)
 
-    try:  # the workspace's own recovery (it also respects a live writer's lock), when present
-        from layers.workspace import recover_interrupted_write as recover
-    except ImportError:
-        recover = None
-    if recover is not None:
+    if recover_workspace_write is not None:  # the workspace's own recovery (it also respects a live writer's lock)
         try:
-            return bool(recover(path)), None
+            return bool(recover_workspace_write(path)), None
         except LanternError as exc:
             return False, str(exc)
     if not pending():
         return False, None
     try:
-        conn = sqlite3.connect(path, timeout=5)
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        finally:
-            conn.close()
+        queries.first_read(path)
     except sqlite3.Error as exc:
         return False, _("{name}: an interrupted write could not be recovered ({e}); the file was not judged").format(
             name=path.name, e=exc)
@@ -157,13 +149,12 @@ def compare_rows(conn, expected: dict[str, dict[int, str]]) -> list[OutsideEdit]
 def _history(conn) -> tuple[changelog.HistoryReport | None, list[str]]:
     """Read the log; problems with the history itself (not with the rows)."""
     schema = current_version(conn)
-    registered = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
+    registered = set(queries.registered_contents(conn))
     if not changelog.table_exists(conn, CHANGE_LOG_TABLE):
         if schema >= 3 or CHANGE_LOG_TABLE in registered:
             return None, [_("the change log is missing: its table was dropped")]
         return None, []
-    head_row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (changelog.HEAD_KEY,)).fetchone()
-    head = head_row[0] if head_row else None
+    head = changelog.head_hash(conn)
     report = changelog.read_history(conn, head, schema)
     problems = []
     if schema >= changelog.SIGNED_SCHEMA and report.entries == 0:
@@ -171,7 +162,7 @@ def _history(conn) -> tuple[changelog.HistoryReport | None, list[str]]:
                         _("the change log is empty and its head is missing: the history was deleted"))
     else:
         problems.extend(str(p) for p in report.problems)
-    signing_columns = changelog._signing_columns(conn)
+    signing_columns = changelog.signing_columns(conn)
     if schema < changelog.SIGNED_SCHEMA and signing_columns:
         problems.append(_("the workspace's schema version was lowered to {v}, but its history is of the signed "
                           "kind").format(v=schema))
@@ -186,10 +177,10 @@ def check_workspace(path: str | Path) -> CheckResult:
     if problem:
         return CheckResult([problem])
     notes = [_("recovered an interrupted write (a crash left a journal; SQLite rolled it back)")] if recovered else []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = queries.read_only_connection(path)
     try:
         try:
-            integrity = conn.execute("PRAGMA integrity_check").fetchall()
+            integrity = queries.integrity_check(conn)
         except sqlite3.DatabaseError as exc:
             return CheckResult([_("{name}: not an SQLite database ({e})").format(name=path.name, e=exc)],
                                notes=notes, recovered=recovered)
@@ -197,14 +188,14 @@ def check_workspace(path: str | Path) -> CheckResult:
         problems = result.problems
         if integrity != [("ok",)]:
             problems.append(_("SQLite integrity check failed: {r}").format(r="; ".join(r[0] for r in integrity[:3])))
-        if conn.execute("PRAGMA application_id").fetchone()[0] != GPKG_APPLICATION_ID:
+        if queries.application_id(conn) != GPKG_APPLICATION_ID:
             problems.append(_("not a GeoPackage (application_id)"))
             return result
-        registered = dict(conn.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
-        for table in _user_tables(conn):
+        registered = queries.registered_contents(conn)
+        for table in queries.user_tables(conn):
             if table not in registered:
                 problems.append(_("table {t} is not registered in gpkg_contents").format(t=table))
-        geometry_tables = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_geometry_columns")}
+        geometry_tables = queries.geometry_tables(conn)
         for table, data_type in registered.items():
             if data_type == "features" and table not in geometry_tables:
                 problems.append(_("feature table {t} has no entry in gpkg_geometry_columns").format(t=table))

@@ -14,37 +14,6 @@ from audit import changelog
 from layers.i18n import _
 
 
-def _pk(ws, table: str) -> str:
-    from layers.catalogue import layer_kinds
-
-    return "fid" if table in layer_kinds() else "id"
-
-
-def _read(ws, table: str, row_id: int) -> dict | None:
-    cur = ws.db.conn.execute(f'SELECT * FROM "{table}" WHERE "{_pk(ws, table)}" = ?', (row_id,))
-    row = cur.fetchone()
-    if row is None:
-        return None
-    return {d[0]: v for d, v in zip(cur.description, row)}
-
-
-def _insert(ws, table: str, values: dict) -> int:
-    cols = ", ".join(f'"{c}"' for c in values)
-    cur = ws.db.conn.execute(
-        f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join("?" * len(values))})', list(values.values())
-    )
-    return cur.lastrowid
-
-
-def _update(ws, table: str, row_id: int, values: dict) -> None:
-    sets = ", ".join(f'"{c}" = ?' for c in values)
-    ws.db.conn.execute(f'UPDATE "{table}" SET {sets} WHERE "{_pk(ws, table)}" = ?', [*values.values(), row_id])
-
-
-def _delete(ws, table: str, row_id: int) -> None:
-    ws.db.conn.execute(f'DELETE FROM "{table}" WHERE "{_pk(ws, table)}" = ?', (row_id,))
-
-
 @dataclass
 class Context:
     """What a command needs while it runs: the workspace and who is acting."""
@@ -82,7 +51,7 @@ class RowCommand(Command):
         return (self.table,)
 
     def _existing(self, ctx: Context) -> dict:
-        row = _read(ctx.workspace, self.table, self.row_id)
+        row = ctx.workspace.get_row(self.table, self.row_id)
         if row is None:
             raise KeyError(_("{table} has no row {id}").format(table=self.table, id=self.row_id))
         return row
@@ -107,13 +76,13 @@ class InsertRow(RowCommand):
             self.values = self.values()
         values = dict(self.values)
         if self.row_id is not None:  # redo: same id, so later commands still refer to it
-            values[_pk(ctx.workspace, self.table)] = self.row_id
-        self.row_id = _insert(ctx.workspace, self.table, values)
+            values[ctx.workspace.primary_key(self.table)] = self.row_id
+        self.row_id = ctx.workspace.insert_row(self.table, values)
         self._record(ctx, "insert", None, self._existing(ctx))
 
     def revert(self, ctx: Context) -> None:
         before = self._existing(ctx)
-        _delete(ctx.workspace, self.table, self.row_id)
+        ctx.workspace.delete_row(self.table, self.row_id)
         self._record(ctx, "undo insert", before, None)
 
 
@@ -128,11 +97,11 @@ class UpdateRow(RowCommand):
     def apply(self, ctx: Context) -> None:
         current = self._existing(ctx)
         self.before = {k: current[k] for k in self.changes}
-        _update(ctx.workspace, self.table, self.row_id, self.changes)
+        ctx.workspace.update_row(self.table, self.row_id, self.changes)
         self._record(ctx, "update", self.before, dict(self.changes))
 
     def revert(self, ctx: Context) -> None:
-        _update(ctx.workspace, self.table, self.row_id, self.before)
+        ctx.workspace.update_row(self.table, self.row_id, self.before)
         self._record(ctx, "undo update", dict(self.changes), self.before)
 
 
@@ -145,11 +114,11 @@ class DeleteRow(RowCommand):
 
     def apply(self, ctx: Context) -> None:
         self.before = self._existing(ctx)
-        _delete(ctx.workspace, self.table, self.row_id)
+        ctx.workspace.delete_row(self.table, self.row_id)
         self._record(ctx, "delete", self.before, None)
 
     def revert(self, ctx: Context) -> None:
-        _insert(ctx.workspace, self.table, self.before)
+        ctx.workspace.insert_row(self.table, self.before)
         self._record(ctx, "undo delete", None, self.before)
 
 

@@ -6,6 +6,9 @@ import numpy as np
 from layers.i18n import _
 from layers.values import stored_ids
 
+#: The one service-gap distance (metres): the GUI's Service gaps, ``lantern gaps`` and the report's gap map.
+GAP_DISTANCE = 500
+
 
 def _offers(value, assistance: str | None) -> bool:
     if assistance is None:
@@ -20,7 +23,7 @@ def _serves_form(value, form: str | None) -> bool:
     return not ids or form in ids
 
 
-def service_gaps(services, areas, cells, distance_m: float, assistance: str | None = None,
+def service_gaps(services, areas, cells, distance_m: float = GAP_DISTANCE, assistance: str | None = None,
                  form: str | None = None):
     """A GeoDataFrame (EPSG:4326) of areas and cells whose nearest suitable service is farther than ``distance_m``.
 

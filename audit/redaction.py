@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from layers import hexgrid
 from layers.i18n import _
 from layers.resources import load_json
 
@@ -240,8 +241,6 @@ def hex_counts(frame, cell_size: float, minimum: int, metric, extent=None):
     """Cells of an origin-anchored grid with at least ``minimum`` records; cells with fewer are not there at all."""
     import geopandas as gpd
     import pandas as pd
-
-    from mapping import hexgrid
 
     points = frame.geometry.dropna().representative_point().to_crs(metric)
     if len(points):

@@ -1,6 +1,6 @@
 """Aggregating 1,000,000 case points into the hex grid of a 10 km district (250 m cells).
 
-Lantern's numpy axial binning (mapping.hexgrid.count, including the pyproj
+Lantern's numpy axial binning (layers.hexgrid.count, including the pyproj
 transform from lon/lat) against a geopandas sjoin of the same points with the
 hexagon polygons, measured in the same run; both results are checked equal.
 Each is the median of 3 runs. Target: speed-up ≥ 10×. Last line: key=value figures.
@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mapping import hexgrid  # noqa: E402
+from layers import hexgrid  # noqa: E402
 
 N = int(os.environ.get("BENCH_POINTS", "1000000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))

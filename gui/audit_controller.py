@@ -18,8 +18,7 @@ from audit.estimates import TABLE as ESTIMATES, class_breaks, densities, record_
 from layers.errors import LanternError
 from layers.i18n import label
 from layers.migrations import ANNOTATIONS_TABLE
-
-DENSITY_COLORS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
+from mapping.features import choropleth
 
 
 class AuditController(QObject):
@@ -310,12 +309,8 @@ class AuditController(QObject):
         breaks = class_breaks(frame["density"]) or [0]
         name = next(label(g) for g in risk_groups() if g["id"] == group)
         w.layer_panel.set_visible(ESTIMATES, True)
-        w.map_view.set_choropleth(ESTIMATES, {
-            "group": group,
-            "label": self.tr("{group}: people per km²").format(group=name),
-            "breaks": breaks,
-            "colors": DENSITY_COLORS[-len(breaks):] if len(breaks) < len(DENSITY_COLORS) else DENSITY_COLORS,
-        })
+        w.map_view.set_choropleth(ESTIMATES, choropleth(group, self.tr("{group}: people per km²").format(group=name),
+                                                        breaks))
 
     # -- tools ------------------------------------------------------------------------------
 

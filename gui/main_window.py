@@ -21,6 +21,7 @@ from gui.audit_controller import AuditController
 from gui.filter_panel import FilterPanel
 from gui.layer_panel import LayerPanel
 from gui.map_view import MapView
+from layers import queries
 from layers.catalogue import kind as get_kind
 from layers.catalogue import layer_kinds
 from layers.errors import LanternError
@@ -237,33 +238,9 @@ class MainWindow(QMainWindow):
 
     def _partner_layers(self):
         """Imported partner layers: read-only, drawn on top in a neutral style, labelled with their origin."""
-        import json
+        from mapping.features import partner_layers
 
-        import shapely
-
-        from mapping.compose import MapLayer
-
-        out = []
-        for table, label in self.workspace.partner_layers().items():
-            frame = self.workspace.read_partner_layer(table)
-            if "geometry" not in frame.columns or len(frame) == 0:
-                continue
-            frame = frame.to_crs(4326)
-            features = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
-                         "properties": {"fid": i, "tip": f"{label}\n" + " · ".join(
-                             str(v) for k, v in row.items() if k in ("name", "count_label", "estimate_class") and v)}}
-                        for i, (g, row) in enumerate(zip(frame.geometry, frame.drop(columns="geometry").to_dict("records")))
-                        if g is not None]
-            present = frame.geometry.dropna()
-            if len(present) == 0:
-                continue
-            point = present.iloc[0].geom_type == "Point"
-            style = {"color": "#4a1486", "fill_color": "#bcbddc", "fill_opacity": 0.35, "weight": 1.2, "radius": 5,
-                     "dash": "2 2", "shape": "circle" if point else "polygon", "classify": None, "classes": None}
-            out.append(MapLayer(table, label, "Point" if point else "MultiPolygon", style,
-                                {"type": "FeatureCollection", "features": features},
-                                visible="basemap" not in table))  # a partner's basemap duplicates ours
-        return out
+        return partner_layers(self.workspace)
 
     def _assess(self) -> None:
         f = self.filters
@@ -339,8 +316,7 @@ class MainWindow(QMainWindow):
 
         dates = [f"{m}-01" for m in self.frames.get("reported_cases", {}).get("reported", []) if m]
         dates += [d for d in self.frames.get("risk_group_estimates", {}).get("estimated_on", []) if d]
-        row = self.workspace.db.conn.execute("SELECT min(observed), max(observed) FROM annotations").fetchone()
-        dates += [d for d in row if d]
+        dates += [d for d in queries.annotation_date_span(self.workspace.db.conn) if d]
         if dates:
             first = dt.date.fromisoformat(min(dates)[:10])
             last = max(dt.date.fromisoformat(max(dates)[:10]), dt.date.today())
@@ -609,31 +585,22 @@ class MainWindow(QMainWindow):
         """Risk areas and cells without a suitable service within a distance: a map layer and a table."""
         from PySide6.QtWidgets import QInputDialog
 
-        from audit.gaps import service_gaps
-        from mapping.compose import MapLayer
+        from audit.gaps import GAP_DISTANCE, service_gaps
+        from mapping.features import gaps_layer
         from mapping.risk_surface import compute
 
         if self.workspace is None:
             return None
         if distance is None:
             distance, ok = QInputDialog.getInt(self, self.tr("Service gaps"),
-                                               self.tr("No service offering crisis intervention within (m):"), 500, 50, 10000, 50)
+                                               self.tr("No service offering crisis intervention within (m):"),
+                                               GAP_DISTANCE, 50, 10000, 50)
             if not ok:
                 return None
         gaps = service_gaps(self.workspace.read_layer("services"), self.workspace.read_layer("risk_areas"),
                             compute(self.workspace).cells, float(distance), assistance)
-        import json
-
-        import shapely
-
-        features = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
-                     "properties": {"fid": i, "tip": self.tr("{what} {name}: nearest suitable service {d:.0f} m").format(
-                         what=w, name=n, d=d)}}
-                    for i, (g, w, n, d) in enumerate(zip(gaps.geometry, gaps["what"], gaps["name"], gaps["nearest_m"]), start=1)]
-        style = {"color": "#cb181d", "fill_color": "#fb6a4a", "fill_opacity": 0.35, "weight": 2, "radius": 6,
-                 "dash": "4 3", "shape": "polygon", "classify": None, "classes": None}
-        self.map_view.replace_layer(MapLayer("service_gaps", self.tr("Service gaps ({d:.0f} m)").format(d=distance),
-                                             "MultiPolygon", style, {"type": "FeatureCollection", "features": features}))
+        self.map_view.replace_layer(gaps_layer(gaps, self.tr("Service gaps ({d:.0f} m)").format(d=distance),
+                                               self.tr("{what} {name}: nearest suitable service {d:.0f} m")))
         self.statusBar().showMessage(self.tr("{n} gap(s): risk areas or cells farther than {d:.0f} m from a suitable "
                                              "service").format(n=len(gaps), d=distance), 10000)
         self.gaps = gaps

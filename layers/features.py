@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from audit.privacy import looks_personal
+from layers.privacy import looks_personal
 from layers.catalogue import EXTRA_COLUMN, LayerKind
 from layers.errors import InputError
 from layers.i18n import _

@@ -99,6 +99,16 @@ def holder(path: str | Path) -> Holder | None:
         os.close(fd)
 
 
+def _holder_soon(path: Path, patience: float = 0.5) -> Holder | None:
+    """The holder, once it has written its name: it takes the lock a moment before it can say who it is."""
+    deadline = time.monotonic() + patience
+    while True:
+        found = holder(path)
+        if (found is not None and found.pid) or time.monotonic() >= deadline:
+            return found if found is not None and found.pid else None
+        time.sleep(0.02)
+
+
 def _storage(path: Path, exc: OSError) -> StorageError:
     return StorageError(path, _("cannot create the lock file {lock} ({e})").format(
         lock=lock_path(path).name, e=exc.strerror or exc))
@@ -134,7 +144,7 @@ class WriteLock:
                 os.close(fd)
                 waited = time.monotonic() - started
                 if waited >= wait:
-                    raise WorkspaceLocked(self.path, who, waited) from None
+                    raise WorkspaceLocked(self.path, who or _holder_soon(self.path), waited) from None
                 time.sleep(min(0.1, max(0.01, wait - waited)))
                 continue
             except OSError as exc:  # a file system without flock: no exclusion possible, say so

@@ -187,7 +187,7 @@ SIGNERS_TABLE = "change_log_signers"
 
 @migration(5)
 def _signed_history(db: sqlite_utils.Database) -> None:
-    """Signed history: every change-log entry records its rows' hashes and is signed (audit.changelog).
+    """Signed history: every change-log entry records its rows' hashes and is signed (layers.history_store).
 
     Adds the entry columns and the table of signers' public keys, then writes
     one signed *baseline* entry with the hash of every row that exists now, so
@@ -204,6 +204,6 @@ def _signed_history(db: sqlite_utils.Database) -> None:
     )
     db[SIGNERS_TABLE].create_index(["public_key"], unique=True, if_not_exists=True)
     register_attributes_table(conn, SIGNERS_TABLE, "Public keys of everyone who has signed this workspace's history")
-    from audit import changelog  # the log's format lives with the log
+    from layers import history_store  # imported here: the store itself imports this module
 
-    changelog.record_baseline(db, note="rows as they were when signed history began")
+    history_store.record_baseline(db, note="rows as they were when signed history began")

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from layers import history_store
 from layers.errors import InputError, LanternError
 from layers.i18n import _
 
@@ -477,13 +478,11 @@ def import_package(workspace, path: str | Path, *, trust_new: bool = False,
                     f"INSERT INTO {migrations.LAYER_INFO_TABLE} (table_name, synthetic, source, updated)"
                     " VALUES (?, 0, ?, ?) ON CONFLICT(table_name) DO UPDATE SET synthetic = 0,"
                     " source = excluded.source, updated = excluded.updated", (table, labels[name], _now()))
-            from audit import changelog  # the log lives in audit; written in this same transaction
-
-            changelog.append(db, author=author, action="import package", table="*", row_id=None, before=None,
-                             after={"origin": origin, "profile": profile, "tables": list(tables.values()),
-                                    "file": path.name, "signer": signer.fingerprint,
-                                    "manifest_sha256": hashlib.sha256(canonical(manifest)).hexdigest(),
-                                    "layers": {t: manifest["layers"][n]["sha256"] for n, t in tables.items()}})
+            history_store.append(db, author=author, action="import package", table="*", row_id=None, before=None,
+                                 after={"origin": origin, "profile": profile, "tables": list(tables.values()),
+                                        "file": path.name, "signer": signer.fingerprint,
+                                        "manifest_sha256": hashlib.sha256(canonical(manifest)).hexdigest(),
+                                        "layers": {t: manifest["layers"][n]["sha256"] for n, t in tables.items()}})
     except sqlite3.Error as exc:
         raise InputError(path, _("the package could not be written into the workspace ({e}); nothing was "
                                  "imported").format(e=exc)) from None

@@ -19,7 +19,7 @@ from typing import Iterator
 
 import sqlite_utils
 
-from layers import gpkg_geometry, lock, migrations
+from layers import gpkg_geometry, history_store, lock, migrations
 from layers.catalogue import EXTRA_COLUMN, LayerKind, kind, layer_kinds
 from layers.errors import LanternError, ReadOnlyWorkspace, StorageError, ValidationError, WorkspaceError
 from layers.files import sibling_temp
@@ -484,6 +484,32 @@ class Workspace:
 
         return pyogrio.read_dataframe(self.path, layer=table)
 
+    # -- rows: get / insert / update / delete (thin wrappers over sqlite-utils) -------------
+
+    @staticmethod
+    def primary_key(table: str) -> str:
+        """The key column of ``table``: ``fid`` for feature tables, ``id`` for attributes tables."""
+        return FID_COLUMN if table in layer_kinds() else "id"
+
+    def get_row(self, table: str, row_id: int) -> dict | None:
+        """The row ``row_id`` of ``table`` as a dict of every column, or None when there is none."""
+        try:
+            return self.db[table].get(row_id)
+        except sqlite_utils.db.NotFoundError:
+            return None
+
+    def insert_row(self, table: str, values: dict) -> int:
+        """Insert one row (call inside :meth:`atomic`); its rowid."""
+        return self.db[table].insert(values).last_rowid
+
+    def update_row(self, table: str, row_id: int, values: dict) -> None:
+        """Set ``values`` on the row ``row_id`` (call inside :meth:`atomic`)."""
+        self.db[table].update(row_id, values)
+
+    def delete_row(self, table: str, row_id: int) -> None:
+        """Delete the row ``row_id`` (call inside :meth:`atomic`)."""
+        self.db[table].delete(row_id)
+
     # -- features ---------------------------------------------------------------------
 
     def count(self, kind_id: str) -> int:
@@ -534,8 +560,6 @@ class Workspace:
         """One change-log entry for a bulk import: what came from where, and a digest of the rows."""
         import hashlib
 
-        from audit import changelog
-
         digest = hashlib.sha256()
         columns = ", ".join([FID_COLUMN, f'hex("{GEOMETRY_COLUMN}")', *(f'"{c}"' for c in kind(kind_id).columns)])
         rows = self.db.conn.execute(
@@ -544,7 +568,7 @@ class Workspace:
         ) if fids else []
         for (row,) in rows:
             digest.update(row.encode("utf-8"))
-        changelog.append(self.db, author=author, action="import", table=kind_id, row_id=None, before=None,
+        history_store.append(self.db, author=author, action="import", table=kind_id, row_id=None, before=None,
                          after={"source": source, "count": len(fids), "first_fid": min(fids, default=None),
                                 "last_fid": max(fids, default=None), "rows_sha256": digest.hexdigest()},
                          rows={kind_id: fids})

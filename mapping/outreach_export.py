@@ -19,12 +19,13 @@ from layers.catalogue import layer_kinds
 from layers.i18n import _
 from layers.output import staged_folder
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
+from mapping.features import map_layer, marking_color, palette, print_kwargs, styles, text_color
 from mapping.outreach import OutreachPlan
 from mapping.print_style import BASEMAP_PRINT, plot_basemap
 from mapping.risk_surface import method_text
 
-RISK_BREAKS = [20, 40, 60, 80, 100]
-RISK_COLORS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
+RISK_BREAKS = palette("risk_index")["breaks"]
+RISK_COLORS = palette("risk_index")["colors"]
 SITE_COLUMNS = ["rank", "name", "category", "marginal_gain", "marginal_share", "covered_risk", "cells_covered",
                 "groups_reached", "reason"]
 PAPER = {"a4": (11.69, 8.27), "a3": (16.54, 11.69)}  # landscape, inches
@@ -80,44 +81,26 @@ def plan_bundle(plan: OutreachPlan, workspace) -> Bundle:
 
 def surface_layer(cells) -> MapLayer:
     """The risk surface as a map layer, from the cells' allow-listed columns (the tooltip shows only those)."""
-    import json
+    return map_layer("risk_surface", _("Risk surface"), cells, "risk_surface", tips=_cell_tip,
+                     props=[{"fill": risk_color(risk)} for risk in cells["risk"]])
 
-    import shapely
 
-    features = []
-    for i, row in enumerate(cells.drop(columns="geometry").to_dict("records"), start=1):
-        tip = _("Risk index {risk:.0f}").format(risk=row["risk"])
-        if "people" in row:
-            tip += "\n" + _("People in risk groups (estimated): {people:.0f}").format(people=row["people"])
-        if "cases" in row:
-            tip += "\n" + _("Reported cases: {cases}").format(cases=int(row["cases"]))
-        risk, geom = row["risk"], cells.geometry.iloc[i - 1]
-        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)),
-                         "properties": {"fid": i, "tip": tip, "fill": risk_color(risk)}})
-    style = {"color": "#7f7f7f", "fill_color": "#fd8d3c", "fill_opacity": 0.55, "weight": 0.6, "radius": 6,
-             "dash": None, "shape": "polygon", "classify": None, "classes": None}
-    return MapLayer("risk_surface", _("Risk surface"), "MultiPolygon", style,
-                    {"type": "FeatureCollection", "features": features})
+def _cell_tip(row: dict) -> str:
+    tip = _("Risk index {risk:.0f}").format(risk=row["risk"])
+    if "people" in row:
+        tip += "\n" + _("People in risk groups (estimated): {people:.0f}").format(people=row["people"])
+    if "cases" in row:
+        tip += "\n" + _("Reported cases: {cases}").format(cases=int(row["cases"]))
+    return tip
 
 
 def sites_layers(sites, coverage: SharedLayer) -> list[MapLayer]:
-    import json
-
-    import shapely
-
-    circles = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
-                "properties": {"fid": int(r), "tip": _("Walking distance of site {rank}").format(rank=int(r))}}
-               for r, g in zip(coverage.frame["rank"], coverage.frame.geometry)]
-    points = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)),
-               "properties": {"fid": int(row.rank), "tip": f"{int(row.rank)}. {row.name} · {row.category}\n{row.reason}"}}
-              for row, g in zip(sites.itertuples(), sites.geometry)]
-    ring_style = {"color": "#08519c", "fill_color": "#6baed6", "fill_opacity": 0.08, "weight": 2, "radius": 6,
-                  "dash": "5 4", "shape": "polygon", "classify": None, "classes": None}
-    site_style = {"color": "#08306b", "fill_color": "#2171b5", "fill_opacity": 1.0, "weight": 2.5, "radius": 13,
-                  "dash": None, "shape": "circle", "classify": None, "classes": None}
+    ranks = [int(r) for r in coverage.frame["rank"]]
     return [
-        MapLayer("coverage", coverage.label, "MultiPolygon", ring_style, {"type": "FeatureCollection", "features": circles}),
-        MapLayer("sites", _("Campaign sites"), "Point", site_style, {"type": "FeatureCollection", "features": points}),
+        map_layer("coverage", coverage.label, coverage.frame, "walking_distance", fids=ranks,
+                  tips=[_("Walking distance of site {rank}").format(rank=r) for r in ranks]),
+        map_layer("sites", _("Campaign sites"), sites, "campaign_sites", fids=[int(r) for r in sites["rank"]],
+                  tips=[f"{int(row.rank)}. {row.name} · {row.category}\n{row.reason}" for row in sites.itertuples()]),
     ]
 
 
@@ -201,13 +184,18 @@ def render_print(bundle: Bundle, plan: OutreachPlan, path: Path, paper: str = "a
     view = shown.total_bounds if len(shown) else plan.surface.cells.total_bounds
     pad = 300
     plot_basemap(ax, {k: bundle.layers[k].frame for k in BASEMAP_PRINT if k in bundle.layers}, metric)
-    shown.plot(ax=ax, color=[risk_color(v) for v in shown["risk"]], alpha=0.6, edgecolor="#7f7f7f", linewidth=0.3,
-               zorder=2)
-    bundle.layers["coverage"].frame.to_crs(metric).boundary.plot(ax=ax, color="#08519c", linewidth=1.2, linestyle="--", zorder=3)
+    surface_style = print_kwargs("risk_surface", color=[risk_color(v) for v in shown["risk"]], cmap=None)
+    shown.plot(ax=ax, zorder=2, **surface_style)
+    ring = print_kwargs("walking_distance", edgecolor=None)
+    ring["color"] = styles()["styles"]["walking_distance"]["color"]
+    bundle.layers["coverage"].frame.to_crs(metric).boundary.plot(ax=ax, zorder=3, **ring)
     sites = bundle.layers["campaign_sites"].frame.to_crs(metric)
-    ax.scatter(sites.geometry.x, sites.geometry.y, s=150, color="#2171b5", edgecolor="#08306b", zorder=4)
+    site = print_kwargs("campaign_sites")
+    ax.scatter(sites.geometry.x, sites.geometry.y, s=site["markersize"], color=site["color"],
+               edgecolor=site["edgecolor"], zorder=4)
     for rank, geom in zip(sites["rank"], sites.geometry):
-        ax.text(geom.x, geom.y, str(rank), color="white", ha="center", va="center", fontsize=8, fontweight="bold",
+        ax.text(geom.x, geom.y, str(rank), color=site["label_color"], ha="center", va="center", fontsize=8,
+                fontweight="bold",
                 zorder=5)
     ax.set_xlim(view[0] - pad, view[2] + pad)
     ax.set_ylim(view[1] - pad, view[3] + pad)
@@ -220,12 +208,12 @@ def render_print(bundle: Bundle, plan: OutreachPlan, path: Path, paper: str = "a
     fig.text(0.02, 0.965, _("Outreach targeting map — {name}").format(name=name), fontsize=14,
              fontweight="bold", va="top")
     fig.text(0.02, 0.925, marking(bundle), fontsize=8, va="top", color="white",
-             bbox={"facecolor": "#b71c1c" if bundle.stamp else "#37474f", "edgecolor": "none", "pad": 3})
-    handles = [Patch(facecolor=c, edgecolor="#7f7f7f", alpha=0.6, label=r["label"])
+             bbox={"facecolor": marking_color(bool(bundle.stamp)), "edgecolor": "none", "pad": 3})
+    handles = [Patch(facecolor=c, edgecolor=surface_style["edgecolor"], alpha=surface_style["alpha"], label=r["label"])
                for c, r in zip(RISK_COLORS, risk_legend()["rows"])]
-    handles += [Line2D([0], [0], marker="o", color="w", markerfacecolor="#2171b5", markersize=10,
+    handles += [Line2D([0], [0], marker="o", color="w", markerfacecolor=site["color"], markersize=10,
                        label=_("Campaign site (rank)")),
-                Line2D([0], [0], color="#08519c", linestyle="--", label=_("Walking distance {r:.0f} m").format(
+                Line2D([0], [0], color=ring["color"], linestyle=ring["linestyle"], label=_("Walking distance {r:.0f} m").format(
                     r=plan.params.radius))]
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.68, 0.9), fontsize=8, frameon=False,
                title=_("Risk index (0–100)"), title_fontsize=9)
@@ -234,7 +222,7 @@ def render_print(bundle: Bundle, plan: OutreachPlan, path: Path, paper: str = "a
              wrap=True)
     fig.text(0.02, 0.075, f"{bundle.created[:10]}  ·  {plan.quality_text()}", fontsize=7, va="top")
     fig.text(0.02, 0.055, "  ·  ".join(_sources(bundle)), fontsize=7, va="top")
-    fig.text(0.02, 0.035, method_text(plan.surface.params), fontsize=6, va="top", wrap=True, color="#444444")
+    fig.text(0.02, 0.035, method_text(plan.surface.params), fontsize=6, va="top", wrap=True, color=text_color())
     fig.savefig(path, dpi=dpi, metadata=_PRINT_METADATA[path.suffix.lower()])
     plt.close(fig)
     return path

@@ -1,13 +1,10 @@
 """How print maps (PDF/PNG of outreach plans, shared maps and reports) draw the offline basemap."""
 from __future__ import annotations
 
-#: kind id → matplotlib style, drawn in this order (water first, railways last)
-BASEMAP_PRINT = {
-    "basemap_water": {"color": "#c6dcec"},
-    "basemap_buildings": {"color": "#e2ddd6"},
-    "basemap_roads": {"color": "#bdbdbd", "linewidth": 0.5},
-    "basemap_railways": {"color": "#9e9e9e", "linewidth": 0.6},
-}
+from mapping.features import styles
+
+#: kind id → matplotlib style, drawn in this order (water first, railways last); from data/styles.json
+BASEMAP_PRINT = styles()["print_basemap"]
 
 
 def plot_basemap(ax, frames: dict, crs) -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 from audit.redaction import Bundle, SharedLayer, derived_about, minimum_count, select_fields, share_rule
 from layers.i18n import _
 from layers.values import is_missing, stored_ids
+from audit.gaps import GAP_DISTANCE
+from mapping.features import kind_print_kwargs, marking_color, print_kwargs, styles, text_color
 from mapping.print_style import BASEMAP_PRINT, plot_basemap
 
 TEXT = {
@@ -47,7 +49,6 @@ TEXT = {
            "gap_note": "Teritorijas un šūnas, kurās {d} m attālumā nav krīzes intervences pakalpojuma.",
            "synthetic": "Satur sintētiskus demonstrācijas datus."},
 }
-GAP_DISTANCE = 400
 
 
 def _label(entry: dict, lang: str) -> str:
@@ -143,7 +144,7 @@ def _maps(bundle: Bundle, folder: Path, lang: str) -> dict[str, Path]:
         plot_basemap(ax, base, metric)
         ax.set_title(title, fontsize=12)
         if bundle.stamp:
-            fig.text(0.5, 0.02, bundle.stamp, ha="center", color="#b71c1c", fontsize=10, fontweight="bold")
+            fig.text(0.5, 0.02, bundle.stamp, ha="center", color=marking_color(True), fontsize=10, fontweight="bold")
         return fig, ax
 
     def save(fig, key):
@@ -156,29 +157,29 @@ def _maps(bundle: Bundle, folder: Path, lang: str) -> dict[str, Path]:
     places = bundle.layers.get("places_of_concern")
     if places is not None and len(places.frame):
         frame = places.frame.to_crs(metric)
-        if places.form == "hex_counts":
-            frame.plot(ax=ax, color="#9e9ac8", alpha=0.6, edgecolor="#54278f", zorder=2)
+        if places.form == "hex_counts":  # as on the shared maps: hex counts in the shared style, places in their own
+            frame.plot(ax=ax, zorder=2, **print_kwargs("shared_area"))
         else:
-            frame.plot(ax=ax, color="#756bb1", markersize=14, zorder=2)
+            frame.plot(ax=ax, zorder=2, **kind_print_kwargs("places_of_concern"))
     save(fig, "places")
 
     fig, ax = canvas(t["surface"])
     cells = bundle.layers["risk_surface"].frame
     cells = cells[cells["risk"] > 0]
     if len(cells):
-        cells.to_crs(metric).plot(ax=ax, column="risk", cmap="YlOrRd", alpha=0.7, edgecolor="#888888", linewidth=0.3,
-                                  zorder=2, legend=True, legend_kwds={"shrink": 0.6})
+        cells.to_crs(metric).plot(ax=ax, column="risk", zorder=2, legend=True, legend_kwds={"shrink": 0.6},
+                                  **print_kwargs("risk_surface", color=None))
     save(fig, "surface")
 
     fig, ax = canvas(t["services"])
     gaps = bundle.layers["service_gaps"].frame
     if len(gaps):
-        gaps.to_crs(metric).plot(ax=ax, color="#fb6a4a", alpha=0.45, edgecolor="#cb181d", zorder=2)
+        gaps.to_crs(metric).plot(ax=ax, zorder=2, **print_kwargs("service_gaps"))
     services = _frame(bundle, "services")
     if services is not None and len(services):
         located = services[services.geometry.notna()]
         if len(located):
-            located.to_crs(metric).plot(ax=ax, color="#238b45", markersize=30, marker="s", zorder=3)
+            located.to_crs(metric).plot(ax=ax, zorder=3, **kind_print_kwargs("services"))
     save(fig, "services")
     return out
 
@@ -317,7 +318,7 @@ def _write_pdf(out, bundle, images, tables, method, lang) -> None:
         canvas.saveState()
         canvas.setFont("LanternSans", 8)
         canvas.drawString(15 * mm, 10 * mm, f"{bundle.workspace_name[:80]} · {bundle.created[:10]} · {doc.page}")
-        canvas.setFillColor(colors.HexColor("#b71c1c" if bundle.stamp else "#37474f"))
+        canvas.setFillColor(colors.HexColor(marking_color(bool(bundle.stamp))))
         canvas.drawRightString(195 * mm, 287 * mm, bundle.marking)
         canvas.restoreState()
 
@@ -325,8 +326,9 @@ def _write_pdf(out, bundle, images, tables, method, lang) -> None:
         data = [[Paragraph(html.escape(str(c)), small) for c in header]] + \
                [[Paragraph(html.escape(str(c)), small) for c in row] for row in rows]
         tbl = Table(data, repeatRows=1, hAlign="LEFT")
-        tbl.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eceff1")),
-                                 ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#b0bec5")),
+        look = styles()["report"]
+        tbl.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(look["table_header"])),
+                                 ("GRID", (0, 0), (-1, -1), look["table_grid_width"], colors.HexColor(look["table_grid"])),
                                  ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return tbl
 
@@ -363,11 +365,13 @@ def _write_pdf(out, bundle, images, tables, method, lang) -> None:
 def _write_html(path, bundle, images, tables, method, lang) -> None:
     t = TEXT[lang]
     e = html.escape
+    look, mark = styles()["report"], styles()["marking"]
     parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{e(t['title'])}</title>",
-             "<style>body{font:14px/1.4 sans-serif;max-width:60em;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #b0bec5;padding:2px 6px;vertical-align:top}"
-             "th{background:#eceff1}.mark{display:inline-block;color:#fff;background:"
-             f"{'#b71c1c' if bundle.stamp else '#37474f'};padding:2px 8px;font-weight:bold}}img{{max-width:100%}}</style>"
+             f"<style>body{{font:14px/1.4 sans-serif;max-width:60em;margin:2em auto;color:{text_color('page')}}}"
+             f"table{{border-collapse:collapse;margin:.5em 0}}td,th{{border:1px solid {look['table_grid']};"
+             f"padding:2px 6px;vertical-align:top}}th{{background:{look['table_header']}}}"
+             f".mark{{display:inline-block;color:{mark['text']};background:"
+             f"{marking_color(bool(bundle.stamp))};padding:2px 8px;font-weight:bold}}img{{max-width:100%}}</style>"
              "</head><body>",
              f"<p class='mark'>{e(bundle.marking)}</p><h1>{e(t['title'])}</h1><h2>{e(bundle.workspace_name)}</h2>"
              f"<p>{e(bundle.created[:10])}</p>"]

@@ -35,7 +35,7 @@ import numpy as np
 from audit.redaction import district_bounds, district_crs, fixed_cell_size, minimum_count
 from layers.resources import load_json
 from layers.i18n import _
-from mapping import hexgrid
+from layers import hexgrid
 
 DEFAULT_WEIGHTS = {"people": 1.0, "places": 1.0, "cases": 1.0}
 DEFAULT_LEVEL_WEIGHTS = {"none": 0.0, "low": 1.0, "elevated": 2.0, "high": 4.0}

@@ -25,6 +25,7 @@ from layers.output import staged_files, staged_folder
 from layers.packages import FORMAT as PACKAGE_FORMAT
 from layers.packages import layer_hash, manifest_rows, sign_manifest
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
+from mapping.features import map_fill_color, map_layer, marking_color, print_kwargs, styles, text_color
 from mapping.outreach_export import safe_cell
 from mapping.print_style import BASEMAP_PRINT, plot_basemap
 
@@ -44,25 +45,19 @@ def _map_layer(layer: SharedLayer, bundle: Bundle, notes: dict) -> MapLayer:
             tips = {fid: f"{row.get('name') or ''}\n{notes[layer.name][fid]}" for fid, row in
                     zip(frame.index, frame.drop(columns="geometry").to_dict("records")) if fid in notes[layer.name]}
         return layer_from_frame(layer.name, frame, tips=tips)
-    import shapely
+    return map_layer(layer.name, layer.label, frame, "shared_point" if layer.form == "geomasked" else "shared_area",
+                     tips=lambda row: _shared_tip(layer.label, row))
 
-    features = []
-    for i, (geom, row) in enumerate(zip(frame.geometry, frame.drop(columns="geometry").to_dict("records")), start=1):
-        tip = layer.label
-        if "count" in row:
-            tip += f": {row['count']}"
-        if "estimate_class" in row:
-            tip += f": {row.get('risk_group')} {row['estimate_class']}"
-        if row.get("category"):
-            tip += f" · {row['category']}"
-        features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(geom)),
-                         "properties": {"fid": i, "tip": tip}})
-    point = layer.form == "geomasked"
-    style = {"color": "#54278f", "fill_color": "#9e9ac8" if point else "#fdae6b", "fill_opacity": 0.6,
-             "weight": 1, "radius": 6, "dash": None, "shape": "circle" if point else "polygon",
-             "classify": None, "classes": None}
-    return MapLayer(layer.name, layer.label, "Point" if point else "MultiPolygon", style,
-                    {"type": "FeatureCollection", "features": features})
+
+def _shared_tip(label: str, row: dict) -> str:
+    tip = label
+    if "count" in row:
+        tip += f": {row['count']}"
+    if "estimate_class" in row:
+        tip += f": {row.get('risk_group')} {row['estimate_class']}"
+    if row.get("category"):
+        tip += f" · {row['category']}"
+    return tip
 
 
 def _latest_notes(bundle: Bundle) -> dict:
@@ -104,23 +99,23 @@ def write_print(bundle: Bundle, path: Path) -> None:
 
         metric = spatial[0].frame.estimate_utm_crs()
         plot_basemap(ax, {l.name: l.frame for l in spatial}, metric)
-        palette = ["#e6550d", "#3182bd", "#31a354", "#756bb1", "#de2d26", "#636363", "#fd8d3c", "#6baed6"]
         thematic = [l for l in spatial if l.name not in BASEMAP_PRINT]
         for i, layer in enumerate(thematic):
-            color = palette[i % len(palette)]
-            layer.frame.to_crs(metric).plot(ax=ax, color=color, zorder=2 + i, alpha=0.7, markersize=18)
+            # each layer in its colour on the interactive map, whatever else the profile's file holds
+            color = map_fill_color(layer.name, layer.form, layer.form == "geomasked")
+            layer.frame.to_crs(metric).plot(ax=ax, zorder=2 + i, **print_kwargs("thematic", color=color))
             handles.append(Patch(color=color, label=f"{layer.label} ({len(layer.frame)})"))
     fig.text(0.03, 0.96, _("Lantern map — {name}").format(name=bundle.workspace_name[:52]), fontsize=13,
              fontweight="bold", va="top")
     fig.text(0.97, 0.96, bundle.marking, fontsize=10, ha="right", va="top", color="white", fontweight="bold",
-             bbox={"facecolor": "#b71c1c" if bundle.stamp else "#37474f", "edgecolor": "none", "pad": 4})
+             bbox={"facecolor": marking_color(bool(bundle.stamp)), "edgecolor": "none", "pad": 4})
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.75, 0.88), fontsize=8, frameon=False)
     footer = [bundle.created[:10], *([bundle.attribution] if bundle.attribution else []), bundle.anchor_text]
     fig.text(0.03, 0.07, "  ·  ".join(footer), fontsize=7)
-    fig.text(0.03, 0.055, " ".join(bundle.notes)[:400], fontsize=6, color="#444444", wrap=True, va="top")
+    fig.text(0.03, 0.055, " ".join(bundle.notes)[:400], fontsize=6, color=text_color(), wrap=True, va="top")
     if bundle.stamp:
-        fig.text(0.5, 0.5, bundle.stamp, fontsize=40, color="#b71c1c", alpha=0.12, ha="center", va="center",
-                 rotation=30)
+        fig.text(0.5, 0.5, bundle.stamp, fontsize=40, color=marking_color(True),
+                 alpha=styles()["marking"]["stamp_alpha"], ha="center", va="center", rotation=30)
     fig.savefig(path, dpi=110 if path.suffix == ".png" else 150,
                 metadata={"CreationDate": None} if path.suffix == ".pdf" else {"Software": None})
     plt.close(fig)

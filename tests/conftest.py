@@ -37,7 +37,7 @@ def workspace(tmp_path):
 
 @pytest.fixture(scope="session")
 def demo_file(tmp_path_factory) -> Path:
-    from layers.demo import build_demo
+    from audit.demo import build_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
     build_demo(path).close()

@@ -15,7 +15,7 @@ def test_core_packages_import_without_qt():
         "    pkg = importlib.import_module(name)\n"
         "    for m in pkgutil.walk_packages(pkg.__path__, name + '.'):\n"
         "        importlib.import_module(m.name)\n"
-        "import layers.demo, mapping.compose\n"
+        "import audit.demo, mapping.compose\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'shiboken6'))\n"
         "print(loaded)\n"
         "sys.exit(1 if loaded else 0)\n"
@@ -51,3 +51,15 @@ def test_every_module_in_core_has_a_docstring():
             if text and not text.startswith(('"""', "'''")):
                 missing.append(str(p.relative_to(ROOT)))
     assert missing == []
+
+
+def test_import_order_is_gui_mapping_audit_layers():
+    """import-linter's layers contract (pyproject.toml): a package imports only the packages below it,
+    at module level or inside a function, with no exception."""
+    config = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'type = "layers"\s*\nlayers = \["gui", "mapping", "audit", "layers"\]', config)
+    code = ("import sys\n"
+            "from importlinter.cli import lint_imports\n"
+            "sys.exit(lint_imports(config_filename='pyproject.toml', no_cache=True, no_logo=True))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, f"import contract broken:\n{result.stdout}{result.stderr}"

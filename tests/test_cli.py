@@ -15,16 +15,76 @@ def lantern(*args, cwd=ROOT):
 
 
 def test_help_documents_every_command():
+    import main
+
     out = lantern("--help").stdout
-    for text in ("--demo", "--screenshot", "main.py demo OUT.gpkg", "main.py import SOURCE", "--kind", "--into"):
+    for text in ("--demo", "--screenshot", "WORKSPACE.gpkg", "--version", *main.COMMANDS):
         assert text in out
+    assert "--kind" in lantern("import", "--help").stdout and "--into" in lantern("import", "--help").stdout
 
 
-@pytest.mark.parametrize("command", ["demo", "import"])
+def test_every_command_has_help_text():
+    """Each subparser gives a one-line help (listed at the top level) and a description of its own."""
+    import re
+
+    import main
+
+    parser = main.build_parser()
+    top = parser.format_help()
+    for name, sub in main.commands(parser).items():
+        assert re.search(rf"^ +{re.escape(name)} +\S", top, re.M), f"{name} has no help line in --help"
+        assert sub.description, f"{name} has no description"
+        assert sub.prog == f"lantern {name}"
+
+
+@pytest.mark.parametrize("command", ["demo", "import", "import-osm", "check", "checklist", "plan-outreach", "export",
+                                     "import-package", "trust-key", "report", "referral", "gaps", "answer"])
 def test_each_command_has_help(command):
     result = lantern(command, "--help")
     assert result.returncode == 0
     assert len(result.stdout.splitlines()) > 3
+
+
+def test_version_comes_from_the_package():
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    result = lantern("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"lantern {version}"
+
+
+def test_an_unknown_command_says_so():
+    result = lantern("exprot", "w.gpkg")
+    assert result.returncode == 2
+    assert "unknown command 'exprot'" in result.stderr and "export" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args, listed", [
+    (["referral", "w.gpkg", "--form", "bogus"], "labour"),
+    (["gaps", "w.gpkg", "--assistance", "bogus"], "safe_place"),
+    (["import", "a.csv", "--kind", "bogus", "--into", "w.gpkg"], "transport_hubs"),
+    (["plan-outreach", "w.gpkg", "--out", "d", "--forms", "labour,bogus"], "sexual"),
+    (["export", "w.gpkg", "--profile", "bogus", "--format", "pdf", "--out", "x.pdf"], "partner"),
+])
+def test_option_values_are_checked_against_the_catalogues(args, listed):
+    result = lantern(*args)
+    assert result.returncode == 2
+    assert "invalid choice: 'bogus'" in result.stderr and listed in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_workspace_is_one_error_line(tmp_path):
+    result = lantern("gaps", tmp_path / "missing.gpkg")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and "missing.gpkg" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_main_imports_without_qt():
+    code = "import sys, main; assert not [m for m in sys.modules if m.startswith('PySide6')]; print('ok')"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr
 
 
 def test_demo_command_writes_a_populated_workspace(tmp_path):

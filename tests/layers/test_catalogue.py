@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from audit.privacy import looks_personal
+from layers.privacy import looks_personal
 from layers import catalogue
 from layers.catalogue import FIELD_TYPES, layer_kinds, place_categories
 

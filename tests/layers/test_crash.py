@@ -203,7 +203,8 @@ def test_sigkill_at_random_points_loses_nothing_committed(setup, demo_file, tmp_
             kills += result["killed"]
             stats[kind]["runs"] += 1
             stats[kind]["kills"] += result["killed"]
-            lines = log.read_text(errors="replace").splitlines()
+            # a child killed before it opened its log did nothing at all (a busy machine can delay it that long)
+            lines = log.read_text(errors="replace").splitlines() if log.exists() else []
             assert "Traceback" not in "\n".join(lines), (kind, run, "\n".join(lines[-30:]))
             reported = [line for line in lines if line.startswith("COMMIT")]
             stats[kind]["commits"] += len(reported)

@@ -472,7 +472,7 @@ def test_damaged_files_are_refused_with_one_message(package, receiver, tmp_path,
 
 @pytest.mark.parametrize("where", ["third_table", "layer_info", "change_log"])
 def test_a_failure_half_way_changes_nothing(package, receiver, monkeypatch, where):
-    import audit.changelog
+    import layers.history_store
     import layers.packages as packages
     from layers import trust
 
@@ -495,7 +495,7 @@ def test_a_failure_half_way_changes_nothing(package, receiver, monkeypatch, wher
         def boom(*args, **kwargs):
             raise sqlite3.OperationalError("database or disk is full (injected)")
 
-        monkeypatch.setattr(audit.changelog, "append", boom)
+        monkeypatch.setattr(layers.history_store, "append", boom)
     from layers.errors import LanternError
 
     log_before, before = _log_actions(receiver), file_digest(receiver)

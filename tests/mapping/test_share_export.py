@@ -194,7 +194,7 @@ def test_suppressed_counts_cannot_be_recovered_by_differencing_two_exports(tmp_p
         ra, rb = a[a["cell"] == cell].iloc[0], b[b["cell"] == cell].iloc[0]
         assert int(ra["count"]) == int(rb["count"])
     # every published count is the cell's true, full count (computed independently), never a clipped part
-    from mapping import hexgrid
+    from layers import hexgrid
 
     metric = gpd.GeoSeries(pts, crs=4326).estimate_utm_crs()
     xy = gpd.GeoSeries(pts, crs=4326).to_crs(metric)

@@ -4,7 +4,8 @@ import itertools
 import numpy as np
 import pytest
 
-from mapping import hexgrid, site_selection
+from layers import hexgrid
+from mapping import site_selection
 from mapping.site_selection import Instance, exact, greedy, lp_relaxation_bound
 
 

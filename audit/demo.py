@@ -15,6 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from audit.annotations import annotate, annotation_values, new_place_with_annotation
+from audit.changelog import record_baseline
+from audit.commands import History
+from audit.estimates import record_estimate
 from layers import migrations
 from layers.catalogue import kind as get_kind
 from layers.features import prepare
@@ -174,10 +178,6 @@ def add_synthetic_annotations(ws: Workspace, seed: int = SEED) -> None:
 
     import shapely
 
-    from audit.annotations import annotation_values, new_place_with_annotation, annotate
-    from audit.commands import History
-    from audit.estimates import record_estimate
-
     rng = np.random.default_rng(seed + 1)
     areas = ws.read_layer("risk_areas")
     where = {name.split(": ", 1)[-1]: geom for name, geom in zip(areas["name"], areas.geometry)}
@@ -264,9 +264,7 @@ def build_demo(path: str | Path, overwrite: bool = True) -> Workspace:
             add_synthetic_annotations(ws)
             add_services(ws)
             ws.set_metadata("name", DEMO_NAME)
-            from audit.changelog import record_baseline  # the synthetic rows bypass the command path: log them
-
-            with ws.atomic() as db:
+            with ws.atomic() as db:  # the synthetic rows bypass the command path: log them
                 record_baseline(db, author="Lantern demo", note="synthetic demo data",
                                 tables=["reported_cases", "risk_areas", "services"])
         os.replace(tmp, path)
