@@ -135,114 +135,161 @@ def _fingerprint(text: str | None) -> str:
         return _("(not a key)")
 
 
+@dataclass
+class _Walk:
+    """What reading the log has seen so far, entry by entry."""
+
+    listed: dict[str, int]
+    previous_hash: str = GENESIS
+    previous_id: int = 0
+    chain_broken: bool = False
+    first_signed: int | None = None
+    bad_signatures: list[int] = field(default_factory=list)
+    unlisted: dict[str, list[int]] = field(default_factory=dict)
+    stripped: list[int] = field(default_factory=list)
+    by_signer: dict[str, Signer] = field(default_factory=dict)
+    keys: dict[str, PublicKey | None] = field(default_factory=dict)
+
+
 def read_history(conn, head: str | None, schema_version: int) -> HistoryReport:
     """Verify the chain, every signature and the signers, and replay the row hashes."""
     report = HistoryReport()
     signing = signing_columns(conn)
-    rows = entry_rows(conn, signing)
-    listed: dict[str, int] = listed_signers(conn) if signing else {}
-    previous_hash, previous_id = GENESIS, 0
-    chain_broken = False
-    first_signed = None
-    bad_signatures: list[int] = []
-    unlisted: dict[str, list[int]] = {}
-    stripped: list[int] = []
-    by_signer: dict[str, Signer] = {}
-    keys: dict[str, PublicKey | None] = {}
-    for row in rows:
-        entry_id = row[0]
-        entry = dict(zip(_FIELDS, row[1:1 + len(_FIELDS)]))
-        stored = row[1 + len(_FIELDS)]
-        row_hash_text, signer, signature = row[2 + len(_FIELDS):] if signing else (None, None, None)
-        entry["row_hashes"], entry["signer"] = row_hash_text, signer
+    walk = _Walk(listed=listed_signers(conn) if signing else {})
+    for row in entry_rows(conn, signing):
+        entry_id, entry, stored, row_hash_text, signer, signature = _unpack_entry(row, signing)
         report.entries += 1
-        if not chain_broken:
-            problem = None
-            if entry_id != previous_id + 1:
-                problem = ChainProblem(entry_id, _(
-                    "change log entry {n} is missing (entries jump from {a} to {b})").format(
-                    n=previous_id + 1, a=previous_id, b=entry_id))
-            elif entry["prev_hash"] != previous_hash:
-                problem = ChainProblem(entry_id, _(
-                    "change log entry {n} does not follow entry {p}: an entry was removed, reordered or altered"
-                ).format(n=entry_id, p=previous_id))
-            elif entry_hash(entry) != stored:
-                problem = ChainProblem(entry_id, _("change log entry {n} was altered after it was written").format(
-                    n=entry_id))
-            if problem:
-                report.problems.append(problem)
-                chain_broken = True
-        previous_hash, previous_id = stored, entry_id
-        # signatures
-        if signer is None and signature is None:
-            if first_signed is not None or row_hash_text is not None:
-                stripped.append(entry_id)
-            else:
-                report.unsigned += 1
-        else:
-            if first_signed is None:
-                first_signed = entry_id
-            if signer not in keys:
-                try:
-                    keys[signer] = PublicKey.from_text(signer or "")
-                except (ValueError, TypeError):
-                    keys[signer] = None
-            key = keys[signer]
-            ok = key is not None and signature is not None and key.verify(signature, signing_payload(stored or ""))
-            if not ok:
-                bad_signatures.append(entry_id)
-            elif signer not in listed:
-                unlisted.setdefault(signer, []).append(entry_id)
-            fp = _fingerprint(signer)
-            s = by_signer.setdefault(fp, Signer(fp, entry_id, entry_id))
-            s.last, s.count = entry_id, s.count + 1
-        # the rows the log says exist
+        if not walk.chain_broken:
+            _check_link(report, walk, entry_id, entry, stored)
+        walk.previous_hash, walk.previous_id = stored, entry_id
+        _check_signature(report, walk, entry_id, stored, row_hash_text, signer, signature)
         if row_hash_text is not None:
-            report.has_row_hashes = True
-            try:
-                for table, hashes in json.loads(row_hash_text).items():
-                    state = report.expected.setdefault(table, {})
-                    for rid, h in hashes.items():
-                        if h is None:
-                            state.pop(int(rid), None)
-                        else:
-                            state[int(rid)] = h
-            except (ValueError, AttributeError, TypeError):
-                report.problems.append(ChainProblem(entry_id, _(
-                    "change log entry {n} has unreadable row hashes").format(n=entry_id)))
-    report.signers = list(by_signer.values())
-    if not chain_broken and (head or GENESIS) != previous_hash:
-        if head is None and report.entries:
-            report.problems.append(ChainProblem(None, _(
-                "the workspace metadata has no change-log head: it was deleted")))
+            _replay_row_hashes(report, entry_id, row_hash_text)
+    report.signers = list(walk.by_signer.values())
+    if not walk.chain_broken and (head or GENESIS) != walk.previous_hash:
+        report.problems.append(_head_problem(report, walk, head))
+    _report_signature_problems(report, walk, schema_version)
+    _add_notes(report, walk, schema_version)
+    return report
+
+
+def _unpack_entry(row, signing: bool) -> tuple:
+    """One stored row as (id, entry fields, stored hash, row hashes text, signer, signature)."""
+    entry_id = row[0]
+    entry = dict(zip(_FIELDS, row[1:1 + len(_FIELDS)]))
+    stored = row[1 + len(_FIELDS)]
+    row_hash_text, signer, signature = row[2 + len(_FIELDS):] if signing else (None, None, None)
+    entry["row_hashes"], entry["signer"] = row_hash_text, signer
+    return entry_id, entry, stored, row_hash_text, signer, signature
+
+
+def _check_link(report: HistoryReport, walk: _Walk, entry_id: int, entry: dict, stored) -> None:
+    """Whether the entry follows the one before it and still has its own hash; the first break stops the check."""
+    problem = None
+    if entry_id != walk.previous_id + 1:
+        problem = ChainProblem(entry_id, _(
+            "change log entry {n} is missing (entries jump from {a} to {b})").format(
+            n=walk.previous_id + 1, a=walk.previous_id, b=entry_id))
+    elif entry["prev_hash"] != walk.previous_hash:
+        problem = ChainProblem(entry_id, _(
+            "change log entry {n} does not follow entry {p}: an entry was removed, reordered or altered"
+        ).format(n=entry_id, p=walk.previous_id))
+    elif entry_hash(entry) != stored:
+        problem = ChainProblem(entry_id, _("change log entry {n} was altered after it was written").format(
+            n=entry_id))
+    if problem:
+        report.problems.append(problem)
+        walk.chain_broken = True
+
+
+def _check_signature(report: HistoryReport, walk: _Walk, entry_id: int, stored, row_hash_text,
+                     signer, signature) -> None:
+    """Count an unsigned entry, or verify a signed one and note its signer."""
+    if signer is None and signature is None:
+        if walk.first_signed is not None or row_hash_text is not None:
+            walk.stripped.append(entry_id)
         else:
-            report.problems.append(ChainProblem(previous_id + 1 if report.entries else 1, _(
-                "the change log ends at entry {n}, but the workspace recorded a later entry: entries were cut off the end"
-            ).format(n=previous_id)))
-    if bad_signatures:
-        report.problems.append(ChainProblem(bad_signatures[0], _(
+            report.unsigned += 1
+        return
+    if walk.first_signed is None:
+        walk.first_signed = entry_id
+    key = _key(walk, signer)
+    ok = key is not None and signature is not None and key.verify(signature, signing_payload(stored or ""))
+    if not ok:
+        walk.bad_signatures.append(entry_id)
+    elif signer not in walk.listed:
+        walk.unlisted.setdefault(signer, []).append(entry_id)
+    fp = _fingerprint(signer)
+    s = walk.by_signer.setdefault(fp, Signer(fp, entry_id, entry_id))
+    s.last, s.count = entry_id, s.count + 1
+
+
+def _key(walk: _Walk, signer) -> PublicKey | None:
+    """The signer's public key (None when it is not a key), read once per signer."""
+    if signer not in walk.keys:
+        try:
+            walk.keys[signer] = PublicKey.from_text(signer or "")
+        except (ValueError, TypeError):
+            walk.keys[signer] = None
+    return walk.keys[signer]
+
+
+def _replay_row_hashes(report: HistoryReport, entry_id: int, row_hash_text: str) -> None:
+    """Apply one entry's row hashes to the rows the log says exist (null deletes a row)."""
+    report.has_row_hashes = True
+    try:
+        for table, hashes in json.loads(row_hash_text).items():
+            state = report.expected.setdefault(table, {})
+            for rid, h in hashes.items():
+                if h is None:
+                    state.pop(int(rid), None)
+                else:
+                    state[int(rid)] = h
+    except (ValueError, AttributeError, TypeError):
+        report.problems.append(ChainProblem(entry_id, _(
+            "change log entry {n} has unreadable row hashes").format(n=entry_id)))
+
+
+def _head_problem(report: HistoryReport, walk: _Walk, head: str | None) -> ChainProblem:
+    """The log's last hash is not the head the workspace recorded: the head was deleted or entries cut off."""
+    if head is None and report.entries:
+        return ChainProblem(None, _(
+            "the workspace metadata has no change-log head: it was deleted"))
+    return ChainProblem(walk.previous_id + 1 if report.entries else 1, _(
+        "the change log ends at entry {n}, but the workspace recorded a later entry: entries were cut off the end"
+    ).format(n=walk.previous_id))
+
+
+def _report_signature_problems(report: HistoryReport, walk: _Walk, schema_version: int) -> None:
+    """Bad, unlisted, removed and missing signatures, each reported once."""
+    bad = walk.bad_signatures
+    if bad:
+        report.problems.append(ChainProblem(bad[0], _(
             "change log entry {n} does not match its signature: it was rewritten without the signer's key "
-            "({count} entries fail: {ids})").format(n=bad_signatures[0], count=len(bad_signatures),
-                                                   ids=_id_ranges(bad_signatures))))
-    for signer, ids in unlisted.items():
+            "({count} entries fail: {ids})").format(n=bad[0], count=len(bad), ids=_id_ranges(bad))))
+    for signer, ids in walk.unlisted.items():
         report.problems.append(ChainProblem(ids[0], _(
             "change log entries {ids} are signed by key {fp}, which the workspace's list of signers does not hold"
         ).format(ids=_id_ranges(ids), fp=_fingerprint(signer))))
+    stripped = walk.stripped
     if stripped:
         report.problems.append(ChainProblem(stripped[0], _(
             "change log entry {n} is not signed although an earlier entry is: signatures were removed "
             "({count} entries: {ids})").format(n=stripped[0], count=len(stripped), ids=_id_ranges(stripped))))
-    if schema_version >= SIGNED_SCHEMA and report.entries and first_signed is None:
+    if schema_version >= SIGNED_SCHEMA and report.entries and walk.first_signed is None:
         report.problems.append(ChainProblem(None, _(
             "no change log entry is signed, although this workspace's schema signs every entry: signatures "
             "were removed")))
-    if report.unsigned and first_signed is not None:
+
+
+def _add_notes(report: HistoryReport, walk: _Walk, schema_version: int) -> None:
+    """A note on entries written before Lantern signed its history."""
+    if report.unsigned and walk.first_signed is not None:
         report.notes.append(_("entries 1–{n} were written before Lantern signed its history: chained, not "
                               "signed").format(n=report.unsigned))
     elif report.unsigned and schema_version < SIGNED_SCHEMA:
         report.notes.append(_("the history is chained but not signed: the workspace predates signed history "
                               "(open it in Lantern once to start signing)"))
-    return report
 
 
 def _id_ranges(ids: list[int], limit: int = 5) -> str:

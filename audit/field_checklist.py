@@ -42,6 +42,9 @@ def _font() -> str:
     raise LanternError(_("no font with Latvian letters found: install DejaVu Sans (Debian: fonts-dejavu-core)"))
 
 
+_MARGIN = 36  # points, on every side of the page
+
+
 def write_checklist(out: str | Path, place_type: str, lang: str = "en") -> int:
     """Write the checklist PDF; returns the number of pages (always 1)."""
     from reportlab.lib.pagesizes import A4
@@ -49,33 +52,54 @@ def write_checklist(out: str | Path, place_type: str, lang: str = "en") -> int:
     from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen import canvas
 
-    if lang not in _TEXT:
-        raise LanternError(_("unsupported language {lang!r}").format(lang=lang))
-    types = {t["id"]: t for t in place_types()}
-    if place_type not in types:
-        raise LanternError(_("unknown place type {t!r}; known: {known}").format(t=place_type, known=", ".join(types)))
+    types = _checked_place_types(place_type, lang)
     text = _TEXT[lang]
     pdfmetrics.registerFont(TTFont("LanternSans", _font()))
     items = indicators_for(place_type)
 
     width, height = A4
-    margin = 36
     c = canvas.Canvas(str(out), pagesize=A4)
     c.setTitle(text["title"])
     c.setAuthor("Lantern")
-    y = height - margin
+    y = _draw_header(c, text, types[place_type][lang], width, height - _MARGIN)
+    y = _draw_indicators(c, items, lang, width, y)
+    _draw_other_and_note(c, text, width, y)
+    _draw_footer(c, text)
+    c.showPage()
+    c.save()
+    return 1
+
+
+def _checked_place_types(place_type: str, lang: str) -> dict:
+    """The place types by id, once the language and the place type are known to exist."""
+    if lang not in _TEXT:
+        raise LanternError(_("unsupported language {lang!r}").format(lang=lang))
+    types = {t["id"]: t for t in place_types()}
+    if place_type not in types:
+        raise LanternError(_("unknown place type {t!r}; known: {known}").format(t=place_type, known=", ".join(types)))
+    return types
+
+
+def _draw_header(c, text: dict, place_name: str, width: float, y: float) -> float:
+    """Title, what to look for, and the place / date / team lines to fill in; returns the next line's y."""
+    margin = _MARGIN
     c.setFont("LanternSans", 15)
     c.drawString(margin, y - 6, text["title"])
     y -= 26
     c.setFont("LanternSans", 10)
-    c.drawString(margin, y, f"{text['look']}: {types[place_type][lang]}")
+    c.drawString(margin, y, f"{text['look']}: {place_name}")
     y -= 18
     for label_text, x in ((text["place"], margin), (text["date"], margin + 250), (text["team"], margin + 370)):
         c.drawString(x, y, f"{label_text}: ")
     c.line(margin + 40, y - 2, margin + 240, y - 2)
     c.line(margin + 285, y - 2, margin + 365, y - 2)
     c.line(margin + 450, y - 2, width - margin, y - 2)
-    y -= 16
+    return y - 16
+
+
+def _draw_indicators(c, items, lang: str, width: float, y: float) -> float:
+    """One tick box per indicator with its weight in dots and its wrapped text; returns the next line's y."""
+    margin = _MARGIN
     # fit all indicators on one page: shrink the type if the list is long
     size = 9.5 if len(items) <= 26 else 8.3
     leading = size + 4.2
@@ -88,6 +112,12 @@ def write_checklist(out: str | Path, place_type: str, lang: str = "en") -> int:
         for k, line in enumerate(lines):
             c.drawString(margin + 40, y - k * leading, line)
         y -= leading * len(lines) + 2.5
+    return y
+
+
+def _draw_other_and_note(c, text: dict, width: float, y: float) -> None:
+    """An "other" box with a line to write on, then three lines for a note."""
+    margin = _MARGIN
     y -= 4
     c.rect(margin, y - 2, 8, 8)
     c.drawString(margin + 14, y, text["other"])
@@ -97,12 +127,13 @@ def write_checklist(out: str | Path, place_type: str, lang: str = "en") -> int:
     for _k in range(3):
         y -= 16
         c.line(margin, y, width - margin, y)
+
+
+def _draw_footer(c, text: dict) -> None:
+    """The help line and the catalogue version with today's date."""
     c.setFont("LanternSans", 8)
-    c.drawString(margin, margin + 12, text["help"])
-    c.drawString(margin, margin, text["footer"].format(v=catalogue_version()) + f" · {dt.date.today().isoformat()}")
-    c.showPage()
-    c.save()
-    return 1
+    c.drawString(_MARGIN, _MARGIN + 12, text["help"])
+    c.drawString(_MARGIN, _MARGIN, text["footer"].format(v=catalogue_version()) + f" · {dt.date.today().isoformat()}")
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:

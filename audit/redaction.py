@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from layers import hexgrid
-from layers.i18n import _
+from layers.i18n import _, label
 from layers.resources import load_json
 
 PROFILES = ("public", "partner", "police")
@@ -85,8 +85,14 @@ def fixed_cell_size() -> float:
     return float(_doc()["hex_counts"]["cell_size_m"])
 
 
+def about(entry: dict) -> str:
+    """A catalogue entry's explanation in the current language ({"en", "lv"}, or plain English text)."""
+    text = entry.get("about", "")
+    return label(text) if isinstance(text, dict) else text
+
+
 def derived_about(name: str) -> str:
-    return _doc()["derived"].get(name, {}).get("about", "")
+    return about(_doc()["derived"].get(name, {}))
 
 
 def select_fields(frame, fields: list[str]):
@@ -304,18 +310,18 @@ def _layer(workspace, bundle: Bundle, name: str, label: str, rule: dict, extent,
         # counted over the whole workspace, so a cell's count never depends on the extent
         cells = hex_counts(frame, conf["cell_size_m"], conf["minimum"], bundle.crs, extent)
         return SharedLayer(name, _("{label} per cell").format(label=label), select_fields(cells, fields),
-                           bundle.profile, form, conf["about"])
+                           bundle.profile, form, about(conf))
     if form == "geomasked":
         conf = doc["geomask"]
         masked = geomask(frame, geomask_secret(workspace), conf["min_m"], conf["max_m"], bundle.crs)
         shown = withhold_rare(select_fields(masked, fields), fields, minimum_count())  # over the whole layer
         # clipped on the masked position: clipping on the true one would let an extent's edge find it
         return SharedLayer(name, _("{label} (positions masked)").format(label=label),
-                           _clip(shown, extent).reset_index(drop=True), bundle.profile, form, conf["about"])
+                           _clip(shown, extent).reset_index(drop=True), bundle.profile, form, about(conf))
     frame = _clip(frame, extent)
     if form == "banded":
         return SharedLayer(name, label, select_fields(banded(frame, doc["banded"]["bands"]), fields), bundle.profile,
-                           form, doc["banded"]["about"])
+                           form, about(doc["banded"]))
     if "risk_level" in fields:
         frame = _with_findings(assessments, name, frame)
     return SharedLayer(name, label, select_fields(frame, fields), bundle.profile, form)

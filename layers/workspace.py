@@ -152,6 +152,26 @@ def _read_only_place(path: Path) -> bool:
     return not (os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK))
 
 
+def _open_database(path: Path) -> tuple[sqlite_utils.Database, int]:
+    """Connect to a Lantern workspace and read its schema version; anything else is refused."""
+    try:
+        db = _connect(path)
+        app_id = db.conn.execute("PRAGMA application_id").fetchone()[0]
+        version = migrations.current_version(db.conn)
+    except sqlite3.DatabaseError as exc:
+        error = storage_error(path, exc)
+        if isinstance(error, StorageError):
+            raise error from None
+        raise WorkspaceError(_("{name}: not a GeoPackage ({error})").format(name=path.name, error=exc)) from exc
+    if app_id != GPKG_APPLICATION_ID:
+        db.close()
+        raise WorkspaceError(_("{name}: not a GeoPackage file").format(name=path.name))
+    if version == 0:
+        db.close()
+        raise WorkspaceError(_("{name}: a GeoPackage, but not a Lantern workspace").format(name=path.name))
+    return db, version
+
+
 #: called with each notice of a workspace when it is opened (the CLI prints them on stderr)
 notice_hooks: list = []
 
@@ -225,58 +245,65 @@ class Workspace:
         if not path.is_file():
             raise WorkspaceError(_("{path}: no such file").format(path=path))
         recovered = recover_interrupted_write(path)
-        try:
-            db = _connect(path)
-            app_id = db.conn.execute("PRAGMA application_id").fetchone()[0]
-            version = migrations.current_version(db.conn)
-        except sqlite3.DatabaseError as exc:
-            error = storage_error(path, exc)
-            if isinstance(error, StorageError):
-                raise error from None
-            raise WorkspaceError(_("{name}: not a GeoPackage ({error})").format(name=path.name, error=exc)) from exc
-        if app_id != GPKG_APPLICATION_ID:
-            db.close()
-            raise WorkspaceError(_("{name}: not a GeoPackage file").format(name=path.name))
-        if version == 0:
-            db.close()
-            raise WorkspaceError(_("{name}: a GeoPackage, but not a Lantern workspace").format(name=path.name))
+        db, version = _open_database(path)
         ws = cls(path, db, what)
-        ws.recovered = recovered
-        if recovered:
-            ws.notices.append(_("{name}: a write interrupted by a crash was rolled back; the workspace is as it "
-                                "was after the last completed change").format(name=path.name))
+        ws._note_recovery(recovered)
         try:
-            if version > migrations.latest_version():
-                ws._set_read_only(_("{name} was written by a newer version of Lantern (schema {v}; this version "
-                                    "knows up to {latest}). It is open read-only: update Lantern to change it.")
-                                  .format(name=path.name, v=version, latest=migrations.latest_version()))
-            elif _read_only_place(path):
-                ws._set_read_only(_("{name} is in a place that cannot be written (the file or its folder is "
-                                    "read-only). It is open read-only.").format(name=path.name))
-            else:
-                pending = version < migrations.latest_version() or ws._missing_kinds()
-                if pending or lock_now is True:
-                    ws.claim()
-                elif lock_now == "try":
-                    try:
-                        ws.claim()
-                    except lock.WorkspaceLocked as exc:
-                        who = exc.holder.describe() if exc.holder else _("another program")
-                        ws._set_read_only(_("{name} is being changed by {who}; it is open read-only here").format(
-                            name=path.name, who=who))
-                if pending:
-                    try:
-                        migrations.migrate(db)
-                        ws._ensure_kind_tables()
-                    except (OSError, sqlite3.Error) as exc:
-                        raise (storage_error(path, exc, _("the workspace was not upgraded")) or exc) from exc
+            ws._settle(version, lock_now)
         except BaseException:
             ws.close()
             raise
-        for notice in ws.notices:
+        ws._announce_notices()
+        return ws
+
+    def _note_recovery(self, recovered: bool) -> None:
+        """Remember whether an interrupted write was rolled back on opening, and tell the user if so."""
+        self.recovered = recovered
+        if recovered:
+            self.notices.append(_("{name}: a write interrupted by a crash was rolled back; the workspace is as it "
+                                  "was after the last completed change").format(name=self.path.name))
+
+    def _settle(self, version: int, lock_now: bool | str) -> None:
+        """Open read-only (newer schema, read-only place), or take the lock as asked and migrate what is pending."""
+        name = self.path.name
+        if version > migrations.latest_version():
+            self._set_read_only(_("{name} was written by a newer version of Lantern (schema {v}; this version "
+                                  "knows up to {latest}). It is open read-only: update Lantern to change it.")
+                                .format(name=name, v=version, latest=migrations.latest_version()))
+        elif _read_only_place(self.path):
+            self._set_read_only(_("{name} is in a place that cannot be written (the file or its folder is "
+                                  "read-only). It is open read-only.").format(name=name))
+        else:
+            pending = version < migrations.latest_version() or self._missing_kinds()
+            if pending or lock_now is True:
+                self.claim()
+            elif lock_now == "try":
+                self._try_claim()
+            if pending:
+                self._migrate_on_open()
+
+    def _try_claim(self) -> None:
+        """Take the write lock, or open read-only saying who holds it."""
+        try:
+            self.claim()
+        except lock.WorkspaceLocked as exc:
+            who = exc.holder.describe() if exc.holder else _("another program")
+            self._set_read_only(_("{name} is being changed by {who}; it is open read-only here").format(
+                name=self.path.name, who=who))
+
+    def _migrate_on_open(self) -> None:
+        """Apply pending migrations and add missing layer tables; a storage failure says nothing was upgraded."""
+        try:
+            migrations.migrate(self.db)
+            self._ensure_kind_tables()
+        except (OSError, sqlite3.Error) as exc:
+            raise (storage_error(self.path, exc, _("the workspace was not upgraded")) or exc) from exc
+
+    def _announce_notices(self) -> None:
+        """Pass every notice of this workspace to the notice hooks (the CLI prints them)."""
+        for notice in self.notices:
             for hook in notice_hooks:
                 hook(notice)
-        return ws
 
     def _set_read_only(self, reason: str) -> None:
         self.read_only = reason

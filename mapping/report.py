@@ -297,22 +297,41 @@ SECTIONS = [("estimates", "estimates"), ("indicators", "indicators"), ("by_assis
 
 
 def _write_pdf(out, bundle, images, tables, method, lang) -> None:
-    from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
+    from reportlab.platypus import PageBreak, SimpleDocTemplate
+
+    t = TEXT[lang]
+    st = _pdf_styles()
+    on_page = _pdf_page_marks(bundle)
+    story = [*_pdf_cover(bundle, t, st), PageBreak(), *_pdf_maps(images, t, st), *_pdf_sections(tables, t, st),
+             *_pdf_method(method, t, st)]
+    doc = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
+                            bottomMargin=18 * mm, title=t["title"], author="Lantern",
+                            invariant=1)  # no creation time or random id: the same bundle gives the same bytes
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+
+
+def _pdf_styles() -> dict:
+    """The report's paragraph styles (body, small, h1, h2) in the checklist's font, registered here."""
+    from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     from audit.field_checklist import _font
 
-    t = TEXT[lang]
     pdfmetrics.registerFont(TTFont("LanternSans", _font()))
     body = ParagraphStyle("body", fontName="LanternSans", fontSize=9, leading=12)
     small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5)
     h1 = ParagraphStyle("h1", parent=body, fontSize=20, leading=26, spaceAfter=10)
     h2 = ParagraphStyle("h2", parent=body, fontSize=13, leading=17, spaceBefore=8, spaceAfter=6, keepWithNext=1)
+    return {"body": body, "small": small, "h1": h1, "h2": h2}
+
+
+def _pdf_page_marks(bundle):
+    """What every page carries: workspace, date and page number at the foot, the marking at the top."""
+    from reportlab.lib import colors
+    from reportlab.lib.units import mm
 
     def on_page(canvas, doc):
         canvas.saveState()
@@ -322,44 +341,75 @@ def _write_pdf(out, bundle, images, tables, method, lang) -> None:
         canvas.drawRightString(195 * mm, 287 * mm, bundle.marking)
         canvas.restoreState()
 
-    def table(header, rows):
-        data = [[Paragraph(html.escape(str(c)), small) for c in header]] + \
-               [[Paragraph(html.escape(str(c)), small) for c in row] for row in rows]
-        tbl = Table(data, repeatRows=1, hAlign="LEFT")
-        look = styles()["report"]
-        tbl.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(look["table_header"])),
-                                 ("GRID", (0, 0), (-1, -1), look["table_grid_width"], colors.HexColor(look["table_grid"])),
-                                 ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        return tbl
+    return on_page
 
-    story = [Spacer(1, 60 * mm), Paragraph(html.escape(t["title"]), h1),
-             Paragraph(html.escape(bundle.workspace_name), h2), Paragraph(html.escape(bundle.created[:10]), body),
-             Spacer(1, 8 * mm), Paragraph(html.escape(bundle.marking), h2)]
+
+def _pdf_table(header, rows, small):
+    """A table with a repeated header row, in the report style's colours."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    data = [[Paragraph(html.escape(str(c)), small) for c in header]] + \
+           [[Paragraph(html.escape(str(c)), small) for c in row] for row in rows]
+    tbl = Table(data, repeatRows=1, hAlign="LEFT")
+    look = styles()["report"]
+    tbl.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(look["table_header"])),
+                             ("GRID", (0, 0), (-1, -1), look["table_grid_width"], colors.HexColor(look["table_grid"])),
+                             ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return tbl
+
+
+def _pdf_cover(bundle, t, st) -> list:
+    """The title page: title, workspace, date, marking, and the synthetic, attribution and anchor lines."""
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, Spacer
+
+    body = st["body"]
+    story = [Spacer(1, 60 * mm), Paragraph(html.escape(t["title"]), st["h1"]),
+             Paragraph(html.escape(bundle.workspace_name), st["h2"]), Paragraph(html.escape(bundle.created[:10]), body),
+             Spacer(1, 8 * mm), Paragraph(html.escape(bundle.marking), st["h2"])]
     if bundle.synthetic:
         story.append(Paragraph(html.escape(t["synthetic"]), body))
     if bundle.attribution:
         story.append(Paragraph(html.escape(bundle.attribution), body))
     if bundle.anchor_text:
-        story.append(Paragraph(html.escape(bundle.anchor_text), small))
-    story.append(PageBreak())
-    story.append(Paragraph(html.escape(t["maps"]), h1))
+        story.append(Paragraph(html.escape(bundle.anchor_text), st["small"]))
+    return story
+
+
+def _pdf_maps(images, t, st) -> list:
+    """The three maps, the services map followed by its gap note."""
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Image, Paragraph
+
+    story = [Paragraph(html.escape(t["maps"]), st["h1"])]
     for key in ("places", "surface", "services"):
         story.append(Image(str(images[key]), width=150 * mm, height=112 * mm, kind="proportional"))
         if key == "services":
-            story.append(Paragraph(html.escape(t["gap_note"].format(d=GAP_DISTANCE)), small))
+            story.append(Paragraph(html.escape(t["gap_note"].format(d=GAP_DISTANCE)), st["small"]))
+    return story
+
+
+def _pdf_sections(tables, t, st) -> list:
+    """Each section present in the tables: its heading and its table (or a line saying there is none)."""
+    from reportlab.platypus import Paragraph
+
+    story = []
     for key, title in SECTIONS:
         if key not in tables:
             continue
         header, rows = tables[key]
-        story.append(Paragraph(html.escape(t[title]) if key != "answers" else "", h2))
-        story.append(table(header, rows) if rows else Paragraph(html.escape(t["none"]), body))
-    story.append(Paragraph(html.escape(t["method"]), h2))
-    for line in method:
-        story.append(Paragraph(html.escape(line), small))
-    doc = SimpleDocTemplate(str(out), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=18 * mm, title=t["title"], author="Lantern",
-                            invariant=1)  # no creation time or random id: the same bundle gives the same bytes
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+        story.append(Paragraph(html.escape(t[title]) if key != "answers" else "", st["h2"]))
+        story.append(_pdf_table(header, rows, st["small"]) if rows else Paragraph(html.escape(t["none"]), st["body"]))
+    return story
+
+
+def _pdf_method(method, t, st) -> list:
+    """The method heading and its lines."""
+    from reportlab.platypus import Paragraph
+
+    return [Paragraph(html.escape(t["method"]), st["h2"]),
+            *(Paragraph(html.escape(line), st["small"]) for line in method)]
 
 
 def _write_html(path, bundle, images, tables, method, lang) -> None:

@@ -141,16 +141,28 @@ def _bin(cells, points, weights, cell_size) -> np.ndarray:
 
 def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Surface:
     """The risk surface of a workspace."""
-    import geopandas as gpd
-
-    from audit.annotations import place_assessments
-    from audit.filters import forms_match
-
     p = params or SurfaceParams()
     say = progress or (lambda f, m: None)
     say(0.05, _("Building the hexagonal grid"))
     if p.profile != "police":  # a filtered count could be differenced against the published total
         p = replace(p, forms=None)
+    cells, metric = _grid(workspace, p)
+    say(0.25, _("Spreading risk-group estimates"))
+    people = _people_component(workspace, cells, metric, p)
+    say(0.5, _("Weighting annotated places"))
+    places = _places_component(workspace, cells, metric, p)
+    say(0.7, _("Counting reported cases"))
+    cases = _cases_component(workspace, cells, metric, p)
+    say(0.9, _("Combining"))
+    _combine(cells, people, places, cases, p.weights)
+    say(1.0, _("Risk surface ready"))
+    return Surface(cells=cells, crs=metric, params=p)
+
+
+def _grid(workspace, p: SurfaceParams):
+    """The hexagonal cells covering the district the audience receives, and the metric CRS they are in."""
+    import geopandas as gpd
+
     bounds = district_bounds(workspace, p.profile)
     if bounds is None:
         raise ValueError(_("the workspace is empty: there is no district to cover"))
@@ -159,16 +171,25 @@ def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Su
     box = district.to_crs(metric).total_bounds
     q, r = hexgrid.covering(tuple(box), p.cell_size)
     cells = gpd.GeoDataFrame({"q": q, "r": r}, geometry=hexgrid.polygons(q, r, p.cell_size), crs=metric)
+    return cells, metric
 
-    say(0.25, _("Spreading risk-group estimates"))
+
+def _people_component(workspace, cells, metric, p: SurfaceParams) -> np.ndarray:
+    """Risk-group estimates spread over the cells (as the middle of their bands for the public)."""
     estimates = workspace.read_layer("risk_group_estimates").to_crs(metric)
     if p.profile == "public":  # the public sees estimates only as bands
         bands = load_json("sensitivity.json")["banded"]["bands"]
         estimates = estimates.assign(estimate=[band_value(n, bands) if n == n and n is not None else 0
                                                for n in estimates["estimate"]])
-    people = _people(cells, estimates, p.groups)
+    return _people(cells, estimates, p.groups)
 
-    say(0.5, _("Weighting annotated places"))
+
+def _places_component(workspace, cells, metric, p: SurfaceParams) -> np.ndarray:
+    """Assessed places binned into the cells, each weighted by its risk level."""
+    import geopandas as gpd
+
+    from audit.annotations import place_assessments
+
     levels = place_assessments(workspace, p.as_of or dt.date.today(), forms=p.forms)
     pts, wts, frames = [], [], {}
     for (table, fid), assessment in levels.items():
@@ -182,26 +203,30 @@ def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Su
             pts.append(frame.geometry.loc[fid].representative_point())
             wts.append(weight)
     located, wts = published_points(gpd.GeoSeries(pts, crs=4326).to_crs(metric), wts, p.profile)
-    places = _bin(cells, located, wts, p.cell_size)
+    return _bin(cells, located, wts, p.cell_size)
 
-    say(0.7, _("Counting reported cases"))
+
+def _cases_component(workspace, cells, metric, p: SurfaceParams) -> np.ndarray:
+    """Reported cases (of the selected forms, for police) counted per cell."""
+    from audit.filters import forms_match
+
     cases_frame = workspace.read_layer("reported_cases")
     if p.forms is not None:
         cases_frame = cases_frame[[forms_match(f, p.forms) for f in cases_frame["forms"]]]
     case_points, ones = published_points(cases_frame.geometry.to_crs(metric), np.ones(len(cases_frame)), p.profile)
-    cases = _bin(cells, case_points, ones, p.cell_size)
+    return _bin(cells, case_points, ones, p.cell_size)
 
-    say(0.9, _("Combining"))
+
+def _combine(cells, people, places, cases, weights: dict) -> None:
+    """Store the components on the cells and the risk index: 100 × the weighted mean of the scaled components."""
     cells["people"] = people
     cells["places"] = places
     cells["cases"] = cases.astype(int)
-    total_weight = sum(p.weights.values()) or 1.0
+    total_weight = sum(weights.values()) or 1.0
     index = np.zeros(len(cells))
     for name, values in (("people", people), ("places", places), ("cases", cases)):
         top = values.max() if len(values) else 0
         if top > 0:
-            index += p.weights.get(name, 0.0) * values / top
+            index += weights.get(name, 0.0) * values / top
     cells["risk"] = 100 * index / total_weight
     cells["cell"] = [f"{a}_{b}" for a, b in zip(cells["q"], cells["r"])]
-    say(1.0, _("Risk surface ready"))
-    return Surface(cells=cells, crs=metric, params=p)
