@@ -307,11 +307,16 @@ def _add_plan_outreach(sub, name: str) -> None:
     p.add_argument("--paper", choices=["a4", "a3"], default="a4")
     p.add_argument("--profile", choices=_profiles(), default="public",
                    help="who the plan is for (default public): decides candidate layers and suppression")
-    p.add_argument("--overwrite", action="store_true", help="replace files of an earlier plan in DIR")
-    p.add_argument("--recipient", default="", help="who receives a police plan (required for police)")
-    p.add_argument("--confirm-police", action="store_true", help="confirm a police-liaison plan")
-    p.add_argument("--author", default="", help="who exports (written to the change log)")
+    _add_output_options(p, "plan", overwrite="replace files of an earlier plan in DIR")
     p.set_defaults(func=cmd_plan_outreach, bad_input=(ValueError,))
+
+
+def _add_output_options(p, what: str, overwrite: str) -> None:
+    """The options every output made for sharing takes: replacing, and the police recipient and confirmation."""
+    p.add_argument("--overwrite", action="store_true", help=overwrite)
+    p.add_argument("--recipient", default="", help=f"who receives the {what} (required for police)")
+    p.add_argument("--confirm-police", action="store_true", help=f"confirm a police-liaison {what}")
+    p.add_argument("--author", default="", help="who exports (written to the change log)")
 
 
 def cmd_export(args) -> int:
@@ -341,10 +346,7 @@ def _add_export(sub, name: str) -> None:
                    help="file (html, pdf, png, gpkg; report: the PDF, its HTML twin beside it) "
                         "or folder (csv, geojson)")
     p.add_argument("--lang", choices=["en", "lv"], default="en", help="language of the report")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing file or folder contents")
-    p.add_argument("--recipient", default="", help="who receives the export (required for police)")
-    p.add_argument("--confirm-police", action="store_true", help="confirm a police-liaison export")
-    p.add_argument("--author", default="", help="who exports (written to the change log)")
+    _add_output_options(p, "export", overwrite="replace an existing file or folder contents")
     p.add_argument("--bbox", type=_bbox, metavar="W,S,E,N", help="only this extent")
     p.set_defaults(func=cmd_export)
 
@@ -416,10 +418,7 @@ def _add_report(sub, name: str) -> None:
     p.add_argument("--out", required=True, metavar="report.pdf")
     p.add_argument("--lang", choices=["en", "lv"], default="en")
     p.add_argument("--profile", choices=_profiles(), default="public")
-    p.add_argument("--recipient", default="", help="who receives the report (required for police)")
-    p.add_argument("--confirm-police", action="store_true", help="confirm a police-liaison report")
-    p.add_argument("--author", default="", help="who exports (written to the change log)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing report")
+    _add_output_options(p, "report", overwrite="replace an existing report")
     p.set_defaults(func=cmd_report)
 
 

@@ -249,13 +249,7 @@ def hex_counts(frame, cell_size: float, minimum: int, metric, extent=None):
     import pandas as pd
 
     points = frame.geometry.dropna().representative_point().to_crs(metric)
-    if len(points):
-        q, r = hexgrid.axial(points.x.to_numpy(), points.y.to_numpy(), cell_size)
-        keys, counts = np.unique(np.stack([q, r], axis=1), axis=0, return_counts=True)
-    else:
-        keys, counts = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
-    shown = counts >= minimum
-    keys, counts = keys[shown], counts[shown]
+    keys, counts, _sums = hexgrid.populated(points.x.to_numpy(), points.y.to_numpy(), cell_size, minimum)
     if extent is not None and len(keys):
         w, s, e, n = extent
         cx, cy = hexgrid.centres(keys[:, 0], keys[:, 1], cell_size)

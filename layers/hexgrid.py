@@ -101,3 +101,20 @@ def count(q_cells, r_cells, x, y, cell_size: float, weights=None) -> np.ndarray:
     keep = idx >= 0
     w = None if weights is None else np.asarray(weights, dtype=float)[keep]
     return np.bincount(idx[keep], weights=w, minlength=len(q_cells))
+
+
+def populated(x, y, cell_size: float, minimum: int, weights=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cells holding at least ``minimum`` points: (keys (n, 2) of q, r; point counts; sums of ``weights``).
+
+    The one rule by which counts of confidential points are published: a
+    cell with fewer points is left out as if it were empty.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    weights = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+    if len(x) == 0:
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    q, r = axial(x, y, cell_size)
+    keys, inverse, counts = np.unique(np.stack([q, r], axis=1), axis=0, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse.ravel(), weights=weights, minlength=len(keys))
+    keep = counts >= minimum
+    return keys[keep], counts[keep], sums[keep]

@@ -97,12 +97,9 @@ def published_points(points, weights, profile: str):
     if profile == "police" or len(points) == 0:
         return points, np.asarray(weights, dtype=float)
     size = fixed_cell_size()
-    q, r = hexgrid.axial(points.x.to_numpy(), points.y.to_numpy(), size)
-    keys, inverse, counts = np.unique(np.stack([q, r], axis=1), axis=0, return_inverse=True, return_counts=True)
-    sums = np.bincount(inverse.ravel(), weights=np.asarray(weights, dtype=float), minlength=len(keys))
-    keep = counts >= SMALL_COUNT
-    cx, cy = hexgrid.centres(keys[keep, 0], keys[keep, 1], size)
-    return gpd.GeoSeries.from_xy(cx, cy, crs=points.crs), sums[keep]
+    keys, _counts, sums = hexgrid.populated(points.x.to_numpy(), points.y.to_numpy(), size, SMALL_COUNT, weights)
+    cx, cy = hexgrid.centres(keys[:, 0], keys[:, 1], size)
+    return gpd.GeoSeries.from_xy(cx, cy, crs=points.crs), sums
 
 
 def band_value(n: float, bands: list[int]) -> float:
