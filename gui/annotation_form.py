@@ -58,34 +58,8 @@ class AnnotationForm(QDialog):
             self.category_combo.addItem(self._kind_category(k, row), self._kind_category_id(row))
             self.category_combo.setEnabled(False)
         self.place_type_label = QLabel()
-
-        self.search = QLineEdit()
-        self.search.setPlaceholderText(self.tr("Search indicators…"))
-        self.search.setClearButtonEnabled(True)
-        self.select_all = QCheckBox(self.tr("Select all shown"))
-        self.show_all = QCheckBox(self.tr("Show indicators of every place type"))
-        self.indicator_list = QListWidget()
-        self.other_check = QCheckBox(self.tr("Other — specify:"))
-        self.other_edit = QLineEdit()
-        self.other_edit.setEnabled(False)
-
-        self.note_edit = QPlainTextEdit()
-        self.note_edit.setPlaceholderText(self.tr("What was seen. No names or personal data of people."))
-        self.note_edit.setFixedHeight(56)
-        self.date_edit = QDateEdit(QDate.currentDate())
-        self.date_edit.setDisplayFormat("yyyy-MM-dd")
-        self.date_edit.setCalendarPopup(True)
-        self.date_edit.setMaximumDate(QDate.currentDate())
-        self.team_edit = QLineEdit(team)
-        self.author_edit = QLineEdit(author)
-        self.confidence_combo = QComboBox()
-        for c in confidence_levels():
-            self.confidence_combo.addItem(label(c), c["id"])
-        self.confidence_combo.setCurrentIndex(1)
-        self.source_combo = QComboBox()
-        for s in sources():
-            self.source_combo.addItem(label(s), s["id"])
-
+        self._make_indicator_inputs()
+        self._make_record_inputs(author, team)
         self.risk_label = QLabel(assessment_text)
         self.risk_label.setWordWrap(True)
         self.risk_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -105,6 +79,36 @@ class AnnotationForm(QDialog):
         self.category_combo.currentIndexChanged.connect(self._fill_indicators)
         self.other_check.toggled.connect(self.other_edit.setEnabled)
         self._fill_indicators()
+
+    def _make_indicator_inputs(self) -> None:
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("Search indicators…"))
+        self.search.setClearButtonEnabled(True)
+        self.select_all = QCheckBox(self.tr("Select all shown"))
+        self.show_all = QCheckBox(self.tr("Show indicators of every place type"))
+        self.indicator_list = QListWidget()
+        self.other_check = QCheckBox(self.tr("Other — specify:"))
+        self.other_edit = QLineEdit()
+        self.other_edit.setEnabled(False)
+
+    def _make_record_inputs(self, author: str, team: str) -> None:
+        """Note, date (not in the future), team, author, confidence and source."""
+        self.note_edit = QPlainTextEdit()
+        self.note_edit.setPlaceholderText(self.tr("What was seen. No names or personal data of people."))
+        self.note_edit.setFixedHeight(56)
+        self.date_edit = QDateEdit(QDate.currentDate())
+        self.date_edit.setDisplayFormat("yyyy-MM-dd")
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setMaximumDate(QDate.currentDate())
+        self.team_edit = QLineEdit(team)
+        self.author_edit = QLineEdit(author)
+        self.confidence_combo = QComboBox()
+        for c in confidence_levels():
+            self.confidence_combo.addItem(label(c), c["id"])
+        self.confidence_combo.setCurrentIndex(1)
+        self.source_combo = QComboBox()
+        for s in sources():
+            self.source_combo.addItem(label(s), s["id"])
 
     @staticmethod
     def _kind_category_id(row: dict) -> str | None:

@@ -49,6 +49,59 @@ def map_colours(window, step: int = 7) -> int:
     return len({image.pixel(x, y) for x in range(x0, x1, step) for y in range(y0, y1, step)})
 
 
+class Screenshot:
+    """--screenshot: save the window once the map pane is really painted, else exit non-zero and say why."""
+
+    def __init__(self, app, window, path: str, timeout_s: float):
+        from PySide6.QtCore import QTimer
+
+        self.app, self.window, self.path, self.timeout_s = app, window, path, timeout_s
+        self.attempts = 0
+        self.exit_code = 0
+        window.resize(1400, 880)
+        window.map_view.painted.connect(lambda: QTimer.singleShot(150 * self.attempts + 100, self.check_and_save))
+        QTimer.singleShot(int(timeout_s * 1000), self.give_up)
+
+    def finish(self, code: int) -> None:
+        self.exit_code = code
+        self.window.close()
+        self.app.quit()
+
+    def save(self) -> None:
+        ok = self.window.grab().save(str(Path(self.path)))
+        if not ok:
+            print(f"could not write {self.path}", file=sys.stderr)
+        self.finish(0 if ok else 1)
+
+    def check_and_save(self) -> None:
+        # "painted" came from the page; make sure the pixels reached the window too
+        self.attempts += 1
+        colours = map_colours(self.window)
+        if colours > MIN_MAP_COLOURS or not any(len(f) for f in self.window.session.frames.values()):
+            self.save()
+        elif self.attempts < SCREENSHOT_ATTEMPTS:
+            self.window.map_view.request_paint()  # wait for another complete paint, then look again
+        else:
+            print(f"the map pane was still blank after {self.attempts} paints ({colours} colours); "
+                  f"{self.path} was not written", file=sys.stderr)
+            self.finish(3)
+
+    def give_up(self) -> None:
+        what = "painted" if not self.window.map_view.is_painted else "drawn on screen"
+        print(f"the map was not {what} within {self.timeout_s:.0f} s; {self.path} was not written", file=sys.stderr)
+        self.finish(1)
+
+
+def _screenshot_settings():
+    """A screenshot shows the default layout, not whatever the last session left behind."""
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+
+    settings_dir = tempfile.mkdtemp(prefix="lantern-shot-")
+    return QSettings(str(Path(settings_dir) / "settings.ini"), QSettings.Format.IniFormat)
+
+
 def run(workspace: str | None, screenshot: str | None = None, timeout_s: float = 60.0) -> int:
     """Open the window on ``workspace`` (or empty); with ``screenshot``, save a PNG once the map is ready and exit."""
     prepare_environment(headless=screenshot is not None)
@@ -57,60 +110,13 @@ def run(workspace: str | None, screenshot: str | None = None, timeout_s: float =
 
     from gui.main_window import MainWindow
 
-    settings = None
-    if screenshot:
-        # a screenshot shows the default layout, not whatever the last session left behind
-        import tempfile
-
-        from PySide6.QtCore import QSettings
-
-        settings_dir = tempfile.mkdtemp(prefix="lantern-shot-")
-        settings = QSettings(str(Path(settings_dir) / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings)
-    exit_code = {"value": 0}
-
-    if screenshot:
-        attempts = {"n": 0}
-
-        def finish(code: int) -> None:
-            exit_code["value"] = code
-            window.close()
-            app.quit()
-
-        def save() -> None:
-            image = window.grab()
-            ok = image.save(str(Path(screenshot)))
-            if not ok:
-                print(f"could not write {screenshot}", file=sys.stderr)
-            finish(0 if ok else 1)
-
-        def check_and_save() -> None:
-            # "painted" came from the page; make sure the pixels reached the window too
-            attempts["n"] += 1
-            colours = map_colours(window)
-            if colours > MIN_MAP_COLOURS or not any(len(f) for f in window.frames.values()):
-                save()
-            elif attempts["n"] < SCREENSHOT_ATTEMPTS:
-                window.map_view.request_paint()  # wait for another complete paint, then look again
-            else:
-                print(f"the map pane was still blank after {attempts['n']} paints ({colours} colours); "
-                      f"{screenshot} was not written", file=sys.stderr)
-                finish(3)
-
-        def give_up() -> None:
-            what = "painted" if not window.map_view.is_painted else "drawn on screen"
-            print(f"the map was not {what} within {timeout_s:.0f} s; {screenshot} was not written", file=sys.stderr)
-            finish(1)
-
-        window.resize(1400, 880)
-        window.map_view.painted.connect(lambda: QTimer.singleShot(150 * attempts["n"] + 100, check_and_save))
-        QTimer.singleShot(int(timeout_s * 1000), give_up)
-
+    window = MainWindow(settings=_screenshot_settings() if screenshot else None)
+    shot = Screenshot(app, window, screenshot, timeout_s) if screenshot else None
     window.show()
     if workspace and not window.open_workspace(workspace):
-        if screenshot:
+        if shot:
             return 1
-    elif not workspace and screenshot:
-        QTimer.singleShot(0, save)  # nothing to load: the empty window is the picture
+    elif not workspace and shot:
+        QTimer.singleShot(0, shot.save)  # nothing to load: the empty window is the picture
     result = app.exec()
-    return exit_code["value"] or result
+    return (shot.exit_code if shot else 0) or result

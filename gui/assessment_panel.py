@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from audit.assessment import answer, answers, plan_items, progress, questions, sections, update_plan_item
+from gui.notify import do_command
 from layers.i18n import label
 from layers.resources import load_json
 
@@ -82,9 +83,9 @@ class AnswerDialog(QDialog):
 
 
 class AssessmentPanel(QWidget):
-    def __init__(self, window, parent=None):
+    def __init__(self, session, notify, parent=None):
         super().__init__(parent)
-        self.window = window
+        self.session, self.notify = session, notify
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels([self.tr("Question"), self.tr("Answer")])
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -108,10 +109,11 @@ class AssessmentPanel(QWidget):
         tabs.addTab(self.plan, self.tr("Action plan"))
         QVBoxLayout(self).addWidget(tabs)
         self.statuses = {s["id"]: label(s) for s in load_json("action_plan.json")["statuses"]}
-        window.audit.changed.connect(lambda tables: self.refresh())
+        session.edited.connect(lambda tables: self.refresh())
+        session.opened.connect(self.refresh)
 
     def refresh(self) -> None:
-        ws = self.window.workspace
+        ws = self.session.workspace
         if ws is None:
             return
         given = answers(ws)
@@ -145,19 +147,19 @@ class AssessmentPanel(QWidget):
         if item is None or item.data(0, ID_ROLE) is None:
             return
         qid = item.data(0, ID_ROLE)
-        ws = self.window.workspace
-        dialog = AnswerDialog(questions()[qid], answers(ws).get(qid), self.window.audit.author, self)
+        ws = self.session.workspace
+        dialog = AnswerDialog(questions()[qid], answers(ws).get(qid), self.session.author, self)
         dialog.accepted.connect(lambda: self.save_answer(qid, dialog.values()))
         dialog.open()
         self.last_dialog = dialog
 
     def save_answer(self, question_id: str, values: dict) -> bool:
         try:
-            command = answer(self.window.workspace, question_id, **values)
+            command = answer(self.session.workspace, question_id, **values)
         except ValueError as exc:
-            self.window._error(self.tr("The answer was not saved"), str(exc))
+            self.notify(self.tr("The answer was not saved"), str(exc))
             return False
-        return self.window.audit.do(command)
+        return do_command(self.session, self.notify, command)
 
     def _on_plan_changed(self, cell: QTableWidgetItem) -> None:
         row_id, key = cell.data(ID_ROLE)
@@ -168,7 +170,7 @@ class AssessmentPanel(QWidget):
         try:
             command = update_plan_item(row_id, **{key: value or None})
         except ValueError as exc:
-            self.window._error(self.tr("The action plan was not changed"), str(exc))
+            self.notify(self.tr("The action plan was not changed"), str(exc))
             self.refresh()
             return
-        self.window.audit.do(command)
+        do_command(self.session, self.notify, command)

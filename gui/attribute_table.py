@@ -4,8 +4,12 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
+from audit.commands import UpdateRow
+from gui.notify import do_command
 from layers.catalogue import LayerKind
-from layers.values import is_missing, stored_ids
+from layers.catalogue import kind as get_kind
+from layers.i18n import _
+from layers.values import coerce, is_missing, stored_ids
 
 
 def display_value(kind: LayerKind | None, column: str, value) -> str:
@@ -105,11 +109,16 @@ class FrameTableModel(QAbstractTableModel):
 
 
 class AttributeTable(QTableView):
-    featureSelected = Signal(int)
+    """The current layer's rows, filtered as the map is; edits become undoable commands."""
 
-    def __init__(self, parent=None):
+    featureSelected = Signal(int)
+    summaryChanged = Signal(str)  # "Layer: n feature(s) (m shown by the filters)"
+
+    def __init__(self, session, notify, parent=None):
         super().__init__(parent)
+        self.session, self.notify = session, notify
         self.table_model = FrameTableModel(self)
+        self.table_model.editor = self.edit_value
         self.setModel(self.table_model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -119,6 +128,46 @@ class AttributeTable(QTableView):
         self.verticalHeader().setDefaultSectionSize(22)
         self._silent = False
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        for event in (session.reloaded, session.current_layer_changed, session.filters_changed):
+            event.connect(self.show_current)
+        session.layers_changed.connect(lambda kinds: self.show_current() if session.current_layer in kinds else None)
+        session.selection_changed.connect(self._on_session_selection)
+        self.featureSelected.connect(lambda fid: session.select(session.current_layer, fid, pan=True))
+
+    def show_current(self, *_args) -> None:
+        """Show the session's current layer, keeping the selected row."""
+        layer_id = self.session.current_layer
+        frame, kind, total = self.session.table(layer_id)
+        selected = self.selected_fid() if self.table_model.rowCount() else None
+        self.set_frame(frame, kind)
+        if selected is not None:
+            self.select_fid(selected)
+        if frame is None:
+            text = ""
+        elif kind is None:
+            text = _("Partner layer (read-only): {n} feature(s)").format(n=total)
+        else:
+            text = _("{layer}: {n} feature(s)").format(layer=kind.label, n=total)
+            if len(frame) != total:
+                text += " " + _("({n} shown by the filters)").format(n=len(frame))
+        self.summaryChanged.emit(text)
+
+    def _on_session_selection(self, layer_id, fid, _pan) -> None:
+        if fid is None:
+            self.clearSelection()
+        elif layer_id == self.session.current_layer:
+            self.select_fid(fid)
+
+    def edit_value(self, fid: int, field_name: str, text) -> bool:
+        """An edit in the table: checked against the field, then run as an undoable command."""
+        layer_id = self.session.current_layer
+        try:
+            value = coerce(get_kind(layer_id).field(field_name), text)
+        except ValueError as exc:
+            self.notify(_("Not a valid value"), f"{field_name}: {exc}")
+            return False
+        return do_command(self.session, self.notify,
+                          UpdateRow(layer_id, fid, {field_name: value}, label=_("Edit {field}").format(field=field_name)))
 
     def set_frame(self, frame, kind) -> None:
         self._silent = True

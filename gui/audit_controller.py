@@ -1,187 +1,91 @@
 """The audit in the window: annotate places, record estimates, undo/redo, verify, print checklists.
 
-Every change goes through audit.commands.History, so it is one transaction
-with its change-log entry, and undoable.
+Every change goes through the session's history (audit.commands.History), so
+it is one transaction with its change-log entry, and undoable.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+import geopandas as gpd
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from audit.annotations import PLACE_KINDS, annotate, annotations_of, new_place_with_annotation
 from audit.catalogue import place_types, risk_groups
-from audit.commands import Command, History
-from audit.estimates import TABLE as ESTIMATES, class_breaks, densities, record_estimate
+from audit.check import accept_outside_edits as accept_edits
+from audit.check import check_workspace, describe
+from audit.commands import Command, DeleteRow, Macro
+from audit.estimates import record_estimate
+from audit.field_checklist import write_checklist
+from gui.annotation_form import AnnotationForm
+from gui.estimate_form import EstimateForm
+from gui.notify import do_command
+from layers.catalogue import kind as get_kind
 from layers.errors import LanternError
 from layers.i18n import label
 from layers.migrations import ANNOTATIONS_TABLE
-from mapping.features import choropleth
+
+#: who asked for the map's click or polygon mode
+NEW_PLACE, ESTIMATE_AREA = "new place", "estimate area"
 
 
 class AuditController(QObject):
-    changed = Signal(tuple)  # tables touched by a do/undo/redo
+    """Handlers of the Edit and Tools audit commands; it talks to the session, never to other views."""
 
-    def __init__(self, window, settings: QSettings):
-        super().__init__(window)
-        self.window = window
-        self.settings = settings
-        self.history: History | None = None
-        self.density_group: str | None = None
-        self._pending_polygon = None
-        self._build_actions()
-        mv = window.map_view
-        mv.featureActivated.connect(self._on_feature_activated)
-        mv.mapClicked.connect(self._on_map_clicked)
-        mv.polygonDrawn.connect(self._on_polygon_drawn)
-        mv.modeCancelled.connect(self._end_modes)
-
-    # -- actions ----------------------------------------------------------------------
-
-    def _action(self, text, slot, shortcut=None, checkable=False) -> QAction:
-        action = QAction(text, self.window)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setCheckable(checkable)
-        action.triggered.connect(slot)
-        return action
-
-    def _build_actions(self) -> None:
-        w = self.window
-        self.undo_action = self._action(self.tr("&Undo"), self.undo, "Ctrl+Z")
-        self.redo_action = self._action(self.tr("&Redo"), self.redo, "Ctrl+Shift+Z")
-        self.annotate_action = self._action(self.tr("&Annotate selected place…"), self.annotate_selected, "Ctrl+E")
-        self.add_place_action = self._action(self.tr("Add place of &concern on the map"), self._on_add_place_mode,
-                                             "Ctrl+Shift+P", checkable=True)
-        self.draw_estimate_action = self._action(self.tr("Draw an area for a risk-group &estimate"),
-                                                 self._on_draw_mode, "Ctrl+Shift+E", checkable=True)
-        self.area_estimate_action = self._action(self.tr("Estimate for the selected &risk area…"),
-                                                 self.estimate_for_selected_area)
-        self.delete_action = self._action(self.tr("&Delete selected feature"), self.delete_selected, "Del")
-        self.verify_action = self._action(self.tr("&Verify workspace"), self.verify)
-        self.accept_action = self._action(self.tr("&Accept outside edits…"), self.accept_outside_edits)
-        self.checklist_action = self._action(self.tr("Print field &checklist…"), self.print_checklist, "Ctrl+P")
-
-        edit_menu = w.menuBar().addMenu(self.tr("&Edit"))
-        w.menuBar().insertMenu(w.view_menu.menuAction(), edit_menu)
-        for action in (self.undo_action, self.redo_action):
-            edit_menu.addAction(action)
-        edit_menu.addSeparator()
-        for action in (self.annotate_action, self.add_place_action, self.draw_estimate_action,
-                       self.area_estimate_action):
-            edit_menu.addAction(action)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.delete_action)
-        tools_menu = self.tools_menu = w.menuBar().addMenu(self.tr("&Tools"))
-        w.menuBar().insertMenu(w.help_menu.menuAction(), tools_menu)
-        tools_menu.addAction(self.verify_action)
-        tools_menu.addAction(self.accept_action)
-        tools_menu.addAction(self.checklist_action)
-
-        density_menu = w.view_menu.addMenu(self.tr("Risk-group &density"))
-        self.density_group_actions = QActionGroup(self)
-        self.density_group_actions.setExclusive(True)
-        none = density_menu.addAction(self.tr("None"))
-        none.setCheckable(True)
-        none.setChecked(True)
-        none.setData(None)
-        self.density_group_actions.addAction(none)
-        for g in risk_groups():
-            action = density_menu.addAction(label(g))
-            action.setCheckable(True)
-            action.setData(g["id"])
-            self.density_group_actions.addAction(action)
-        self.density_group_actions.triggered.connect(lambda a: self.show_density(a.data()))
-        self.edit_actions = (self.annotate_action, self.add_place_action, self.draw_estimate_action,
-                             self.area_estimate_action, self.verify_action, self.accept_action, self.delete_action)
-        w.attribute_table.table_model.editor = self.edit_value
-        self.set_enabled(False)
-
-    def set_enabled(self, on: bool) -> None:
-        for action in self.edit_actions:
-            action.setEnabled(on)
-        self._update_undo_actions()
-
-    def workspace_opened(self, workspace) -> None:
-        self.history = History(workspace, author=self.author)
-        self.set_enabled(True)
-        self._update_undo_actions()
+    def __init__(self, session, notify, settings: QSettings, parent):
+        super().__init__(parent)
+        self.session, self.notify, self.settings = session, notify, settings
+        self.parent_widget = parent
+        session.activated.connect(self._on_feature_activated)
+        session.point_picked.connect(self._on_point_picked)
+        session.polygon_drawn.connect(self._on_polygon_drawn)
+        session.author = self.author
 
     @property
     def author(self) -> str:
         return str(self.settings.value("audit/author", "") or "")
 
-    def _update_undo_actions(self) -> None:
-        h = self.history
-        self.undo_action.setEnabled(bool(h and h.can_undo))
-        self.redo_action.setEnabled(bool(h and h.can_redo))
-        self.undo_action.setText(self.tr("&Undo {what}").format(what=h.undo_stack[-1].label) if h and h.can_undo
-                                 else self.tr("&Undo"))
-        self.redo_action.setText(self.tr("&Redo {what}").format(what=h.redo_stack[-1].label) if h and h.can_redo
-                                 else self.tr("&Redo"))
+    def fill_density_menu(self, menu) -> None:
+        """View → Risk-group density: none, or one group's people per km²."""
+        self.density_group_actions = group = QActionGroup(self)
+        group.setExclusive(True)
+        for gid, text in [(None, self.tr("None"))] + [(g["id"], label(g)) for g in risk_groups()]:
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(gid is None)
+            action.setData(gid)
+            group.addAction(action)
+        group.triggered.connect(lambda a: self.show_density(a.data()))
 
     # -- the one path for changes ---------------------------------------------------------
 
     def do(self, command: Command) -> bool:
-        try:
-            self.history.do(command)
-        except (LanternError, ValueError, KeyError) as exc:
-            self.window._error(self.tr("The change was not made"), str(exc))
-            return False
-        self._after(command)
-        return True
+        return do_command(self.session, self.notify, command)
 
     def undo(self) -> None:
-        if self.history and self.history.can_undo:
-            self._after(self.history.undo())
+        self.session.undo()
 
     def redo(self) -> None:
-        if self.history and self.history.can_redo:
-            self._after(self.history.redo())
+        self.session.redo()
 
-    def _after(self, command: Command) -> None:
-        self._update_undo_actions()
-        tables = command.tables
-        kinds = set(t for t in tables if t != ANNOTATIONS_TABLE)
-        if ANNOTATIONS_TABLE in tables:
-            kinds |= set(PLACE_KINDS)
-        self.window.refresh_layers(kinds)
-        if ESTIMATES in kinds and self.density_group:
-            self.show_density(self.density_group)
-        self.changed.emit(tuple(tables))
-
-    # -- editing and deleting features ----------------------------------------------------------
-
-    def edit_value(self, fid: int, field_name: str, text) -> bool:
-        """An edit in the attribute table: checked against the field, then run as an undoable command."""
-        from audit.commands import UpdateRow
-        from layers.catalogue import kind as get_kind
-        from layers.values import coerce
-
-        layer_id = self.window.layer_panel.current_layer()
-        try:
-            value = coerce(get_kind(layer_id).field(field_name), text)
-        except ValueError as exc:
-            self.window._error(self.tr("Not a valid value"), f"{field_name}: {exc}")
-            return False
-        return self.do(UpdateRow(layer_id, fid, {field_name: value}, label=self.tr("Edit {field}").format(field=field_name)))
+    # -- deleting features ------------------------------------------------------------------
 
     def delete_selected(self, confirm: bool = True) -> bool:
-        from audit.commands import DeleteRow, Macro
-
-        w = self.window
-        layer_id, fid = w.layer_panel.current_layer(), w.attribute_table.selected_fid()
-        if layer_id is None or fid is None:
+        found = self.session.selected_row()
+        if found is None:
             return False
-        notes = annotations_of(w.workspace, layer_id, fid) if layer_id in PLACE_KINDS else []
+        layer_id, fid, _row = found
+        ws = self.session.workspace
+        notes = annotations_of(ws, layer_id, fid) if layer_id in PLACE_KINDS else []
         if confirm:
-            question = self.tr("Delete feature {fid} of '{layer}'?").format(fid=fid, layer=w.layer_panel.currentItem().text())
+            question = self.tr("Delete feature {fid} of '{layer}'?").format(fid=fid, layer=get_kind(layer_id).label)
             if notes:
                 question += "\n" + self.tr("Its {n} annotation(s) are deleted with it.").format(n=len(notes))
             question += "\n" + self.tr("You can undo this (Ctrl+Z).")
-            if QMessageBox.question(w, self.tr("Delete feature"), question) != QMessageBox.StandardButton.Yes:
+            if QMessageBox.question(self.parent_widget, self.tr("Delete feature"),
+                                    question) != QMessageBox.StandardButton.Yes:
                 return False
         steps = [DeleteRow(ANNOTATIONS_TABLE, n["id"]) for n in notes] + [DeleteRow(layer_id, fid)]
         return self.do(Macro(steps, label=self.tr("Delete feature")))
@@ -189,31 +93,28 @@ class AuditController(QObject):
     # -- annotating -------------------------------------------------------------------------
 
     def annotate_selected(self) -> None:
-        w = self.window
-        layer_id, fid = w.layer_panel.current_layer(), w.attribute_table.selected_fid()
-        if layer_id not in PLACE_KINDS or fid is None:
-            QMessageBox.information(w, self.tr("Annotate place"), self.tr(
+        found = self.session.selected_row()
+        if found is None or found[0] not in PLACE_KINDS:
+            QMessageBox.information(self.parent_widget, self.tr("Annotate place"), self.tr(
                 "Select a place first (click it on the map or in the table), or switch on "
                 "Edit → Add place of concern and click the map."))
             return
-        self.open_annotation_form(layer_id, fid)
+        self.open_annotation_form(found[0], found[1])
 
     def _on_feature_activated(self, layer_id: str, fid: int) -> None:
         if layer_id in PLACE_KINDS:
             self.open_annotation_form(layer_id, fid)
 
     def annotation_form(self, layer_id: str, fid: int | None, row: dict | None = None):
-        from gui.annotation_form import AnnotationForm
-
-        w = self.window
-        history = annotations_of(w.workspace, layer_id, fid) if fid is not None else []
-        assessment = w.assessments.get((layer_id, fid)) if fid is not None else None
+        s = self.session
+        history = annotations_of(s.workspace, layer_id, fid) if fid is not None else []
+        assessment = s.assessments.get((layer_id, fid)) if fid is not None else None
         text = assessment.explain() if assessment else self.tr("No risk signs recorded")
         if row is None:
-            frame = w.frames[layer_id]
+            frame = s.frames[layer_id]
             row = frame.drop(columns=frame.geometry.name).loc[fid].to_dict()
         return AnnotationForm(layer_id, fid, row, history, text, author=self.author,
-                              team=str(self.settings.value("audit/team", "") or ""), parent=w)
+                              team=str(self.settings.value("audit/team", "") or ""), parent=self.parent_widget)
 
     def open_annotation_form(self, layer_id: str, fid: int | None, lonlat=None, interactive: bool = True):
         form = self.annotation_form(layer_id, fid, None if fid is not None else {"name": "", "category": None})
@@ -227,8 +128,7 @@ class AuditController(QObject):
         values = form.result_values
         self.settings.setValue("audit/author", values["author"])
         self.settings.setValue("audit/team", values["team"] or "")
-        if self.history is not None:
-            self.history.author = values["author"]
+        self.session.author = values["author"]
         if form.fid is None:
             lon, lat = form.lonlat
             command = new_place_with_annotation("places_of_concern", lon, lat, form.place_fields(), values)
@@ -236,59 +136,42 @@ class AuditController(QObject):
             command = annotate(values)
         if self.do(command):
             fid = form.fid if form.fid is not None else command.commands[0].row_id
-            self.window.select_feature(form.kind_id, fid)
+            self.session.select(form.kind_id, fid)
 
-    def _on_add_place_mode(self, on: bool) -> None:
+    def add_place_mode(self, on: bool) -> None:
+        self.session.set_mode("place" if on else None, NEW_PLACE)
         if on:
-            self.draw_estimate_action.setChecked(False)
-        self.window.map_view.set_mode("place" if on else None)
-        if on:
-            self.window.statusBar().showMessage(self.tr("Click the map where the new place is (Esc to stop)"), 8000)
+            self.notify.status(self.tr("Click the map where the new place is (Esc to stop)"))
 
-    def _on_map_clicked(self, lat: float, lng: float) -> None:
-        if not self.add_place_action.isChecked():
-            return
-        self.add_place_action.setChecked(False)
-        self.window.map_view.set_mode(None)
-        self.open_annotation_form("places_of_concern", None, lonlat=(lng, lat))
-
-    def _end_modes(self) -> None:
-        self.add_place_action.setChecked(False)
-        self.draw_estimate_action.setChecked(False)
+    def _on_point_picked(self, owner, lon: float, lat: float) -> None:
+        if owner == NEW_PLACE:
+            self.open_annotation_form("places_of_concern", None, lonlat=(lon, lat))
 
     # -- estimates --------------------------------------------------------------------------
 
-    def _on_draw_mode(self, on: bool) -> None:
+    def draw_mode(self, on: bool) -> None:
+        self.session.set_mode("polygon" if on else None, ESTIMATE_AREA)
         if on:
-            self.add_place_action.setChecked(False)
-        self.window.map_view.set_mode("polygon" if on else None)
-        if on:
-            self.window.statusBar().showMessage(
-                self.tr("Click the corners of the area; double-click or Enter to finish, Esc to cancel"), 10000)
+            self.notify.status(self.tr("Click the corners of the area; double-click or Enter to finish, "
+                                       "Esc to cancel"), 10000)
 
-    def _on_polygon_drawn(self, polygon) -> None:
-        self.draw_estimate_action.setChecked(False)
-        self.window.map_view.set_mode(None)
-        self.open_estimate_form(polygon)
+    def _on_polygon_drawn(self, owner, polygon) -> None:
+        if owner == ESTIMATE_AREA:
+            self.open_estimate_form(polygon)
 
     def estimate_for_selected_area(self) -> None:
-        w = self.window
-        fid = w.attribute_table.selected_fid()
-        if w.layer_panel.current_layer() != "risk_areas" or fid is None:
-            QMessageBox.information(w, self.tr("Risk-group estimate"),
+        found = self.session.selected_row()
+        if found is None or found[0] != "risk_areas":
+            QMessageBox.information(self.parent_widget, self.tr("Risk-group estimate"),
                                     self.tr("Select a risk area first, or draw an area on the map."))
             return
-        row = w.frames["risk_areas"].loc[fid]
+        row = found[2]
         self.open_estimate_form(row.geometry, area_name=row["name"])
 
     def estimate_form(self, polygon, area_name: str = ""):
-        import geopandas as gpd
-
-        from gui.estimate_form import EstimateForm
-
         area = gpd.GeoSeries([polygon], crs=4326)
         km2 = float(area.to_crs(area.estimate_utm_crs()).area.iloc[0] / 1e6)
-        return EstimateForm(area_name, km2, self.window)
+        return EstimateForm(area_name, km2, self.parent_widget)
 
     def open_estimate_form(self, polygon, area_name: str = "", interactive: bool = True):
         form = self.estimate_form(polygon, area_name)
@@ -299,80 +182,62 @@ class AuditController(QObject):
 
     def show_density(self, group: str | None) -> None:
         """Choropleth of the chosen group's estimated density (people per km²)."""
-        w = self.window
-        self.density_group = group
-        if group is None or ESTIMATES not in w.frames:
-            w.map_view.set_choropleth(ESTIMATES, None)
-            return
-        frame = w.filtered_frame(ESTIMATES)
-        frame = densities(frame[frame["risk_group"] == group])
-        breaks = class_breaks(frame["density"]) or [0]
-        name = next(label(g) for g in risk_groups() if g["id"] == group)
-        w.layer_panel.set_visible(ESTIMATES, True)
-        w.map_view.set_choropleth(ESTIMATES, choropleth(group, self.tr("{group}: people per km²").format(group=name),
-                                                        breaks))
+        self.session.show_density(group)
 
     # -- tools ------------------------------------------------------------------------------
 
     def verify(self) -> bool:
-        from audit.check import check_workspace, describe
-
-        w = self.window
-        result = check_workspace(w.workspace.path)
+        result = check_workspace(self.session.workspace.path)
         details = "\n".join(describe(result))
         if result.ok:
-            w.statusBar().showMessage(self.tr("Workspace verified: integrity, registration and a change log of "
-                                              "{n} entries are intact").format(n=result.entries), 10000)
-            QMessageBox.information(w, self.tr("Verify workspace"), self.tr(
+            self.notify.status(self.tr("Workspace verified: integrity, registration and a change log of "
+                                       "{n} entries are intact").format(n=result.entries), 10000)
+            QMessageBox.information(self.parent_widget, self.tr("Verify workspace"), self.tr(
                 "The workspace is intact.\n\nSQLite integrity: OK\nGeoPackage registration: OK\n"
                 "Change log: {n} entries, hash chain unbroken, signatures valid, data as logged").format(
                 n=result.entries) + ("\n\n" + details if details else ""))
         else:
             hint = self.tr("\n\nIf these rows were edited on purpose (e.g. in QGIS): Tools → Accept outside "
                            "edits.") if result.outside_edits else ""
-            w._error(self.tr("The workspace failed verification"),
-                     "\n".join(result.problems) + ("\n\n" + details if details else "") + hint)
+            self.notify(self.tr("The workspace failed verification"),
+                        "\n".join(result.problems) + ("\n\n" + details if details else "") + hint)
         return result.ok
 
     def accept_outside_edits(self) -> int:
         """Record the rows changed outside Lantern as one signed change-log entry naming who accepted them."""
-        from audit.check import accept_outside_edits
-
-        w = self.window
         author = self.author
         if not author:
-            author, ok = QInputDialog.getText(w, self.tr("Accept outside edits"), self.tr("Your name:"))
+            author, ok = QInputDialog.getText(self.parent_widget, self.tr("Accept outside edits"), self.tr("Your name:"))
             if not ok or not author.strip():
                 return 0
             self.settings.setValue("audit/author", author.strip())
         try:
-            accepted = accept_outside_edits(w.workspace, author)
+            accepted = accept_edits(self.session.workspace, author)
         except LanternError as exc:
-            w._error(self.tr("Outside edits were not accepted"), str(exc))
+            self.notify(self.tr("Outside edits were not accepted"), str(exc))
             return 0
-        w.statusBar().showMessage(self.tr("{n} outside edits accepted by {who} and logged").format(
+        self.notify.status(self.tr("{n} outside edits accepted by {who} and logged").format(
             n=len(accepted), who=author.strip()), 10000)
         return len(accepted)
 
     def print_checklist(self) -> None:
-        from audit.field_checklist import write_checklist
-
-        w = self.window
+        parent = self.parent_widget
         names = [label(t) for t in place_types()]
-        choice, ok = QInputDialog.getItem(w, self.tr("Field checklist"), self.tr("Place type:"), names, 0, False)
+        choice, ok = QInputDialog.getItem(parent, self.tr("Field checklist"), self.tr("Place type:"), names, 0, False)
         if not ok:
             return
         place_type = place_types()[names.index(choice)]["id"]
-        lang, ok = QInputDialog.getItem(w, self.tr("Field checklist"), self.tr("Language:"), ["en", "lv"], 0, False)
+        lang, ok = QInputDialog.getItem(parent, self.tr("Field checklist"), self.tr("Language:"), ["en", "lv"], 0,
+                                        False)
         if not ok:
             return
-        path, _filter = QFileDialog.getSaveFileName(w, self.tr("Save checklist"), f"checklist-{place_type}-{lang}.pdf",
-                                                    "PDF (*.pdf)")
+        path, _filter = QFileDialog.getSaveFileName(parent, self.tr("Save checklist"),
+                                                    f"checklist-{place_type}-{lang}.pdf", "PDF (*.pdf)")
         if not path:
             return
         try:
             write_checklist(Path(path), place_type, lang)
         except (LanternError, OSError) as exc:
-            w._error(self.tr("Cannot write the checklist"), str(exc))
+            self.notify(self.tr("Cannot write the checklist"), str(exc))
             return
-        w.statusBar().showMessage(self.tr("Checklist written to {path}").format(path=path), 8000)
+        self.notify.status(self.tr("Checklist written to {path}").format(path=path))

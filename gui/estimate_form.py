@@ -63,7 +63,9 @@ class EstimateForm(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self._layout(area_text, buttons)
 
+    def _layout(self, area_text: str, buttons: QDialogButtonBox) -> None:
         form = QFormLayout()
         form.addRow(self.tr("Area:"), self.area_edit)
         if area_text:

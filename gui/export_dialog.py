@@ -30,9 +30,9 @@ CONFIRM_WORD = "RESTRICTED"
 
 
 class ExportDialog(QDialog):
-    def __init__(self, window, parent=None):
-        super().__init__(parent or window)
-        self.window = window
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
         self.setWindowTitle(self.tr("Export for sharing"))
         self.resize(640, 560)
         self.profile = QComboBox()
@@ -72,7 +72,16 @@ class ExportDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Export"))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self._layout(path_box)
+        for widget in (self.profile, self.format):
+            widget.currentIndexChanged.connect(self.refresh)
+        self.format.currentIndexChanged.connect(lambda _i: self.lang.setEnabled(self.format.currentData() == "report"))
+        self.lang.setEnabled(False)
+        for edit in (self.confirm, self.recipient, self.path):
+            edit.textChanged.connect(self._update_button)
+        self.refresh()
 
+    def _layout(self, path_box: QWidget) -> None:
         form = QFormLayout()
         form.addRow(self.tr("Profile:"), self.profile)
         form.addRow(self.tr("Format:"), self.format)
@@ -86,13 +95,6 @@ class ExportDialog(QDialog):
         layout.addWidget(self.summary, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
-        for widget in (self.profile, self.format):
-            widget.currentIndexChanged.connect(self.refresh)
-        self.format.currentIndexChanged.connect(lambda _i: self.lang.setEnabled(self.format.currentData() == "report"))
-        self.lang.setEnabled(False)
-        for edit in (self.confirm, self.recipient, self.path):
-            edit.textChanged.connect(self._update_button)
-        self.refresh()
 
     def _browse(self) -> None:
         fmt = self.format.currentData()
@@ -111,7 +113,7 @@ class ExportDialog(QDialog):
         police = self.profile.currentData() == "police"
         self.confirm.setEnabled(police)
         try:
-            self.disclosure = disclose(build_bundle(self.window.workspace, self.profile.currentData(),
+            self.disclosure = disclose(build_bundle(self.session.workspace, self.profile.currentData(),
                                                     self.format.currentData()))
         except LanternError as exc:
             self.disclosure = None
@@ -161,8 +163,8 @@ class ExportDialog(QDialog):
 
         police = self.profile.currentData() == "police"
         files, _disclosure = export(
-            self.window.workspace, self.profile.currentData(), self.format.currentData(), Path(self.path.text()),
-            recipient=self.recipient.text(), author=str(self.window.settings.value("audit/author", "") or ""),
+            self.session.workspace, self.profile.currentData(), self.format.currentData(), Path(self.path.text()),
+            recipient=self.recipient.text(), author=self.session.author,
             confirm_police=police and self.confirm.text().strip() == CONFIRM_WORD, overwrite=self.overwrite,
             lang=self.lang.currentData())
         return files

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from audit.catalogue import confidence_levels
 from audit.filters import FilterState
 from layers.catalogue import forms_of_exploitation
-from layers.i18n import label
+from layers.i18n import _, label
 
 
 def _months(first: dt.date, last: dt.date) -> list[str]:
@@ -33,8 +33,9 @@ def _months(first: dt.date, last: dt.date) -> list[str]:
 class FilterPanel(QWidget):
     filtersChanged = Signal(object)  # FilterState
 
-    def __init__(self, parent=None):
+    def __init__(self, session, parent=None):
         super().__init__(parent)
+        self.session = session
         self._silent = False
         self.months: list[str] = []
         self.form_boxes: dict[str, QCheckBox] = {}
@@ -81,6 +82,25 @@ class FilterPanel(QWidget):
         layout.addWidget(self.reset_button)
         layout.addStretch(1)
         self.set_date_span(dt.date.today().replace(day=1) - dt.timedelta(days=365 * 2), dt.date.today())
+        self.filtersChanged.connect(session.set_filters)
+        session.opened.connect(self._on_opened)
+        session.filters_changed.connect(self._show_summary)
+
+    def _on_opened(self) -> None:
+        """A new workspace starts unfiltered, its time slider spanning its dated records."""
+        self._silent = True
+        for box in [*self.form_boxes.values(), *self.confidence_boxes.values()]:
+            box.setChecked(True)
+        self._silent = False
+        if self.session.workspace is not None:
+            span = self.session.date_span()
+            if span:
+                self.set_date_span(*span)
+
+    def _show_summary(self, state) -> None:
+        shown = self.session.shown_counts()
+        self.summary.setText(_("Shown: {cases} reported case(s), {areas} risk area(s)").format(
+            cases=shown.get("reported_cases", 0), areas=shown.get("risk_areas", 0)) if state.active else "")
 
     def set_date_span(self, first: dt.date, last: dt.date) -> None:
         """The slider range: every month from ``first`` to ``last``."""

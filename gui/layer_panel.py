@@ -18,8 +18,9 @@ class LayerPanel(QListWidget):
     orderChanged = Signal(list)  # layer ids, bottom to top
     currentLayerChanged = Signal(str)
 
-    def __init__(self, parent=None):
+    def __init__(self, session, parent=None):
         super().__init__(parent)
+        self.session = session
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -29,6 +30,21 @@ class LayerPanel(QListWidget):
         self.itemChanged.connect(self._on_item_changed)
         self.currentItemChanged.connect(self._on_current_item_changed)
         self.model().rowsMoved.connect(self._on_rows_moved)
+        session.reloaded.connect(self._show_session)
+        session.layers_changed.connect(self._update_counts)
+        session.current_layer_changed.connect(self.select_layer)
+        session.visibility_changed.connect(self.set_visible)
+        self.visibilityChanged.connect(session.set_visible)
+        self.orderChanged.connect(session.set_order)
+        self.currentLayerChanged.connect(session.set_current_layer)
+
+    def _show_session(self, _keep_view: bool = False) -> None:
+        self.set_layers(self.session.layer_rows())
+        self.select_layer(self.session.current_layer)
+
+    def _update_counts(self, kinds) -> None:
+        for k in kinds:
+            self.update_count(k, len(self.session.frames[k]))
 
     def set_layers(self, layers: list[dict]) -> None:
         """``layers``: dicts with id, count, visible, synthetic; bottom to top."""

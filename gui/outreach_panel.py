@@ -33,6 +33,10 @@ from layers.catalogue import forms_of_exploitation
 from layers.i18n import label
 from mapping.outreach import OutreachParams, candidate_categories
 from mapping.risk_surface import SurfaceParams, method_text
+from mapping.session import Overlay
+
+#: who asked for the map's click mode
+OUTREACH_SITE = "outreach site"
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -54,31 +58,51 @@ def _checked(widget: QListWidget) -> list[str]:
             if widget.item(i).checkState() == Qt.CheckState.Checked]
 
 
+def _spin(low: int, high: int, value: float, step: int = 1, suffix: str = "") -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setSingleStep(step)
+    spin.setValue(int(value))
+    spin.setSuffix(suffix)
+    return spin
+
+
 class OutreachPanel(QWidget):
     siteSelected = Signal(int)  # rank
 
-    def __init__(self, window, parent=None):
+    def __init__(self, session, notify, parent=None):
         super().__init__(parent)
-        self.window = window
+        self.session, self.notify = session, notify
         self.result = None
+        self.locked: set[int] = set()
+        self.excluded: set[int] = set()
+        self.extra_points: list[tuple[float, float, str]] = []
+        self._make_inputs()
+        self._make_outputs()
+        session.point_picked.connect(self._on_point_picked)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._settings_area(), 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.export_button)
+        layout.addLayout(buttons)
+        layout.addWidget(self.online_basemap)
+        layout.addWidget(self.quality)
+        layout.addWidget(self.table, 1)
+        layout.setStretch(0, 2)
+        self.setToolTip(method_text())
+        self._on_profile_changed(0)
+
+    def _make_inputs(self) -> None:
+        """The plan's settings, starting at OutreachParams' defaults."""
         self.groups = _checklist([(g["id"], label(g)) for g in risk_groups()], lambda _i: True)
         self.forms = _checklist([(f.id, f.label) for f in forms_of_exploitation()], lambda _i: True)
         self.categories = _checklist([(c["id"], label(c)) for c in candidate_categories()],
                                      lambda i: next(c for c in candidate_categories() if c["id"] == i).get("default"))
         defaults = OutreachParams(categories=[])
-        self.k = QSpinBox()
-        self.k.setRange(1, 50)
-        self.k.setValue(defaults.k)
-        self.radius = QSpinBox()
-        self.radius.setRange(100, 5000)
-        self.radius.setSingleStep(50)
-        self.radius.setValue(int(defaults.radius))
-        self.radius.setSuffix(" m")
-        self.cell = QSpinBox()
-        self.cell.setRange(50, 2000)
-        self.cell.setSingleStep(50)
-        self.cell.setValue(int(defaults.surface.cell_size))
-        self.cell.setSuffix(" m")
+        self.k = _spin(1, 50, defaults.k)
+        self.radius = _spin(100, 5000, defaults.radius, 50, " m")
+        self.cell = _spin(50, 2000, defaults.surface.cell_size, 50, " m")
         self.weights = {}
         for name in ("people", "places", "cases"):
             spin = QDoubleSpinBox()
@@ -96,6 +120,13 @@ class OutreachPanel(QWidget):
         self.method = QComboBox()
         self.method.addItem(self.tr("Fast (greedy, with certified gap)"), "greedy")
         self.method.addItem(self.tr("Exact (spopt; small plans only)"), "exact")
+        self.add_point_button = QPushButton(self.tr("Add a candidate site on the map"))
+        self.add_point_button.setToolTip(self.tr("Click the map where a campaign could be held (Esc cancels)"))
+        self.add_point_button.clicked.connect(self._on_add_point)
+        self.points_label = QLabel()
+
+    def _make_outputs(self) -> None:
+        """Run and Export, the plan's quality, and the ranked sites with lock and exclude boxes."""
         self.run_button = QPushButton(self.tr("Run"))
         self.run_button.clicked.connect(self.run)
         self.online_basemap = QCheckBox(self.tr("Online basemap in the HTML (it will request map tiles)"))
@@ -114,17 +145,9 @@ class OutreachPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.itemSelectionChanged.connect(self._on_row)
         self.table.itemChanged.connect(self._on_lock_changed)
-        self.locked: set[int] = set()
-        self.excluded: set[int] = set()
-        self.extra_points: list[tuple[float, float, str]] = []
-        self._awaiting_point = False
-        self.add_point_button = QPushButton(self.tr("Add a candidate site on the map"))
-        self.add_point_button.setToolTip(self.tr("Click the map where a campaign could be held (Esc cancels)"))
-        self.add_point_button.clicked.connect(self._on_add_point)
-        self.points_label = QLabel()
-        window.map_view.mapClicked.connect(self._on_map_clicked)
-        window.map_view.modeCancelled.connect(lambda: setattr(self, "_awaiting_point", False))
+        self.table.setMinimumHeight(170)
 
+    def _settings_area(self) -> QScrollArea:
         targets = QGroupBox(self.tr("Target"))
         t = QVBoxLayout(targets)
         t.addWidget(QLabel(self.tr("Risk groups:")))
@@ -149,9 +172,6 @@ class OutreachPanel(QWidget):
         form.addRow(self.tr("Candidates:"), self.categories)
         form.addRow(self.add_point_button)
         form.addRow(self.points_label)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.export_button)
         settings = QWidget()
         settings_layout = QVBoxLayout(settings)
         settings_layout.setContentsMargins(0, 0, 0, 0)
@@ -161,16 +181,7 @@ class OutreachPanel(QWidget):
         scroll.setWidget(settings)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.table.setMinimumHeight(170)
-        layout = QVBoxLayout(self)
-        layout.addWidget(scroll, 1)
-        layout.addLayout(buttons)
-        layout.addWidget(self.online_basemap)
-        layout.addWidget(self.quality)
-        layout.addWidget(self.table, 1)
-        layout.setStretch(0, 2)
-        self.setToolTip(method_text())
-        self._on_profile_changed(0)
+        return scroll
 
     def _on_profile_changed(self, _index: int) -> None:
         """Filters by form apply only to police plans: a filtered count could be differenced against the published one."""
@@ -196,16 +207,12 @@ class OutreachPanel(QWidget):
     # -- candidates drawn by the planner -----------------------------------------------------
 
     def _on_add_point(self) -> None:
-        self._awaiting_point = True
-        self.window.map_view.set_mode("place")
-        self.window.statusBar().showMessage(self.tr("Click the map where a campaign could be held"), 8000)
+        self.session.set_mode("place", OUTREACH_SITE)
+        self.notify.status(self.tr("Click the map where a campaign could be held"))
 
-    def _on_map_clicked(self, lat: float, lng: float) -> None:
-        if not self._awaiting_point:
-            return
-        self._awaiting_point = False
-        self.window.map_view.set_mode(None)
-        self.add_point(lng, lat, self.tr("Drawn site {n}").format(n=len(self.extra_points) + 1))
+    def _on_point_picked(self, owner, lon: float, lat: float) -> None:
+        if owner == OUTREACH_SITE:
+            self.add_point(lon, lat, self.tr("Drawn site {n}").format(n=len(self.extra_points) + 1))
 
     def add_point(self, lon: float, lat: float, name: str) -> None:
         self.extra_points.append((lon, lat, name))
@@ -214,7 +221,7 @@ class OutreachPanel(QWidget):
     # -- running ------------------------------------------------------------------------
 
     def _progress_dialog(self, title: str) -> QProgressDialog:
-        dialog = QProgressDialog(title, self.tr("Cancel"), 0, 100, self.window)
+        dialog = QProgressDialog(title, self.tr("Cancel"), 0, 100, self.window())
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
         dialog.setAutoClose(True)
@@ -225,14 +232,14 @@ class OutreachPanel(QWidget):
         from gui.tasks import Task
         from mapping.outreach import plan_outreach
 
-        ws, params = self.window.workspace, self.params()
+        ws, params = self.session.workspace, self.params()
         if ws is None:
             return None
         dialog = self._progress_dialog(self.tr("Planning outreach…"))
         task = Task(lambda report, cancelled: plan_outreach(ws, params, progress=report), self)
         task.progressed.connect(lambda f, m: (dialog.setValue(int(f * 100)), dialog.setLabelText(m)))
         task.succeeded.connect(lambda plan: (dialog.close(), self.show_plan(plan)))
-        task.failed.connect(lambda exc: (dialog.close(), self.window._error(self.tr("Planning failed"), str(exc))))
+        task.failed.connect(lambda exc: (dialog.close(), self.notify(self.tr("Planning failed"), str(exc))))
         dialog.canceled.connect(task.cancel)
         self.run_button.setEnabled(False)
         task.done.connect(lambda: self.run_button.setEnabled(True))
@@ -260,12 +267,10 @@ class OutreachPanel(QWidget):
                 box.setData(ID_ROLE, int(row.candidate))
                 self.table.setItem(r, c, box)
         self.table.blockSignals(False)
-        mv = self.window.map_view
         shown = {layer.name: layer for layer in plan_layers(plan)}  # what the plan's profile may see
-        for layer in (surface_layer(shown["risk_surface"].frame),
-                      *sites_layers(shown["campaign_sites"].frame, shown["coverage"])):
-            mv.replace_layer(layer)
-        mv.set_extra_legends([risk_legend()])
+        layers = [surface_layer(shown["risk_surface"].frame),
+                  *sites_layers(shown["campaign_sites"].frame, shown["coverage"])]
+        self.session.set_overlay("outreach", Overlay(layers, [risk_legend()]))
         self.export_button.setEnabled(True)
 
     def _on_lock_changed(self, item: QTableWidgetItem) -> None:
@@ -285,7 +290,7 @@ class OutreachPanel(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if rows and self.result is not None:
             rank = int(self.table.item(rows[0].row(), 0).text())
-            self.window.map_view.select_feature("sites", rank, pan=True)
+            self.session.focus("sites", rank)
             self.siteSelected.emit(rank)
 
     # -- exporting ----------------------------------------------------------------------
@@ -309,18 +314,18 @@ class OutreachPanel(QWidget):
         overwrite = self._may_replace(Path(out_dir))
         if overwrite is None:
             return None
-        plan, ws = self.result, self.window.workspace
+        plan, ws = self.result, self.session.workspace
         dialog = self._progress_dialog(self.tr("Exporting…"))
         online = self.online_basemap.isChecked()
-        author = str(self.window.settings.value("audit/author", "") or "")
+        author = self.session.author
         task = Task(lambda report, cancelled: export_plan(plan, ws, Path(out_dir), online_basemap=online,
                                                           progress=report, overwrite=overwrite,
                                                           recipient=recipient or "", confirm_police=police,
                                                           author=author)[0], self)
         task.progressed.connect(lambda f, m: (dialog.setValue(int(f * 100)), dialog.setLabelText(m)))
-        task.succeeded.connect(lambda files: (dialog.close(), self.window.statusBar().showMessage(
+        task.succeeded.connect(lambda files: (dialog.close(), self.notify.status(
             self.tr("Wrote {n} files to {dir}").format(n=len(files), dir=out_dir), 10000)))
-        task.failed.connect(lambda exc: (dialog.close(), self.window._error(self.tr("Export failed"), str(exc))))
+        task.failed.connect(lambda exc: (dialog.close(), self.notify(self.tr("Export failed"), str(exc))))
         self.export_task = task
         task.start()
         return task

@@ -21,9 +21,9 @@ from layers.catalogue import forms_of_exploitation
 
 
 class ReferralDialog(QDialog):
-    def __init__(self, window, location=None, parent=None):
-        super().__init__(parent or window)
-        self.window = window
+    def __init__(self, session, location=None, parent=None):
+        super().__init__(parent)
+        self.session = session
         self.location = location
         self.setWindowTitle(self.tr("Referral helper"))
         self.resize(820, 520)
@@ -82,7 +82,7 @@ class ReferralDialog(QDialog):
                          self.language.currentText().strip() or None, self.urgency.currentData())
 
     def search(self) -> list[dict]:
-        self.results = suitable_services(self.window.workspace.read_layer("services"), self.situation(),
+        self.results = suitable_services(self.session.workspace.read_layer("services"), self.situation(),
                                          self.location)
         self.table.setRowCount(len(self.results))
         for r, row in enumerate(self.results):
@@ -103,4 +103,4 @@ class ReferralDialog(QDialog):
         rows = self.table.selectionModel().selectedRows()
         if rows:
             fid = self.results[rows[0].row()]["fid"]
-            self.window.map_view.select_feature("services", fid, pan=True)
+            self.session.focus("services", fid)

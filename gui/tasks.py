@@ -20,11 +20,11 @@ class _Runner(QObject):
     def __init__(self, fn):
         super().__init__()
         self._fn = fn
-        self._cancel = threading.Event()
+        self.cancel_event = threading.Event()  # set from the GUI thread, read by the work
 
     def run(self) -> None:
         try:
-            result = self._fn(self.progressed.emit, self._cancel.is_set)
+            result = self._fn(self.progressed.emit, self.cancel_event.is_set)
         except BaseException as exc:  # reported to the GUI, never lost in the thread
             exc.formatted = traceback.format_exc()
             self.failed.emit(exc)
@@ -54,11 +54,11 @@ class Task(QObject):
         self._thread.start()
 
     def cancel(self) -> None:
-        self._runner._cancel.set()
+        self._runner.cancel_event.set()
 
     @property
     def cancel_requested(self) -> bool:
-        return self._runner._cancel.is_set()
+        return self._runner.cancel_event.is_set()
 
     def _finish(self) -> None:
         self._thread.quit()

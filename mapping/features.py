@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import json
 
+from audit.annotations import PLACE_KINDS
+from audit.estimates import TABLE as ESTIMATES
+from audit.estimates import densities
+from layers.catalogue import kind as get_kind
+from layers.i18n import _
 from layers.resources import load_json
-from mapping.compose import MapLayer
+from mapping.compose import MapLayer, layer_from_frame
 
 #: style keys that are not part of the map page's style definition
 _NOT_MAP = ("print",)
@@ -136,3 +141,19 @@ def choropleth(group: str, label: str, breaks: list) -> dict:
     colors = palette("density")["colors"]
     return {"group": group, "label": label, "breaks": breaks,
             "colors": colors[-len(breaks):] if len(breaks) < len(colors) else colors}
+
+
+def workspace_layer(kind_id: str, frame, visible: bool, synthetic: bool, assessments: dict) -> MapLayer:
+    """A workspace layer for the window's map: places carry their risk level, estimates their density."""
+    risk = extra = tips = None
+    if kind_id in PLACE_KINDS:
+        risk = {fid: (a.level, a.explain()) for (table, fid), a in assessments.items() if table == kind_id}
+    elif kind_id == ESTIMATES:
+        dense = densities(frame)
+        extra = {int(fid): {"group": g, "density": round(float(d), 1)}
+                 for fid, g, d in zip(dense.index, dense["risk_group"], dense["density"])}
+        groups = {c.id: c.label for c in get_kind(kind_id).field("risk_group").choices}
+        tips = {int(fid): _("{group}: {n} people, {d:.0f} per km² · {src}, {date} ({conf})").format(
+            group=groups.get(r.risk_group, r.risk_group), n=r.estimate, d=r.density, src=r.source_institution,
+            date=r.estimated_on, conf=r.confidence) for fid, r in zip(dense.index, dense.itertuples())}
+    return layer_from_frame(kind_id, frame, visible=visible, synthetic=synthetic, risk=risk, tips=tips, extra=extra)

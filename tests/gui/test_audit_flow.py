@@ -18,8 +18,8 @@ def _risk(js, window, layer, fid):
 
 def test_click_map_fill_form_restyle_and_undo(demo_window, js, qtbot):
     w = demo_window
-    before = w.workspace.count("places_of_concern")
-    w.audit.add_place_action.trigger()
+    before = w.session.workspace.count("places_of_concern")
+    w.actions["add_place"].trigger()
     qtbot.waitUntil(lambda: js(w, "lantern.info()")["mode"] == "place")
     size = w.map_view.view.size()
     forms = []
@@ -37,25 +37,25 @@ def test_click_map_fill_form_restyle_and_undo(demo_window, js, qtbot):
     form.confidence_combo.setCurrentIndex(form.confidence_combo.findData("high"))
     form.accept()
     assert form.result() == form.DialogCode.Accepted, form.error_label.text()
-    assert w.workspace.count("places_of_concern") == before + 1
-    fid = int(w.frames["places_of_concern"].index.max())
+    assert w.session.workspace.count("places_of_concern") == before + 1
+    fid = int(w.session.frames["places_of_concern"].index.max())
     qtbot.waitUntil(lambda: _risk(js, w, "places_of_concern", fid) == "high", timeout=5000)
     assert js(w, "document.querySelectorAll('#lantern-legend [data-risk]').length") == 3
     assert w.attribute_table.selected_fid() == fid
     # undo: the place and its annotation are gone, and the map follows
-    w.audit.undo_action.trigger()
-    assert w.workspace.count("places_of_concern") == before
+    w.actions["undo"].trigger()
+    assert w.session.workspace.count("places_of_concern") == before
     qtbot.waitUntil(lambda: _risk(js, w, "places_of_concern", fid) is None, timeout=5000)
     assert str(fid) not in {str(k) for k in js(w, "lantern.info()")["layers"]["places_of_concern"]["risk"]}
     # redo brings it back at the same level
-    w.audit.redo_action.trigger()
+    w.actions["redo"].trigger()
     qtbot.waitUntil(lambda: _risk(js, w, "places_of_concern", fid) == "high", timeout=5000)
-    assert check_workspace(w.workspace.path).ok
+    assert check_workspace(w.session.workspace.path).ok
 
 
 def test_annotating_an_existing_place_restyles_its_marker(demo_window, js, qtbot):
     w = demo_window
-    fid = int(w.frames["worksites"].index[0])
+    fid = int(w.session.frames["worksites"].index[0])
     assert _risk(js, w, "worksites", fid) is None
     form = w.audit.open_annotation_form("worksites", fid, interactive=False)
     assert form.place_type() in ("workplace", "street", "accommodation")
@@ -76,7 +76,7 @@ def test_annotating_an_existing_place_restyles_its_marker(demo_window, js, qtbot
 
 
 def test_form_refuses_an_empty_checklist(demo_window):
-    form = demo_window.audit.open_annotation_form("worksites", int(demo_window.frames["worksites"].index[1]),
+    form = demo_window.audit.open_annotation_form("worksites", int(demo_window.session.frames["worksites"].index[1]),
                                                   interactive=False)
     form.author_edit.setText("A")
     form.accept()
@@ -86,10 +86,10 @@ def test_form_refuses_an_empty_checklist(demo_window):
 
 def test_draw_an_area_record_an_estimate_and_see_the_choropleth(demo_window, js, qtbot):
     w = demo_window
-    before = w.workspace.count("risk_group_estimates")
+    before = w.session.workspace.count("risk_group_estimates")
     forms = []
     w.audit.open_estimate_form = (lambda original: lambda *a, **k: forms.append(original(*a, **{**k, "interactive": False})) or forms[-1])(w.audit.open_estimate_form)
-    w.audit.draw_estimate_action.trigger()
+    w.actions["draw_estimate"].trigger()
     js(w, "lantern.drawPolygon([[24.940, 60.166], [24.946, 60.166], [24.946, 60.170], [24.940, 60.170]])")
     qtbot.waitUntil(lambda: bool(forms), timeout=5000)
     form = forms[0]
@@ -101,7 +101,7 @@ def test_draw_an_area_record_an_estimate_and_see_the_choropleth(demo_window, js,
     assert "more than the estimate" in form.error_label.text()
     form.female.setValue(20)
     form.accept()
-    assert w.workspace.count("risk_group_estimates") == before + 1
+    assert w.session.workspace.count("risk_group_estimates") == before + 1
     w.audit.show_density("homeless")
     qtbot.waitUntil(lambda: js(w, "lantern.info()")["choropleth"] == "homeless", timeout=5000)
     assert "people per km²" in js(w, "document.getElementById('lantern-legend').textContent")
@@ -109,10 +109,10 @@ def test_draw_an_area_record_an_estimate_and_see_the_choropleth(demo_window, js,
 
 def test_filters_drive_map_and_table(demo_window, js, qtbot):
     w = demo_window
-    total = len(w.frames["reported_cases"])
+    total = len(w.session.frames["reported_cases"])
     for form_id, box in w.filter_panel.form_boxes.items():
         box.setChecked(form_id == "sexual")
-    expected = sum('"sexual"' in f for f in w.frames["reported_cases"]["forms"])
+    expected = sum('"sexual"' in f for f in w.session.frames["reported_cases"]["forms"])
     assert 0 < expected < total
     qtbot.waitUntil(lambda: js(w, "lantern.info()")["layers"]["reported_cases"]["shown"] == expected, timeout=5000)
     w.layer_panel.select_layer("reported_cases")
@@ -123,7 +123,7 @@ def test_filters_drive_map_and_table(demo_window, js, qtbot):
     w.filter_panel.from_slider.setValue(w.filter_panel.to_slider.value() - 2)
     state = w.filter_panel.state()
     assert state.date_from is not None
-    in_range = sum(m >= state.date_from[:7] for m in w.frames["reported_cases"]["reported"])
+    in_range = sum(m >= state.date_from[:7] for m in w.session.frames["reported_cases"]["reported"])
     qtbot.waitUntil(lambda: js(w, "lantern.info()")["layers"]["reported_cases"]["shown"] == in_range, timeout=5000)
 
 
@@ -137,35 +137,35 @@ def test_verify_workspace_from_the_tools_menu(demo_window, monkeypatch):
 
 
 def test_undo_and_redo_have_the_usual_shortcuts(demo_window):
-    assert demo_window.audit.undo_action.shortcut().toString() == "Ctrl+Z"
-    assert demo_window.audit.redo_action.shortcut().toString() == "Ctrl+Shift+Z"
-    assert not demo_window.audit.undo_action.isEnabled()
+    assert demo_window.actions["undo"].shortcut().toString() == "Ctrl+Z"
+    assert demo_window.actions["redo"].shortcut().toString() == "Ctrl+Shift+Z"
+    assert not demo_window.actions["undo"].isEnabled()
     assert dt.date.today()  # the demo's synthetic dates are relative to today
 
 
 def test_edit_in_the_table_and_delete_are_undoable(demo_window, js, qtbot):
     w = demo_window
     w.layer_panel.select_layer("places_of_concern")
-    frame = w.frames["places_of_concern"]
+    frame = w.session.frames["places_of_concern"]
     fid = int(frame[frame["name"].str.startswith("Synthetic place 1")].index[0])
     row = w.attribute_table.table_model.row_of(fid)
     column = list(frame.drop(columns="geometry").columns).index("name")
     index = w.attribute_table.model().index(row, column)
     assert w.attribute_table.model().flags(index) & Qt.ItemFlag.ItemIsEditable
     assert w.attribute_table.model().setData(index, "Renamed place")
-    assert w.workspace.read_layer("places_of_concern").loc[fid, "name"] == "Renamed place"
-    w.audit.undo_action.trigger()
-    assert w.workspace.read_layer("places_of_concern").loc[fid, "name"].startswith("Synthetic place 1")
+    assert w.session.workspace.read_layer("places_of_concern").loc[fid, "name"] == "Renamed place"
+    w.actions["undo"].trigger()
+    assert w.session.workspace.read_layer("places_of_concern").loc[fid, "name"].startswith("Synthetic place 1")
     # delete the place: its annotations go with it, and undo brings both back
-    notes = w.workspace.db.conn.execute("SELECT count(*) FROM annotations WHERE place_table='places_of_concern' "
+    notes = w.session.workspace.db.conn.execute("SELECT count(*) FROM annotations WHERE place_table='places_of_concern' "
                                         "AND place_fid=?", (fid,)).fetchone()[0]
     assert notes >= 1
-    w.select_feature("places_of_concern", fid)
+    w.session.select("places_of_concern", fid)
     assert w.audit.delete_selected(confirm=False)
-    assert fid not in w.workspace.read_layer("places_of_concern").index
+    assert fid not in w.session.workspace.read_layer("places_of_concern").index
     qtbot.waitUntil(lambda: str(fid) not in js(w, "lantern.info()")["layers"]["places_of_concern"]["risk"])
-    w.audit.undo_action.trigger()
-    assert fid in w.workspace.read_layer("places_of_concern").index
-    assert w.workspace.db.conn.execute("SELECT count(*) FROM annotations WHERE place_fid=? AND "
+    w.actions["undo"].trigger()
+    assert fid in w.session.workspace.read_layer("places_of_concern").index
+    assert w.session.workspace.db.conn.execute("SELECT count(*) FROM annotations WHERE place_fid=? AND "
                                        "place_table='places_of_concern'", (fid,)).fetchone()[0] == notes
-    assert check_workspace(w.workspace.path).ok
+    assert check_workspace(w.session.workspace.path).ok

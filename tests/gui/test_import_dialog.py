@@ -25,8 +25,8 @@ def test_constant_value_and_skip_invalid_in_the_import_dialog(make_window, demo_
     assert "'other'" not in dialog.status.text()
     from layers.importers import import_file
 
-    before = window.workspace.count("worksites")
-    report = import_file(window.workspace, src, dialog.kind_id, dialog.layer, dialog.mapping(),
+    before = window.session.workspace.count("worksites")
+    report = import_file(window.session.workspace, src, dialog.kind_id, dialog.layer, dialog.mapping(),
                          constants=dialog.constants(), skip_invalid=dialog.skip_invalid)
-    assert report.count == 2 and window.workspace.count("worksites") == before + 2
-    assert set(window.workspace.read_layer("worksites")["sector"].iloc[-2:]) == {"construction"}
+    assert report.count == 2 and window.session.workspace.count("worksites") == before + 2
+    assert set(window.session.workspace.read_layer("worksites")["sector"].iloc[-2:]) == {"construction"}

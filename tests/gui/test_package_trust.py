@@ -43,7 +43,7 @@ def test_first_import_from_a_new_key_asks(make_window, riga_package, tmp_path, q
     monkeypatch.setattr(QMessageBox, "exec", fake_exec)
     monkeypatch.setattr(QMessageBox, "open", lambda box: None)  # the refusal's message box
     # "No": refused, nothing written, nothing trusted
-    assert not w.import_package(package)
+    assert not w.files.import_package_file(package)
     text, fmt, default_no = asked[0]
     assert fingerprint in text and HOSTILE_NAME in text and package.name in text
     assert fmt == Qt.TextFormat.PlainText and default_no  # shown as text, never HTML; "No" is the default
@@ -51,7 +51,7 @@ def test_first_import_from_a_new_key_asks(make_window, riga_package, tmp_path, q
     assert not [i for i in w.layer_panel.layer_ids() if i.startswith("partner_")]
     # "Yes": imported, and the key is remembered under the municipality's name
     with qtbot.waitSignal(w.map_view.mapReady, timeout=30000):
-        assert w.import_package(package)
+        assert w.files.import_package_file(package)
     assert [i for i in w.layer_panel.layer_ids() if i.startswith("partner_")]
     assert [(t.fingerprint, t.municipality) for t in trust.trusted_keys()] == [(fingerprint, HOSTILE_NAME)]
     # the next package from the same key is not asked about
@@ -60,5 +60,5 @@ def test_first_import_from_a_new_key_asks(make_window, riga_package, tmp_path, q
     with qtbot.waitSignal(w.map_view.mapReady, timeout=30000):
         assert w.open_workspace(other)
     with qtbot.waitSignal(w.map_view.mapReady, timeout=30000):
-        assert w.import_package(package)
+        assert w.files.import_package_file(package)
     assert len(asked) == 2

@@ -61,7 +61,7 @@ def test_exported_police_html_does_not_execute_notes(demo_copy, tmp_path, qtbot,
 def test_export_dialog_requires_the_typed_confirmation_for_police(demo_window, tmp_path):
     from gui.export_dialog import CONFIRM_WORD, ExportDialog
 
-    dialog = ExportDialog(demo_window)
+    dialog = ExportDialog(demo_window.session, demo_window)
     ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
     dialog.path.setText(str(tmp_path / "share.html"))
     assert dialog.disclosure.ok and ok.isEnabled()  # public: no confirmation needed
@@ -76,7 +76,7 @@ def test_export_dialog_requires_the_typed_confirmation_for_police(demo_window, t
     assert "RESTRICTED" in dialog.summary.toPlainText()
     files = dialog.run_export()
     assert files == [tmp_path / "share.html"]
-    entries = demo_window.workspace.db.conn.execute(
+    entries = demo_window.session.workspace.db.conn.execute(
         "SELECT after FROM change_log WHERE action = 'export'").fetchall()
     assert any('"recipient": "Inspector"' in e[0] for e in entries)
 
@@ -89,7 +89,7 @@ def test_partner_package_shows_read_only_layers(make_window, demo_copy, tmp_path
     Workspace.create(tmp_path / "mine.gpkg", name="Neighbour").close()
     w = make_window(tmp_path / "mine.gpkg")
     with qtbot.waitSignal(w.map_view.mapReady, timeout=30000):
-        assert w.import_package(tmp_path / "pkg.gpkg")
+        assert w.files.import_package_file(tmp_path / "pkg.gpkg")
     partner = [i for i in w.layer_panel.layer_ids() if i.startswith("partner_")]
     assert partner and all("read-only" in w.layer_panel.item_for(i).text() for i in partner)
     info = js(w, "lantern.info()")
@@ -108,7 +108,7 @@ def test_export_dialog_asks_before_replacing_and_offers_the_report(demo_window, 
     target = tmp_path / "district.pdf"
     target.write_bytes(b"an earlier report")
     asked = []
-    dialog = ExportDialog(demo_window)
+    dialog = ExportDialog(demo_window.session, demo_window)
     dialog.format.setCurrentIndex(dialog.format.findData("report"))
     assert dialog.lang.isEnabled()
     dialog.lang.setCurrentIndex(dialog.lang.findData("lv"))
@@ -131,9 +131,9 @@ def test_export_dialog_refuses_the_workspace_itself(demo_window, monkeypatch):
     from layers.output import DestinationError
     from tests.conftest import file_digest
 
-    ws_path = demo_window.workspace.path
+    ws_path = demo_window.session.workspace.path
     before = file_digest(ws_path)
-    dialog = ExportDialog(demo_window)
+    dialog = ExportDialog(demo_window.session, demo_window)
     dialog.format.setCurrentIndex(dialog.format.findData("gpkg"))
     dialog.path.setText(str(ws_path))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_window_holds_the_workspace_and_a_cli_import_is_refused(demo_window, tmp_path):
-    path = demo_window.workspace.path
+    path = demo_window.session.workspace.path
     src = tmp_path / "hubs.csv"
     src.write_text("name,hub_type,lon,lat\nStop,bus_station,24.94,60.17\n", encoding="utf-8")
     before = file_digest(path)
@@ -38,18 +38,18 @@ def test_a_window_holds_the_workspace_and_a_cli_import_is_refused(demo_window, t
 
 def test_a_second_window_opens_read_only_and_says_who_holds_it(demo_window, make_window, monkeypatch):
     monkeypatch.setenv("LANTERN_LOCK_WAIT", "0.2")
-    second = make_window(demo_window.workspace.path)
-    assert second.workspace.read_only and "Lantern window" in second.workspace.read_only
+    second = make_window(demo_window.session.workspace.path)
+    assert second.session.workspace.read_only and "Lantern window" in second.session.workspace.read_only
     assert "read-only" in second.windowTitle()
     assert "read-only" in second.statusBar().currentMessage()
 
 
 def test_the_window_reloads_when_the_file_changes_on_disk(demo_window, qtbot):
-    path = demo_window.workspace.path
-    n = demo_window.workspace.count("transport_hubs")
+    path = demo_window.session.workspace.path
+    n = demo_window.session.workspace.count("transport_hubs")
     with sqlite3.connect(path) as conn:  # another program (QGIS, sqlite3) deletes a hub
         conn.execute("DELETE FROM transport_hubs WHERE fid = (SELECT min(fid) FROM transport_hubs)")
-    qtbot.waitUntil(lambda: len(demo_window.frames["transport_hubs"]) == n - 1, timeout=10000)
+    qtbot.waitUntil(lambda: len(demo_window.session.frames["transport_hubs"]) == n - 1, timeout=10000)
     assert "changed by another program" in demo_window.statusBar().currentMessage()
 
 

@@ -1,0 +1,243 @@
+"""File menu handlers: new, open, recent, save as, imports, partner packages, exports and the report.
+
+Each asks for a file, hands the work to the session or to layers/ and mapping/
+(long work in a worker with a progress dialog), and reports through notify.
+A refusal leaves the workspace as it was.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
+
+from gui.export_dialog import ExportDialog
+from gui.import_dialog import ImportDialog
+from gui.tasks import Task
+from layers.errors import LanternError
+from layers.importers import import_file
+from layers.osm import Cancelled, prepare_extract, write_extract
+from layers.packages import import_package
+from mapping.session import Session
+from mapping.share_export import export
+
+MAX_RECENT = 8
+GPKG_FILTER = "Lantern workspace (*.gpkg)"
+IMPORT_FILTER = "GIS files (*.geojson *.json *.gpkg *.shp *.zip *.csv);;All files (*)"
+OSM_FILTER = "OpenStreetMap extracts (*.osm.pbf *.pbf);;All files (*)"
+
+
+class FileController(QObject):
+    busyChanged = Signal(bool)  # a long import runs: opening or importing again waits
+
+    def __init__(self, session: Session, notify, settings: QSettings, parent):
+        super().__init__(parent)
+        self.session, self.notify, self.settings = session, notify, settings
+        self.parent_widget = parent
+        self.recent_menu = None
+
+    # -- workspaces -------------------------------------------------------------------
+
+    def open_workspace(self, path: str | Path) -> bool:
+        """Open a workspace file; on failure show why and keep the current one."""
+        try:
+            self.session.open(path)
+        except LanternError as exc:
+            self.notify(self.tr("Cannot open workspace"), str(exc))
+            return False
+        self.remember_recent(Path(path))
+        return True
+
+    def new(self) -> None:
+        path, _filter = QFileDialog.getSaveFileName(self.parent_widget, self.tr("New workspace"), "", GPKG_FILTER)
+        if not path:
+            return
+        path = Path(path).with_suffix(".gpkg")
+        try:
+            self.session.create(path)
+        except LanternError as exc:
+            self.notify(self.tr("Cannot create workspace"), str(exc))
+            return
+        self.remember_recent(path)
+
+    def open(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, self.tr("Open workspace"), "", GPKG_FILTER)
+        if path:
+            self.open_workspace(path)
+
+    def save_as(self) -> None:
+        path, _filter = QFileDialog.getSaveFileName(self.parent_widget, self.tr("Save workspace as"), "", GPKG_FILTER)
+        if not path:
+            return
+        try:
+            copy = self.session.save_as(Path(path).with_suffix(".gpkg"))
+        except (LanternError, OSError) as exc:
+            self.notify(self.tr("Cannot save workspace"), str(exc))
+            return
+        self.remember_recent(copy.path)
+
+    # -- recent files -------------------------------------------------------------------
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def remember_recent(self, path: Path) -> None:
+        path_s = str(Path(path).resolve())
+        recent = [path_s] + [p for p in self.recent_files() if p != path_s]
+        self.settings.setValue("recent_files", recent[:MAX_RECENT])
+        self.fill_recent(self.recent_menu)
+
+    def fill_recent(self, menu) -> None:
+        """File → Open recent (the actions table hands over its submenu)."""
+        self.recent_menu = menu
+        menu.clear()
+        recent = self.recent_files()
+        for i, path in enumerate(recent):
+            action = menu.addAction(f"&{i + 1} {Path(path).name}")
+            action.setToolTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_workspace(p))
+        menu.setEnabled(bool(recent))
+
+    # -- imports ----------------------------------------------------------------------
+
+    def import_layer(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, self.tr("Import layer"), "", IMPORT_FILTER)
+        if path:
+            self.import_file(path)
+
+    def import_file(self, path: str | Path, kind_id: str | None = None, interactive: bool = True) -> bool:
+        """Run the import dialog for ``path``; on success reload the map."""
+        dialog = ImportDialog(path, kind_id or self.session.current_layer, self.parent_widget)
+        if interactive and dialog.exec() != ImportDialog.DialogCode.Accepted:
+            return False
+        try:
+            report = import_file(self.session.workspace, path, dialog.kind_id, dialog.layer, dialog.mapping(),
+                                 constants=dialog.constants(), skip_invalid=dialog.skip_invalid)
+        except LanternError as exc:
+            self.notify(self.tr("Import failed — the workspace is unchanged"), str(exc))
+            return False
+        self.session.reload()
+        self.session.set_current_layer(report.kind_id)
+        self.notify.status(report.summary())
+        return True
+
+    def import_osm(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, self.tr("Import OpenStreetMap extract"), "",
+                                                    OSM_FILTER)
+        if path:
+            self.import_osm_extract(path)
+
+    def import_osm_extract(self, path: str | Path, bbox=None) -> Task:
+        """Read an OSM extract in a worker with a cancellable progress dialog, then write it in one transaction.
+
+        The worker only reads and validates (writing nothing), so a cancel or an
+        error changes nothing and the file is never swapped under the connection.
+        """
+        progress = QProgressDialog(self.tr("Reading {name}…").format(name=Path(path).name), self.tr("Cancel"),
+                                   0, 100, self.parent_widget)
+        progress.setWindowTitle(self.tr("Import OpenStreetMap extract"))
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(0)
+        progress.setAutoClose(False)
+        progress.setAutoReset(False)
+        progress.setValue(0)
+        task = Task(lambda report, cancelled: prepare_extract(path, bbox, progress=report, cancelled=cancelled), self)
+        task.progressed.connect(lambda fraction, message: (progress.setValue(int(fraction * 100)),
+                                                           progress.setLabelText(message)))
+        progress.canceled.connect(task.cancel)
+        task.succeeded.connect(lambda result: self._on_osm_read(result, task, progress))
+        task.failed.connect(lambda exc: self._on_osm_failed(exc, progress))
+        self.osm_task, self.osm_progress = task, progress
+        self.busyChanged.emit(True)
+        task.start()
+        return task
+
+    def _on_osm_read(self, extract, task: Task, progress: QProgressDialog) -> None:
+        if task.cancel_requested:  # Cancel pressed while the last objects were read: nothing is written
+            self._on_osm_failed(Cancelled(self.tr("Import cancelled; nothing was changed.")), progress)
+            return
+        progress.close()
+        self.busyChanged.emit(False)
+        try:  # written in place, in one transaction
+            report = write_extract(self.session.workspace, extract)
+        except LanternError as exc:
+            self.notify(self.tr("OpenStreetMap import failed — the workspace is unchanged"), str(exc))
+            return
+        self.session.reload()
+        self.notify.status(report.summary(), 15000)
+
+    def _on_osm_failed(self, exc: BaseException, progress: QProgressDialog) -> None:
+        progress.close()
+        self.busyChanged.emit(False)
+        if isinstance(exc, Cancelled):
+            self.notify.status(str(exc))
+            self.notify.last_error = str(exc)
+            return
+        detail = str(exc) if isinstance(exc, LanternError) else \
+            f"{type(exc).__name__}: {exc}\n\n{getattr(exc, 'formatted', '')}"
+        self.notify(self.tr("OpenStreetMap import failed — the workspace is unchanged"), detail)
+
+    def import_package(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, self.tr("Import partner package"), "",
+                                                    GPKG_FILTER)
+        if path:
+            self.import_package_file(path)
+
+    def import_package_file(self, path) -> bool:
+        try:
+            report = import_package(self.session.workspace, path, ask=lambda signer: self._ask_trust(signer, path))
+        except LanternError as exc:
+            self.notify(self.tr("Package refused — the workspace is unchanged"), str(exc))
+            return False
+        self.session.reload(keep_view=True)
+        self.notify.status(report.summary(), 10000)
+        return True
+
+    def _ask_trust(self, signer, path) -> bool:
+        """First package from a new key: show its fingerprint and municipality (as plain text) and ask."""
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Trust this partner's key?"), signer.question(path),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.parent_widget)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    # -- exports ----------------------------------------------------------------------
+
+    def share(self, _checked=False, fmt: str | None = None) -> None:
+        dialog = ExportDialog(self.session, self.parent_widget)
+        if fmt:
+            dialog.format.setCurrentIndex(dialog.format.findData(fmt))
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return
+        try:
+            files = dialog.run_export()
+        except (LanternError, OSError) as exc:
+            self.notify(self.tr("Export stopped — nothing was shared"), str(exc))
+            return
+        where = files[0].parent if files else ""
+        self.notify.status(self.tr("Exported {n} file(s) to {where}").format(n=len(files), where=where), 10000)
+
+    def report(self) -> None:
+        """The district report is one format of Export for sharing: the same dialog, set to the report."""
+        self.share(fmt="report")
+
+    def export_report(self, path, lang: str = "en", profile: str = "public", recipient: str = "",
+                      confirm_police: bool = False, overwrite: bool = False) -> Task:
+        """Write the district report in a worker (the same export path, checks and log as every shared file)."""
+        ws, author = self.session.workspace, self.session.author
+        progress = QProgressDialog(self.tr("Writing the report…"), self.tr("Cancel"), 0, 0, self.parent_widget)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(300)
+        task = Task(lambda report, cancelled: export(ws, profile, "report", path, recipient=recipient,
+                                                     confirm_police=confirm_police, author=author,
+                                                     overwrite=overwrite, lang=lang)[0], self)
+        task.succeeded.connect(lambda files: (progress.close(), self.notify.status(
+            self.tr("Report written: {pdf} and {html}").format(pdf=files[0], html=files[1]), 10000)))
+        task.failed.connect(lambda exc: (progress.close(), self.notify(self.tr("The report was not written"),
+                                                                        str(exc))))
+        self.report_task = task
+        task.start()
+        return task

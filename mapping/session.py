@@ -1,0 +1,382 @@
+"""What is open and shown, without Qt: the model every window view observes.
+
+As napari's ``ViewerModel`` holds its layers and emits events that its Qt
+window only listens to, a :class:`Session` holds the open workspace, its
+layers as map layers, their visibility and order, the filters, the places'
+risk assessments, the selection, the undo history and the map overlays
+(outreach plans, service gaps, density). Views call its methods and redraw
+when its psygnal signals fire; they never reach into each other. Everything
+here runs and is tested without QtWebEngine.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psygnal import Signal
+
+from audit.annotations import PLACE_KINDS, place_assessments
+from audit.commands import Command, History
+from audit.estimates import TABLE as ESTIMATES
+from audit.filters import FilterState, visible_fids
+from layers import queries
+from layers.catalogue import kind as get_kind
+from layers.catalogue import layer_kinds
+from layers.i18n import _
+from layers.migrations import ANNOTATIONS_TABLE
+from layers.workspace import Workspace
+from mapping.compose import MapLayer, MapOptions, workspace_options
+
+
+@dataclass
+class Overlay:
+    """Map layers a tool adds on top of the workspace (an outreach plan, service gaps)."""
+
+    layers: list[MapLayer]
+    legends: list[dict] = field(default_factory=list)
+
+
+class Session:
+    """The open workspace and everything about how it is shown."""
+
+    opened = Signal()  # a workspace was opened, created or closed
+    reloaded = Signal(bool)  # every layer re-read (opening, an import, an outside change); keep the map's view?
+    layers_changed = Signal(tuple)  # these layers were re-read after an edit, undo or redo
+    edited = Signal(tuple)  # tables touched by a command, undo or redo
+    filters_changed = Signal(object)  # FilterState
+    visibility_changed = Signal(str, bool)
+    order_changed = Signal(list)  # bottom to top
+    current_layer_changed = Signal(object)  # layer id or None
+    selection_changed = Signal(object, object, bool)  # layer id, fid (None: nothing), pan the map to it
+    focus_requested = Signal(str, int)  # show this feature on the map (e.g. an outreach site), selecting nothing
+    activated = Signal(str, int)  # a feature double-clicked: open it (places: the annotation form)
+    overlay_changed = Signal(str)  # overlay name
+    density_changed = Signal(object)  # choropleth spec or None
+    mode_changed = Signal(object)  # None, "place" or "polygon": what the next map clicks do
+    point_picked = Signal(object, float, float)  # owner of the mode, lon, lat
+    polygon_drawn = Signal(object, object)  # owner of the mode, shapely Polygon
+    basemap_changed = Signal(bool)
+    message = Signal(str)  # a status message worth showing (outside change, notices)
+
+    def __init__(self, author: str = ""):
+        self.workspace: Workspace | None = None
+        self.frames: dict = {}
+        self.synthetic: dict[str, bool] = {}
+        self.partner: list[MapLayer] = []
+        self.assessments: dict = {}
+        self.filters = FilterState()
+        self.order: list[str] = list(layer_kinds())
+        self.visible: dict[str, bool] = {}
+        self.current_layer: str | None = None
+        self.selection: tuple[str, int] | None = None
+        self.history: History | None = None
+        self.overlays: dict[str, Overlay] = {}
+        self.density_group: str | None = None
+        self.mode: str | None = None
+        self.mode_owner: object = None
+        self.basemap_online = False
+        self._author = author
+
+    # -- the workspace ------------------------------------------------------------------
+
+    def open(self, path: str | Path) -> Workspace:
+        """Open a workspace file (read-only if another program writes it); raises LanternError."""
+        workspace = Workspace.open(path, lock_now="try", what="Lantern window")
+        self.set_workspace(workspace)
+        return workspace
+
+    def create(self, path: str | Path) -> Workspace:
+        path = Path(path)
+        workspace = Workspace.create(path, overwrite=path.exists())
+        self.set_workspace(workspace)
+        return workspace
+
+    def save_as(self, path: str | Path) -> Workspace:
+        copy = self.workspace.save_as(Path(path))
+        self.set_workspace(copy)
+        return copy
+
+    def set_workspace(self, workspace: Workspace) -> None:
+        if self.workspace is not None:
+            self.workspace.close()
+        self.workspace = workspace
+        self.history = History(workspace, author=self._author)
+        self.filters = FilterState()
+        self.overlays.clear()
+        self.selection = None
+        self.density_group = None
+        self.reload()
+        self.opened.emit()
+        for notice in workspace.notices:  # an interrupted write rolled back, or why it is read-only
+            self.message.emit(notice)
+
+    def close(self) -> None:
+        if self.workspace is not None:
+            self.workspace.close()
+        self.workspace = None
+        self.history = None
+        self.frames = {}
+        self.opened.emit()
+
+    @property
+    def writable(self) -> bool:
+        return self.workspace is not None and not self.workspace.read_only
+
+    @property
+    def author(self) -> str:
+        return self._author
+
+    @author.setter
+    def author(self, name: str) -> None:
+        self._author = name
+        if self.history is not None:
+            self.history.author = name
+
+    def sync_with_disk(self) -> str | None:
+        """Reload when another program changed or replaced the file; returns what happened."""
+        text = self.workspace.sync_with_disk() if self.workspace is not None else None
+        if text:
+            self.reload(keep_view=True)
+            self.message.emit(text)
+        return text
+
+    # -- reading layers -----------------------------------------------------------------
+
+    def reload(self, keep_view: bool = False) -> None:
+        """Read every layer, assess the places, and tell the views."""
+        ws = self.workspace
+        if ws is None:
+            return
+        self.order = [k for k in self.order if k in layer_kinds()] + [k for k in layer_kinds() if k not in self.order]
+        self.frames = {k: ws.read_layer(k) for k in self.order}
+        self.synthetic = {k: bool(ws.layer_info(k)["synthetic"]) for k in self.order}
+        from mapping.features import partner_layers
+
+        self.partner = partner_layers(ws)
+        self._assess()
+        if self.current_layer not in self.frames and self.current_layer not in ws.partner_layers():
+            self.current_layer = self.order[-1]
+        self.reloaded.emit(keep_view)
+
+    def refresh(self, kinds) -> None:
+        """Re-read these layers after an edit (the map is updated, not reloaded)."""
+        if self.workspace is None:
+            return
+        self._assess()
+        kinds = tuple(k for k in kinds if k in self.frames)
+        for k in kinds:
+            self.frames[k] = self.workspace.read_layer(k)
+        self.layers_changed.emit(kinds)
+
+    def _assess(self) -> None:
+        f = self.filters
+        self.assessments = place_assessments(self.workspace, f.as_of(), forms=f.forms, confidence=f.confidence,
+                                             date_from=f.date_from)
+
+    def is_visible(self, layer_id: str) -> bool:
+        return self.visible.get(layer_id, True)
+
+    def map_layer(self, kind_id: str) -> MapLayer:
+        """A workspace layer as the map draws it: styled, with risk levels or densities."""
+        from mapping.features import workspace_layer
+
+        return workspace_layer(kind_id, self.frames[kind_id], self.is_visible(kind_id),
+                               self.synthetic.get(kind_id, False), self.assessments)
+
+    def map_layers(self) -> list[MapLayer]:
+        """Every layer the map shows, bottom to top, partner layers on top."""
+        return [self.map_layer(k) for k in self.order] + self.partner
+
+    def map_options(self) -> MapOptions:
+        return workspace_options(self.workspace, basemap=self.basemap_online)
+
+    def layer_rows(self) -> list[dict]:
+        """What the layer list shows, bottom to top."""
+        rows = [{"id": k, "count": len(self.frames[k]), "visible": self.is_visible(k), "synthetic": self.synthetic[k]}
+                for k in self.order]
+        return rows + [{"id": p.id, "label": p.label, "count": len(p.geojson["features"]), "visible": p.visible,
+                        "partner": True} for p in self.partner]
+
+    def filter_fids(self, kind_id: str) -> set[int] | None:
+        """The fids of a layer the filters let through; None when they do not apply to it."""
+        return visible_fids(kind_id, self.frames[kind_id], self.filters)
+
+    def filtered_frame(self, kind_id: str):
+        frame = self.frames[kind_id]
+        fids = self.filter_fids(kind_id)
+        return frame if fids is None else frame[frame.index.isin(list(fids))]
+
+    def table(self, layer_id: str | None):
+        """(frame, kind, total) for the attribute table; kind is None for read-only partner layers."""
+        ws = self.workspace
+        if layer_id is not None and ws is not None and layer_id in ws.partner_layers():
+            frame = ws.read_partner_layer(layer_id)
+            return frame, None, len(frame)
+        if layer_id is None or layer_id not in self.frames:
+            return None, None, 0
+        return self.filtered_frame(layer_id), get_kind(layer_id), len(self.frames[layer_id])
+
+    def date_span(self) -> tuple[dt.date, dt.date] | None:
+        """First and last date of the workspace's dated records (cases, annotations, estimates)."""
+        dates = [f"{m}-01" for m in self.frames.get("reported_cases", {}).get("reported", []) if m]
+        dates += [d for d in self.frames.get(ESTIMATES, {}).get("estimated_on", []) if d]
+        dates += [d for d in queries.annotation_date_span(self.workspace.db.conn) if d]
+        if not dates:
+            return None
+        first = dt.date.fromisoformat(min(dates)[:10])
+        return first, max(dt.date.fromisoformat(max(dates)[:10]), dt.date.today())
+
+    def shown_counts(self) -> dict[str, int]:
+        return {k: len(self.filtered_frame(k)) for k in ("reported_cases", "risk_areas") if k in self.frames}
+
+    # -- what is shown --------------------------------------------------------------------
+
+    def set_filters(self, state: FilterState) -> None:
+        self.filters = state
+        if self.workspace is not None:
+            self._assess()
+        self.filters_changed.emit(state)
+        if self.density_group:
+            self.show_density(self.density_group)
+
+    def set_visible(self, layer_id: str, visible: bool) -> None:
+        if self.visible.get(layer_id, True) != visible:
+            self.visible[layer_id] = visible
+            self.visibility_changed.emit(layer_id, visible)
+
+    def set_order(self, layer_ids: list[str]) -> None:
+        """Drawing order, bottom to top (partner layers may be listed; they stay on top)."""
+        self.order = [k for k in layer_ids if k in layer_kinds()] + [k for k in self.order if k not in layer_ids]
+        self.order_changed.emit(list(layer_ids))
+
+    def set_current_layer(self, layer_id: str | None) -> None:
+        if layer_id != self.current_layer:
+            self.current_layer = layer_id
+            if self.selection is not None and self.selection[0] != layer_id:
+                self.selection = None
+            self.current_layer_changed.emit(layer_id)
+
+    def select(self, layer_id: str | None, fid: int | None, pan: bool = False) -> None:
+        """Select a feature (None: nothing); its layer becomes the current one."""
+        if layer_id is not None:
+            self.set_current_layer(layer_id)
+        self.selection = (layer_id, int(fid)) if layer_id is not None and fid is not None else None
+        self.selection_changed.emit(layer_id, None if fid is None else int(fid), pan)
+
+    def focus(self, layer_id: str, fid: int) -> None:
+        """Pan to and highlight a feature of any map layer, overlays included."""
+        self.focus_requested.emit(layer_id, int(fid))
+
+    def activate(self, layer_id: str, fid: int) -> None:
+        self.select(layer_id, fid)
+        self.activated.emit(layer_id, int(fid))
+
+    def selected_row(self):
+        """(layer id, fid, row) of the selected feature of a workspace layer, or None."""
+        if self.selection is None or self.selection[0] not in self.frames:
+            return None
+        layer_id, fid = self.selection
+        frame = self.frames[layer_id]
+        return (layer_id, fid, frame.loc[fid]) if fid in frame.index else None
+
+    def selected_location(self) -> tuple[float, float] | None:
+        """A point (lon, lat) on the selected feature, for distances."""
+        found = self.selected_row()
+        if found is None or found[2].geometry is None:
+            return None
+        point = found[2].geometry.representative_point()
+        return point.x, point.y
+
+    def set_basemap(self, online: bool) -> None:
+        self.basemap_online = online
+        self.basemap_changed.emit(online)
+
+    def set_overlay(self, name: str, overlay: Overlay | None) -> None:
+        if overlay is None:
+            self.overlays.pop(name, None)
+        else:
+            self.overlays[name] = overlay
+        self.overlay_changed.emit(name)
+
+    def show_density(self, group: str | None) -> dict | None:
+        """Choropleth of one risk group's estimated density (people per km²); None switches it off."""
+        from audit.catalogue import risk_groups
+        from audit.estimates import class_breaks, densities
+        from layers.i18n import label
+        from mapping.features import choropleth
+
+        self.density_group = group
+        spec = None
+        if group is not None and ESTIMATES in self.frames:
+            frame = self.filtered_frame(ESTIMATES)
+            frame = densities(frame[frame["risk_group"] == group])
+            name = next(label(g) for g in risk_groups() if g["id"] == group)
+            spec = choropleth(group, _("{group}: people per km²").format(group=name),
+                              class_breaks(frame["density"]) or [0])
+            self.set_visible(ESTIMATES, True)
+        self.density_changed.emit(spec)
+        return spec
+
+    def show_gaps(self, distance: float, assistance: str | None = "crisis_intervention"):
+        """Risk areas and cells with no suitable service within ``distance`` m, shown as an overlay."""
+        from audit.gaps import service_gaps
+        from mapping.features import gaps_layer
+        from mapping.risk_surface import compute
+
+        ws = self.workspace
+        gaps = service_gaps(ws.read_layer("services"), ws.read_layer("risk_areas"), compute(ws).cells,
+                            float(distance), assistance)
+        layer = gaps_layer(gaps, _("Service gaps ({d:.0f} m)").format(d=distance),
+                           _("{what} {name}: nearest suitable service {d:.0f} m"))
+        self.set_overlay("gaps", Overlay([layer]))
+        return gaps
+
+    # -- map interaction ------------------------------------------------------------------
+
+    def set_mode(self, mode: str | None, owner: object = None) -> None:
+        """What the next map clicks do, and who asked: only the owner hears the result."""
+        self.mode, self.mode_owner = mode, owner if mode else None
+        self.mode_changed.emit(mode)
+
+    def pick_point(self, lon: float, lat: float) -> None:
+        """A click on the map while a mode is on."""
+        owner = self.mode_owner
+        if self.mode == "place":
+            self.set_mode(None)
+            self.point_picked.emit(owner, lon, lat)
+
+    def finish_polygon(self, polygon) -> None:
+        owner = self.mode_owner
+        self.set_mode(None)
+        self.polygon_drawn.emit(owner, polygon)
+
+    # -- changes --------------------------------------------------------------------------
+
+    def do(self, command: Command) -> Command:
+        """Run a change as one transaction with its change-log entry; raises LanternError/ValueError."""
+        self.history.do(command)
+        self._after(command)
+        return command
+
+    def undo(self) -> Command | None:
+        command = self.history.undo() if self.history else None
+        if command is not None:
+            self._after(command)
+        return command
+
+    def redo(self) -> Command | None:
+        command = self.history.redo() if self.history else None
+        if command is not None:
+            self._after(command)
+        return command
+
+    def _after(self, command: Command) -> None:
+        tables = tuple(command.tables)
+        kinds = {t for t in tables if t != ANNOTATIONS_TABLE}
+        if ANNOTATIONS_TABLE in tables:
+            kinds |= set(PLACE_KINDS)
+        self.refresh(kinds)
+        if ESTIMATES in kinds and self.density_group:
+            self.show_density(self.density_group)
+        self.edited.emit(tables)
