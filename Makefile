@@ -4,14 +4,39 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PYBABEL := $(VENV)/bin/pybabel
+LOCALES := data/locale
+POT := $(LOCALES)/lantern.pot
+PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/lantern.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test bench sysdeps sysdeps-test screenshot demo clean
+.PHONY: run test bench sysdeps sysdeps-test screenshot demo clean messages catalogues glossary-check
 
+# install, then compile the translation catalogues so a fresh checkout has them
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
+	$(PYBABEL) -q compile -d $(LOCALES) -D lantern
 	touch $(STAMP)
+
+# extract every _(), ngettext() and N_() message into the template, then update each language's .po
+messages: $(STAMP)
+	$(PYBABEL) -q extract -F babel.cfg --no-default-keywords -k _ -k ngettext:1,2 -k N_ \
+		--project=Lantern --copyright-holder="Lantern contributors" --sort-by-file --width=100 \
+		-o $(POT) layers audit mapping gui main.py
+	$(PYBABEL) -q update -i $(POT) -d $(LOCALES) -D lantern --ignore-obsolete --no-fuzzy-matching --width=100
+
+# authoring check: every glossary quote is on the line of the Latvian guidelines it cites
+SEED ?= ../shared/seed/guidelines-lv.txt
+glossary-check: $(STAMP)
+	PYTHONPATH=. $(PY) tests/audit/test_glossary.py $(SEED)
+
+# compile the .po catalogues to .mo (the program also compiles a missing or stale one at first use)
+catalogues: $(MO_FILES)
+
+$(LOCALES)/%/LC_MESSAGES/lantern.mo: $(LOCALES)/%/LC_MESSAGES/lantern.po | $(STAMP)
+	$(PYBABEL) -q compile -l $* -i $< -o $@
 
 sysdeps:
 	bash packaging/sysdeps.sh runtime
@@ -19,10 +44,10 @@ sysdeps:
 sysdeps-test:
 	bash packaging/sysdeps.sh test
 
-run: sysdeps $(STAMP)
+run: sysdeps $(STAMP) catalogues
 	$(PY) main.py --demo
 
-test: sysdeps-test $(STAMP)
+test: sysdeps-test $(STAMP) catalogues
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: sysdeps $(STAMP)
@@ -31,6 +56,7 @@ bench: sysdeps $(STAMP)
 	$(PY) bench/site_selection.py
 	$(PY) bench/hex_aggregation.py
 	$(PY) bench/import_polygon.py
+	$(PY) bench/import_cases.py
 	$(PY) bench/check_big_layer.py
 
 screenshot: sysdeps $(STAMP)

@@ -11,10 +11,32 @@ import re
 import sys
 from pathlib import Path
 
+from layers import i18n
 from layers.errors import LanternError
+from layers.i18n import N_, _, ngettext, decimal
 
 ROOT = Path(__file__).resolve().parent
-DESCRIPTION = "Lantern: map human-trafficking risk in a district, offline and privately."
+DESCRIPTION = N_("Lantern: map human-trafficking risk in a district, offline and privately.")
+
+# argparse's own words (usage, section titles, its error messages) go through our catalogue: argparse looks up the
+# module globals ``_`` and ``ngettext`` each time it shows a text, so binding them here translates them all.
+argparse._ = _
+argparse.ngettext = ngettext
+ARGPARSE_MESSAGES = (  # the texts argparse (Python 3.10-3.13) shows to a user, so extraction puts them in the catalogue
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
+    N_("show program's version number and exit"), N_("argument %(argument_name)s: %(message)s"),
+    N_("unrecognized arguments: %s"), N_("not allowed with argument %s"), N_("ignored explicit argument %r"),
+    N_("the following arguments are required: %s"), N_("one of the arguments %s is required"),
+    N_("expected one argument"), N_("expected at most one argument"), N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"), N_("unexpected option string: %s"),
+    N_("invalid %(type)s value: %(value)r"), N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("%(prog)s: error: %(message)s\n"), N_("unknown parser %(parser_name)r (choices: %(choices)s)"),
+)
+
+
+def _argparse_plural(n: int) -> str:
+    """argparse's one plural message, here so that extraction puts it in the catalogue too."""
+    return ngettext("expected %s argument", "expected %s arguments", n)
 
 
 def _version() -> str:
@@ -38,7 +60,7 @@ def _bbox(text: str):
     except ValueError:
         values = ()
     if len(values) != 4:
-        raise argparse.ArgumentTypeError(f"expects four numbers W,S,E,N, got {text!r}")
+        raise argparse.ArgumentTypeError(_("expects four numbers W,S,E,N, got {text!r}").format(text=text))
     return values
 
 
@@ -46,7 +68,7 @@ def _lonlat(text: str):
     try:
         lon, lat = (float(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expects two numbers LON,LAT, got {text!r}") from None
+        raise argparse.ArgumentTypeError(_("expects two numbers LON,LAT, got {text!r}").format(text=text)) from None
     return lon, lat
 
 
@@ -56,7 +78,7 @@ def _column_map(pair: str):
 
     column, sep, target = pair.partition("=")
     if not sep:
-        raise argparse.ArgumentTypeError(f"expects COLUMN=FIELD, got {pair!r}")
+        raise argparse.ArgumentTypeError(_("expects COLUMN=FIELD, got {pair!r}").format(pair=pair))
     return column, IGNORE if target == "-" else target
 
 
@@ -64,7 +86,7 @@ def _constant(pair: str):
     """--set FIELD=VALUE."""
     name, sep, value = pair.partition("=")
     if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expects FIELD=VALUE, got {pair!r}")
+        raise argparse.ArgumentTypeError(_("expects FIELD=VALUE, got {pair!r}").format(pair=pair))
     return name.strip(), value
 
 
@@ -75,8 +97,8 @@ def _id_list(choices: list[str]):
         items = [t.strip() for t in text.split(",") if t.strip()]
         for item in items:
             if item not in choices:
-                raise argparse.ArgumentTypeError(
-                    f"invalid choice: {item!r} (choose from {', '.join(map(repr, choices))})")
+                raise argparse.ArgumentTypeError(_("invalid choice: {item!r} (choose from {choices})").format(
+                    item=item, choices=", ".join(map(repr, choices))))
         return frozenset(items) or None
 
     return parse
@@ -135,23 +157,24 @@ def _police_lock(args) -> bool:
 def cmd_demo(args) -> int:
     from audit.demo import build_demo
 
-    from layers.catalogue import layer_kinds
+    from layers.catalogue import kind, layer_kinds
 
     if Path(args.out).exists() and not args.overwrite:
-        raise LanternError(f"{args.out} exists; nothing was written (use --overwrite to replace it with the demo)")
+        raise LanternError(_("{out} exists; nothing was written (use --overwrite to replace it with the demo)").format(
+            out=args.out))
     with build_demo(args.out) as ws:
-        counts = ", ".join(f"{k} {ws.count(k)}" for k in layer_kinds())
-    print(f"wrote {args.out}: real OpenStreetMap places of central Helsinki (© OpenStreetMap contributors)"
-          f" with SYNTHETIC reported cases and risk areas ({counts})")
+        counts = ", ".join(f"{kind(k).label} {ws.count(k)}" for k in layer_kinds())
+    print(_("wrote {out}: real OpenStreetMap places of central Helsinki (© OpenStreetMap contributors)"
+            " with SYNTHETIC reported cases and risk areas ({counts})").format(out=args.out, counts=counts))
     return 0
 
 
 def _add_demo(sub, name: str) -> None:
-    p = sub.add_parser(name, help="write the demo district workspace (synthetic data)",
-                       description="Write the demo district workspace (synthetic data).")
-    p.add_argument("out", metavar="OUT.gpkg", help="file to write")
+    p = sub.add_parser(name, help=_("write the demo district workspace (synthetic data)"),
+                       description=_("Write the demo district workspace (synthetic data)."))
+    p.add_argument("out", metavar="OUT.gpkg", help=_("file to write"))
     p.add_argument("--overwrite", action="store_true",
-                   help="replace OUT.gpkg if it exists (it may be a real workspace)")
+                   help=_("replace OUT.gpkg if it exists (it may be a real workspace)"))
     p.set_defaults(func=cmd_demo)
 
 
@@ -167,20 +190,22 @@ def cmd_import(args) -> int:
 
 
 def _add_import(sub, name: str) -> None:
-    p = sub.add_parser(name, help="import a GeoJSON, GeoPackage, Shapefile (.shp, folder, .zip) or CSV file",
-                       description="Import a GIS file into a workspace layer.")
-    p.add_argument("source", help="GeoJSON, GeoPackage, Shapefile (.shp, folder or .zip) or CSV with lon/lat columns")
-    p.add_argument("--kind", required=True, choices=_kinds(), metavar="KIND", help="layer to import into: %(choices)s")
-    p.add_argument("--into", required=True, metavar="WORKSPACE.gpkg", help="workspace file (must exist)")
-    p.add_argument("--layer", help="source layer name, for files with several layers")
+    p = sub.add_parser(name, help=_("import a GeoJSON, GeoPackage, Shapefile (.shp, folder, .zip) or CSV file"),
+                       description=_("Import a GIS file into a workspace layer."))
+    p.add_argument("source", metavar="SOURCE",
+                   help=_("GeoJSON, GeoPackage, Shapefile (.shp, folder or .zip) or CSV with lon/lat columns"))
+    p.add_argument("--kind", required=True, choices=_kinds(), metavar="KIND",
+                   help=_("layer to import into: %(choices)s"))
+    p.add_argument("--into", required=True, metavar="WORKSPACE.gpkg", help=_("workspace file (must exist)"))
+    p.add_argument("--layer", metavar="NAME", help=_("source layer name, for files with several layers"))
     p.add_argument("--map", action="append", default=[], type=_column_map, metavar="COLUMN=FIELD",
-                   help="map a source column to a field; FIELD '-' drops the column, "
-                        "'extra' keeps it in the extra column")
+                   help=_("map a source column to a field; FIELD '-' drops the column, "
+                          "'extra' keeps it in the extra column"))
     p.add_argument("--set", action="append", default=[], type=_constant, metavar="FIELD=VALUE",
-                   help="give every imported feature this value for FIELD (e.g. --set sector=construction)")
+                   help=_("give every imported feature this value for FIELD (e.g. --set sector=construction)"))
     p.add_argument("--skip-invalid", action="store_true",
-                   help="import the rows that fit and write the others, with reasons, to SOURCE.skipped.csv")
-    p.set_defaults(func=cmd_import, after_error=lambda args: ["the workspace was not changed"])
+                   help=_("import the rows that fit and write the others, with reasons, to SOURCE.skipped.csv"))
+    p.set_defaults(func=cmd_import, after_error=lambda args: [_("the workspace was not changed")])
 
 
 def cmd_import_osm(args) -> int:
@@ -188,21 +213,21 @@ def cmd_import_osm(args) -> int:
 
     report = import_osm(args.source, args.out, args.bbox, args.clip_layer, progress=_terminal_progress())
     print(report.summary())
-    print(f"wrote {args.out} in {report.seconds:.2f} s")
+    print(_("wrote {out} in {seconds} s").format(out=args.out, seconds=decimal(report.seconds, 2)))
     return 0
 
 
 def _add_import_osm(sub, name: str) -> None:
-    p = sub.add_parser(name, help="turn an OpenStreetMap extract into places and an offline basemap",
-                       description="Import an OpenStreetMap extract: places by data/osm_tag_mapping.json, "
-                                   "and an offline basemap.")
-    p.add_argument("source", metavar="FILE.osm.pbf", help="OpenStreetMap extract")
-    p.add_argument("--out", required=True, metavar="WORKSPACE.gpkg", help="workspace to create, or to add to")
-    p.add_argument("--bbox", type=_bbox, metavar="W,S,E,N", help="keep only what lies in this box (degrees)")
+    p = sub.add_parser(name, help=_("turn an OpenStreetMap extract into places and an offline basemap"),
+                       description=_("Import an OpenStreetMap extract: places by data/osm_tag_mapping.json, "
+                                     "and an offline basemap."))
+    p.add_argument("source", metavar="FILE.osm.pbf", help=_("OpenStreetMap extract"))
+    p.add_argument("--out", required=True, metavar="WORKSPACE.gpkg", help=_("workspace to create, or to add to"))
+    p.add_argument("--bbox", type=_bbox, metavar="W,S,E,N", help=_("keep only what lies in this box (degrees)"))
     p.add_argument("--clip-layer", choices=_kinds(), metavar="KIND",
-                   help="clip to the polygons of this layer of an existing workspace")
+                   help=_("clip to the polygons of this layer of an existing workspace"))
     p.set_defaults(func=cmd_import_osm, after_error=lambda args: [
-        f"{args.out} was not changed" if Path(args.out).exists() else "nothing was written"])
+        _("{out} was not changed").format(out=args.out) if Path(args.out).exists() else _("nothing was written")])
 
 
 def cmd_check(args) -> int:
@@ -211,16 +236,20 @@ def cmd_check(args) -> int:
     from layers.workspace import Workspace, recover_interrupted_write
 
     if recover_interrupted_write(args.workspace):
-        print(f"note: {args.workspace}: a write interrupted by a crash was rolled back before the check",
-              file=sys.stderr)
+        _print_notice(_("{workspace}: a write interrupted by a crash was rolled back before the check").format(
+            workspace=args.workspace))
     if args.accept:
         with Workspace.open(args.workspace) as ws:
             accepted = accept_outside_edits(ws, args.author)
-        print(f"{args.workspace}: accepted {len(accepted)} outside edits (by {args.author.strip()})")
+        print(ngettext("{workspace}: accepted {n} outside edit (by {author})",
+                       "{workspace}: accepted {n} outside edits (by {author})", len(accepted)).format(
+            workspace=args.workspace, n=len(accepted), author=args.author.strip()))
     result = check_workspace(args.workspace)
     out = sys.stdout if result.ok else sys.stderr
     if result.ok:
-        print(f"{args.workspace}: OK (integrity, GeoPackage registration, change log of {result.entries} entries)")
+        print(ngettext("{workspace}: OK (integrity, GeoPackage registration, change log of {n} entry)",
+                       "{workspace}: OK (integrity, GeoPackage registration, change log of {n} entries)",
+                       result.entries).format(workspace=args.workspace, n=result.entries))
     for problem in result.problems:
         print(f"{args.workspace}: {problem}", file=out)
     for line in describe(result):
@@ -229,33 +258,35 @@ def cmd_check(args) -> int:
 
 
 def _add_check(sub, name: str) -> None:
-    p = sub.add_parser(name, help="verify integrity, GeoPackage registration, the signed change log and the "
-                                     "data against it",
-                       description="Verify a workspace; exit 1 naming the first problem found.")
+    p = sub.add_parser(name, help=_("verify integrity, GeoPackage registration, the signed change log and the "
+                                    "data against it"),
+                       description=_("Verify a workspace; exit 1 naming the first problem found."))
     p.add_argument("workspace", metavar="WORKSPACE.gpkg")
     p.add_argument("--accept", action="store_true",
-                   help="first record the rows changed outside Lantern (e.g. in QGIS) as one signed change-log entry")
-    p.add_argument("--author", default="", help="who accepts the outside edits (written to the change log)")
+                   help=_("first record the rows changed outside Lantern (e.g. in QGIS) as one signed change-log "
+                          "entry"))
+    p.add_argument("--author", default="", help=_("who accepts the outside edits (written to the change log)"))
     p.set_defaults(func=cmd_check)
 
 
 def cmd_checklist(args) -> int:
     from audit.field_checklist import write_checklist
 
-    pages = write_checklist(args.out, args.place_type, args.lang)
-    print(f"wrote {args.out} ({pages} page)")
+    pages = write_checklist(args.out, args.place_type, args.lang or i18n.language())
+    print(ngettext("wrote {out} ({n} page)", "wrote {out} ({n} pages)", pages).format(out=args.out, n=pages))
     return 0
 
 
 def _add_checklist(sub, name: str) -> None:
     from audit.catalogue import place_types
 
-    p = sub.add_parser(name, help="print the indicator checklist for a place type (one page, for work on foot)",
-                       description="A one-page PDF indicator checklist for a place type.")
+    p = sub.add_parser(name, help=_("print the indicator checklist for a place type (one page, for work on foot)"),
+                       description=_("A one-page PDF indicator checklist for a place type."))
     p.add_argument("--place-type", required=True, choices=[t["id"] for t in place_types()], metavar="TYPE",
-                   help="one of: %(choices)s")
-    p.add_argument("--lang", default="en", choices=["en", "lv"])
-    p.add_argument("--out", required=True, metavar="FILE.pdf")
+                   help=_("one of: %(choices)s"))
+    p.add_argument("--lang", choices=i18n.SUPPORTED, help=_("language of the checklist (default: the language of "
+                                                             "the messages)"))
+    p.add_argument("--out", required=True, metavar="FILE.pdf", help=_("the PDF to write"))
     p.set_defaults(func=cmd_checklist)
 
 
@@ -274,11 +305,11 @@ def cmd_plan_outreach(args) -> int:
         plan = plan_outreach(ws, params, progress=_terminal_progress())
         files, _disclosure = export_plan(plan, ws, args.out, paper=args.paper, overwrite=args.overwrite,
                                          recipient=args.recipient, confirm_police=args.confirm_police,
-                                         author=args.author)
+                                         author=args.author, lang=args.lang or i18n.language())
     for row in plan.sites.itertuples():
         print(f"{row.rank}. {row.name} ({row.category}): {row.reason}")
     print(plan.quality_text())
-    print("wrote " + ", ".join(str(f) for f in files.values()))
+    print(_("wrote {files}").format(files=", ".join(str(f) for f in files.values())))
     return 0
 
 
@@ -288,35 +319,42 @@ def _add_plan_outreach(sub, name: str) -> None:
 
     defaults = OutreachParams(categories=[])
     categories = [c["id"] for c in candidate_categories()]
-    p = sub.add_parser(name, help="choose K campaign sites; write outreach.html/.pdf/.png, sites.gpkg "
-                                             "and sites.csv",
-                       description="Choose campaign sites that cover the most risk, and export the plan.")
+    p = sub.add_parser(name, help=_("choose K campaign sites; write outreach.html/.pdf/.png, sites.gpkg "
+                                    "and sites.csv"),
+                       description=_("Choose campaign sites that cover the most risk, and export the plan."))
     p.add_argument("workspace", metavar="WORKSPACE.gpkg")
-    p.add_argument("--sites", type=int, default=defaults.k, metavar="K", help="number of sites (default %(default)s)")
+    p.add_argument("--sites", type=int, default=defaults.k, metavar="K",
+                   help=_("number of sites (default %(default)s)"))
     p.add_argument("--radius", type=float, default=defaults.radius, metavar="METRES",
-                   help="walking distance (default %(default).0f m)")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for the five files")
+                   help=_("walking distance (default %(default).0f m)"))
+    p.add_argument("--out", required=True, metavar="DIR", help=_("folder for the five files"))
     p.add_argument("--cell-size", type=float, default=defaults.surface.cell_size, metavar="M",
-                   help="hexagon size (default %(default).0f m)")
+                   help=_("hexagon size (default %(default).0f m)"))
     p.add_argument("--groups", type=_id_list([g["id"] for g in risk_groups()]), metavar="ID,ID",
-                   help="risk groups to target (default: all)")
-    p.add_argument("--forms", type=_id_list(_forms()), metavar="ID,ID", help="forms of exploitation (default: all)")
+                   help=_("risk groups to target (default: all)"))
+    p.add_argument("--forms", type=_id_list(_forms()), metavar="ID,ID",
+                   help=_("forms of exploitation (default: all)"))
     p.add_argument("--categories", type=_id_list(categories), metavar="ID,ID", default=",".join(default_categories()),
-                   help="candidate categories: " + ", ".join(categories))
-    p.add_argument("--method", choices=["greedy", "exact"], default="greedy")
-    p.add_argument("--paper", choices=["a4", "a3"], default="a4")
+                   help=_("candidate categories: {ids}").format(ids=", ".join(categories)))
+    p.add_argument("--method", choices=["greedy", "exact"], default="greedy",
+                   help=_("greedy: fast; exact: proven optimal, for smaller districts (default %(default)s)"))
+    p.add_argument("--paper", choices=["a4", "a3"], default="a4", help=_("paper size of the print map"))
+    p.add_argument("--lang", choices=i18n.SUPPORTED,
+                   help=_("language of the print map and the interactive map (default: the language of the messages)"))
     p.add_argument("--profile", choices=_profiles(), default="public",
-                   help="who the plan is for (default public): decides candidate layers and suppression")
-    _add_output_options(p, "plan", overwrite="replace files of an earlier plan in DIR")
+                   help=_("who the plan is for (default public): decides candidate layers and suppression"))
+    _add_output_options(p, overwrite=_("replace files of an earlier plan in DIR"),
+                        recipient=_("who receives the plan (required for police)"),
+                        confirm=_("confirm a police-liaison plan"))
     p.set_defaults(func=cmd_plan_outreach, bad_input=(ValueError,))
 
 
-def _add_output_options(p, what: str, overwrite: str) -> None:
+def _add_output_options(p, overwrite: str, recipient: str, confirm: str) -> None:
     """The options every output made for sharing takes: replacing, and the police recipient and confirmation."""
     p.add_argument("--overwrite", action="store_true", help=overwrite)
-    p.add_argument("--recipient", default="", help=f"who receives the {what} (required for police)")
-    p.add_argument("--confirm-police", action="store_true", help=f"confirm a police-liaison {what}")
-    p.add_argument("--author", default="", help="who exports (written to the change log)")
+    p.add_argument("--recipient", default="", metavar="NAME", help=recipient)
+    p.add_argument("--confirm-police", action="store_true", help=confirm)
+    p.add_argument("--author", default="", metavar="NAME", help=_("who exports (written to the change log)"))
 
 
 def cmd_export(args) -> int:
@@ -326,28 +364,32 @@ def cmd_export(args) -> int:
     with Workspace.open(args.workspace, lock_now=_police_lock(args)) as ws:
         files, disclosure = export(ws, args.profile, args.format, args.out, recipient=args.recipient,
                                    confirm_police=args.confirm_police, author=args.author,
-                                   extent=args.bbox, overwrite=args.overwrite, lang=args.lang)
+                                   extent=args.bbox, overwrite=args.overwrite, lang=args.lang or i18n.language())
     print(disclosure.summary())
-    print("wrote " + ", ".join(str(f) for f in files))
+    print(_("wrote {files}").format(files=", ".join(str(f) for f in files)))
     return 0
 
 
 def _add_export(sub, name: str) -> None:
-    p = sub.add_parser(name, help="share the workspace at the profile's level of detail "
-                                      "(csv/geojson: PATH is a folder)", description=(
+    p = sub.add_parser(name, help=_("share the workspace at the profile's level of detail "
+                                    "(csv/geojson: PATH is a folder)"), description=_(
         "Export for sharing. Every format passes one redaction step and a disclosure check. public: no cases, "
         "places only as hex counts, estimates as bands; partner: cases as hex counts (<5 suppressed), places "
         "geomasked, no notes or authors; police: full detail, needs --confirm-police and --recipient, is stamped "
         "RESTRICTED and logged."))
     p.add_argument("workspace", metavar="WORKSPACE.gpkg")
-    p.add_argument("--profile", required=True, choices=_profiles())
-    p.add_argument("--format", required=True, choices=["html", "pdf", "png", "gpkg", "csv", "geojson", "report"])
+    p.add_argument("--profile", required=True, choices=_profiles(), help=_("who receives it: %(choices)s"))
+    p.add_argument("--format", required=True, choices=["html", "pdf", "png", "gpkg", "csv", "geojson", "report"],
+                   help=_("file format: %(choices)s"))
     p.add_argument("--out", required=True, metavar="PATH",
-                   help="file (html, pdf, png, gpkg; report: the PDF, its HTML twin beside it) "
-                        "or folder (csv, geojson)")
-    p.add_argument("--lang", choices=["en", "lv"], default="en", help="language of the report")
-    _add_output_options(p, "export", overwrite="replace an existing file or folder contents")
-    p.add_argument("--bbox", type=_bbox, metavar="W,S,E,N", help="only this extent")
+                   help=_("file (html, pdf, png, gpkg; report: the PDF, its HTML twin beside it) "
+                          "or folder (csv, geojson)"))
+    p.add_argument("--lang", choices=i18n.SUPPORTED,
+                   help=_("language of the maps and the report (default: the language of the messages)"))
+    _add_output_options(p, overwrite=_("replace an existing file or folder contents"),
+                        recipient=_("who receives the export (required for police)"),
+                        confirm=_("confirm a police-liaison export"))
+    p.add_argument("--bbox", type=_bbox, metavar="W,S,E,N", help=_("only this extent"))
     p.set_defaults(func=cmd_export)
 
 
@@ -362,13 +404,13 @@ def cmd_import_package(args) -> int:
 
 
 def _add_import_package(sub, name: str) -> None:
-    p = sub.add_parser(name, help="add a partner's signed package, verified and read-only",
-                       description="Add a partner package's layers, read-only, after checking its signature "
-                                   "and hashes.")
-    p.add_argument("package", metavar="PACKAGE.gpkg")
-    p.add_argument("--into", required=True, metavar="WORKSPACE.gpkg")
+    p = sub.add_parser(name, help=_("add a partner's signed package, verified and read-only"),
+                       description=_("Add a partner package's layers, read-only, after checking its signature "
+                                     "and hashes."))
+    p.add_argument("package", metavar="PACKAGE.gpkg", help=_("the partner's package"))
+    p.add_argument("--into", required=True, metavar="WORKSPACE.gpkg", help=_("workspace file (must exist)"))
     p.add_argument("--trust-new", action="store_true",
-                   help="trust the package's key if it is new (check its fingerprint with the sender first)")
+                   help=_("trust the package's key if it is new (check its fingerprint with the sender first)"))
     p.set_defaults(func=cmd_import_package)
 
 
@@ -381,19 +423,20 @@ def cmd_trust_key(args) -> int:
             print(entry.line())
         return 0
     signer, added = trust_package_key(args.package)
-    print(f"fingerprint: {signer.fingerprint}\nmunicipality: {signer.municipality}")
-    print("trusted from now on" if added else "already trusted")
+    print(_("fingerprint: {fp}").format(fp=signer.fingerprint))
+    print(_("municipality: {name}").format(name=signer.municipality))
+    print(_("trusted from now on") if added else _("already trusted"))
     return 0
 
 
 def _add_trust_key(sub, name: str) -> None:
-    p = sub.add_parser(name, help="trust the key that signed a package (shows fingerprint and "
-                                         "municipality); list trusted keys", description=(
+    p = sub.add_parser(name, help=_("trust the key that signed a package (shows fingerprint and "
+                                    "municipality); list trusted keys"), description=_(
         "Trust the key that signed a partner package (after verifying the package), or list the trusted keys. "
         "Check the fingerprint with the sender before trusting it."))
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("package", nargs="?", metavar="PACKAGE.gpkg")
-    what.add_argument("--list", action="store_true", help="list the trusted partner keys")
+    what.add_argument("package", nargs="?", metavar="PACKAGE.gpkg", help=_("the partner's package"))
+    what.add_argument("--list", action="store_true", help=_("list the trusted partner keys"))
     p.set_defaults(func=cmd_trust_key)
 
 
@@ -404,21 +447,26 @@ def cmd_report(args) -> int:
     with Workspace.open(args.workspace, lock_now=_police_lock(args)) as ws:
         files, _disclosure = export(ws, args.profile, "report", args.out, recipient=args.recipient,
                                     confirm_police=args.confirm_police, author=args.author,
-                                    overwrite=args.overwrite, lang=args.lang)
-    print("wrote " + " and ".join(str(f) for f in files))
+                                    overwrite=args.overwrite, lang=args.lang or i18n.language())
+    print(_("wrote {pdf} and {html}").format(pdf=files[0], html=files[1]) if len(files) == 2
+          else _("wrote {files}").format(files=", ".join(str(f) for f in files)))
     return 0
 
 
 def _add_report(sub, name: str) -> None:
-    p = sub.add_parser(name, help="the district report (PDF and an HTML twin), made like every export "
-                                      "for sharing", description=(
+    p = sub.add_parser(name, help=_("the district report (PDF and an HTML twin), made like every export "
+                                    "for sharing"), description=_(
         "The district report: a PDF and an HTML twin, made like every export for sharing (the same redaction, "
         "disclosure check and, for police, confirmation, recipient, stamp and change-log entry)."))
     p.add_argument("workspace", metavar="WORKSPACE.gpkg")
-    p.add_argument("--out", required=True, metavar="report.pdf")
-    p.add_argument("--lang", choices=["en", "lv"], default="en")
-    p.add_argument("--profile", choices=_profiles(), default="public")
-    _add_output_options(p, "report", overwrite="replace an existing report")
+    p.add_argument("--out", required=True, metavar="report.pdf", help=_("the PDF to write (its HTML twin beside it)"))
+    p.add_argument("--lang", choices=i18n.SUPPORTED,
+                   help=_("language of the report (default: the language of the messages)"))
+    p.add_argument("--profile", choices=_profiles(), default="public",
+                   help=_("who receives it: %(choices)s (default %(default)s)"))
+    _add_output_options(p, overwrite=_("replace an existing report"),
+                        recipient=_("who receives the report (required for police)"),
+                        confirm=_("confirm a police-liaison report"))
     p.set_defaults(func=cmd_report)
 
 
@@ -430,25 +478,28 @@ def cmd_referral(args) -> int:
     with Workspace.open(args.workspace) as ws:
         rows = suitable_services(ws.read_layer("services"), situation, args.at)
     for r in rows:
-        where = f"{r['distance_m']} m, ~{r['walk_min']} min walk" if r["distance_m"] is not None else "no address"
-        status = {True: "open now", False: "closed now", None: "hours unknown"}[r["open_now"]]
+        where = (_("{m} m, ~{min} min walk").format(m=r["distance_m"], min=r["walk_min"])
+                 if r["distance_m"] is not None else _("no address"))
+        status = {True: _("open now"), False: _("closed now"), None: _("hours unknown")}[r["open_now"]]
         print(f"{r['name']} ({r['type']}) · {where} · {status} · {r['phone']} · {', '.join(r['offers'])}")
     if not rows:
-        print("no suitable service found")
+        print(_("no suitable service found"))
     return 0
 
 
 def _add_referral(sub, name: str) -> None:
-    p = sub.add_parser(name, help="suitable services for a situation, nearest first (nothing is stored)",
-                       description="Suitable services for an anonymous situation, nearest first. Nothing is stored.")
+    p = sub.add_parser(name, help=_("suitable services for a situation, nearest first (nothing is stored)"),
+                       description=_("Suitable services for an anonymous situation, nearest first. "
+                                     "Nothing is stored."))
     p.add_argument("workspace", metavar="WORKSPACE.gpkg")
-    p.add_argument("--form", choices=_forms(), metavar="F", help="form of exploitation: %(choices)s")
-    p.add_argument("--sex", choices=_field_choices("services", "serves_sex"), help="the person's sex")
+    p.add_argument("--form", choices=_forms(), metavar="F", help=_("form of exploitation: %(choices)s"))
+    p.add_argument("--sex", choices=_field_choices("services", "serves_sex"), help=_("the person's sex"))
     p.add_argument("--age-band", choices=_field_choices("reported_cases", "age_band"), metavar="A",
-                   help="the person's age band: %(choices)s")
-    p.add_argument("--language", help="ISO 639-1 code, e.g. lv, ru, en")
-    p.add_argument("--urgency", choices=["now", "soon", "routine"], default="soon")
-    p.add_argument("--at", type=_lonlat, metavar="LON,LAT", help="where the person is")
+                   help=_("the person's age band: %(choices)s"))
+    p.add_argument("--language", metavar="CODE", help=_("the person's language, an ISO 639-1 code, e.g. lv, ru, en"))
+    p.add_argument("--urgency", choices=["now", "soon", "routine"], default="soon",
+                   help=_("how soon help is needed (default %(default)s)"))
+    p.add_argument("--at", type=_lonlat, metavar="LON,LAT", help=_("where the person is"))
     p.set_defaults(func=cmd_referral)
 
 
@@ -461,8 +512,10 @@ def cmd_gaps(args) -> int:
         gaps = service_gaps(ws.read_layer("services"), ws.read_layer("risk_areas"), compute(ws).cells, args.distance,
                             args.assistance, args.form)
     for row in gaps.itertuples():
-        print(f"{row.what}: {row.name} · nearest suitable service {row.nearest_m:.0f} m")
-    print(f"{len(gaps)} gap(s) farther than {args.distance:.0f} m")
+        print(_("{what}: {name} · nearest suitable service {m:.0f} m").format(what=row.what, name=row.name,
+                                                                              m=row.nearest_m))
+    print(ngettext("{n} gap farther than {m:.0f} m", "{n} gaps farther than {m:.0f} m", len(gaps)).format(
+        n=len(gaps), m=args.distance))
     return 0
 
 
@@ -473,14 +526,14 @@ def _gap_distance() -> float:
 
 
 def _add_gaps(sub, name: str) -> None:
-    p = sub.add_parser(name, help="risk areas and cells with no suitable service nearby",
-                       description="Risk areas and cells without a suitable service nearby.")
+    p = sub.add_parser(name, help=_("risk areas and cells with no suitable service nearby"),
+                       description=_("Risk areas and cells without a suitable service nearby."))
     p.add_argument("workspace", metavar="WORKSPACE.gpkg")
     p.add_argument("--distance", type=float, default=_gap_distance(), metavar="METRES",
-                   help="no suitable service within this distance (default %(default).0f m)")
+                   help=_("no suitable service within this distance (default %(default).0f m)"))
     p.add_argument("--assistance", choices=_field_choices("services", "assistance"), metavar="TYPE",
-                   help="only services offering this assistance: %(choices)s")
-    p.add_argument("--form", choices=_forms(), metavar="F", help="only services for this form: %(choices)s")
+                   help=_("only services offering this assistance: %(choices)s"))
+    p.add_argument("--form", choices=_forms(), metavar="F", help=_("only services for this form: %(choices)s"))
     p.set_defaults(func=cmd_gaps)
 
 
@@ -492,22 +545,23 @@ def cmd_answer(args) -> int:
     with Workspace.open(args.workspace) as ws:
         History(ws, args.author).do(answer(ws, args.question, text=args.text, number=args.number,
                                            source=args.source, confidence=args.confidence, author=args.author))
-    print("answer recorded")
+    print(_("answer recorded"))
     return 0
 
 
 def _add_answer(sub, name: str) -> None:
     from audit.catalogue import confidence_levels
 
-    p = sub.add_parser(name, help="answer a situation-assessment question (logged like every edit)",
-                       description="Answer a situation-assessment question.")
+    p = sub.add_parser(name, help=_("answer a situation-assessment question (logged like every edit)"),
+                       description=_("Answer a situation-assessment question."))
     p.add_argument("workspace", metavar="WORKSPACE.gpkg")
-    p.add_argument("question", metavar="QUESTION_ID")
-    p.add_argument("--text", default="", help="a text answer")
-    p.add_argument("--number", help="a number answer")
-    p.add_argument("--source", default="", help="where the answer comes from")
-    p.add_argument("--confidence", default="medium", choices=[c["id"] for c in confidence_levels()])
-    p.add_argument("--author", default="", help="who answers (written to the change log)")
+    p.add_argument("question", metavar="QUESTION_ID", help=_("the question's id in the catalogue"))
+    p.add_argument("--text", default="", help=_("a text answer"))
+    p.add_argument("--number", help=_("a number answer"))
+    p.add_argument("--source", default="", help=_("where the answer comes from"))
+    p.add_argument("--confidence", default="medium", choices=[c["id"] for c in confidence_levels()],
+                   help=_("how reliable the answer is: %(choices)s (default %(default)s)"))
+    p.add_argument("--author", default="", metavar="NAME", help=_("who answers (written to the change log)"))
     p.set_defaults(func=cmd_answer, bad_input=(ValueError,))
 
 
@@ -535,7 +589,8 @@ class _WholeHelp(argparse.Action):
     """-h without a command: the help of the whole command line, commands included."""
 
     def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
-        super().__init__(option_strings, dest=dest, default=default, nargs=0, help="show this help message and exit")
+        super().__init__(option_strings, dest=dest, default=default, nargs=0,
+                         help=_("show this help message and exit"))
 
     def __call__(self, parser, namespace, values, option_string=None):
         build_parser().print_help()
@@ -543,18 +598,23 @@ class _WholeHelp(argparse.Action):
 
 
 def _add_app_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    app = p.add_argument_group("the app (no COMMAND)")
-    app.add_argument("workspace", nargs="?", metavar="WORKSPACE.gpkg", help="workspace file (.gpkg) to open")
-    app.add_argument("--demo", action="store_true", help="open the demo district (synthetic data)")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                   help=_("show program's version number and exit"))
+    p.add_argument("--lang", choices=i18n.SUPPORTED,
+                   help=_("language of the messages, the window and the documents: %(choices)s (default: "
+                          "LANTERN_LANG, else the system locale, else en)"))
+    app = p.add_argument_group(_("the app (no COMMAND)"))
+    app.add_argument("workspace", nargs="?", metavar="WORKSPACE.gpkg", help=_("workspace file (.gpkg) to open"))
+    app.add_argument("--demo", action="store_true", help=_("open the demo district (synthetic data)"))
     app.add_argument("--screenshot", metavar="OUT.png",
-                     help="render the window once the map is ready, save it and exit (exit 3 if the map stays blank)")
+                     help=_("render the window once the map is ready, save it and exit (exit 3 if the map stays "
+                            "blank)"))
     p.set_defaults(func=open_app)
 
 
 def _app_parser() -> argparse.ArgumentParser:
     """The options of the app mode alone (no command): light, so the app starts without the catalogues."""
-    p = argparse.ArgumentParser(prog="lantern", description=DESCRIPTION, add_help=False)
+    p = argparse.ArgumentParser(prog="lantern", description=_(DESCRIPTION), add_help=False)
     p.add_argument("-h", "--help", action=_WholeHelp)
     _add_app_options(p)
     return p
@@ -563,12 +623,14 @@ def _app_parser() -> argparse.ArgumentParser:
 def build_parser(names=COMMANDS) -> argparse.ArgumentParser:
     """The whole command line: the app options and one subparser per command (of ``names``); its help is the
     top-level help."""
-    app_usage = _app_parser().format_usage().removeprefix("usage: ").strip()
-    p = argparse.ArgumentParser(prog="lantern", description=DESCRIPTION,
-                                usage=f"{app_usage}\n       %(prog)s COMMAND [options]")
+    prefix = _("usage: ")
+    app_usage = _app_parser().format_usage().removeprefix(prefix).strip()
+    command_usage = _("COMMAND [options]")
+    p = argparse.ArgumentParser(prog="lantern", description=_(DESCRIPTION),
+                                usage=f"{app_usage}\n{' ' * len(prefix)}%(prog)s {command_usage}")
     _add_app_options(p)
-    sub = p.add_subparsers(title="commands", metavar="COMMAND", dest="command", prog="lantern",
-                           help="run 'lantern COMMAND --help' for a command's options")
+    sub = p.add_subparsers(title=_("commands"), metavar="COMMAND", dest="command", prog="lantern",
+                           help=_("run 'lantern COMMAND --help' for a command's options"))
     for name in names:
         COMMANDS[name](sub, name)
     return p
@@ -591,12 +653,13 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     if argv and argv[0] in COMMANDS:
         return commands(build_parser([argv[0]]))[argv[0]].parse_args(argv[1:])
     if argv and not argv[0].startswith("-") and not _looks_like_workspace(argv[0]):
-        build_parser([]).error(f"unknown command {argv[0]!r} (choose from {', '.join(COMMANDS)})")
+        build_parser([]).error(_("unknown command {command!r} (choose from {choices})").format(
+            command=argv[0], choices=", ".join(COMMANDS)))
     return _app_parser().parse_args(argv)
 
 
 def _print_notice(text: str) -> None:
-    print(f"note: {text}", file=sys.stderr)
+    print(_("note: {text}").format(text=text), file=sys.stderr)
 
 
 def guarded(args: argparse.Namespace) -> int:
@@ -604,14 +667,39 @@ def guarded(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except (LanternError, *getattr(args, "bad_input", ())) as exc:  # e.g. a held, read-only or missing workspace
-        print(f"{chr(10) if _bar['open'] else ''}error: {exc}", file=sys.stderr)
+        print(("\n" if _bar["open"] else "") + _("error: {message}").format(message=exc), file=sys.stderr)
         for line in getattr(args, "after_error", lambda _args: [])(args):
             print(line, file=sys.stderr)
         return 2
 
 
+def _language_option(argv: list[str]) -> tuple[str | None, list[str]]:
+    """The value of the first ``--lang`` (anywhere, so it applies before anything prints), and ``argv`` without a
+    leading global ``--lang LANG`` (the commands see their own)."""
+    chosen = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            chosen = argv[i + 1]
+        elif arg.startswith("--lang="):
+            chosen = arg.partition("=")[2]
+        if chosen is not None:
+            break
+    if chosen not in i18n.SUPPORTED:
+        return None, argv  # none, or a bad value: the parser says what is allowed
+    rest = list(argv)
+    while rest and (rest[0] == "--lang" and len(rest) > 1 or rest[0].startswith("--lang=")):
+        rest = rest[2:] if rest[0] == "--lang" else rest[1:]
+    return chosen, rest
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    lang, argv = _language_option(argv)
+    if lang:
+        i18n.set_language(lang)
+        os.environ["LANTERN_LANG"] = lang  # the window (and any child process) starts in the same language
     args = _parse(argv)
     if args.func is not open_app:
         from layers.workspace import notice_hooks

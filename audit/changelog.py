@@ -56,7 +56,7 @@ from layers.history_store import (  # the log's storage, row hashing and signing
     to_json,
     trackable_tables,
 )
-from layers.i18n import _
+from layers.i18n import _, ngettext
 from layers.keys import PublicKey
 from layers.migrations import CHANGE_LOG_TABLE, current_version
 from layers.queries import read_only_connection
@@ -264,18 +264,22 @@ def _report_signature_problems(report: HistoryReport, walk: _Walk, schema_versio
     """Bad, unlisted, removed and missing signatures, each reported once."""
     bad = walk.bad_signatures
     if bad:
-        report.problems.append(ChainProblem(bad[0], _(
+        report.problems.append(ChainProblem(bad[0], ngettext(
             "change log entry {n} does not match its signature: it was rewritten without the signer's key "
-            "({count} entries fail: {ids})").format(n=bad[0], count=len(bad), ids=_id_ranges(bad))))
+            "({count} entry fails: {ids})",
+            "change log entry {n} does not match its signature: it was rewritten without the signer's key "
+            "({count} entries fail: {ids})", len(bad)).format(n=bad[0], count=len(bad), ids=_id_ranges(bad))))
     for signer, ids in walk.unlisted.items():
         report.problems.append(ChainProblem(ids[0], _(
             "change log entries {ids} are signed by key {fp}, which the workspace's list of signers does not hold"
         ).format(ids=_id_ranges(ids), fp=_fingerprint(signer))))
     stripped = walk.stripped
     if stripped:
-        report.problems.append(ChainProblem(stripped[0], _(
+        report.problems.append(ChainProblem(stripped[0], ngettext(
             "change log entry {n} is not signed although an earlier entry is: signatures were removed "
-            "({count} entries: {ids})").format(n=stripped[0], count=len(stripped), ids=_id_ranges(stripped))))
+            "({count} entry: {ids})",
+            "change log entry {n} is not signed although an earlier entry is: signatures were removed "
+            "({count} entries: {ids})", len(stripped)).format(n=stripped[0], count=len(stripped), ids=_id_ranges(stripped))))
     if schema_version >= SIGNED_SCHEMA and report.entries and walk.first_signed is None:
         report.problems.append(ChainProblem(None, _(
             "no change log entry is signed, although this workspace's schema signs every entry: signatures "

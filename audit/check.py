@@ -61,7 +61,7 @@ from pathlib import Path
 from audit import changelog
 from layers import queries
 from layers.errors import LanternError
-from layers.i18n import _
+from layers.i18n import _, ngettext
 from layers.migrations import CHANGE_LOG_TABLE, current_version
 
 try:  # the workspace's recovery when the workspace module is there (a bare check needs only sqlite3)
@@ -211,11 +211,15 @@ def check_workspace(path: str | Path) -> CheckResult:
             result.outside_edits = edits
             if report is None or report.entries == 0:
                 if edits:
-                    problems.append(_("{n} rows have no history (the change log is gone)").format(n=len(edits)))
+                    problems.append(ngettext("{n} row has no history (the change log is gone)",
+                                             "{n} rows have no history (the change log is gone)",
+                                             len(edits)).format(n=len(edits)))
             else:
                 problems.extend(str(e) for e in edits[:SHOWN_EDITS])
                 if len(edits) > SHOWN_EDITS:
-                    problems.append(_("… and {n} more rows changed outside Lantern").format(n=len(edits) - SHOWN_EDITS))
+                    problems.append(ngettext("… and {n} more row changed outside Lantern",
+                                             "… and {n} more rows changed outside Lantern",
+                                             len(edits) - SHOWN_EDITS).format(n=len(edits) - SHOWN_EDITS))
         elif report is not None:
             result.notes.append(_("rows were not compared with the history: the workspace predates row hashes "
                                   "(open it in Lantern once to record them)"))
@@ -236,7 +240,7 @@ def describe(result: CheckResult) -> list[str]:
         lines.append(_("signed by key: {fp}").format(fp=result.fingerprint))
     if len(result.signers) > 1:
         for s in result.signers:
-            lines.append(_("  key {fp}: {n} entries ({a}–{b})").format(fp=s.fingerprint, n=s.count, a=s.first,
+            lines.append(ngettext("  key {fp}: {n} entry ({a}–{b})", "  key {fp}: {n} entries ({a}–{b})", s.count).format(fp=s.fingerprint, n=s.count, a=s.first,
                                                                         b=s.last))
     return lines
 

@@ -23,13 +23,13 @@ from layers import migrations
 from layers.catalogue import kind as get_kind
 from layers.features import prepare
 from layers.files import sibling_temp
-from layers.i18n import _
+from layers.i18n import N_, _, catalogue_source, language
 from layers.resources import load_json, resource_path
 from layers.workspace import Workspace
 
-DEMO_NAME = "Central Helsinki — demo (real OSM places; synthetic cases, risk areas, annotations and estimates)"
+DEMO_NAME = N_("Central Helsinki — demo (real OSM places; synthetic cases, risk areas, annotations and estimates)")
 SEED = 20261128
-DEMO_VERSION = 6  # bump when the generator below changes, so cached demos are rebuilt
+DEMO_VERSION = 7  # bump when the generator below changes, so cached demos are rebuilt
 SYNTHETIC_LAYERS = ("reported_cases", "risk_areas")
 
 # Where the synthetic cases of each form are placed: (layer, field, values) of real places nearby.
@@ -48,16 +48,16 @@ _HOTSPOT = (("transport_hubs", "hub_type", ("railway_station",)), ["begging"] * 
 
 # Risk areas: around which kind of place, which forms, and a neutral description.
 _AREAS = [
-    ("transport_hubs", "hub_type", ("railway_station",), ["begging", "criminality"], "around the railway station"),
-    ("transport_hubs", "hub_type", ("ferry_terminal",), ["labour", "sexual"], "around the ferry terminal"),
-    ("transport_hubs", "hub_type", ("metro_station",), ["begging"], "around a metro station"),
-    ("worksites", "sector", ("nightlife",), ["sexual"], "nightlife streets"),
-    ("worksites", "sector", ("hotel",), ["sexual", "labour"], "hotel block"),
-    ("worksites", "sector", ("restaurant",), ["labour"], "restaurant street"),
-    ("worksites", "sector", ("construction",), ["labour"], "construction area"),
-    ("places_of_concern", "category", ("gathering_place",), ["begging", "sexual"], "park"),
-    ("places_of_concern", "category", ("migrant_commerce",), ["labour", "benefit_fraud"], "market and shops"),
-    ("worksites", "sector", ("beauty_massage",), ["sexual"], "salons"),
+    ("transport_hubs", "hub_type", ("railway_station",), ["begging", "criminality"], N_("around the railway station")),
+    ("transport_hubs", "hub_type", ("ferry_terminal",), ["labour", "sexual"], N_("around the ferry terminal")),
+    ("transport_hubs", "hub_type", ("metro_station",), ["begging"], N_("around a metro station")),
+    ("worksites", "sector", ("nightlife",), ["sexual"], N_("nightlife streets")),
+    ("worksites", "sector", ("hotel",), ["sexual", "labour"], N_("hotel block")),
+    ("worksites", "sector", ("restaurant",), ["labour"], N_("restaurant street")),
+    ("worksites", "sector", ("construction",), ["labour"], N_("construction area")),
+    ("places_of_concern", "category", ("gathering_place",), ["begging", "sexual"], N_("park")),
+    ("places_of_concern", "category", ("migrant_commerce",), ["labour", "benefit_fraud"], N_("market and shops")),
+    ("worksites", "sector", ("beauty_massage",), ["sexual"], N_("salons")),
 ]
 
 
@@ -117,11 +117,18 @@ def _synthetic_areas(rng, frames: dict):
         blobs = [shapely.Point(_offset(rng, centre, 0, 60)).buffer(rng.uniform(45, 90)) for _ in range(4)]
         shapes.append(shapely.union_all(blobs).simplify(8))
         rows.append({
-            "name": _("Synthetic risk area {n}: {where}").format(n=len(rows) + 1, where=where),
+            "name": _("Synthetic risk area {n}: {where}").format(n=len(rows) + 1, where=_(where)),
             "forms": ";".join(forms),
             "description": _("Synthetic: invented for the demo, not an assessment of a real place."),
         })
     return gpd.GeoDataFrame(rows, geometry=shapes, crs=frames["worksites"].crs)
+
+
+# The demo's layer sources, stored in English and shown translated (mapping/report.source_name).
+SYNTHETIC_SOURCE = N_("synthetic demo data")
+SERVICES_SOURCE = N_("national contact list and synthetic demo data")
+SOURCE_NAMES = {SYNTHETIC_SOURCE: SYNTHETIC_SOURCE, SERVICES_SOURCE: SERVICES_SOURCE,
+                "national contacts (DOMAIN.md) and synthetic demo data": SERVICES_SOURCE}  # earlier demos'
 
 
 def add_synthetic_audit_data(ws: Workspace, seed: int = SEED) -> None:
@@ -135,39 +142,39 @@ def add_synthetic_audit_data(ws: Workspace, seed: int = SEED) -> None:
         for kind_id, frame in generated.items():
             prepared = prepare(f"synthetic {kind_id}", frame.to_crs(4326), get_kind(kind_id))
             ws.insert_rows(kind_id, prepared.rows, prepared.geometries)
-            ws.set_layer_info(kind_id, synthetic=True, source=_("synthetic demo data"))
+            ws.set_layer_info(kind_id, synthetic=True, source=SYNTHETIC_SOURCE)
         ws.set_metadata("synthetic", "reported_cases, risk_areas")
 
 
 # Synthetic annotated places: (where, category, [(days ago, indicators, confidence, note)])
 _ANNOTATED = [
-    ("around the railway station", "street_activity",
-     [(20, ["beg_forced", "beg_hands_over", "gen_minor"], "high", "Group of young people begging, collected by a car."),
-      (200, ["beg_vulnerable"], "medium", "Begging near the entrance in the evening.")]),
-    ("nightlife streets", "street_activity",
-     [(35, ["sex_pimp", "sex_only_sex_words", "gen_controlled"], "medium", "Women accompanied at all times."),
-      (400, ["sex_cheap_unprotected"], "low", "Reported by an outreach worker.")]),
-    ("hotel block", "street_activity",
-     [(60, ["acc_odd_hours_pickup", "gen_trauma_signs"], "medium", "Minibus picks up cleaners at 5 a.m.")]),
-    ("restaurant street", "migrant_commerce",
-     [(15, ["lab_long_hours", "lab_lives_with_employer", "lab_passport_held"], "high", "Kitchen staff sleep above."),
-      (120, ["lab_low_pay"], "medium", "Workers say pay is irregular.")]),
-    ("construction area", "construction_site",
-     [(90, ["lab_unsafe", "lab_no_contract", "gen_no_local_language"], "medium", "No helmets; no one speaks Finnish.")]),
-    ("market and shops", "migrant_commerce",
-     [(500, ["gen_no_local_language"], "low", "One-off observation.")]),
-    ("park", "gathering_place",
-     [(10, ["gen_minor"], "low", "Young people approached by adults at night.")]),
+    (N_("around the railway station"), "street_activity",
+     [(20, ["beg_forced", "beg_hands_over", "gen_minor"], "high", N_("Group of young people begging, collected by a car.")),
+      (200, ["beg_vulnerable"], "medium", N_("Begging near the entrance in the evening."))]),
+    (N_("nightlife streets"), "street_activity",
+     [(35, ["sex_pimp", "sex_only_sex_words", "gen_controlled"], "medium", N_("Women accompanied at all times.")),
+      (400, ["sex_cheap_unprotected"], "low", N_("Reported by an outreach worker."))]),
+    (N_("hotel block"), "street_activity",
+     [(60, ["acc_odd_hours_pickup", "gen_trauma_signs"], "medium", N_("Minibus picks up cleaners at 5 a.m."))]),
+    (N_("restaurant street"), "migrant_commerce",
+     [(15, ["lab_long_hours", "lab_lives_with_employer", "lab_passport_held"], "high", N_("Kitchen staff sleep above.")),
+      (120, ["lab_low_pay"], "medium", N_("Workers say pay is irregular."))]),
+    (N_("construction area"), "construction_site",
+     [(90, ["lab_unsafe", "lab_no_contract", "gen_no_local_language"], "medium", N_("No helmets; no one speaks Finnish."))]),
+    (N_("market and shops"), "migrant_commerce",
+     [(500, ["gen_no_local_language"], "low", N_("One-off observation."))]),
+    (N_("park"), "gathering_place",
+     [(10, ["gen_minor"], "low", N_("Young people approached by adults at night."))]),
 ]
 _ESTIMATES = [  # (where, group, estimate, female, male)
-    ("around the railway station", "begging_crime", 25, 8, 17),
-    ("around the railway station", "homeless", 60, 15, 45),
-    ("nightlife streets", "prostitution", 40, 34, 6),
-    ("hotel block", "prostitution", 15, 13, 2),
-    ("restaurant street", "migrant_workers", 120, 50, 70),
-    ("construction area", "migrant_workers", 200, 10, 190),
-    ("market and shops", "migrant_workers", 80, 30, 50),
-    ("park", "homeless", 30, 8, 22),
+    (N_("around the railway station"), "begging_crime", 25, 8, 17),
+    (N_("around the railway station"), "homeless", 60, 15, 45),
+    (N_("nightlife streets"), "prostitution", 40, 34, 6),
+    (N_("hotel block"), "prostitution", 15, 13, 2),
+    (N_("restaurant street"), "migrant_workers", 120, 50, 70),
+    (N_("construction area"), "migrant_workers", 200, 10, 190),
+    (N_("market and shops"), "migrant_workers", 80, 30, 50),
+    (N_("park"), "homeless", 30, 8, 22),
 ]
 
 
@@ -182,21 +189,23 @@ def add_synthetic_annotations(ws: Workspace, seed: int = SEED) -> None:
     areas = ws.read_layer("risk_areas")
     where = {name.split(": ", 1)[-1]: geom for name, geom in zip(areas["name"], areas.geometry)}
     today = dt.date.today()
-    history = History(ws, author="Demo auditor A (synthetic)")
+    history = History(ws, author=_("Demo auditor A (synthetic)"))
     for n, (place, category, observations) in enumerate(_ANNOTATED, start=1):
+        place = _(place)
         if place not in where:
             continue
         point = where[place].representative_point()
         point = shapely.Point(point.x + rng.uniform(-2e-4, 2e-4), point.y + rng.uniform(-1e-4, 1e-4))
         first, *later = observations
-        authors = ["Demo auditor A (synthetic)", "Demo auditor B (synthetic)"]
+        authors = [_("Demo auditor A (synthetic)"), _("Demo auditor B (synthetic)")]
 
         def values(obs, fid, k):
             days, seen, confidence, note = obs
             return annotation_values(
                 "places_of_concern", fid, indicators_seen=seen, observed=(today - dt.timedelta(days=days)).isoformat(),
                 confidence=confidence, source="own_observation" if k % 2 == 0 else "ngo", author=authors[k % 2],
-                team="Demo audit team (synthetic)", note=f"[Synthetic] {note}", category=category)
+                team=_("Demo audit team (synthetic)"), note=_("[Synthetic] {note}").format(note=_(note)),
+                category=category)
 
         macro = history.do(new_place_with_annotation(
             "places_of_concern", point.x, point.y,
@@ -207,12 +216,13 @@ def add_synthetic_annotations(ws: Workspace, seed: int = SEED) -> None:
         for k, obs in enumerate(later, start=1):
             history.do(annotate(values(obs, fid, k)))
     for place, group, estimate, female, male in _ESTIMATES:
+        place = _(place)
         if place in where:
             history.do(record_estimate(where[place], {
                 "risk_group": group, "estimate": estimate, "female": female, "male": male,
-                "source_institution": "Synthetic demo source", "confidence": "medium", "area_name": place,
+                "source_institution": _("Synthetic demo source"), "confidence": "medium", "area_name": place,
                 "estimated_on": (today - dt.timedelta(days=int(rng.integers(30, 300)))).isoformat()}))
-    ws.set_layer_info("risk_group_estimates", synthetic=True, source=_("synthetic demo data"))
+    ws.set_layer_info("risk_group_estimates", synthetic=True, source=SYNTHETIC_SOURCE)
 
 
 _SERVICES = [  # synthetic local services: (type, assistance, sexes, ages, forms, languages, hours, undocumented)
@@ -247,7 +257,7 @@ def add_services(ws: Workspace, seed: int = SEED) -> None:
     prepared = prepare("synthetic services", gpd.GeoDataFrame(rows, geometry=points, crs=4326), get_kind("services"))
     with ws.atomic():
         ws.insert_rows("services", prepared.rows, prepared.geometries)
-        ws.set_layer_info("services", synthetic=True, source=_("national contacts (DOMAIN.md) and synthetic demo data"))
+        ws.set_layer_info("services", synthetic=True, source=SERVICES_SOURCE)
 
 
 def build_demo(path: str | Path, overwrite: bool = True) -> Workspace:
@@ -263,7 +273,7 @@ def build_demo(path: str | Path, overwrite: bool = True) -> Workspace:
             add_synthetic_audit_data(ws)
             add_synthetic_annotations(ws)
             add_services(ws)
-            ws.set_metadata("name", DEMO_NAME)
+            ws.set_metadata("name", _(DEMO_NAME))
             with ws.atomic() as db:  # the synthetic rows bypass the command path: log them
                 record_baseline(db, author="Lantern demo", note="synthetic demo data",
                                 tables=["reported_cases", "risk_areas", "services"])
@@ -278,6 +288,9 @@ def _fingerprint() -> str:
     digest.update(f"{DEMO_VERSION}/{migrations.latest_version()}/{SEED}/{load_json('layer_kinds.json')['version']}".encode())
     digest.update(str(load_json("osm_tag_mapping.json")).encode())
     digest.update(hashlib.sha256(helsinki_extract().read_bytes()).digest())
+    source = catalogue_source(language())
+    if source.is_file():  # new translations: a new demo in that language
+        digest.update(hashlib.sha256(source.read_bytes()).digest())
     return digest.hexdigest()[:12]
 
 
@@ -288,8 +301,9 @@ def cache_dir() -> Path:
 
 
 def cached_demo_path() -> Path:
-    """The demo workspace in the user's data directory, built if missing or stale."""
-    path = cache_dir() / f"demo-{_fingerprint()}.gpkg"
+    """The demo workspace in the user's data directory, built if missing or stale, in the current language
+    (its synthetic names and notes are written in it)."""
+    path = cache_dir() / f"demo-{language()}-{_fingerprint()}.gpkg"
     if not path.exists():
         build_demo(path).close()
     return path

@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from audit.redaction import Bundle, minimum_count, share_rule
+from layers.catalogue import kind as get_kind
+from layers.catalogue import layer_kinds
 from layers.errors import LanternError
-from layers.i18n import _
+from layers.i18n import _, ngettext
 
 
 def _precision(form: str) -> str:
@@ -47,10 +49,29 @@ class Disclosure:
         return not self.problems
 
     def summary(self) -> str:
-        lines = [_("Profile: {p}").format(p=self.profile)]
+        """What will leave, in the reader's words: each layer, its precision and its fields by their labels."""
+        lines = [_("Profile: {p}").format(p=profile_label(self.profile))]
         for r in self.rows:
-            lines.append(f"- {r['label']}: {r['features']} · {r['precision']} · " + (", ".join(r["fields"]) or "—"))
+            fields = ", ".join(field_label(r["layer"], f) for f in r["fields"]) or "—"
+            lines.append(f"- {r['label']}: {r['features']} · {r['precision']} · {fields}")
         return "\n".join(lines)
+
+
+def profile_label(profile: str) -> str:
+    """An audience's name in the current language."""
+    return {"public": _("public"), "partner": _("partner"), "police": _("police liaison")}.get(profile, profile)
+
+
+def field_label(layer: str, column: str) -> str:
+    """A column's label from the layer catalogue; columns of derived results keep a readable name."""
+    if layer in layer_kinds() and column in get_kind(layer).field_names:
+        return get_kind(layer).field(column).label
+    return {"name": _("Name"), "category": _("Category"), "count": _("Count"), "rank": _("Rank"),
+            "risk": _("Risk index"), "class": _("Class"), "cell": _("Cell"), "cell_id": _("Cell"),
+            "question_id": _("Question"), "answer_text": _("Answer"), "answer_number": _("Number"),
+            "source_institution": _("Source institution"), "answered_on": _("Date of answer"),
+            "confidence": _("Confidence"), "goal": _("Goal"), "action": _("Action"), "actors": _("Actors"),
+            "status": _("Status"), "due_date": _("Due date"), "responsible": _("Responsible")}.get(column, column)
 
 
 def _count_problems(name: str, frame, column: str, minimum: int, allow_zero: bool) -> list[str]:
@@ -69,7 +90,9 @@ def _rare_combinations(name: str, frame, columns: list[str], minimum: int) -> li
     shown = frame[columns].dropna(how="all")
     combos = shown.astype("string").fillna("").agg("\x1f".join, axis=1).value_counts()
     if (combos < minimum).any():
-        return [_("{layer}: a masked row carries values fewer than {n} rows share").format(layer=name, n=minimum)]
+        return [ngettext("{layer}: a masked row carries values fewer than {n} row shares",
+                         "{layer}: a masked row carries values fewer than {n} rows share", minimum).format(
+            layer=name, n=minimum)]
     return []
 
 

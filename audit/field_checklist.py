@@ -8,7 +8,7 @@ from pathlib import Path
 
 from audit.catalogue import catalogue_version, indicators_for, place_types
 from layers.errors import LanternError
-from layers.i18n import _
+from layers.i18n import SUPPORTED, _, using
 
 _FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -16,18 +16,17 @@ _FONT_CANDIDATES = (
     "/Library/Fonts/DejaVuSans.ttf",
     "C:/Windows/Fonts/DejaVuSans.ttf",
 )
-_TEXT = {
-    "en": {"title": "Field checklist: signs of human trafficking", "place": "Place", "date": "Date",
-           "team": "Team / author", "other": "Other — specify:", "note": "Notes (no names or personal data):",
-           "footer": "Lantern · indicator catalogue v{v} · from the CBSS guidelines for municipalities",
-           "help": "If a person may be in danger: State Police 67075344 · anti-trafficking hotline 28612120 (24/7)",
-           "look": "Look for"},
-    "lv": {"title": "Lauka kontrolsaraksts: cilvēku tirdzniecības pazīmes", "place": "Vieta", "date": "Datums",
-           "team": "Komanda / autors", "other": "Cits — norādiet:", "note": "Piezīmes (bez vārdiem un personas datiem):",
-           "footer": "Lantern · indikatoru katalogs v{v} · pēc CBSS vadlīnijām pašvaldībām",
-           "help": "Ja cilvēks var būt briesmās: Valsts policija 67075344 · uzticības tālrunis 28612120 (24/7)",
-           "look": "Ko meklēt"},
-}
+
+
+def _texts() -> dict[str, str]:
+    """The checklist's fixed lines in the current language (write_checklist switches to the checklist's)."""
+    return {"title": _("Field checklist: signs of human trafficking"), "place": _("Place"), "date": _("Date"),
+            "team": _("Team / author"), "other": _("Other — specify:"),
+            "note": _("Notes (no names or personal data):"),
+            "footer": _("Lantern · indicator catalogue v{v} · from the CBSS guidelines for municipalities"),
+            "help": _("If a person may be in danger: State Police 67075344 · anti-trafficking hotline 28612120 "
+                      "(24/7)"),
+            "look": _("Look for")}
 
 
 def _font() -> str:
@@ -53,7 +52,8 @@ def write_checklist(out: str | Path, place_type: str, lang: str = "en") -> int:
     from reportlab.pdfgen import canvas
 
     types = _checked_place_types(place_type, lang)
-    text = _TEXT[lang]
+    with using(lang):
+        text = _texts()
     pdfmetrics.registerFont(TTFont("LanternSans", _font()))
     items = indicators_for(place_type)
 
@@ -72,7 +72,7 @@ def write_checklist(out: str | Path, place_type: str, lang: str = "en") -> int:
 
 def _checked_place_types(place_type: str, lang: str) -> dict:
     """The place types by id, once the language and the place type are known to exist."""
-    if lang not in _TEXT:
+    if lang not in SUPPORTED:
         raise LanternError(_("unsupported language {lang!r}").format(lang=lang))
     types = {t["id"]: t for t in place_types()}
     if place_type not in types:
@@ -89,26 +89,46 @@ def _draw_header(c, text: dict, place_name: str, width: float, y: float) -> floa
     c.setFont("LanternSans", 10)
     c.drawString(margin, y, f"{text['look']}: {place_name}")
     y -= 18
-    for label_text, x in ((text["place"], margin), (text["date"], margin + 250), (text["team"], margin + 370)):
-        c.drawString(x, y, f"{label_text}: ")
-    c.line(margin + 40, y - 2, margin + 240, y - 2)
-    c.line(margin + 285, y - 2, margin + 365, y - 2)
-    c.line(margin + 450, y - 2, width - margin, y - 2)
+    # each writing line starts after its label (labels differ in length between languages) and ends before the next
+    fields = ((text["place"], margin, margin + 240), (text["date"], margin + 250, margin + 345),
+              (text["team"], margin + 355, width - margin))
+    for label_text, x, end in fields:
+        c.drawString(x, y, f"{label_text}:")
+        start = x + c.stringWidth(f"{label_text}:", "LanternSans", 10) + 4
+        c.line(start, y - 2, max(end, start + 40), y - 2)
     return y - 16
+
+
+_FOOTER_TOP = _MARGIN + 20  # the help line and the catalogue line
+_NOTES_HEIGHT = 4 + 18 + 3 * 16 + 12  # the "other" line, the note label, three writing lines, and a gap
+
+
+def _indicators_height(items, lang: str, width: float, size: float) -> float:
+    lines = sum(len(_wrap(item.text(lang), "LanternSans", size, width - 2 * _MARGIN - 40)) for item in items)
+    return lines * (size + 4.2) + 2.5 * len(items)
+
+
+def _indicator_size(items, lang: str, width: float, y: float) -> float:
+    """The largest type (9.5 pt down to 6.5 pt) at which every indicator, the notes and the footer fit the page."""
+    room = y - _FOOTER_TOP - _NOTES_HEIGHT
+    size = 9.5
+    while size > 6.5 and _indicators_height(items, lang, width, size) > room:
+        size -= 0.25
+    return size
 
 
 def _draw_indicators(c, items, lang: str, width: float, y: float) -> float:
     """One tick box per indicator with its weight in dots and its wrapped text; returns the next line's y."""
     margin = _MARGIN
-    # fit all indicators on one page: shrink the type if the list is long
-    size = 9.5 if len(items) <= 26 else 8.3
+    size = _indicator_size(items, lang, width, y)  # all on one page, with room for the notes
     leading = size + 4.2
     c.setFont("LanternSans", size)
     for item in items:
         lines = _wrap(item.text(lang), "LanternSans", size, width - 2 * margin - 40)
         c.rect(margin, y - 2, 8, 8)
-        weight = "●" * int(item.weight)
-        c.drawString(margin + 14, y, weight)
+        c.setFont("LanternSans", min(size, 7))  # the weight's dots: at most three, in the 26 pt before the text
+        c.drawString(margin + 13, y + 0.5, "●" * int(item.weight))
+        c.setFont("LanternSans", size)
         for k, line in enumerate(lines):
             c.drawString(margin + 40, y - k * leading, line)
         y -= leading * len(lines) + 2.5
@@ -119,9 +139,10 @@ def _draw_other_and_note(c, text: dict, width: float, y: float) -> None:
     """An "other" box with a line to write on, then three lines for a note."""
     margin = _MARGIN
     y -= 4
+    c.setFont("LanternSans", 9)
     c.rect(margin, y - 2, 8, 8)
     c.drawString(margin + 14, y, text["other"])
-    c.line(margin + 120, y - 2, width - margin, y - 2)
+    c.line(margin + 14 + c.stringWidth(text["other"], "LanternSans", c._fontsize) + 4, y - 2, width - margin, y - 2)
     y -= 18
     c.drawString(margin, y, text["note"])
     for _k in range(3):

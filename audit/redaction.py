@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from layers import hexgrid
-from layers.i18n import _, label
+from layers.i18n import N_, _, label
 from layers.resources import load_json
 
 PROFILES = ("public", "partner", "police")
-POLICE_STAMP = "RESTRICTED – police liaison"
+POLICE_STAMP = N_("RESTRICTED – police liaison")  # English; shown through _()
 SECRET_KEY = "geomask_secret"
 ATTRIBUTE_TABLES = ("annotations", "assessment_answers", "action_plan")
 LATVIA = (20.9, 55.6, 28.3, 58.1)  # W, S, E, N: measured in LKS-92 there
@@ -171,12 +171,12 @@ class Bundle:
 
     @property
     def stamp(self) -> str | None:
-        return POLICE_STAMP if self.profile == "police" else None
+        return _(POLICE_STAMP) if self.profile == "police" else None
 
     @property
     def marking(self) -> str:
         return {"public": _("PUBLIC"), "partner": _("PARTNER — not for publication"),
-                "police": POLICE_STAMP}[self.profile]
+                "police": _(POLICE_STAMP)}[self.profile]
 
     def add(self, layer: SharedLayer) -> None:
         self.layers[layer.name] = layer

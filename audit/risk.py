@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from audit.catalogue import indicators
-from layers.i18n import _, label
+from layers.i18n import _, label, decimal
 from layers.resources import load_json
 
 LEVELS = ("none", "low", "elevated", "high")
@@ -54,13 +54,13 @@ class Assessment:
 
     def explain(self, top: int = 3) -> str:
         """'Elevated (score 5.2): passport held by employer 2.4, …' — for tooltips and the form."""
-        head = _("{level} (score {score:.1f})").format(level=level_label(self.level), score=self.score)
+        head = _("{level} (score {score})").format(level=level_label(self.level), score=decimal(self.score))
         if not self.drivers:
             return head
         names = []
         for ind_id, contribution in self.drivers[:top]:
             text = indicators()[ind_id].label if ind_id in indicators() else _("other observation")
-            names.append(f"{text} {contribution:.1f}")
+            names.append(f"{text} {decimal(contribution)}")
         return f"{head}: " + "; ".join(names)
 
 

@@ -74,6 +74,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_selected", "view", N_("Zoom to selected feature"), "window.zoom_to_selected", "Ctrl+J",
                "workspace"),
     ActionSpec("density", "view", N_("Risk-group &density"), "audit.fill_density_menu", kind="submenu"),
+    _sep("view"),
+    ActionSpec("language", "view", N_("&Language"), "window.fill_language_menu", kind="submenu"),
     ActionSpec("verify", "tools", N_("&Verify workspace"), "audit.verify", None, "workspace"),
     ActionSpec("accept", "tools", N_("&Accept outside edits…"), "audit.accept_outside_edits", None, "writable"),
     ActionSpec("checklist", "tools", N_("Print field &checklist…"), "audit.print_checklist", "Ctrl+P"),

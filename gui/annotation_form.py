@@ -29,7 +29,7 @@ from audit.annotations import annotation_values
 from audit.catalogue import confidence_levels, indicators_for, place_type_of, place_types, sources
 from layers.catalogue import kind as get_kind
 from layers.catalogue import place_categories
-from layers.i18n import label
+from layers.i18n import _, label
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -42,12 +42,12 @@ class AnnotationForm(QDialog):
         super().__init__(parent)
         self.kind_id, self.fid, self.row = kind_id, fid, dict(row)
         k = get_kind(kind_id)
-        title = row.get("name") or self.tr("New place of concern")
-        self.setWindowTitle(self.tr("Annotate — {name}").format(name=title))
+        title = row.get("name") or _("New place of concern")
+        self.setWindowTitle(_("Annotate — {name}").format(name=title))
         self.resize(780, 860)
 
         self.name_edit = QLineEdit(row.get("name") or "")
-        self.name_edit.setPlaceholderText(self.tr("A short, neutral name of the place (no personal names)"))
+        self.name_edit.setPlaceholderText(_("A short, neutral name of the place (no personal names)"))
         self.category_combo = QComboBox()
         if kind_id == "places_of_concern":
             for c in place_categories():
@@ -82,19 +82,22 @@ class AnnotationForm(QDialog):
 
     def _make_indicator_inputs(self) -> None:
         self.search = QLineEdit()
-        self.search.setPlaceholderText(self.tr("Search indicators…"))
+        self.search.setPlaceholderText(_("Search indicators…"))
         self.search.setClearButtonEnabled(True)
-        self.select_all = QCheckBox(self.tr("Select all shown"))
-        self.show_all = QCheckBox(self.tr("Show indicators of every place type"))
+        self.select_all = QCheckBox(_("Select all shown"))
+        self.show_all = QCheckBox(_("Show indicators of every place type"))
         self.indicator_list = QListWidget()
-        self.other_check = QCheckBox(self.tr("Other — specify:"))
+        self.indicator_list.setWordWrap(True)  # long indicators (Latvian runs longer) wrap instead of scrolling away
+        self.indicator_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.indicator_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.other_check = QCheckBox(_("Other — specify:"))
         self.other_edit = QLineEdit()
         self.other_edit.setEnabled(False)
 
     def _make_record_inputs(self, author: str, team: str) -> None:
         """Note, date (not in the future), team, author, confidence and source."""
         self.note_edit = QPlainTextEdit()
-        self.note_edit.setPlaceholderText(self.tr("What was seen. No names or personal data of people."))
+        self.note_edit.setPlaceholderText(_("What was seen. No names or personal data of people."))
         self.note_edit.setFixedHeight(56)
         self.date_edit = QDateEdit(QDate.currentDate())
         self.date_edit.setDisplayFormat("yyyy-MM-dd")
@@ -126,15 +129,15 @@ class AnnotationForm(QDialog):
         return k.label
 
     def _layout(self, new_place: bool) -> None:
-        place_box = QGroupBox(self.tr("Place"))
+        place_box = QGroupBox(_("Place"))
         place_form = QFormLayout(place_box)
         if new_place:
-            place_form.addRow(self.tr("Name:"), self.name_edit)
-        place_form.addRow(self.tr("Category:"), self.category_combo)
-        place_form.addRow(self.tr("Look for:"), self.place_type_label)
-        place_form.addRow(self.tr("Current risk:"), self.risk_label)
+            place_form.addRow(_("Name:"), self.name_edit)
+        place_form.addRow(_("Category:"), self.category_combo)
+        place_form.addRow(_("Look for:"), self.place_type_label)
+        place_form.addRow(_("Current risk:"), self.risk_label)
 
-        checklist_box = QGroupBox(self.tr("Observed indicators"))
+        checklist_box = QGroupBox(_("Observed indicators"))
         checklist = QVBoxLayout(checklist_box)
         tools = QHBoxLayout()
         tools.addWidget(self.search, 1)
@@ -147,23 +150,23 @@ class AnnotationForm(QDialog):
         other.addWidget(self.other_edit, 1)
         checklist.addLayout(other)
 
-        obs_box = QGroupBox(self.tr("Observation"))
+        obs_box = QGroupBox(_("Observation"))
         obs = QFormLayout(obs_box)
-        obs.addRow(self.tr("Note:"), self.note_edit)
+        obs.addRow(_("Note:"), self.note_edit)
         row = QHBoxLayout()
         row.addWidget(self.date_edit)
-        row.addWidget(QLabel(self.tr("Confidence:")))
+        row.addWidget(QLabel(_("Confidence:")))
         row.addWidget(self.confidence_combo)
-        row.addWidget(QLabel(self.tr("Source:")))
+        row.addWidget(QLabel(_("Source:")))
         row.addWidget(self.source_combo)
         wrap = QWidget()
         wrap.setLayout(row)
         row.setContentsMargins(0, 0, 0, 0)
-        obs.addRow(self.tr("Observed on:"), wrap)
-        obs.addRow(self.tr("Audit team:"), self.team_edit)
-        obs.addRow(self.tr("Author:"), self.author_edit)
+        obs.addRow(_("Observed on:"), wrap)
+        obs.addRow(_("Audit team:"), self.team_edit)
+        obs.addRow(_("Author:"), self.author_edit)
 
-        history_box = QGroupBox(self.tr("History of this place"))
+        history_box = QGroupBox(_("History of this place"))
         QVBoxLayout(history_box).addWidget(self.history_table)
 
         layout = QVBoxLayout(self)
@@ -176,22 +179,25 @@ class AnnotationForm(QDialog):
 
     def _history_table(self, history: list[dict]) -> QTableWidget:
         table = QTableWidget(len(history), 5)
-        table.setHorizontalHeaderLabels([self.tr("Observed"), self.tr("Author"), self.tr("Confidence"),
-                                         self.tr("Indicators"), self.tr("Note")])
+        table.setHorizontalHeaderLabels([_("Observed"), _("Author"), _("Confidence"),
+                                         _("Indicators"), _("Note")])
         table.verticalHeader().hide()
         table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         import json
 
+        levels = {c["id"]: label(c) for c in confidence_levels()}
         for r, ann in enumerate(history):
             count = len(json.loads(ann["indicators"] or "[]")) + (1 if ann.get("other_text") else 0)
-            values = [ann["observed"], ann.get("author") or "", ann.get("confidence") or "", str(count),
+            confidence = levels.get(ann.get("confidence"), ann.get("confidence") or "")
+            values = [ann["observed"], ann.get("author") or "", confidence, str(count),
                       ann.get("note") or ""]
             for c, value in enumerate(values):
                 table.setItem(r, c, QTableWidgetItem(value))  # plain text, never HTML
         if not history:
             table.setRowCount(1)
-            table.setItem(0, 0, QTableWidgetItem(self.tr("No earlier annotations")))
+            table.setItem(0, 0, QTableWidgetItem(_("No earlier annotations")))
+            table.setSpan(0, 0, 1, 5)
         return table
 
     # -- indicators -------------------------------------------------------------------
@@ -212,7 +218,7 @@ class AnnotationForm(QDialog):
             item.setData(ID_ROLE, ind.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if ind.id in checked else Qt.CheckState.Unchecked)
-            item.setToolTip(self.tr("Weight {w} of 3").format(w=int(ind.weight)))
+            item.setToolTip(_("Weight {w} of 3").format(w=int(ind.weight)))
             self.indicator_list.addItem(item)
         self._filter_list(self.search.text())
 
@@ -249,9 +255,9 @@ class AnnotationForm(QDialog):
     def annotation(self) -> dict:
         """Checked annotation values (raises ValueError with a message for the user)."""
         if self.fid is None and not self.name_edit.text().strip():
-            raise ValueError(self.tr("Give the new place a name."))
+            raise ValueError(_("Give the new place a name."))
         if not self.checked_indicators() and not (self.other_check.isChecked() and self.other_edit.text().strip()):
-            raise ValueError(self.tr("Tick at least one indicator, or describe another observation."))
+            raise ValueError(_("Tick at least one indicator, or describe another observation."))
         observed = self.date_edit.date().toPython()
         return annotation_values(
             self.kind_id, self.fid,

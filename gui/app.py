@@ -18,17 +18,39 @@ def prepare_environment(headless: bool = False) -> None:
     os.environ.setdefault("QT_LOGGING_RULES", "qt.webenginecontext.debug=false")
 
 
-def create_application(argv: list[str] | None = None):
-    from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+def create_application(argv: list[str] | None = None, settings=None):
+    """The QApplication, in the user's language: set before any widget exists, Qt's own dialogs included."""
+    from PySide6.QtCore import QCoreApplication, QSettings
     from PySide6.QtWidgets import QApplication
+
+    from layers import i18n
 
     QCoreApplication.setOrganizationName("Lantern")
     QCoreApplication.setApplicationName("Lantern")
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
-    translator = QTranslator(app)
-    if translator.load(QLocale(), "lantern", "_", ":/translations"):
-        app.installTranslator(translator)
+    settings = settings if settings is not None else QSettings()
+    i18n.set_language(i18n.startup_language(settings.value("language")))
+    install_qt_translations(app, i18n.language())
     return app
+
+
+def install_qt_translations(app, lang: str) -> list:
+    """Load Qt's own catalogues (qtbase_<lang>.qm, qt_<lang>.qm) so standard buttons and file dialogs speak
+    ``lang``; returns the translators installed (none for English, the source language)."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    if lang == "en":
+        return []
+    QLocale.setDefault(QLocale(lang))  # month names in calendars, decimal separators
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    installed = []
+    for name in ("qtbase", "qt"):
+        translator = QTranslator(app)
+        if translator.load(f"{name}_{lang}", folder):
+            app.installTranslator(translator)
+            installed.append(translator)
+    app.qt_translators = installed  # kept alive with the application
+    return installed
 
 
 #: a painted map pane (markers, areas, legend) has far more distinct colours than a blank one
@@ -105,12 +127,13 @@ def _screenshot_settings():
 def run(workspace: str | None, screenshot: str | None = None, timeout_s: float = 60.0) -> int:
     """Open the window on ``workspace`` (or empty); with ``screenshot``, save a PNG once the map is ready and exit."""
     prepare_environment(headless=screenshot is not None)
-    app = create_application()
+    settings = _screenshot_settings() if screenshot else None
+    app = create_application(settings=settings)
     from PySide6.QtCore import QTimer
 
     from gui.main_window import MainWindow
 
-    window = MainWindow(settings=_screenshot_settings() if screenshot else None)
+    window = MainWindow(settings=settings)
     shot = Screenshot(app, window, screenshot, timeout_s) if screenshot else None
     window.show()
     if workspace and not window.open_workspace(workspace):

@@ -8,7 +8,7 @@ from audit.commands import UpdateRow
 from gui.notify import do_command
 from layers.catalogue import LayerKind
 from layers.catalogue import kind as get_kind
-from layers.i18n import _
+from layers.i18n import _, ngettext
 from layers.values import coerce, is_missing, stored_ids
 
 
@@ -112,7 +112,7 @@ class AttributeTable(QTableView):
     """The current layer's rows, filtered as the map is; edits become undoable commands."""
 
     featureSelected = Signal(int)
-    summaryChanged = Signal(str)  # "Layer: n feature(s) (m shown by the filters)"
+    summaryChanged = Signal(str)  # "Layer: n features (m shown by the filters)"
 
     def __init__(self, session, notify, parent=None):
         super().__init__(parent)
@@ -145,9 +145,10 @@ class AttributeTable(QTableView):
         if frame is None:
             text = ""
         elif kind is None:
-            text = _("Partner layer (read-only): {n} feature(s)").format(n=total)
+            text = ngettext("Partner layer (read-only): {n} feature", "Partner layer (read-only): {n} features",
+                            total).format(n=total)
         else:
-            text = _("{layer}: {n} feature(s)").format(layer=kind.label, n=total)
+            text = ngettext("{layer}: {n} feature", "{layer}: {n} features", total).format(layer=kind.label, n=total)
             if len(frame) != total:
                 text += " " + _("({n} shown by the filters)").format(n=len(frame))
         self.summaryChanged.emit(text)

@@ -24,7 +24,7 @@ from gui.estimate_form import EstimateForm
 from gui.notify import do_command
 from layers.catalogue import kind as get_kind
 from layers.errors import LanternError
-from layers.i18n import label
+from layers.i18n import NAMES, SUPPORTED, _, label, language, ngettext
 from layers.migrations import ANNOTATIONS_TABLE
 
 #: who asked for the map's click or polygon mode
@@ -51,7 +51,7 @@ class AuditController(QObject):
         """View → Risk-group density: none, or one group's people per km²."""
         self.density_group_actions = group = QActionGroup(self)
         group.setExclusive(True)
-        for gid, text in [(None, self.tr("None"))] + [(g["id"], label(g)) for g in risk_groups()]:
+        for gid, text in [(None, _("None"))] + [(g["id"], label(g)) for g in risk_groups()]:
             action = menu.addAction(text)
             action.setCheckable(True)
             action.setChecked(gid is None)
@@ -80,22 +80,23 @@ class AuditController(QObject):
         ws = self.session.workspace
         notes = annotations_of(ws, layer_id, fid) if layer_id in PLACE_KINDS else []
         if confirm:
-            question = self.tr("Delete feature {fid} of '{layer}'?").format(fid=fid, layer=get_kind(layer_id).label)
+            question = _("Delete feature {fid} of '{layer}'?").format(fid=fid, layer=get_kind(layer_id).label)
             if notes:
-                question += "\n" + self.tr("Its {n} annotation(s) are deleted with it.").format(n=len(notes))
-            question += "\n" + self.tr("You can undo this (Ctrl+Z).")
-            if QMessageBox.question(self.parent_widget, self.tr("Delete feature"),
+                question += "\n" + ngettext("Its {n} annotation is deleted with it.",
+                                             "Its {n} annotations are deleted with it.", len(notes)).format(n=len(notes))
+            question += "\n" + _("You can undo this (Ctrl+Z).")
+            if QMessageBox.question(self.parent_widget, _("Delete feature"),
                                     question) != QMessageBox.StandardButton.Yes:
                 return False
         steps = [DeleteRow(ANNOTATIONS_TABLE, n["id"]) for n in notes] + [DeleteRow(layer_id, fid)]
-        return self.do(Macro(steps, label=self.tr("Delete feature")))
+        return self.do(Macro(steps, label=_("Delete feature")))
 
     # -- annotating -------------------------------------------------------------------------
 
     def annotate_selected(self) -> None:
         found = self.session.selected_row()
         if found is None or found[0] not in PLACE_KINDS:
-            QMessageBox.information(self.parent_widget, self.tr("Annotate place"), self.tr(
+            QMessageBox.information(self.parent_widget, _("Annotate place"), _(
                 "Select a place first (click it on the map or in the table), or switch on "
                 "Edit → Add place of concern and click the map."))
             return
@@ -109,7 +110,7 @@ class AuditController(QObject):
         s = self.session
         history = annotations_of(s.workspace, layer_id, fid) if fid is not None else []
         assessment = s.assessments.get((layer_id, fid)) if fid is not None else None
-        text = assessment.explain() if assessment else self.tr("No risk signs recorded")
+        text = assessment.explain() if assessment else _("No risk signs recorded")
         if row is None:
             frame = s.frames[layer_id]
             row = frame.drop(columns=frame.geometry.name).loc[fid].to_dict()
@@ -141,7 +142,7 @@ class AuditController(QObject):
     def add_place_mode(self, on: bool) -> None:
         self.session.set_mode("place" if on else None, NEW_PLACE)
         if on:
-            self.notify.status(self.tr("Click the map where the new place is (Esc to stop)"))
+            self.notify.status(_("Click the map where the new place is (Esc to stop)"))
 
     def _on_point_picked(self, owner, lon: float, lat: float) -> None:
         if owner == NEW_PLACE:
@@ -152,8 +153,8 @@ class AuditController(QObject):
     def draw_mode(self, on: bool) -> None:
         self.session.set_mode("polygon" if on else None, ESTIMATE_AREA)
         if on:
-            self.notify.status(self.tr("Click the corners of the area; double-click or Enter to finish, "
-                                       "Esc to cancel"), 10000)
+            self.notify.status(_("Click the corners of the area; double-click or Enter to finish, "
+                                 "Esc to cancel"), 10000)
 
     def _on_polygon_drawn(self, owner, polygon) -> None:
         if owner == ESTIMATE_AREA:
@@ -162,8 +163,8 @@ class AuditController(QObject):
     def estimate_for_selected_area(self) -> None:
         found = self.session.selected_row()
         if found is None or found[0] != "risk_areas":
-            QMessageBox.information(self.parent_widget, self.tr("Risk-group estimate"),
-                                    self.tr("Select a risk area first, or draw an area on the map."))
+            QMessageBox.information(self.parent_widget, _("Risk-group estimate"),
+                                    _("Select a risk area first, or draw an area on the map."))
             return
         row = found[2]
         self.open_estimate_form(row.geometry, area_name=row["name"])
@@ -190,16 +191,21 @@ class AuditController(QObject):
         result = check_workspace(self.session.workspace.path)
         details = "\n".join(describe(result))
         if result.ok:
-            self.notify.status(self.tr("Workspace verified: integrity, registration and a change log of "
-                                       "{n} entries are intact").format(n=result.entries), 10000)
-            QMessageBox.information(self.parent_widget, self.tr("Verify workspace"), self.tr(
+            n = result.entries
+            self.notify.status(ngettext(
+                "Workspace verified: integrity, registration and a change log of {n} entry are intact",
+                "Workspace verified: integrity, registration and a change log of {n} entries are intact",
+                n).format(n=n), 10000)
+            QMessageBox.information(self.parent_widget, _("Verify workspace"), ngettext(
                 "The workspace is intact.\n\nSQLite integrity: OK\nGeoPackage registration: OK\n"
-                "Change log: {n} entries, hash chain unbroken, signatures valid, data as logged").format(
-                n=result.entries) + ("\n\n" + details if details else ""))
+                "Change log: {n} entry, hash chain unbroken, signatures valid, data as logged",
+                "The workspace is intact.\n\nSQLite integrity: OK\nGeoPackage registration: OK\n"
+                "Change log: {n} entries, hash chain unbroken, signatures valid, data as logged",
+                n).format(n=n) + ("\n\n" + details if details else ""))
         else:
-            hint = self.tr("\n\nIf these rows were edited on purpose (e.g. in QGIS): Tools → Accept outside "
-                           "edits.") if result.outside_edits else ""
-            self.notify(self.tr("The workspace failed verification"),
+            hint = "\n\n" + _("If these rows were edited on purpose (e.g. in QGIS): Tools → Accept outside "
+                                "edits.") if result.outside_edits else ""
+            self.notify(_("The workspace failed verification"),
                         "\n".join(result.problems) + ("\n\n" + details if details else "") + hint)
         return result.ok
 
@@ -207,37 +213,40 @@ class AuditController(QObject):
         """Record the rows changed outside Lantern as one signed change-log entry naming who accepted them."""
         author = self.author
         if not author:
-            author, ok = QInputDialog.getText(self.parent_widget, self.tr("Accept outside edits"), self.tr("Your name:"))
+            author, ok = QInputDialog.getText(self.parent_widget, _("Accept outside edits"), _("Your name:"))
             if not ok or not author.strip():
                 return 0
             self.settings.setValue("audit/author", author.strip())
         try:
             accepted = accept_edits(self.session.workspace, author)
         except LanternError as exc:
-            self.notify(self.tr("Outside edits were not accepted"), str(exc))
+            self.notify(_("Outside edits were not accepted"), str(exc))
             return 0
-        self.notify.status(self.tr("{n} outside edits accepted by {who} and logged").format(
+        self.notify.status(ngettext("{n} outside edit accepted by {who} and logged",
+                                    "{n} outside edits accepted by {who} and logged", len(accepted)).format(
             n=len(accepted), who=author.strip()), 10000)
         return len(accepted)
 
     def print_checklist(self) -> None:
         parent = self.parent_widget
         names = [label(t) for t in place_types()]
-        choice, ok = QInputDialog.getItem(parent, self.tr("Field checklist"), self.tr("Place type:"), names, 0, False)
+        choice, ok = QInputDialog.getItem(parent, _("Field checklist"), _("Place type:"), names, 0, False)
         if not ok:
             return
         place_type = place_types()[names.index(choice)]["id"]
-        lang, ok = QInputDialog.getItem(parent, self.tr("Field checklist"), self.tr("Language:"), ["en", "lv"], 0,
-                                        False)
+        languages = [NAMES[code] for code in SUPPORTED]  # each language by its own name
+        chosen, ok = QInputDialog.getItem(parent, _("Field checklist"), _("Language:"), languages,
+                                          SUPPORTED.index(language()), False)
         if not ok:
             return
-        path, _filter = QFileDialog.getSaveFileName(parent, self.tr("Save checklist"),
+        lang = SUPPORTED[languages.index(chosen)]
+        path, _filter = QFileDialog.getSaveFileName(parent, _("Save checklist"),
                                                     f"checklist-{place_type}-{lang}.pdf", "PDF (*.pdf)")
         if not path:
             return
         try:
             write_checklist(Path(path), place_type, lang)
         except (LanternError, OSError) as exc:
-            self.notify(self.tr("Cannot write the checklist"), str(exc))
+            self.notify(_("Cannot write the checklist"), str(exc))
             return
-        self.notify.status(self.tr("Checklist written to {path}").format(path=path))
+        self.notify.status(_("Checklist written to {path}").format(path=path))

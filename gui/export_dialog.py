@@ -24,34 +24,41 @@ from PySide6.QtWidgets import (
 from audit.disclosure import disclose
 from audit.redaction import POLICE_STAMP
 from layers.errors import LanternError
+from layers.i18n import NAMES, SUPPORTED, N_, _, language
 from mapping.share_export import build_bundle
 
-CONFIRM_WORD = "RESTRICTED"
+CONFIRM_WORD = N_("RESTRICTED")  # typed to confirm a police export: the word in the user's language, or this one
+
+
+def confirm_words() -> set[str]:
+    """The words that confirm a police-liaison export: the translated one and the English one."""
+    return {_(CONFIRM_WORD), CONFIRM_WORD}
 
 
 class ExportDialog(QDialog):
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.setWindowTitle(self.tr("Export for sharing"))
+        self.setWindowTitle(_("Export for sharing"))
         self.resize(640, 560)
         self.profile = QComboBox()
-        for pid, text in (("public", self.tr("Public — campaign maps, anyone")),
-                          ("partner", self.tr("Partner — NGOs, other municipalities")),
-                          ("police", self.tr("Police liaison — full detail, restricted"))):
+        for pid, text in (("public", _("Public — campaign maps, anyone")),
+                          ("partner", _("Partner — NGOs, other municipalities")),
+                          ("police", _("Police liaison — full detail, restricted"))):
             self.profile.addItem(text, pid)
         self.format = QComboBox()
-        for fmt, text in (("html", "HTML map"), ("pdf", "PDF"), ("png", "PNG"),
-                          ("gpkg", self.tr("GeoPackage (partner package)")), ("csv", self.tr("CSV (a folder)")),
-                          ("geojson", self.tr("GeoJSON (a folder)")),
-                          ("report", self.tr("District report (PDF and HTML)"))):
+        for fmt, text in (("html", _("HTML map")), ("pdf", "PDF"), ("png", "PNG"),
+                          ("gpkg", _("GeoPackage (partner package)")), ("csv", _("CSV (a folder)")),
+                          ("geojson", _("GeoJSON (a folder)")),
+                          ("report", _("District report (PDF and HTML)"))):
             self.format.addItem(text, fmt)
         self.lang = QComboBox()
-        self.lang.addItem("English", "en")
-        self.lang.addItem("Latviešu", "lv")
+        for lang in SUPPORTED:
+            self.lang.addItem(NAMES[lang], lang)  # each language by its own name
+        self.lang.setCurrentIndex(self.lang.findData(language()))
         self.overwrite = False
         self.path = QLineEdit()
-        browse = QPushButton(self.tr("Choose…"))
+        browse = QPushButton(_("Choose…"))
         browse.clicked.connect(self._browse)
         path_row = QHBoxLayout()
         path_row.addWidget(self.path, 1)
@@ -60,16 +67,17 @@ class ExportDialog(QDialog):
         path_box.setLayout(path_row)
         path_row.setContentsMargins(0, 0, 0, 0)
         self.recipient = QLineEdit()
-        self.recipient.setPlaceholderText(self.tr("Who receives it (required for police)"))
+        self.recipient.setPlaceholderText(_("Who receives it (required for police)"))
         self.confirm = QLineEdit()
-        self.confirm.setPlaceholderText(self.tr("Type {word} to confirm a police-liaison export").format(word=CONFIRM_WORD))
+        self.confirm.setPlaceholderText(_("Type {word} to confirm a police-liaison export").format(
+            word=_(CONFIRM_WORD)))
         self.summary = QPlainTextEdit()
         self.summary.setReadOnly(True)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Export"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Export"))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self._layout(path_box)
@@ -83,15 +91,15 @@ class ExportDialog(QDialog):
 
     def _layout(self, path_box: QWidget) -> None:
         form = QFormLayout()
-        form.addRow(self.tr("Profile:"), self.profile)
-        form.addRow(self.tr("Format:"), self.format)
-        form.addRow(self.tr("Report language:"), self.lang)
-        form.addRow(self.tr("Save to:"), path_box)
-        form.addRow(self.tr("Recipient:"), self.recipient)
-        form.addRow(self.tr("Confirmation:"), self.confirm)
+        form.addRow(_("Profile:"), self.profile)
+        form.addRow(_("Format:"), self.format)
+        form.addRow(_("Report language:"), self.lang)
+        form.addRow(_("Save to:"), path_box)
+        form.addRow(_("Recipient:"), self.recipient)
+        form.addRow(_("Confirmation:"), self.confirm)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QLabel(self.tr("What will leave the workspace:")))
+        layout.addWidget(QLabel(_("What will leave the workspace:")))
         layout.addWidget(self.summary, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
@@ -99,10 +107,10 @@ class ExportDialog(QDialog):
     def _browse(self) -> None:
         fmt = self.format.currentData()
         if fmt in ("csv", "geojson"):
-            path = QFileDialog.getExistingDirectory(self, self.tr("Folder for the export"))
+            path = QFileDialog.getExistingDirectory(self, _("Folder for the export"))
         else:
             suffix = "pdf" if fmt == "report" else fmt
-            path, _filter = QFileDialog.getSaveFileName(self, self.tr("Export to"), f"lantern-export.{suffix}",
+            path, _filter = QFileDialog.getSaveFileName(self, _("Export to"), f"lantern-export.{suffix}",
                                                         f"{suffix.upper()} (*.{suffix})",
                                                         options=QFileDialog.Option.DontConfirmOverwrite)
         if path:
@@ -121,17 +129,18 @@ class ExportDialog(QDialog):
         else:
             text = self.disclosure.summary()
             if police:
-                text += "\n\n" + self.tr("Every page, file and map is stamped “{stamp}”, and the export is written to "
-                                         "the change log with the recipient and the files' hashes.").format(stamp=POLICE_STAMP)
+                text += "\n\n" + _("Every page, file and map is stamped “{stamp}”, and the export is written to "
+                                   "the change log with the recipient and the files' hashes.").format(
+                    stamp=_(POLICE_STAMP))
             self.summary.setPlainText(text)
-            self.status.setText(self.tr("Disclosure check passed.") if self.disclosure.ok
-                                else self.tr("Disclosure check failed:") + "\n" + "\n".join(self.disclosure.problems))
+            self.status.setText(_("Disclosure check passed.") if self.disclosure.ok
+                                else _("Disclosure check failed:") + "\n" + "\n".join(self.disclosure.problems))
         self._update_button()
 
     def _update_button(self) -> None:
         ok = bool(self.disclosure and self.disclosure.ok and self.path.text().strip())
         if self.profile.currentData() == "police":
-            ok = ok and self.confirm.text().strip() == CONFIRM_WORD and bool(self.recipient.text().strip())
+            ok = ok and self.confirm.text().strip() in confirm_words() and bool(self.recipient.text().strip())
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
     def existing(self) -> list[Path]:
@@ -149,8 +158,8 @@ class ExportDialog(QDialog):
         if found:
             names = "\n".join(str(p) for p in found[:8]) + ("\n…" if len(found) > 8 else "")
             answer = QMessageBox.question(
-                self, self.tr("Replace existing files?"),
-                self.tr("The destination already holds:\n{names}\n\nReplace the files this export writes?").format(
+                self, _("Replace existing files?"),
+                _("The destination already holds:\n{names}\n\nReplace the files this export writes?").format(
                     names=names))
             if answer != QMessageBox.StandardButton.Yes:
                 return
@@ -165,6 +174,6 @@ class ExportDialog(QDialog):
         files, _disclosure = export(
             self.session.workspace, self.profile.currentData(), self.format.currentData(), Path(self.path.text()),
             recipient=self.recipient.text(), author=self.session.author,
-            confirm_police=police and self.confirm.text().strip() == CONFIRM_WORD, overwrite=self.overwrite,
+            confirm_police=police and self.confirm.text().strip() in confirm_words(), overwrite=self.overwrite,
             lang=self.lang.currentData())
         return files

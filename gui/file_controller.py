@@ -15,6 +15,7 @@ from gui.export_dialog import ExportDialog
 from gui.import_dialog import ImportDialog
 from gui.tasks import Task
 from layers.errors import LanternError
+from layers.i18n import N_, _, ngettext
 from layers.importers import import_file
 from layers.osm import Cancelled, prepare_extract, write_extract
 from layers.packages import import_package
@@ -22,9 +23,10 @@ from mapping.session import Session
 from mapping.share_export import export
 
 MAX_RECENT = 8
-GPKG_FILTER = "Lantern workspace (*.gpkg)"
-IMPORT_FILTER = "GIS files (*.geojson *.json *.gpkg *.shp *.zip *.csv);;All files (*)"
-OSM_FILTER = "OpenStreetMap extracts (*.osm.pbf *.pbf);;All files (*)"
+# file-dialog filters, translated where shown (the patterns in brackets stay as they are)
+GPKG_FILTER = N_("Lantern workspace (*.gpkg)")
+IMPORT_FILTER = N_("GIS files (*.geojson *.json *.gpkg *.shp *.zip *.csv);;All files (*)")
+OSM_FILTER = N_("OpenStreetMap extracts (*.osm.pbf *.pbf);;All files (*)")
 
 
 class FileController(QObject):
@@ -43,36 +45,36 @@ class FileController(QObject):
         try:
             self.session.open(path)
         except LanternError as exc:
-            self.notify(self.tr("Cannot open workspace"), str(exc))
+            self.notify(_("Cannot open workspace"), str(exc))
             return False
         self.remember_recent(Path(path))
         return True
 
     def new(self) -> None:
-        path, _filter = QFileDialog.getSaveFileName(self.parent_widget, self.tr("New workspace"), "", GPKG_FILTER)
+        path, _filter = QFileDialog.getSaveFileName(self.parent_widget, _("New workspace"), "", _(GPKG_FILTER))
         if not path:
             return
         path = Path(path).with_suffix(".gpkg")
         try:
             self.session.create(path)
         except LanternError as exc:
-            self.notify(self.tr("Cannot create workspace"), str(exc))
+            self.notify(_("Cannot create workspace"), str(exc))
             return
         self.remember_recent(path)
 
     def open(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, self.tr("Open workspace"), "", GPKG_FILTER)
+        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, _("Open workspace"), "", _(GPKG_FILTER))
         if path:
             self.open_workspace(path)
 
     def save_as(self) -> None:
-        path, _filter = QFileDialog.getSaveFileName(self.parent_widget, self.tr("Save workspace as"), "", GPKG_FILTER)
+        path, _filter = QFileDialog.getSaveFileName(self.parent_widget, _("Save workspace as"), "", _(GPKG_FILTER))
         if not path:
             return
         try:
             copy = self.session.save_as(Path(path).with_suffix(".gpkg"))
         except (LanternError, OSError) as exc:
-            self.notify(self.tr("Cannot save workspace"), str(exc))
+            self.notify(_("Cannot save workspace"), str(exc))
             return
         self.remember_recent(copy.path)
 
@@ -104,7 +106,7 @@ class FileController(QObject):
     # -- imports ----------------------------------------------------------------------
 
     def import_layer(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, self.tr("Import layer"), "", IMPORT_FILTER)
+        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, _("Import layer"), "", _(IMPORT_FILTER))
         if path:
             self.import_file(path)
 
@@ -117,7 +119,7 @@ class FileController(QObject):
             report = import_file(self.session.workspace, path, dialog.kind_id, dialog.layer, dialog.mapping(),
                                  constants=dialog.constants(), skip_invalid=dialog.skip_invalid)
         except LanternError as exc:
-            self.notify(self.tr("Import failed — the workspace is unchanged"), str(exc))
+            self.notify(_("Import failed — the workspace is unchanged"), str(exc))
             return False
         self.session.reload()
         self.session.set_current_layer(report.kind_id)
@@ -125,8 +127,8 @@ class FileController(QObject):
         return True
 
     def import_osm(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, self.tr("Import OpenStreetMap extract"), "",
-                                                    OSM_FILTER)
+        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, _("Import OpenStreetMap extract"), "",
+                                                    _(OSM_FILTER))
         if path:
             self.import_osm_extract(path)
 
@@ -136,9 +138,9 @@ class FileController(QObject):
         The worker only reads and validates (writing nothing), so a cancel or an
         error changes nothing and the file is never swapped under the connection.
         """
-        progress = QProgressDialog(self.tr("Reading {name}…").format(name=Path(path).name), self.tr("Cancel"),
+        progress = QProgressDialog(_("Reading {name}…").format(name=Path(path).name), _("Cancel"),
                                    0, 100, self.parent_widget)
-        progress.setWindowTitle(self.tr("Import OpenStreetMap extract"))
+        progress.setWindowTitle(_("Import OpenStreetMap extract"))
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(0)
         progress.setAutoClose(False)
@@ -157,14 +159,14 @@ class FileController(QObject):
 
     def _on_osm_read(self, extract, task: Task, progress: QProgressDialog) -> None:
         if task.cancel_requested:  # Cancel pressed while the last objects were read: nothing is written
-            self._on_osm_failed(Cancelled(self.tr("Import cancelled; nothing was changed.")), progress)
+            self._on_osm_failed(Cancelled(_("Import cancelled; nothing was changed.")), progress)
             return
         progress.close()
         self.busyChanged.emit(False)
         try:  # written in place, in one transaction
             report = write_extract(self.session.workspace, extract)
         except LanternError as exc:
-            self.notify(self.tr("OpenStreetMap import failed — the workspace is unchanged"), str(exc))
+            self.notify(_("OpenStreetMap import failed — the workspace is unchanged"), str(exc))
             return
         self.session.reload()
         self.notify.status(report.summary(), 15000)
@@ -178,11 +180,11 @@ class FileController(QObject):
             return
         detail = str(exc) if isinstance(exc, LanternError) else \
             f"{type(exc).__name__}: {exc}\n\n{getattr(exc, 'formatted', '')}"
-        self.notify(self.tr("OpenStreetMap import failed — the workspace is unchanged"), detail)
+        self.notify(_("OpenStreetMap import failed — the workspace is unchanged"), detail)
 
     def import_package(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, self.tr("Import partner package"), "",
-                                                    GPKG_FILTER)
+        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, _("Import partner package"), "",
+                                                    _(GPKG_FILTER))
         if path:
             self.import_package_file(path)
 
@@ -190,7 +192,7 @@ class FileController(QObject):
         try:
             report = import_package(self.session.workspace, path, ask=lambda signer: self._ask_trust(signer, path))
         except LanternError as exc:
-            self.notify(self.tr("Package refused — the workspace is unchanged"), str(exc))
+            self.notify(_("Package refused — the workspace is unchanged"), str(exc))
             return False
         self.session.reload(keep_view=True)
         self.notify.status(report.summary(), 10000)
@@ -198,7 +200,7 @@ class FileController(QObject):
 
     def _ask_trust(self, signer, path) -> bool:
         """First package from a new key: show its fingerprint and municipality (as plain text) and ask."""
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Trust this partner's key?"), signer.question(path),
+        box = QMessageBox(QMessageBox.Icon.Question, _("Trust this partner's key?"), signer.question(path),
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.parent_widget)
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setDefaultButton(QMessageBox.StandardButton.No)
@@ -215,10 +217,11 @@ class FileController(QObject):
         try:
             files = dialog.run_export()
         except (LanternError, OSError) as exc:
-            self.notify(self.tr("Export stopped — nothing was shared"), str(exc))
+            self.notify(_("Export stopped — nothing was shared"), str(exc))
             return
         where = files[0].parent if files else ""
-        self.notify.status(self.tr("Exported {n} file(s) to {where}").format(n=len(files), where=where), 10000)
+        self.notify.status(ngettext("Exported {n} file to {where}", "Exported {n} files to {where}",
+                                    len(files)).format(n=len(files), where=where), 10000)
 
     def report(self) -> None:
         """The district report is one format of Export for sharing: the same dialog, set to the report."""
@@ -228,15 +231,15 @@ class FileController(QObject):
                       confirm_police: bool = False, overwrite: bool = False) -> Task:
         """Write the district report in a worker (the same export path, checks and log as every shared file)."""
         ws, author = self.session.workspace, self.session.author
-        progress = QProgressDialog(self.tr("Writing the report…"), self.tr("Cancel"), 0, 0, self.parent_widget)
+        progress = QProgressDialog(_("Writing the report…"), _("Cancel"), 0, 0, self.parent_widget)
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(300)
         task = Task(lambda report, cancelled: export(ws, profile, "report", path, recipient=recipient,
                                                      confirm_police=confirm_police, author=author,
                                                      overwrite=overwrite, lang=lang)[0], self)
         task.succeeded.connect(lambda files: (progress.close(), self.notify.status(
-            self.tr("Report written: {pdf} and {html}").format(pdf=files[0], html=files[1]), 10000)))
-        task.failed.connect(lambda exc: (progress.close(), self.notify(self.tr("The report was not written"),
+            _("Report written: {pdf} and {html}").format(pdf=files[0], html=files[1]), 10000)))
+        task.failed.connect(lambda exc: (progress.close(), self.notify(_("The report was not written"),
                                                                         str(exc))))
         self.report_task = task
         task.start()

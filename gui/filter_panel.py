@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from audit.catalogue import confidence_levels
 from audit.filters import FilterState
 from layers.catalogue import forms_of_exploitation
-from layers.i18n import _, label
+from layers.i18n import _, label, ngettext
 
 
 def _months(first: dt.date, last: dt.date) -> list[str]:
@@ -39,7 +39,7 @@ class FilterPanel(QWidget):
         self._silent = False
         self.months: list[str] = []
         self.form_boxes: dict[str, QCheckBox] = {}
-        forms_box = QGroupBox(self.tr("Forms of exploitation"))
+        forms_box = QGroupBox(_("Forms of exploitation"))
         grid = QGridLayout(forms_box)
         for i, form in enumerate(forms_of_exploitation()):
             box = QCheckBox(form.label)
@@ -48,7 +48,7 @@ class FilterPanel(QWidget):
             self.form_boxes[form.id] = box
             grid.addWidget(box, i // 2, i % 2)
 
-        dates_box = QGroupBox(self.tr("Date range"))
+        dates_box = QGroupBox(_("Date range"))
         dates = QVBoxLayout(dates_box)
         self.from_slider = QSlider(Qt.Orientation.Horizontal)
         self.to_slider = QSlider(Qt.Orientation.Horizontal)
@@ -60,7 +60,7 @@ class FilterPanel(QWidget):
         dates.addWidget(self.from_slider)
         dates.addWidget(self.to_slider)
 
-        conf_box = QGroupBox(self.tr("Confidence (annotations and estimates)"))
+        conf_box = QGroupBox(_("Confidence (annotations and estimates)"))
         conf = QHBoxLayout(conf_box)
         self.confidence_boxes: dict[str, QCheckBox] = {}
         for c in confidence_levels():
@@ -70,7 +70,7 @@ class FilterPanel(QWidget):
             self.confidence_boxes[c["id"]] = box
             conf.addWidget(box)
 
-        self.reset_button = QPushButton(self.tr("Show everything"))
+        self.reset_button = QPushButton(_("Show everything"))
         self.reset_button.clicked.connect(self.reset)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -99,8 +99,13 @@ class FilterPanel(QWidget):
 
     def _show_summary(self, state) -> None:
         shown = self.session.shown_counts()
-        self.summary.setText(_("Shown: {cases} reported case(s), {areas} risk area(s)").format(
-            cases=shown.get("reported_cases", 0), areas=shown.get("risk_areas", 0)) if state.active else "")
+        if not state.active:
+            self.summary.setText("")
+            return
+        cases, areas = shown.get("reported_cases", 0), shown.get("risk_areas", 0)
+        self.summary.setText(_("Shown: {cases}, {areas}").format(
+            cases=ngettext("{n} reported case", "{n} reported cases", cases).format(n=cases),
+            areas=ngettext("{n} risk area", "{n} risk areas", areas).format(n=areas)))
 
     def set_date_span(self, first: dt.date, last: dt.date) -> None:
         """The slider range: every month from ``first`` to ``last``."""
@@ -125,7 +130,7 @@ class FilterPanel(QWidget):
 
     def _update_label(self) -> None:
         if self.months:
-            self.range_label.setText(self.tr("From {a} to {b}").format(
+            self.range_label.setText(_("From {a} to {b}").format(
                 a=self.months[self.from_slider.value()], b=self.months[self.to_slider.value()]))
 
     def state(self) -> FilterState:

@@ -23,6 +23,7 @@ from layers.catalogue import kind as get_kind
 from layers.catalogue import layer_kinds
 from layers.errors import LanternError
 from layers.features import IGNORE, KEEP_EXTRA, auto_mapping
+from layers.i18n import _, ngettext
 
 
 class ImportDialog(QDialog):
@@ -33,7 +34,7 @@ class ImportDialog(QDialog):
         super().__init__(parent)
         self.path = Path(path)
         self.frame = None
-        self.setWindowTitle(self.tr("Import layer — {name}").format(name=self.path.name))
+        self.setWindowTitle(_("Import layer — {name}").format(name=self.path.name))
         self.resize(640, 520)
 
         self.layer_combo = QComboBox()
@@ -43,33 +44,33 @@ class ImportDialog(QDialog):
         if default_kind:
             self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(default_kind)))
         self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels([self.tr("Column in file"), self.tr("Lantern field")])
+        self.table.setHorizontalHeaderLabels([_("Column in file"), _("Lantern field")])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         # a constant value per field: every imported feature gets it (the CLI's --set FIELD=VALUE)
         self.constants_table = QTableWidget(0, 2)
-        self.constants_table.setHorizontalHeaderLabels([self.tr("Lantern field"), self.tr("Constant value")])
+        self.constants_table.setHorizontalHeaderLabels([_("Lantern field"), _("Constant value")])
         self.constants_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.constants_table.verticalHeader().hide()
-        self.skip_invalid_box = QCheckBox(self.tr(
+        self.skip_invalid_box = QCheckBox(_(
             "Skip rows that cannot be imported (they are listed, with the reasons, in a file beside the source)"))
         self.skip_invalid_box.toggled.connect(self._check)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Import"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Import"))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
         form = QFormLayout()
-        form.addRow(self.tr("Source layer:"), self.layer_combo)
-        form.addRow(self.tr("Import into:"), self.kind_combo)
+        form.addRow(_("Source layer:"), self.layer_combo)
+        form.addRow(_("Import into:"), self.kind_combo)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QLabel(self.tr("Field mapping (unknown columns are kept in 'extra'):")))
+        layout.addWidget(QLabel(_("Field mapping (unknown columns are kept in 'extra'):")))
         layout.addWidget(self.table)
-        layout.addWidget(QLabel(self.tr("Constant values (empty: from the file, or the field's default):")))
+        layout.addWidget(QLabel(_("Constant values (empty: from the file, or the field's default):")))
         layout.addWidget(self.constants_table)
         layout.addWidget(self.skip_invalid_box)
         layout.addWidget(self.status)
@@ -126,14 +127,14 @@ class ImportDialog(QDialog):
             self.table.setItem(row, 0, item)
             combo = QComboBox()
             if k.extra_allowed:
-                combo.addItem(self.tr("(keep in 'extra')"), KEEP_EXTRA)
-            combo.addItem(self.tr("(ignore)"), "__ignore__")
+                combo.addItem(_("(keep in 'extra')"), KEEP_EXTRA)
+            combo.addItem(_("(ignore)"), "__ignore__")
             for f in k.fields:
                 combo.addItem(f"{f.label} [{f.name}]", f.name)
             if col in proposed:
                 combo.setCurrentIndex(max(0, combo.findData(proposed[col])))
             else:  # refused unless the user maps or ignores it
-                combo.insertItem(0, self.tr("— choose (refused as is) —"), "__unmapped__")
+                combo.insertItem(0, _("— choose (refused as is) —"), "__unmapped__")
                 combo.setCurrentIndex(0)
             combo.currentIndexChanged.connect(self._check)
             self.table.setCellWidget(row, 1, combo)
@@ -149,13 +150,13 @@ class ImportDialog(QDialog):
             self.constants_table.setItem(row, 0, item)
             if f.type == "enum":
                 editor = QComboBox()
-                editor.addItem(self.tr("(from the file)"), None)
+                editor.addItem(_("(from the file)"), None)
                 for c in f.choices:
                     editor.addItem(c.label, c.id)
                 editor.currentIndexChanged.connect(self._check)
             else:
                 editor = QLineEdit()
-                editor.setPlaceholderText(self.tr("(from the file)"))
+                editor.setPlaceholderText(_("(from the file)"))
                 editor.editingFinished.connect(self._check)
             self.constants_table.setCellWidget(row, 1, editor)
 
@@ -193,14 +194,17 @@ class ImportDialog(QDialog):
         except LanternError as exc:
             self._fail(str(exc))
             return
-        text = self.tr("Ready: {n} feature(s) will be added to '{kind}'.").format(
+        text = ngettext("Ready: {n} feature will be added to '{kind}'.",
+                        "Ready: {n} features will be added to '{kind}'.", len(prepared)).format(
             n=len(prepared), kind=get_kind(self.kind_id).label)
         if prepared.repaired:
-            text += " " + self.tr("{n} invalid geometry(ies) will be repaired.").format(n=prepared.repaired)
+            text += " " + ngettext("{n} invalid geometry will be repaired.", "{n} invalid geometries will be repaired.",
+                                   prepared.repaired).format(n=prepared.repaired)
         for notice in prepared.notices:
-            text += " " + self.tr("Notice: {notice}.").format(notice=notice)
+            text += " " + _("Notice: {notice}.").format(notice=notice)
         if prepared.skipped:
-            text += " " + self.tr("{n} row(s) will be skipped and listed in {file}.").format(
+            text += " " + ngettext("{n} row will be skipped and listed in {file}.",
+                                   "{n} rows will be skipped and listed in {file}.", len(prepared.skipped)).format(
                 n=len(prepared.skipped), file=self.path.name + ".skipped.csv")
         self.status.setText(text)
         self.status.setStyleSheet("color: #1b5e20;")

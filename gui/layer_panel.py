@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
 from gui.swatch import swatch_icon
 from layers.catalogue import kind as get_kind
+from layers.i18n import _, ngettext
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -25,7 +26,7 @@ class LayerPanel(QListWidget):
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setIconSize(self.iconSize().expandedTo(self.iconSize().__class__(18, 18)))
-        self.setAccessibleName(self.tr("Layers"))
+        self.setAccessibleName(_("Layers"))
         self._updating = False
         self.itemChanged.connect(self._on_item_changed)
         self.currentItemChanged.connect(self._on_current_item_changed)
@@ -52,9 +53,10 @@ class LayerPanel(QListWidget):
         self.clear()
         for layer in reversed(layers):
             if layer.get("partner"):
-                item = QListWidgetItem(layer["label"] + f"  ({layer['count']})  [{self.tr('read-only')}]")
+                read_only = _("read-only")
+                item = QListWidgetItem(f"{layer['label']}  ({layer['count']})  [{read_only}]")
                 item.setData(ID_ROLE, layer["id"])
-                item.setToolTip(self.tr("Imported from a partner package; read-only.\n{label}").format(label=layer["label"]))
+                item.setToolTip(_("Imported from a partner package; read-only.\n{label}").format(label=layer["label"]))
                 font = item.font()
                 font.setItalic(True)
                 item.setFont(font)
@@ -75,12 +77,12 @@ class LayerPanel(QListWidget):
 
         level = layer_level(item.data(ID_ROLE))
         text = f"{label}  ({count})  [{self._level_text(level)}]"
-        tip = self.tr("{label}: {count} feature(s)").format(label=label, count=count)
-        tip += "\n" + self.tr("Sensitivity: {level} — shared only with that level or above").format(
+        tip = ngettext("{label}: {count} feature", "{label}: {count} features", count).format(label=label, count=count)
+        tip += "\n" + _("Sensitivity: {level} — shared only with that level or above").format(
             level=self._level_text(level))
         if synthetic:
-            text += " · " + self.tr("synthetic")
-            tip += "\n" + self.tr("Synthetic demo data: invented, not real places or cases.")
+            text += " · " + _("synthetic")
+            tip += "\n" + _("Synthetic demo data: invented, not real places or cases.")
             font = item.font()
             font.setItalic(True)
             item.setFont(font)
@@ -97,8 +99,8 @@ class LayerPanel(QListWidget):
             self._updating = False
 
     def _level_text(self, level: str) -> str:
-        return {"public": self.tr("public"), "partner": self.tr("partner"), "police": self.tr("police"),
-                "confidential": self.tr("confidential")}.get(level, level)
+        return {"public": _("public"), "partner": _("partner"), "police": _("police"),
+                "confidential": _("confidential")}.get(level, level)
 
     def layer_ids(self) -> list[str]:
         """Bottom to top."""

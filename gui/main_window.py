@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QActionGroup, QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
 from gui.actions import build_menus, update_actions
@@ -24,7 +24,9 @@ from gui.notify import Notifier
 from gui.outreach_panel import OutreachPanel
 from gui.session_map import SessionMap
 from gui.tools_controller import ToolsController
+from layers import i18n
 from layers.catalogue import kind as get_kind
+from layers.i18n import _, decimal
 from mapping.session import Session
 
 WINDOW_STATE_VERSION = 4  # bump when docks are added or renamed
@@ -77,13 +79,13 @@ class MainWindow(QMainWindow):
         self.filter_panel = FilterPanel(s, self)
         self.outreach_panel = OutreachPanel(s, self.notify, self)
         self.assessment_panel = AssessmentPanel(s, self.notify, self)
-        layers = self._add_dock(self.layer_panel, self.tr("Layers"), left, "layers_dock")
-        self._add_dock(self.attribute_table, self.tr("Attribute table"), Qt.DockWidgetArea.BottomDockWidgetArea,
+        layers = self._add_dock(self.layer_panel, _("Layers"), left, "layers_dock")
+        self._add_dock(self.attribute_table, _("Attribute table"), Qt.DockWidgetArea.BottomDockWidgetArea,
                        "table_dock")
-        filters = self._add_dock(self.filter_panel, self.tr("Filters"), left, "filters_dock", tab_with=layers)
-        outreach = self._add_dock(self.outreach_panel, self.tr("Outreach planning"), left, "outreach_dock",
+        filters = self._add_dock(self.filter_panel, _("Filters"), left, "filters_dock", tab_with=layers)
+        outreach = self._add_dock(self.outreach_panel, _("Outreach planning"), left, "outreach_dock",
                                   tab_with=filters)
-        self._add_dock(self.assessment_panel, self.tr("Assessment"), left, "assessment_dock", tab_with=outreach)
+        self._add_dock(self.assessment_panel, _("Assessment"), left, "assessment_dock", tab_with=outreach)
         layers.raise_()
 
     def _observe(self) -> None:
@@ -97,7 +99,7 @@ class MainWindow(QMainWindow):
         self.files.busyChanged.connect(self._set_busy)
         self.attribute_table.summaryChanged.connect(self.count_label.setText)
         self.map_view.cursorMoved.connect(lambda lat, lng: self.coords_label.setText(
-            self.tr("Lat {lat:.5f}, Lon {lng:.5f} (WGS 84)").format(lat=lat, lng=lng)))
+            _("Lat {lat}, Lon {lng} (WGS 84)").format(lat=decimal(lat, 5), lng=decimal(lng, 5))))
 
     def _update(self, *_args) -> None:
         s = self.session
@@ -106,10 +108,10 @@ class MainWindow(QMainWindow):
         self.actions["draw_estimate"].setChecked(s.mode == "polygon" and s.mode_owner == ESTIMATE_AREA)
         ws = s.workspace
         if ws is None:
-            self.setWindowTitle(self.tr("Lantern"))
+            self.setWindowTitle(_("Lantern"))
         else:
-            self.setWindowTitle(self.tr("{name} — {file} — Lantern").format(name=ws.name, file=ws.path.name)
-                                + (" " + self.tr("(read-only)") if ws.read_only else ""))
+            self.setWindowTitle(_("{name} — {file} — Lantern").format(name=ws.name, file=ws.path.name)
+                                + (" " + _("(read-only)") if ws.read_only else ""))
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
@@ -117,7 +119,7 @@ class MainWindow(QMainWindow):
 
     def _on_selection(self, layer_id, fid, _pan) -> None:
         if layer_id is not None and fid is not None and layer_id in self.session.frames:
-            self.notify.status(self.tr("Selected feature {fid} of {layer}").format(
+            self.notify.status(_("Selected feature {fid} of {layer}").format(
                 fid=fid, layer=get_kind(layer_id).label), 4000)
 
     # -- commands the window itself handles ------------------------------------------------
@@ -128,8 +130,26 @@ class MainWindow(QMainWindow):
     def toggle_basemap(self, on: bool) -> None:
         self.session.set_basemap(on)
         self.notify.status(
-            self.tr("Online basemap on: tile requests reveal the map area to openstreetmap.org")
-            if on else self.tr("Online basemap off: the map makes no network requests"), 6000)
+            _("Online basemap on: tile requests reveal the map area to openstreetmap.org")
+            if on else _("Online basemap off: the map makes no network requests"), 6000)
+
+    def fill_language_menu(self, menu) -> None:
+        """View → Language: every supported language by its own name, the current one checked."""
+        self.language_group = group = QActionGroup(menu)
+        for lang in i18n.SUPPORTED:
+            action = menu.addAction(i18n.NAMES[lang])
+            action.setCheckable(True)
+            action.setChecked(lang == i18n.language())
+            action.setData(lang)
+            group.addAction(action)
+        group.triggered.connect(lambda action: self.choose_language(action.data()))
+
+    def choose_language(self, lang: str) -> None:
+        """Remember the language for the next start (the window's texts are built once, at start-up)."""
+        self.settings.setValue("language", lang)
+        self.settings.sync()
+        self.notify.status(_("The language will be {language} from the next start of Lantern.").format(
+            language=i18n.NAMES[lang]), 15000)
 
     def zoom_to_selected(self) -> None:
         if self.session.selection is not None:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from audit.catalogue import risk_groups
 from layers.catalogue import forms_of_exploitation
-from layers.i18n import label
+from layers.i18n import _, label, ngettext, percent
 from mapping.outreach import OutreachParams, candidate_categories
 from mapping.risk_surface import SurfaceParams, method_text
 from mapping.session import Overlay
@@ -111,33 +111,33 @@ class OutreachPanel(QWidget):
             spin.setValue(defaults.surface.weights[name])
             self.weights[name] = spin
         self.profile = QComboBox()
-        self.profile.addItem(self.tr("Public — campaign material, anyone"), "public")
-        self.profile.addItem(self.tr("Partner — NGOs, other municipalities"), "partner")
-        self.profile.addItem(self.tr("Police liaison — restricted"), "police")
-        self.profile.setToolTip(self.tr("Who the plan is for. A public plan chooses only among public places and "
+        self.profile.addItem(_("Public — campaign material, anyone"), "public")
+        self.profile.addItem(_("Partner — NGOs, other municipalities"), "partner")
+        self.profile.addItem(_("Police liaison — restricted"), "police")
+        self.profile.setToolTip(_("Who the plan is for. A public plan chooses only among public places and "
                                         "ignores cells with fewer than 5 cases or audited places."))
         self.profile.currentIndexChanged.connect(self._on_profile_changed)
         self.method = QComboBox()
-        self.method.addItem(self.tr("Fast (greedy, with certified gap)"), "greedy")
-        self.method.addItem(self.tr("Exact (spopt; small plans only)"), "exact")
-        self.add_point_button = QPushButton(self.tr("Add a candidate site on the map"))
-        self.add_point_button.setToolTip(self.tr("Click the map where a campaign could be held (Esc cancels)"))
+        self.method.addItem(_("Fast (greedy, with certified gap)"), "greedy")
+        self.method.addItem(_("Exact (spopt; small plans only)"), "exact")
+        self.add_point_button = QPushButton(_("Add a candidate site on the map"))
+        self.add_point_button.setToolTip(_("Click the map where a campaign could be held (Esc cancels)"))
         self.add_point_button.clicked.connect(self._on_add_point)
         self.points_label = QLabel()
 
     def _make_outputs(self) -> None:
         """Run and Export, the plan's quality, and the ranked sites with lock and exclude boxes."""
-        self.run_button = QPushButton(self.tr("Run"))
+        self.run_button = QPushButton(_("Run"))
         self.run_button.clicked.connect(self.run)
-        self.online_basemap = QCheckBox(self.tr("Online basemap in the HTML (it will request map tiles)"))
-        self.export_button = QPushButton(self.tr("Export…"))
+        self.online_basemap = QCheckBox(_("Online basemap in the HTML (it will request map tiles)"))
+        self.export_button = QPushButton(_("Export…"))
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.export)
         self.quality = QLabel()
         self.quality.setWordWrap(True)
         self.table = QTableWidget(0, 6)
-        self.table.setHorizontalHeaderLabels([self.tr("#"), self.tr("Site"), self.tr("Category"), self.tr("Gain"),
-                                              self.tr("Lock"), self.tr("Exclude")])
+        self.table.setHorizontalHeaderLabels([_("#"), _("Site"), _("Category"), _("Gain"),
+                                              _("Lock"), _("Exclude")])
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -148,28 +148,28 @@ class OutreachPanel(QWidget):
         self.table.setMinimumHeight(170)
 
     def _settings_area(self) -> QScrollArea:
-        targets = QGroupBox(self.tr("Target"))
+        targets = QGroupBox(_("Target"))
         t = QVBoxLayout(targets)
-        t.addWidget(QLabel(self.tr("Risk groups:")))
+        t.addWidget(QLabel(_("Risk groups:")))
         t.addWidget(self.groups)
-        t.addWidget(QLabel(self.tr("Forms of exploitation:")))
+        t.addWidget(QLabel(_("Forms of exploitation:")))
         t.addWidget(self.forms)
-        plan_box = QGroupBox(self.tr("Plan"))
+        plan_box = QGroupBox(_("Plan"))
         form = QFormLayout(plan_box)
-        form.addRow(self.tr("Plan for:"), self.profile)
-        form.addRow(self.tr("Sites (k):"), self.k)
-        form.addRow(self.tr("Walking distance (r):"), self.radius)
-        form.addRow(self.tr("Cell size:"), self.cell)
+        form.addRow(_("Plan for:"), self.profile)
+        form.addRow(_("Sites (k):"), self.k)
+        form.addRow(_("Walking distance (r):"), self.radius)
+        form.addRow(_("Cell size:"), self.cell)
         weights = QHBoxLayout()
-        for name, text in (("people", self.tr("people")), ("places", self.tr("places")), ("cases", self.tr("cases"))):
+        for name, text in (("people", _("people")), ("places", _("places")), ("cases", _("cases"))):
             weights.addWidget(QLabel(text))
             weights.addWidget(self.weights[name])
         wrap = QWidget()
         wrap.setLayout(weights)
         weights.setContentsMargins(0, 0, 0, 0)
-        form.addRow(self.tr("Weights:"), wrap)
-        form.addRow(self.tr("Method:"), self.method)
-        form.addRow(self.tr("Candidates:"), self.categories)
+        form.addRow(_("Weights:"), wrap)
+        form.addRow(_("Method:"), self.method)
+        form.addRow(_("Candidates:"), self.categories)
         form.addRow(self.add_point_button)
         form.addRow(self.points_label)
         settings = QWidget()
@@ -187,7 +187,7 @@ class OutreachPanel(QWidget):
         """Filters by form apply only to police plans: a filtered count could be differenced against the published one."""
         police = self.profile.currentData() == "police"
         self.forms.setEnabled(police)
-        self.forms.setToolTip("" if police else self.tr("Only police plans filter by form of exploitation; public and "
+        self.forms.setToolTip("" if police else _("Only police plans filter by form of exploitation; public and "
                                                        "partner plans count every case."))
 
     def params(self) -> OutreachParams:
@@ -208,20 +208,22 @@ class OutreachPanel(QWidget):
 
     def _on_add_point(self) -> None:
         self.session.set_mode("place", OUTREACH_SITE)
-        self.notify.status(self.tr("Click the map where a campaign could be held"))
+        self.notify.status(_("Click the map where a campaign could be held"))
 
     def _on_point_picked(self, owner, lon: float, lat: float) -> None:
         if owner == OUTREACH_SITE:
-            self.add_point(lon, lat, self.tr("Drawn site {n}").format(n=len(self.extra_points) + 1))
+            self.add_point(lon, lat, _("Drawn site {n}").format(n=len(self.extra_points) + 1))
 
     def add_point(self, lon: float, lat: float, name: str) -> None:
         self.extra_points.append((lon, lat, name))
-        self.points_label.setText(self.tr("{n} candidate site(s) drawn on the map").format(n=len(self.extra_points)))
+        n = len(self.extra_points)
+        self.points_label.setText(ngettext("{n} candidate site drawn on the map", "{n} candidate sites drawn on the map",
+                                           n).format(n=n))
 
     # -- running ------------------------------------------------------------------------
 
     def _progress_dialog(self, title: str) -> QProgressDialog:
-        dialog = QProgressDialog(title, self.tr("Cancel"), 0, 100, self.window())
+        dialog = QProgressDialog(title, _("Cancel"), 0, 100, self.window())
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
         dialog.setAutoClose(True)
@@ -235,11 +237,11 @@ class OutreachPanel(QWidget):
         ws, params = self.session.workspace, self.params()
         if ws is None:
             return None
-        dialog = self._progress_dialog(self.tr("Planning outreach…"))
+        dialog = self._progress_dialog(_("Planning outreach…"))
         task = Task(lambda report, cancelled: plan_outreach(ws, params, progress=report), self)
         task.progressed.connect(lambda f, m: (dialog.setValue(int(f * 100)), dialog.setLabelText(m)))
         task.succeeded.connect(lambda plan: (dialog.close(), self.show_plan(plan)))
-        task.failed.connect(lambda exc: (dialog.close(), self.notify(self.tr("Planning failed"), str(exc))))
+        task.failed.connect(lambda exc: (dialog.close(), self.notify(_("Planning failed"), str(exc))))
         dialog.canceled.connect(task.cancel)
         self.run_button.setEnabled(False)
         task.done.connect(lambda: self.run_button.setEnabled(True))
@@ -255,7 +257,8 @@ class OutreachPanel(QWidget):
         self.table.blockSignals(True)
         self.table.setRowCount(len(plan.sites))
         for r, row in enumerate(plan.sites.itertuples()):
-            cells = [str(row.rank), row.name, row.category, f"{row.marginal_share:.1%}"]
+            share = percent(float(row.marginal_share))  # 12,5% in Latvian
+            cells = [str(row.rank), row.name, row.category, share]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(row.reason)
@@ -284,7 +287,7 @@ class OutreachPanel(QWidget):
             other.discard(candidate)
         else:
             target.discard(candidate)
-        self.run_button.setText(self.tr("Re-run"))
+        self.run_button.setText(_("Re-run"))
 
     def _on_row(self) -> None:
         rows = self.table.selectionModel().selectedRows()
@@ -308,14 +311,14 @@ class OutreachPanel(QWidget):
             if recipient is None:
                 return None
         if out_dir is None:
-            out_dir = QFileDialog.getExistingDirectory(self, self.tr("Export the outreach plan to…"))
+            out_dir = QFileDialog.getExistingDirectory(self, _("Export the outreach plan to…"))
             if not out_dir:
                 return None
         overwrite = self._may_replace(Path(out_dir))
         if overwrite is None:
             return None
         plan, ws = self.result, self.session.workspace
-        dialog = self._progress_dialog(self.tr("Exporting…"))
+        dialog = self._progress_dialog(_("Exporting…"))
         online = self.online_basemap.isChecked()
         author = self.session.author
         task = Task(lambda report, cancelled: export_plan(plan, ws, Path(out_dir), online_basemap=online,
@@ -324,8 +327,9 @@ class OutreachPanel(QWidget):
                                                           author=author)[0], self)
         task.progressed.connect(lambda f, m: (dialog.setValue(int(f * 100)), dialog.setLabelText(m)))
         task.succeeded.connect(lambda files: (dialog.close(), self.notify.status(
-            self.tr("Wrote {n} files to {dir}").format(n=len(files), dir=out_dir), 10000)))
-        task.failed.connect(lambda exc: (dialog.close(), self.notify(self.tr("Export failed"), str(exc))))
+            ngettext("Wrote {n} file to {dir}", "Wrote {n} files to {dir}", len(files)).format(
+                n=len(files), dir=out_dir), 10000)))
+        task.failed.connect(lambda exc: (dialog.close(), self.notify(_("Export failed"), str(exc))))
         self.export_task = task
         task.start()
         return task
@@ -335,21 +339,21 @@ class OutreachPanel(QWidget):
         """The recipient of a police plan, once the user typed the confirmation word; None if they did not."""
         from PySide6.QtWidgets import QInputDialog
 
-        from gui.export_dialog import CONFIRM_WORD
+        from gui.export_dialog import CONFIRM_WORD, confirm_words
 
-        word, ok = QInputDialog.getText(self, self.tr("Police-liaison plan"), self.tr(
+        word, ok = QInputDialog.getText(self, _("Police-liaison plan"), _(
             "This plan shows reported-case counts and places of concern. Type {word} to confirm:").format(
-            word=CONFIRM_WORD))
-        if not ok or word.strip() != CONFIRM_WORD:
+            word=_(CONFIRM_WORD)))
+        if not ok or word.strip() not in confirm_words():
             return None
-        name, ok = QInputDialog.getText(self, self.tr("Police-liaison plan"), self.tr("Who receives it?"))
+        name, ok = QInputDialog.getText(self, _("Police-liaison plan"), _("Who receives it?"))
         return name.strip() if ok and name.strip() else None
 
     def _may_replace(self, folder: Path) -> bool | None:
         """False: the folder is new or empty; True: the user agreed to replace; None: the user declined."""
         if not folder.is_dir() or not any(folder.iterdir()):
             return False
-        answer = QMessageBox.question(self, self.tr("Folder not empty"), self.tr(
+        answer = QMessageBox.question(self, _("Folder not empty"), _(
             "{folder} already holds files. Replace the plan's five files there (other files are kept)?").format(
             folder=folder))
         return True if answer == QMessageBox.StandardButton.Yes else None

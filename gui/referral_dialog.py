@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from audit.referral import Situation, suitable_services
-from layers.catalogue import kind as get_kind
 from layers.catalogue import forms_of_exploitation
+from layers.catalogue import kind as get_kind
+from layers.i18n import _
 
 
 class ReferralDialog(QDialog):
@@ -25,18 +26,18 @@ class ReferralDialog(QDialog):
         super().__init__(parent)
         self.session = session
         self.location = location
-        self.setWindowTitle(self.tr("Referral helper"))
-        self.resize(820, 520)
+        self.setWindowTitle(_("Referral helper"))
+        self.resize(980, 560)
         self.form = QComboBox()
-        self.form.addItem(self.tr("(any)"), None)
+        self.form.addItem(_("(any)"), None)
         for f in forms_of_exploitation():
             self.form.addItem(f.label, f.id)
         self.sex = QComboBox()
-        for value, text in ((None, self.tr("(not given)")), ("female", self.tr("female")), ("male", self.tr("male")),
-                            ("other", self.tr("other"))):
+        for value, text in ((None, _("(not given)")), ("female", _("female")), ("male", _("male")),
+                            ("other", _("other"))):
             self.sex.addItem(text, value)
         self.age = QComboBox()
-        self.age.addItem(self.tr("(not given)"), None)
+        self.age.addItem(_("(not given)"), None)
         for c in get_kind("reported_cases").field("age_band").choices:
             self.age.addItem(c.label, c.id)
         self.language = QComboBox()
@@ -44,32 +45,32 @@ class ReferralDialog(QDialog):
         for code in ("", "lv", "ru", "en", "uk", "fi", "ar", "fa", "so", "et"):
             self.language.addItem(code)
         self.urgency = QComboBox()
-        for value, text in (("now", self.tr("Now: open services only")), ("soon", self.tr("Soon")),
-                            ("routine", self.tr("Routine"))):
+        for value, text in (("now", _("Now: open services only")), ("soon", _("Soon")),
+                            ("routine", _("Routine"))):
             self.urgency.addItem(text, value)
         self.urgency.setCurrentIndex(1)
-        where = self.tr("from the selected place") if location else self.tr("no location: distances unknown")
+        where = _("from the selected place") if location else _("no location: distances unknown")
         self.where = QLabel(where)
-        search = QPushButton(self.tr("Find services"))
+        search = QPushButton(_("Find services"))
         search.clicked.connect(self.search)
         self.table = QTableWidget(0, 6)
-        self.table.setHorizontalHeaderLabels([self.tr("Service"), self.tr("Type"), self.tr("Distance"),
-                                              self.tr("Open now"), self.tr("Phone"), self.tr("Offers")])
+        self.table.setHorizontalHeaderLabels([_("Service"), _("Type"), _("Distance"),
+                                              _("Open now"), _("Phone"), _("Offers")])
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.itemSelectionChanged.connect(self._on_row)
-        note = QLabel(self.tr("Nothing about the person is stored. Distances are straight lines; walking times "
+        note = QLabel(_("Nothing about the person is stored. Distances are straight lines; walking times "
                               "assume 5 km/h on a path 1.3 × longer."))
         note.setWordWrap(True)
         note.setStyleSheet("color: #555;")
         form = QFormLayout()
-        form.addRow(self.tr("Form of exploitation:"), self.form)
-        form.addRow(self.tr("Sex:"), self.sex)
-        form.addRow(self.tr("Age band:"), self.age)
-        form.addRow(self.tr("Language:"), self.language)
-        form.addRow(self.tr("Urgency:"), self.urgency)
-        form.addRow(self.tr("Location:"), self.where)
+        form.addRow(_("Form of exploitation:"), self.form)
+        form.addRow(_("Sex:"), self.sex)
+        form.addRow(_("Age band:"), self.age)
+        form.addRow(_("Language:"), self.language)
+        form.addRow(_("Urgency:"), self.urgency)
+        form.addRow(_("Location:"), self.where)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(search)
@@ -89,14 +90,18 @@ class ReferralDialog(QDialog):
             if self.location is None:
                 distance = "—"
             elif row["distance_m"] is None:
-                distance = self.tr("no address")
+                distance = _("no address")
             else:
-                distance = self.tr("{m} m · ~{w} min").format(m=row["distance_m"], w=row["walk_min"])
-            status = {True: self.tr("open"), False: self.tr("closed"), None: self.tr("unknown")}[row["open_now"]]
-            for c, text in enumerate((row["name"], row["type"], distance, status, row["phone"], ", ".join(row["offers"]))):
+                distance = _("{m} m · ~{w} min").format(m=row["distance_m"], w=row["walk_min"])
+            status = {True: _("open"), False: _("closed"), None: _("unknown")}[row["open_now"]]
+            cells = (row["name"], row["type"], distance, status, row["phone"], ", ".join(row["offers"]))
+            for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)  # plain text, never HTML
-                item.setToolTip(row["hours"])
+                item.setToolTip("\n".join(t for t in (text if c in (0, 5) else "", row["hours"]) if t))
                 self.table.setItem(r, c, item)
+        for c in range(5):  # names, types and distances as far as they fit; what a service offers takes the rest
+            self.table.resizeColumnToContents(c)
+            self.table.setColumnWidth(c, min(self.table.columnWidth(c), 200))
         return self.results
 
     def _on_row(self) -> None:

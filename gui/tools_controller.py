@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from audit.gaps import GAP_DISTANCE
 from gui.referral_dialog import ReferralDialog
-from mapping import site_selection
+from layers.i18n import _, ngettext
 from mapping.risk_surface import method_text
 from mapping.session import Session
 
@@ -27,8 +27,8 @@ class ToolsController(QObject):
         return dialog
 
     def ask_gaps(self) -> None:
-        distance, ok = QInputDialog.getInt(self.parent_widget, self.tr("Service gaps"),
-                                           self.tr("No service offering crisis intervention within (m):"),
+        distance, ok = QInputDialog.getInt(self.parent_widget, _("Service gaps"),
+                                           _("No service offering crisis intervention within (m):"),
                                            GAP_DISTANCE, 50, 10000, 50)
         if ok:
             self.show_gaps(distance)
@@ -38,19 +38,25 @@ class ToolsController(QObject):
         if self.session.workspace is None:
             return None
         gaps = self.session.show_gaps(distance, assistance)
-        self.notify.status(self.tr("{n} gap(s): risk areas or cells farther than {d:.0f} m from a suitable "
-                                   "service").format(n=len(gaps), d=distance), 10000)
+        self.notify.status(ngettext("{n} gap: a risk area or cell farther than {d:.0f} m from a suitable service",
+                                    "{n} gaps: risk areas or cells farther than {d:.0f} m from a suitable service",
+                                    len(gaps)).format(n=len(gaps), d=distance), 10000)
         return gaps
 
     def method_help(self) -> None:
-        text = method_text() + "\n\n" + (site_selection.__doc__ or "").strip()
-        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Method"), text, QMessageBox.StandardButton.Ok,
+        text = method_text() + "\n\n" + _(
+            "Campaign sites: Lantern chooses k candidate sites so that as much of the risk as possible lies within "
+            "walking distance r of at least one site (the maximal covering location problem). The fast method adds "
+            "sites one by one; the plan reports the share of the total risk it covers and a certified upper bound on "
+            "the best possible plan, so you can see how close it is. For small plans the exact method (spopt) can be "
+            "chosen instead.")
+        box = QMessageBox(QMessageBox.Icon.Information, _("Method"), text, QMessageBox.StandardButton.Ok,
                           self.parent_widget)
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.open()
 
     def about(self) -> None:
-        QMessageBox.about(self.parent_widget, self.tr("About Lantern"), self.tr(
+        QMessageBox.about(self.parent_widget, _("About Lantern"), _(
             "Lantern — a desktop GIS for municipal teams working against human trafficking.\n\n"
             "Works offline; online tiles only when you switch them on. "
             "Reported cases carry no personal identifiers."))

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from layers.privacy import looks_personal
 from layers.catalogue import EXTRA_COLUMN, LayerKind
 from layers.errors import InputError
-from layers.i18n import _
-from layers.values import coerce, is_missing
+from layers.i18n import _, ngettext
+from layers.values import coerce, coerce_many, is_missing
 
 #: Mapping target meaning "keep this source column in the JSON extra column".
 KEEP_EXTRA = EXTRA_COLUMN
@@ -43,7 +45,8 @@ _WANT = {
 @dataclass
 class PreparedFeatures:
     kind: LayerKind
-    rows: list[dict]
+    #: stored column (every field, and 'extra' where the kind keeps it) → one value per row
+    columns: dict[str, list]
     geometries: np.ndarray
     repaired: int = 0
     extra_fields: list[str] = field(default_factory=list)
@@ -53,8 +56,14 @@ class PreparedFeatures:
     #: rows left out with --skip-invalid: (row number from 1, problem)
     skipped: list[tuple[int, str]] = field(default_factory=list)
 
+    @property
+    def rows(self) -> list[dict]:
+        """One dict per row (stored column → value); the columns are the faster form."""
+        names = list(self.columns)
+        return [dict(zip(names, values)) for values in zip(*self.columns.values())]
+
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.geometries)
 
 
 def _fold(text: str) -> str:
@@ -135,41 +144,62 @@ _TYPE_NAMES = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPo
                         "MultiLineString", "MultiPolygon", "GeometryCollection"])
 
 
-def _geometries(path: Path, k: LayerKind, geoms: np.ndarray) -> tuple[np.ndarray, int, dict[int, str]]:
-    """Stored geometries (None where a row has a problem), the number repaired, and {row index: problem}."""
+@dataclass
+class GeometryStats:
+    """What the whole-file geometry rules need, summed over the batches of a file."""
+
+    present: int = 0  # rows with a geometry
+    wrong: int = 0  # of those, of a type the layer does not hold
+    wrong_types: set = field(default_factory=set)
+    usable: int = 0  # rows left after the type, NaN, repair and multi-point checks
+    outside: int = 0  # of those, outside longitude −180…180, latitude −90…90
+    extent: list = field(default_factory=lambda: [np.inf, np.inf, -np.inf, -np.inf])  # of the usable rows
+
+    def check(self, path: Path, k: LayerKind) -> None:
+        """Refuse a file whose every geometry is of another type, or whose every usable row is out of range."""
+        if self.present and self.wrong == self.present:  # the whole file is of another type: one message
+            raise InputError(
+                path,
+                _("wrong geometry type for the layer '{kind}': it holds {want}, the file has {found}").format(
+                    kind=k.label, want=_(_WANT[k.geometry]), found=", ".join(sorted(self.wrong_types))),
+            )
+        if self.outside and self.outside == self.usable:  # every usable row: the CRS is wrong, not the rows
+            x0, y0, x1, y1 = self.extent
+            raise InputError(
+                path,
+                _("coordinates outside the valid range (longitude −180…180, latitude −90…90): "
+                  "the data spans x {x0:.6g}…{x1:.6g}, y {y0:.6g}…{y1:.6g}; is the CRS right?").format(
+                    x0=x0, x1=x1, y0=y0, y1=y1),
+            )
+
+
+def _geometries(k: LayerKind, geoms: np.ndarray, stats: GeometryStats) -> tuple[np.ndarray, int, dict[int, str]]:
+    """Stored geometries (None where a row has a problem), the number repaired, and {row index: problem};
+    ``stats`` gathers what the whole-file rules need (see GeometryStats.check)."""
     problems: dict[int, str] = {}
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any() and not k.geometry_optional:
-        for i in np.flatnonzero(missing):
-            problems[int(i)] = _("no geometry")
+        problems.update(dict.fromkeys(np.flatnonzero(missing).tolist(), _("no geometry")))
     # features without a position (e.g. a national hotline) stay without one
-    out = np.array([None] * len(geoms), dtype=object)
+    out = np.full(len(geoms), None, dtype=object)
     repaired = 0
     present = np.flatnonzero(~missing)
     if len(present):
-        done, repaired, bad = _present_geometries(path, k, geoms[present])
+        done, repaired, bad = _present_geometries(k, geoms[present], stats)
         out[present] = done
         for j, problem in bad.items():
             problems[int(present[j])] = problem
     return out, repaired, problems
 
 
-def _present_geometries(path: Path, k: LayerKind, geoms: np.ndarray) -> tuple[np.ndarray, int, dict[int, str]]:
-    """Type check, repair, normalisation and range check of geometries that exist.
-
-    Vectorised over the whole array: a 300,000-vertex polygon costs no Python work per vertex.
-    """
-    n = len(geoms)
-    problems: dict[int, str] = {}
+def _type_problems(k: LayerKind, geoms: np.ndarray, stats: GeometryStats) -> dict[int, str]:
+    """Rows of a geometry type the layer does not hold, and rows with NaN or infinite coordinates."""
     names = _TYPE_NAMES[shapely.get_type_id(geoms)]
     wrong = ~np.isin(names, list(_ALLOWED_TYPES[k.geometry]))
-    if wrong.all():  # the whole file is of another type: one message, not one per row
-        found = ", ".join(sorted(set(names[wrong])))
-        raise InputError(
-            path,
-            _("wrong geometry type for the layer '{kind}': it holds {want}, the file has {found}").format(
-                kind=k.label, want=_(_WANT[k.geometry]), found=found),
-        )
+    stats.present += len(geoms)
+    stats.wrong += int(wrong.sum())
+    stats.wrong_types.update(names[wrong].tolist())
+    problems: dict[int, str] = {}
     for i in np.flatnonzero(wrong):
         problems[int(i)] = _("geometry type {found}; the layer holds {want}").format(
             found=names[i], want=_(_WANT[k.geometry]))
@@ -179,7 +209,17 @@ def _present_geometries(path: Path, k: LayerKind, geoms: np.ndarray) -> tuple[np
     if not finite.all():
         for i in np.unique(index[~finite]):
             problems.setdefault(int(i), _("coordinates that are not numbers (NaN or infinity)"))
-    ok = np.ones(n, dtype=bool)
+    return problems
+
+
+def _present_geometries(k: LayerKind, geoms: np.ndarray, stats: GeometryStats) -> tuple[np.ndarray, int, dict[int, str]]:
+    """Type check, repair, normalisation and range check of geometries that exist.
+
+    Vectorised over the whole array: a 300,000-vertex polygon costs no Python work per vertex, and a
+    million points no Python work per point.
+    """
+    problems = _type_problems(k, geoms, stats)
+    ok = np.ones(len(geoms), dtype=bool)
     ok[list(problems)] = False
     geoms = geoms.copy()
     geoms[~ok] = None
@@ -198,15 +238,12 @@ def _present_geometries(path: Path, k: LayerKind, geoms: np.ndarray) -> tuple[np
     ok &= ~empty & ~multi
     bounds = shapely.bounds(geoms)
     outside = ok & ((bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90))
-    if outside.any() and outside.sum() == ok.sum():  # every usable row: the CRS is wrong, not the rows
-        xmin, ymin = np.nanmin(bounds[ok, 0]), np.nanmin(bounds[ok, 1])
-        xmax, ymax = np.nanmax(bounds[ok, 2]), np.nanmax(bounds[ok, 3])
-        raise InputError(
-            path,
-            _("coordinates outside the valid range (longitude −180…180, latitude −90…90): "
-              "the data spans x {x0:.6g}…{x1:.6g}, y {y0:.6g}…{y1:.6g}; is the CRS right?").format(
-                x0=xmin, x1=xmax, y0=ymin, y1=ymax),
-        )
+    stats.usable += int(ok.sum())
+    stats.outside += int(outside.sum())
+    if ok.any():
+        e = stats.extent
+        stats.extent = [min(e[0], np.nanmin(bounds[ok, 0])), min(e[1], np.nanmin(bounds[ok, 1])),
+                        max(e[2], np.nanmax(bounds[ok, 2])), max(e[3], np.nanmax(bounds[ok, 3]))]
     for i in np.flatnonzero(outside):
         problems[int(i)] = _("coordinates outside longitude −180…180, latitude −90…90")
     geoms[list(problems)] = None
@@ -239,8 +276,22 @@ def normalise_one(g):
 
 
 def normalise(geoms: np.ndarray) -> np.ndarray:
-    out = np.empty(len(geoms), dtype=object)
-    out[:] = [normalise_one(g) for g in geoms]  # per feature, never per vertex
+    """``normalise_one`` over an array, vectorised for the common types: points and multi-geometries stay,
+    single-part multi-points become points, polygons and lines become one-part multi-geometries;
+    anything else (collections from a repair) goes feature by feature."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    if not len(geoms):
+        return out
+    types = shapely.get_type_id(geoms)
+    single = (types == 4) & (shapely.get_num_geometries(geoms) == 1)
+    out[single] = shapely.get_geometry(geoms[single], 0)
+    for type_id, build in ((3, shapely.multipolygons), (1, shapely.multilinestrings)):
+        which = np.flatnonzero(types == type_id)
+        if len(which):
+            out[which] = build(geoms[which], indices=np.arange(len(which)))
+    for i in np.flatnonzero((types == 2) | (types == 7) | ((types == 4) & ~single)):
+        out[i] = normalise_one(geoms[i])  # per feature, never per vertex
     return out
 
 
@@ -304,51 +355,164 @@ def _fill_missing_fields(path: Path, k: LayerKind, mapping: dict, constants: dic
     return filled, notices
 
 
-def _rows(path: Path, k: LayerKind, frame, mapping: dict, constants: dict) -> tuple[list[dict | None], dict[int, str]]:
-    """One stored row per record (None where a value does not fit), and {row index: problem}."""
-    rows: list[dict | None] = []
-    problems: dict[int, str] = {}
+def _source(frame, col):
+    return frame[col] if col in frame.columns else pd.Series([None] * len(frame), dtype=object)
+
+
+def _columns(k: LayerKind, frame, mapping: dict, constants: dict) -> tuple[dict[str, list], dict[int, str]]:
+    """The stored values of every column, one per record (vectorised: each distinct value of a column is
+    checked once), and {row index: problem} — the first field that does not fit, in mapping order."""
+    n = len(frame)
     fields = {f.name: f for f in k.fields}
-    for i, record in enumerate(frame.to_dict("records")):
-        row: dict = dict(constants)
-        extra: dict = {}
-        problem = None
-        for col, target in mapping.items():
-            value = record.get(col)
-            if target is IGNORE or target in constants:
-                continue
-            if target == KEEP_EXTRA:
-                if not is_missing(value):
-                    extra[str(col)] = _json_safe(value)
-                continue
-            try:
-                row[target] = coerce(fields[target], value)
-            except ValueError as exc:
-                problem = problem or _("field '{field}': {problem}").format(field=target, problem=exc)
-        for f in k.fields:
-            if f.name not in row:
-                try:
-                    row[f.name] = coerce(f, None)
-                except ValueError as exc:
-                    problem = problem or _("field '{field}': {problem}").format(field=f.name, problem=exc)
-        if k.extra_allowed:
-            row[EXTRA_COLUMN] = json.dumps(extra, ensure_ascii=False) if extra else None
-        if problem:
-            problems[i] = problem
-            rows.append(None)
-        else:
-            rows.append(row)
-    return rows, problems
+    columns: dict[str, list] = {}
+    checked: list[tuple[str, dict[int, str]]] = []
+    for col, target in mapping.items():
+        if target is IGNORE or target == KEEP_EXTRA or target in constants:
+            continue
+        columns[target], bad = coerce_many(fields[target], _source(frame, col))
+        checked.append((target, bad))
+    for f in k.fields:
+        if f.name in columns:
+            continue
+        if f.name in constants:
+            columns[f.name] = [constants[f.name]] * n
+            continue
+        try:
+            columns[f.name] = [coerce(f, None)] * n
+        except ValueError as exc:
+            columns[f.name] = [None] * n
+            checked.append((f.name, dict.fromkeys(range(n), str(exc))))
+    if k.extra_allowed:
+        columns[EXTRA_COLUMN] = _extra(frame, [c for c, t in mapping.items() if t == KEEP_EXTRA])
+    problems: dict[int, str] = {}
+    for target, bad in checked:
+        for i, problem in bad.items():
+            if i not in problems:
+                problems[i] = _("field '{field}': {problem}").format(field=target, problem=problem)
+    return columns, problems
 
 
-def describe_problems(problems: list[tuple[int, str]]) -> str:
-    """'3 row(s) cannot be imported: row 2: …; row 5: …' (the first few)."""
+def _present(values) -> np.ndarray:
+    """Where a column holds a value (``is_missing`` is false), vectorised for text and numbers."""
+    series = pd.Series(values, copy=False)
+    if series.dtype == object:
+        return ~np.fromiter((is_missing(v) for v in series), dtype=bool, count=len(series))
+    present = series.notna().to_numpy(dtype=bool)
+    if pd.api.types.is_string_dtype(series.dtype):
+        present = present & series.str.strip().ne("").to_numpy(dtype=bool, na_value=False)
+    return present
+
+
+def _extra(frame, sources: list) -> list:
+    """The JSON 'extra' value of each record: its kept columns that hold a value, or None."""
+    keep = [(str(c), _source(frame, c).tolist(), _present(_source(frame, c))) for c in sources]
+    out: list = []
+    for i in range(len(frame)):
+        extra = {name: _json_safe(values[i]) for name, values, present in keep if present[i]}
+        out.append(json.dumps(extra, ensure_ascii=False) if extra else None)
+    return out
+
+
+def describe_problems(problems: list[tuple[int, str]], total: int | None = None) -> str:
+    """'3 rows cannot be imported: row 2: …; row 5: …' (the first few of ``total``, default all listed)."""
+    total = len(problems) if total is None else total
     shown = "; ".join(_("row {row}: {problem}").format(row=r, problem=p) for r, p in problems[:SHOWN_PROBLEMS])
-    more = len(problems) - SHOWN_PROBLEMS
-    text = _("{n} row(s) cannot be imported: {rows}").format(n=len(problems), rows=shown)
+    more = total - SHOWN_PROBLEMS
+    text = ngettext("{n} row cannot be imported: {rows}", "{n} rows cannot be imported: {rows}",
+                    total).format(n=total, rows=shown)
     if more > 0:
-        text += _("; and {n} more").format(n=more)
+        text += ngettext("; and {n} more", "; and {n} more", more).format(n=more)
     return text
+
+
+@dataclass
+class SkippedRow:
+    """A row left out: its number (from 1), the problem, its source values and geometry (as read)."""
+
+    row: int
+    problem: str
+    values: list
+    geometry: object
+
+
+class Preparation:
+    """``prepare`` over a file read in batches (``prepare`` is one batch).
+
+    Mapping, constants and defaults are settled from the file's columns before the first batch. Each
+    ``batch`` is checked and prepared as it comes (its rows that fit, as PreparedFeatures); the
+    whole-file rules — every geometry of another type, every row out of range, rows that cannot be
+    imported, nothing left — are applied by ``finish``, with the same messages as for one frame.
+    Memory is that of a batch: without ``skip_invalid`` only the first problems are kept.
+    """
+
+    def __init__(self, path: str | Path, k: LayerKind, columns: list, mapping: dict | None = None,
+                 overrides: dict | None = None, constants: dict | None = None, skip_invalid: bool = False,
+                 keep_skipped_rows: bool = False):
+        self.path, self.k, self.skip_invalid = Path(path), k, skip_invalid
+        self.source_columns = list(columns)
+        if mapping is None:
+            mapping = {**auto_mapping(columns, k), **(overrides or {})}
+        _check_mapping(self.path, k, columns, mapping)
+        self.mapping = mapping
+        self.constants, self.notices = _fill_missing_fields(self.path, k, mapping, _constants(self.path, k, constants))
+        self.keep_skipped_rows = keep_skipped_rows and skip_invalid
+        self.stats = GeometryStats()
+        self.rows_seen = self.kept = self.repaired = self.closed = self.problem_count = 0
+        self.skipped: list[tuple[int, str]] = []
+        self.skipped_rows: list[SkippedRow] = []
+
+    @property
+    def refusing(self) -> bool:
+        """A row cannot be imported and rows are not skipped: the file will be refused (nothing to write)."""
+        return bool(self.problem_count) and not self.skip_invalid
+
+    def batch(self, gdf) -> PreparedFeatures:
+        """Check and prepare the next rows of the file; the rows that fit."""
+        offset, self.rows_seen = self.rows_seen, self.rows_seen + len(gdf)
+        read_problems = dict(gdf.attrs.get("row_problems", {}))
+        self.closed += int(gdf.attrs.get("closed_rings", 0))
+        frame = _to_wgs84(self.path, gdf)
+        geoms, repaired, geom_problems = _geometries(self.k, np.asarray(frame.geometry.values, dtype=object),
+                                                     self.stats)
+        self.repaired += repaired
+        columns, row_problems = _columns(self.k, frame.drop(columns=frame.geometry.name), self.mapping,
+                                         self.constants)
+        problems = {**row_problems, **geom_problems, **read_problems}
+        self._note(gdf, offset, problems)
+        keep = np.ones(len(frame), dtype=bool)
+        keep[list(problems)] = False
+        self.kept += int(keep.sum())
+        if problems:
+            columns = {name: list(compress(values, keep)) for name, values in columns.items()}
+        return PreparedFeatures(kind=self.k, columns=columns, geometries=geoms[keep], repaired=repaired,
+                                extra_fields=[str(c) for c, t in self.mapping.items() if t == KEEP_EXTRA],
+                                ignored_fields=[str(c) for c, t in self.mapping.items() if t is IGNORE])
+
+    def _note(self, gdf, offset: int, problems: dict[int, str]) -> None:
+        """Remember the batch's problem rows (all of them when skipping, else the first few)."""
+        self.problem_count += len(problems)
+        for i in sorted(problems):
+            if self.skip_invalid or len(self.skipped) < SHOWN_PROBLEMS:
+                self.skipped.append((offset + i + 1, problems[i]))
+            if self.keep_skipped_rows:
+                record = gdf.iloc[i]
+                self.skipped_rows.append(SkippedRow(offset + i + 1, problems[i],
+                                                    [record[c] for c in self.source_columns],
+                                                    record[gdf.geometry.name]))
+
+    def finish(self) -> None:
+        """Apply the whole-file rules (raise InputError), and add the closing notices."""
+        if not self.rows_seen:
+            raise InputError(self.path, _("the file holds no features"))
+        self.stats.check(self.path, self.k)
+        if self.problem_count and not self.skip_invalid:
+            raise InputError(self.path, describe_problems(self.skipped, self.problem_count)
+                             + _(". Fix them, or import the other rows and skip these (--skip-invalid)."))
+        if not self.kept:
+            raise InputError(self.path, _("no row can be imported; ") + describe_problems(self.skipped))
+        if self.closed:
+            self.notices.append(ngettext("{n} unclosed ring closed", "{n} unclosed rings closed",
+                                         self.closed).format(n=self.closed))
 
 
 def prepare(
@@ -368,39 +532,15 @@ def prepare(
     such a field is not used. Required fields the file lacks get the kind's default (see
     ``default_for``) with a notice. Rows that cannot be imported refuse the whole file,
     listing the first few — unless ``skip_invalid``, when they are left out and returned in
-    ``skipped`` (row number counted from 1, problem).
+    ``skipped`` (row number counted from 1, problem). A file read in batches goes through
+    :class:`Preparation` instead, with the same rules.
     """
     path = Path(path)
     if len(gdf) == 0:
         raise InputError(path, _("the file holds no features"))
-    read_problems = dict(gdf.attrs.get("row_problems", {}))
-    closed = int(gdf.attrs.get("closed_rings", 0))
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    if mapping is None:
-        mapping = {**auto_mapping(columns, k), **(overrides or {})}
-    _check_mapping(path, k, columns, mapping)
-    fixed = _constants(path, k, constants)
-    fixed, notices = _fill_missing_fields(path, k, mapping, fixed)
-    gdf = _to_wgs84(path, gdf)
-    geoms, repaired, geom_problems = _geometries(path, k, np.asarray(gdf.geometry.values, dtype=object))
-    rows, row_problems = _rows(path, k, gdf.drop(columns=gdf.geometry.name), mapping, fixed)
-    problems = {**row_problems, **geom_problems, **read_problems}
-    listed = [(i + 1, problems[i]) for i in sorted(problems)]
-    if listed and not skip_invalid:
-        raise InputError(path, describe_problems(listed)
-                         + _(". Fix them, or import the other rows and skip these (--skip-invalid)."))
-    keep = np.array([i not in problems for i in range(len(rows))], dtype=bool)
-    if not keep.any():
-        raise InputError(path, _("no row can be imported; ") + describe_problems(listed))
-    if closed:
-        notices.append(_("{n} unclosed ring(s) closed").format(n=closed))
-    return PreparedFeatures(
-        kind=k,
-        rows=[r for r, kept in zip(rows, keep) if kept],
-        geometries=geoms[keep],
-        repaired=repaired,
-        extra_fields=[str(c) for c, t in mapping.items() if t == KEEP_EXTRA],
-        ignored_fields=[str(c) for c, t in mapping.items() if t is IGNORE],
-        notices=notices,
-        skipped=listed,
-    )
+    preparation = Preparation(path, k, columns, mapping, overrides, constants, skip_invalid)
+    prepared = preparation.batch(gdf)
+    preparation.finish()
+    prepared.notices, prepared.skipped, prepared.repaired = preparation.notices, preparation.skipped, preparation.repaired
+    return prepared

@@ -61,7 +61,7 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _hash_rows(cursor):
+def _hash_rows(cursor, chunk: int = 20_000):
     """(rowid, hash) for every row of a ``SELECT rowid, * FROM t`` cursor.
 
     A row's hash is SHA-256 (first 128 bits, hex) of its non-NULL columns in
@@ -69,30 +69,68 @@ def _hash_rows(cursor):
     value: integers in decimal, reals as Python's shortest round-trip repr,
     text as UTF-8, blobs (the GeoPackage geometry) as stored. NULLs are left
     out, so adding an empty column (as QGIS may) changes no row's hash.
+    Rows are hashed a chunk at a time, column by column (see ``hash_columns``).
     """
     names = [d[0] for d in cursor.description][1:]
-    order = sorted(range(len(names)), key=names.__getitem__)
-    prefixes = [n.encode("utf-8") + b"\x00" for n in names]
+    while True:
+        rows = cursor.fetchmany(chunk)
+        if not rows:
+            return
+        rowids, *columns = zip(*rows)
+        yield from zip(rowids, hash_columns(names, columns))
+
+
+def _encoded(value) -> bytes:
+    """One value's type tag and bytes, as the row hash writes them."""
+    t = type(value)
+    if t is bytes:
+        return b"b" + value
+    if t is str:
+        return b"t" + value.encode("utf-8")
+    if t is int:
+        return b"i" + str(value).encode("ascii")
+    if t is float:
+        return b"r" + repr(value).encode("ascii")
+    if t is bool:  # bound as an integer, read back as one
+        return b"i" + str(int(value)).encode("ascii")
+    return b"?" + repr(value).encode("utf-8")  # pragma: no cover - sqlite3 returns only the four types above
+
+
+def _column_parts(name: str, values) -> list[bytes]:
+    """Each value's part of the row hash input (b"" for NULL): name, length, tag, value."""
+    prefix = name.encode("utf-8") + b"\x00"
+
+    def part(value) -> bytes:
+        if value is None:
+            return b""
+        b = _encoded(value)
+        return prefix + len(b).to_bytes(8, "big") + b
+
+    kinds = set(map(type, values)) - {type(None)}
+    if kinds == {bytes} and None not in values:  # geometries: one comprehension, no call per value
+        return [prefix + (len(v) + 1).to_bytes(8, "big") + b"b" + v for v in values]
+    if kinds == {int} and None not in values and len(set(values)) == len(values):  # fids
+        return [prefix + (len(v) + 1).to_bytes(8, "big") + b"i" + v for v in (str(i).encode("ascii") for i in values)]
+    if len(kinds) == 1 and kinds <= {str, int, bool} and len(set(values)) * 4 < len(values):
+        cache = {v: part(v) for v in set(values)}  # few distinct values (choices, flags): each encoded once
+        return [cache[v] for v in values]
+    return [part(v) for v in values]
+
+
+def hash_columns(names, columns) -> list[str]:
+    """The row hashes (as ``_hash_rows``) of rows given column by column: ``columns[i]`` holds the values
+    of the column ``names[i]`` as SQLite returns them (None, int, float, str, bytes)."""
     sha = hashlib.sha256
-    for rowid, *values in cursor:
-        parts = []
-        for i in order:
-            v = values[i]
-            if v is None:
-                continue
-            t = type(v)
-            if t is bytes:
-                b = b"b" + v
-            elif t is str:
-                b = b"t" + v.encode("utf-8")
-            elif t is int:
-                b = b"i" + str(v).encode("ascii")
-            elif t is float:
-                b = b"r" + repr(v).encode("ascii")
-            else:  # pragma: no cover - sqlite3 returns only the four types above
-                b = b"?" + repr(v).encode("utf-8")
-            parts.append(prefixes[i] + len(b).to_bytes(8, "big") + b)
-        yield rowid, sha(b"".join(parts)).hexdigest()[:32]
+    parts = [_column_parts(names[i], columns[i]) for i in sorted(range(len(names)), key=names.__getitem__)
+             if any(v is not None for v in columns[i])]
+    if not parts:
+        return [sha(b"").hexdigest()[:32]] * (len(columns[0]) if columns else 0)
+    return [sha(b"".join(row)).hexdigest()[:32] for row in zip(*parts)]
+
+
+def rows_digest(hashes) -> str:
+    """A digest of rows: SHA-256 of their row hashes in row order (an import entry's ``rows_sha256``)."""
+    return hashlib.sha256("".join(hashes).encode("ascii")).hexdigest()
 
 
 def table_exists(conn, table: str) -> bool:
@@ -196,12 +234,14 @@ def signing_columns(conn) -> bool:
 
 
 def append(db, *, author: str, action: str, table: str, row_id: int | None, before: dict | None,
-           after: dict | None, rows: dict | None = None, key=None) -> dict:
+           after: dict | None, rows: dict | None = None, key=None, hashed: dict | None = None) -> dict:
     """Append one signed entry (call inside the transaction of the change it records).
 
     The row ``row_id`` of ``table`` (when given) and the rows named in ``rows``
     (``{table: [ids]}``, or ``{table: None}`` for all its rows) are hashed as
-    they are now — after the change — into the entry's ``row_hashes``.
+    they are now — after the change — into the entry's ``row_hashes``. ``hashed``
+    (``{table: {"row id": hash}}``) adds hashes the caller computed already from the values it
+    wrote (a bulk import: see ``hash_columns``).
     """
     conn = db.conn
     last_id, prev_hash = last_entry(conn)
@@ -226,6 +266,8 @@ def append(db, *, author: str, action: str, table: str, row_id: int | None, befo
         if new_signer is not None and touched.get(SIGNERS_TABLE, []) is not None:
             touched.setdefault(SIGNERS_TABLE, []).append(new_signer)
         hashes = {t: row_hashes(conn, t, ids) for t, ids in sorted(touched.items())}
+        for t, given in (hashed or {}).items():
+            hashes.setdefault(t, {}).update(given)
         entry["row_hashes"] = json.dumps(hashes, sort_keys=True, separators=(",", ":"))
         entry["signer"] = key.public.text
         entry["hash"] = entry_hash(entry)

@@ -207,3 +207,68 @@ def _signed_history(db: sqlite_utils.Database) -> None:
     from layers import history_store  # imported here: the store itself imports this module
 
     history_store.record_baseline(db, note="rows as they were when signed history began")
+
+
+ESTIMATES_TABLE = "risk_group_estimates"
+
+
+@migration(6)
+def _guidelines_in_full(db: sqlite_utils.Database) -> None:
+    """The guidelines in full: the estimates' origin breakdown, the questionnaire and action plan of version 2.
+
+    - ``risk_group_estimates`` gains ``origin_breakdown`` (empty in old rows: their hashes do not change);
+    - answers stored under a version-1 question id are moved to today's id (the catalogue's ``renamed``
+      map), so no answer is lost;
+    - ``action_plan`` gains ``item_id`` (set on the actions added here; rows pre-filled by migration 4 are
+      known by their English text, see audit.assessment.plan_item_text): statuses, notes and dates stay,
+      and the actions added in version 2 are appended. A new workspace gets no entry at all.
+
+    The rows it writes are recorded in one signed change-log entry (action ``baseline``, as for any rows
+    Lantern itself writes outside the command path), naming what was moved and added.
+    """
+    from layers import history_store
+    from layers.resources import load_json
+
+    conn = db.conn
+    if db[ESTIMATES_TABLE].exists() and "origin_breakdown" not in db[ESTIMATES_TABLE].columns_dict:
+        conn.execute(f'ALTER TABLE "{ESTIMATES_TABLE}" ADD COLUMN "origin_breakdown" TEXT')
+
+    changed: dict[str, list[int]] = {ANSWERS_TABLE: [], ACTION_PLAN_TABLE: []}
+    done: dict[str, dict] = {"renamed_answers": {}, "plan_items_added": []}
+
+    questions = load_json("assessment_questions.json")
+    renamed = questions["renamed"]["ids"] if questions["renamed"]["from_version"] == 1 else {}
+    if db[ANSWERS_TABLE].exists():
+        for row_id, qid in conn.execute(f"SELECT id, question_id FROM {ANSWERS_TABLE} ORDER BY id").fetchall():
+            if qid in renamed:
+                conn.execute(f"UPDATE {ANSWERS_TABLE} SET question_id = ? WHERE id = ?", (renamed[qid], row_id))
+                changed[ANSWERS_TABLE].append(row_id)
+                done["renamed_answers"][qid] = renamed[qid]
+    set_meta(db, "questionnaire_version", str(questions["version"]))
+
+    plan = load_json("action_plan.json")
+    if db[ACTION_PLAN_TABLE].exists():
+        if "item_id" not in db[ACTION_PLAN_TABLE].columns_dict:
+            conn.execute(f"ALTER TABLE {ACTION_PLAN_TABLE} ADD COLUMN item_id TEXT")
+        by_text = {(i["goal"], i["action"]): i["id"] for i in plan["items"]}
+        present = {r[0] for r in conn.execute(f"SELECT item_id FROM {ACTION_PLAN_TABLE} WHERE item_id IS NOT NULL")}
+        # rows pre-filled by migration 4 are known by their English text (matched again when read, so
+        # nothing is rewritten here and their hashes stay); only the actions they lack are added
+        for goal, action in conn.execute(f"SELECT goal, action FROM {ACTION_PLAN_TABLE} WHERE item_id IS NULL"):
+            if (goal, action) in by_text:
+                present.add(by_text[(goal, action)])
+        for item in plan["items"]:
+            if item["id"] in present:
+                continue
+            cursor = conn.execute(
+                f"INSERT INTO {ACTION_PLAN_TABLE} (goal, action, actors, status, item_id) VALUES (?, ?, ?, 'planned', ?)",
+                (item["goal"], item["action"], item["actors"], item["id"]),
+            )
+            changed[ACTION_PLAN_TABLE].append(cursor.lastrowid)
+            done["plan_items_added"].append(item["id"])
+    set_meta(db, "action_plan_version", str(plan["version"]))
+    rows = {t: ids for t, ids in changed.items() if ids}
+    if rows and history_store.table_exists(conn, CHANGE_LOG_TABLE):
+        history_store.append(db, author="Lantern", action="baseline", table="*", row_id=None, before=None,
+                             after={"tables": sorted(rows), "note": "migration 6: questionnaire and action plan of "
+                                    "the guidelines in full", **{k: v for k, v in done.items() if v}}, rows=rows)

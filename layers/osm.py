@@ -27,7 +27,7 @@ from layers.catalogue import kind as get_kind
 from layers.errors import InputError, LanternError
 from layers.features import prepare
 from layers.files import sibling_temp
-from layers.i18n import _
+from layers.i18n import _, ngettext
 from layers.resources import load_json
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -96,16 +96,21 @@ class OsmReport:
 
     def summary(self) -> str:
         parts = [f"{get_kind(k).label}: {n}" for k, n in sorted(self.counts.items())]
-        text = _("Imported {n} places from {file} ({layers}).").format(
+        text = ngettext("Imported {n} place from {file} ({layers}).", "Imported {n} places from {file} ({layers}).",
+                        self.places).format(
             n=self.places, file=self.source.name, layers="; ".join(parts))
         if self.skipped:
-            text += " " + _("{n} object(s) cut by the extract's edge were skipped.").format(n=self.skipped)
+            text += " " + ngettext("{n} object cut by the extract's edge was skipped.",
+                                "{n} objects cut by the extract's edge were skipped.", self.skipped).format(n=self.skipped)
         if self.clipped:
-            text += " " + _("{n} feature(s) clipped to the boundary.").format(n=self.clipped)
+            text += " " + ngettext("{n} feature clipped to the boundary.", "{n} features clipped to the boundary.",
+                                self.clipped).format(n=self.clipped)
         if self.outside:
-            text += " " + _("{n} feature(s) outside the boundary left out.").format(n=self.outside)
+            text += " " + ngettext("{n} feature outside the boundary left out.", "{n} features outside the boundary left out.",
+                                self.outside).format(n=self.outside)
         if self.repaired:
-            text += " " + _("{n} invalid geometry(ies) repaired.").format(n=self.repaired)
+            text += " " + ngettext("{n} invalid geometry repaired.", "{n} invalid geometries repaired.",
+                                self.repaired).format(n=self.repaired)
         return text
 
 
@@ -113,8 +118,20 @@ def _name(tags: dict, rule: OsmRule) -> str:
     for key in ("name", "name:en", "name:lv", "brand", "operator"):
         if tags.get(key):
             return tags[key]
+    return _("(unnamed {what})").format(what=_unnamed_what(tags, rule))
+
+
+def _unnamed_what(tags: dict, rule: OsmRule) -> str:
+    """What an unnamed place is, in the reader's language: the label of the value the rule sets (e.g. its
+    category), else the raw OSM tag value."""
+    kind = get_kind(rule.kind)
+    for field_name, value in rule.set:
+        if field_name in kind.field_names:
+            labels = {c.id: c.label for c in kind.field(field_name).choices}
+            if value in labels:
+                return labels[value]
     what = next((tags[k] for k, _v in rule.match if tags.get(k)), rule.kind)
-    return _("(unnamed {what})").format(what=what.replace("_", " "))
+    return what.replace("_", " ")
 
 
 def _check_source(path: Path) -> None:

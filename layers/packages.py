@@ -42,7 +42,7 @@ from typing import Callable
 
 from layers import history_store
 from layers.errors import InputError, LanternError
-from layers.i18n import _
+from layers.i18n import _, ngettext
 
 MANIFEST_TABLE = "lantern_manifest"
 FORMAT = "lantern-partner-package/2"
@@ -337,7 +337,8 @@ class PackageReport:
     newly_trusted: bool = False
 
     def summary(self) -> str:
-        text = _("Imported {n} read-only layer(s) from {origin} ({profile} package).").format(
+        text = ngettext("Imported {n} read-only layer from {origin} ({profile} package).",
+                        "Imported {n} read-only layers from {origin} ({profile} package).", len(self.tables)).format(
             n=len(self.tables), origin=self.origin, profile=self.profile)
         if self.newly_trusted:
             text += " " + _("Key {fp} is now trusted.").format(fp=self.fingerprint)

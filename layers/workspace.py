@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
+import shapely
 import sqlite_utils
 
 from layers import gpkg_geometry, history_store, lock, migrations
@@ -569,36 +571,31 @@ class Workspace:
 
         Returns the new fids. Call inside :meth:`atomic` to combine with other edits.
         """
-        k = kind(kind_id)
+        kind(kind_id)
         if len(rows) != len(geometries):
             raise ValidationError("rows and geometries differ in length")
-        blobs = gpkg_geometry.encode(geometries, SRS_ID)
-        cols = (GEOMETRY_COLUMN, *k.columns)
-        sql = f'INSERT INTO "{kind_id}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) VALUES ({", ".join("?" * len(cols))})'
-        fids = []
-        with self.atomic() as db:
-            for row, blob in zip(rows, blobs):
-                values = [blob] + [_sql_value(row.get(c)) for c in k.columns]
-                fids.append(db.conn.execute(sql, values).lastrowid)
-            self._touch_contents(kind_id)
+        columns = {c: [row.get(c) for row in rows] for c in kind(kind_id).columns}
+        return list(self.insert_columns(kind_id, columns, geometries))
+
+    def insert_columns(self, kind_id: str, columns: dict[str, list], geometries) -> range:
+        """Insert already-validated rows given column by column (PreparedFeatures.columns); the new fids."""
+        with self.atomic():
+            bulk = self.bulk_insert(kind_id)
+            fids = bulk.add(columns, geometries)
+            bulk.close()
         return fids
+
+    def bulk_insert(self, kind_id: str, source: str | None = None, author: str = "") -> "BulkInsert":
+        """A writer that appends batches of rows to a layer inside the current transaction (call inside
+        :meth:`atomic`, and ``close`` it before the transaction ends). With ``source`` each batch is
+        logged as an import entry of the change log."""
+        return BulkInsert(self, kind_id, source, author)
 
     def log_import(self, kind_id: str, source: str, fids: list[int], author: str = "") -> None:
         """One change-log entry for a bulk import: what came from where, and a digest of the rows."""
-        import hashlib
-
-        digest = hashlib.sha256()
-        columns = ", ".join([FID_COLUMN, f'hex("{GEOMETRY_COLUMN}")', *(f'"{c}"' for c in kind(kind_id).columns)])
-        rows = self.db.conn.execute(
-            f'SELECT json_array({columns}) FROM "{kind_id}" WHERE {FID_COLUMN} BETWEEN ? AND ? ORDER BY {FID_COLUMN}',
-            (min(fids), max(fids)),
-        ) if fids else []
-        for (row,) in rows:
-            digest.update(row.encode("utf-8"))
-        history_store.append(self.db, author=author, action="import", table=kind_id, row_id=None, before=None,
-                         after={"source": source, "count": len(fids), "first_fid": min(fids, default=None),
-                                "last_fid": max(fids, default=None), "rows_sha256": digest.hexdigest()},
-                         rows={kind_id: fids})
+        fids = sorted(int(f) for f in fids)
+        hashes = history_store.row_hashes(self.db.conn, kind_id, fids)
+        _log_rows(self, kind_id, {"source": source}, hashes, author)
 
     def delete_rows(self, kind_id: str, fids: list[int]) -> None:
         kind(kind_id)
@@ -613,10 +610,11 @@ class Workspace:
         else:
             self.db.conn.execute("UPDATE gpkg_contents SET last_change=? WHERE table_name=?", (_now(), table))
 
-    def _touch_contents(self, kind_id: str) -> None:
-        """Keep gpkg_contents' extent and last_change true after an edit."""
+    def _touch_contents(self, kind_id: str, extent: tuple | None = None) -> None:
+        """Keep gpkg_contents' extent and last_change true after an edit (``extent``: the exact extent,
+        when the caller knows it; else it is read from every row)."""
         g = GEOMETRY_COLUMN  # exact bounds: the R-tree holds rounded 32-bit floats
-        ext = self.db.conn.execute(
+        ext = extent or self.db.conn.execute(
             f'SELECT min(ST_MinX("{g}")), min(ST_MinY("{g}")), max(ST_MaxX("{g}")), max(ST_MaxY("{g}"))'
             f' FROM "{kind_id}"'
         ).fetchone()
@@ -653,4 +651,193 @@ def copy_database(src: Path, dst: Path, source: sqlite3.Connection | None = None
 def _sql_value(value):
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float):  # SQLite stores NaN as NULL, and -0.0 as 0.0
+        return None if value != value else value + 0.0
+    if isinstance(value, bool):
+        return int(value)
     return value
+
+
+def _sql_column(values: list | None, n: int) -> list:
+    """``_sql_value`` over a column; text and integers (most columns) pass as they are."""
+    if values is None:
+        return [None] * n
+    if set(map(type, values)) <= {str, int, type(None)}:
+        return list(values)
+    return [_sql_value(v) for v in values]
+
+
+# -- bulk inserts ----------------------------------------------------------------------------
+
+#: SQLite type affinity → the Python types it stores unchanged (values of other types are converted)
+_KEPT_TYPES = {"TEXT": {str}, "INTEGER": {int}, "REAL": {float}, "NUMERIC": {int}, "BLOB": {str, int, float, bytes}}
+
+
+def _affinity(declared: str) -> str:
+    """SQLite's column affinity of a declared type (section 3.1 of its datatype rules)."""
+    t = (declared or "").upper()
+    if "INT" in t:
+        return "INTEGER"
+    if "CHAR" in t or "CLOB" in t or "TEXT" in t:
+        return "TEXT"
+    if "BLOB" in t or not t:
+        return "BLOB"
+    if "REAL" in t or "FLOA" in t or "DOUB" in t:
+        return "REAL"
+    return "NUMERIC"
+
+
+def _stored_as_given(columns: list[list], affinities: list[str]) -> bool:
+    """Whether SQLite stores these values unchanged (so their row hashes can be computed from them)."""
+    for values, affinity in zip(columns, affinities):
+        kinds = set(map(type, values)) - {type(None)}
+        if not kinds <= _KEPT_TYPES[affinity] | {bytes}:
+            return False
+    return True
+
+
+def _log_rows(ws: "Workspace", kind_id: str, after: dict, hashes: dict[str, str], author: str = "") -> None:
+    """One import entry: ``after`` plus the rows' count, fid range and digest; their hashes in row_hashes."""
+    fids = [int(f) for f in hashes]
+    history_store.append(ws.db, author=author, action="import", table=kind_id, row_id=None, before=None,
+                         after={**after, "count": len(fids), "first_fid": min(fids, default=None),
+                                "last_fid": max(fids, default=None),
+                                "rows_sha256": history_store.rows_digest(hashes[str(f)] or "" for f in sorted(fids))},
+                         hashed={kind_id: hashes})
+
+
+class BulkInsert:
+    """Appends batches of rows to a feature table inside the workspace's current transaction.
+
+    GDAL's per-row insert triggers (R-tree entry, feature count) are set aside while it writes and put
+    back, unchanged, by :meth:`close`; their work is done a batch at a time instead (the R-tree
+    from the batch's bounds, the count once). Rows are written with ``executemany``, fids given
+    explicitly (as AUTOINCREMENT would give them). With a ``source`` each batch is one signed import
+    entry of the change log, its row hashes computed from the values written (or read back when SQLite
+    would convert one); a rollback of the transaction undoes all of it.
+    """
+
+    def __init__(self, ws: "Workspace", kind_id: str, source: str | None, author: str):
+        self.ws, self.kind, self.source, self.author = ws, kind(kind_id), source, author
+        conn = ws.db.conn
+        t = kind_id
+        info = conn.execute(f'PRAGMA table_info("{t}")').fetchall()
+        declared = {r[1]: r[2] for r in info}
+        self.defaults = any(r[4] is not None for r in info if r[1] not in (FID_COLUMN, GEOMETRY_COLUMN, *self.kind.columns))
+        self.names = [FID_COLUMN, GEOMETRY_COLUMN, *self.kind.columns]
+        self.affinities = [_affinity(declared.get(c, "")) for c in self.names]
+        self.sql = (f'INSERT INTO "{t}" ({", ".join(chr(34) + c + chr(34) for c in self.names)})'
+                    f' VALUES ({", ".join("?" * len(self.names))})')
+        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (t,)).fetchone() \
+            if history_store.table_exists(conn, "sqlite_sequence") else None
+        top = conn.execute(f'SELECT max({FID_COLUMN}), count(*) FROM "{t}"').fetchone()
+        self.next_fid = max(top[0] or 0, (seq or (0,))[0] or 0) + 1
+        self.had_rows = bool(top[1])
+        self.triggers = _set_aside_triggers(conn, t)
+        self.extent = [np.inf, np.inf, -np.inf, -np.inf]
+        self.count, self.parts, self.pending = 0, 0, None
+        self.index: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, columns: dict[str, list], geometries) -> range:
+        """Write one batch (stored column → values, and the geometries); its fids."""
+        geoms = np.asarray(geometries, dtype=object)
+        n = len(geoms)
+        fids = range(self.next_fid, self.next_fid + n)
+        values = [list(fids), gpkg_geometry.encode(geoms, SRS_ID),
+                  *(_sql_column(columns.get(c), n) for c in self.kind.columns)]
+        conn = self.ws.db.conn
+        conn.executemany(self.sql, zip(*values))
+        self._index(fids, geoms)
+        self.next_fid += n
+        self.count += n
+        if self.source is not None:
+            self._log_pending()
+            self.pending = (fids, self._hashes(fids, values))
+        return fids
+
+    def _index(self, fids: range, geoms: np.ndarray) -> None:
+        """The batch's R-tree entries (when GDAL's trigger was set aside) and its share of the extent."""
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        if not present.any():
+            return
+        b = shapely.bounds(geoms[present])
+        self.extent = [min(self.extent[0], b[:, 0].min()), min(self.extent[1], b[:, 1].min()),
+                       max(self.extent[2], b[:, 2].max()), max(self.extent[3], b[:, 3].max())]
+        if self.triggers.get("rtree"):  # entries kept compact (24 bytes each) and packed by close()
+            self.index.append((np.asarray(fids, dtype=np.int64)[present], gpkg_geometry.rtree_bounds(b)))
+
+    def _hashes(self, fids: range, values: list[list]) -> dict[str, str]:
+        """The row hashes of the batch just written: from its values, or read back when SQLite converted one."""
+        if self.defaults or not _stored_as_given(values, self.affinities):
+            return history_store.row_hashes(self.ws.db.conn, self.kind.id, fids)
+        return dict(zip(map(str, fids), history_store.hash_columns(self.names, values)))
+
+    def _log_pending(self, last: bool = False) -> None:
+        if self.pending is None:
+            return
+        fids, hashes = self.pending
+        self.parts += 1
+        after = {"source": self.source}
+        if self.parts > 1 or not last:
+            after["part"] = self.parts
+        if last and self.parts > 1:
+            after.update(parts=self.parts, total=self.count)
+        _log_rows(self.ws, self.kind.id, after, hashes, self.author)
+        self.pending = None
+
+    def close(self) -> None:
+        """Put GDAL's triggers back, count the rows in gpkg_ogr_contents, record the extent, log the last batch."""
+        conn = self.ws.db.conn
+        self._fill_rtree()
+        _restore_triggers(conn, self.triggers)
+        if self.triggers.get("count"):
+            conn.execute("UPDATE gpkg_ogr_contents SET feature_count = feature_count + ? "
+                         "WHERE lower(table_name) = lower(?)", (self.count, self.kind.id))
+        self._log_pending(last=True)
+        known = conn.execute("SELECT min_x FROM gpkg_contents WHERE table_name=?", (self.kind.id,)).fetchone()
+        exact = not self.had_rows or (known is not None and known[0] is not None)
+        self.ws._touch_contents(self.kind.id, self._joined_extent() if exact else None)
+
+    def _fill_rtree(self) -> None:
+        """The R-tree of the whole layer, packed: the entries it held and the new ones."""
+        rtree = self.triggers.get("rtree")
+        if not rtree or not self.index:
+            return
+        held = self.ws.db.conn.execute(f'SELECT id, minx, maxx, miny, maxy FROM "{rtree}"').fetchall() \
+            if self.had_rows else []
+        ids = [np.array([r[0] for r in held], dtype=np.int64)] + [i for i, _b in self.index]
+        boxes = [np.array([r[1:] for r in held], dtype=np.float32).reshape(-1, 4)] + [b for _i, b in self.index]
+        gpkg_geometry.fill_rtree(self.ws.db.conn, rtree, np.concatenate(ids), np.concatenate(boxes))
+        self.index = []
+
+    def _joined_extent(self) -> tuple | None:
+        row = self.ws.db.conn.execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name=?",
+                                      (self.kind.id,)).fetchone()
+        ext = list(self.extent)
+        if self.had_rows and row is not None and row[0] is not None:
+            ext = [min(ext[0], row[0]), min(ext[1], row[1]), max(ext[2], row[2]), max(ext[3], row[3])]
+        if not np.isfinite(ext).all():
+            return (None, None, None, None) if not self.had_rows else None
+        return tuple(float(v) for v in ext)
+
+
+def _set_aside_triggers(conn: sqlite3.Connection, table: str) -> dict:
+    """Drop GDAL's per-row insert triggers of ``table`` (R-tree entry, feature count); what ``_restore_triggers``
+    needs to put them back, and the R-tree table to fill instead."""
+    out: dict = {"sql": []}
+    rtree_trigger = f"rtree_{table}_{GEOMETRY_COLUMN}_insert"
+    count_trigger = f"trigger_insert_feature_count_{table}"
+    for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name=?",
+                                  (table,)).fetchall():
+        if name in (rtree_trigger, count_trigger):
+            out["sql"].append(sql)
+            conn.execute(f'DROP TRIGGER "{name}"')
+            out["rtree" if name == rtree_trigger else "count"] = f"rtree_{table}_{GEOMETRY_COLUMN}" \
+                if name == rtree_trigger else True
+    return out
+
+
+def _restore_triggers(conn: sqlite3.Connection, triggers: dict) -> None:
+    for sql in triggers["sql"]:
+        conn.execute(sql)
+    triggers["sql"] = []

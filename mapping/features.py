@@ -14,7 +14,7 @@ from audit.annotations import PLACE_KINDS
 from audit.estimates import TABLE as ESTIMATES
 from audit.estimates import densities
 from layers.catalogue import kind as get_kind
-from layers.i18n import _
+from layers.i18n import _, ngettext
 from layers.resources import load_json
 from mapping.compose import MapLayer, layer_from_frame
 
@@ -153,7 +153,8 @@ def workspace_layer(kind_id: str, frame, visible: bool, synthetic: bool, assessm
         extra = {int(fid): {"group": g, "density": round(float(d), 1)}
                  for fid, g, d in zip(dense.index, dense["risk_group"], dense["density"])}
         groups = {c.id: c.label for c in get_kind(kind_id).field("risk_group").choices}
-        tips = {int(fid): _("{group}: {n} people, {d:.0f} per km² · {src}, {date} ({conf})").format(
+        tips = {int(fid): ngettext("{group}: {n} person, {d:.0f} per km² · {src}, {date} ({conf})",
+                                  "{group}: {n} people, {d:.0f} per km² · {src}, {date} ({conf})", r.estimate).format(
             group=groups.get(r.risk_group, r.risk_group), n=r.estimate, d=r.density, src=r.source_institution,
             date=r.estimated_on, conf=r.confidence) for fid, r in zip(dense.index, dense.itertuples())}
     return layer_from_frame(kind_id, frame, visible=visible, synthetic=synthetic, risk=risk, tips=tips, extra=extra)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from layers.i18n import _, label
+from layers.i18n import _, label, ngettext, percent
 from layers.resources import load_json
 from mapping import site_selection
 from mapping.risk_surface import Surface, SurfaceParams, compute
@@ -89,12 +89,13 @@ class OutreachPlan:
 
     def quality_text(self) -> str:
         p = self.plan
-        text = _("The {k} sites cover {share:.1%} of the total risk.").format(k=len(p.sites), share=p.share)
+        text = ngettext("The {k} site covers {share} of the total risk.", "The {k} sites cover {share} of the total risk.",
+                        len(p.sites)).format(k=len(p.sites), share=percent(p.share))
         if p.proven_optimal:
             text += " " + _("This plan is proven optimal.")
         else:
-            text += " " + _("Certified gap to the optimum: at most {gap:.1%} ({source} bound).").format(
-                gap=p.gap, source=p.bound_source)
+            text += " " + _("Certified gap to the optimum: at most {gap} ({source} bound).").format(
+                gap=percent(p.gap), source=p.bound_source)
         return text
 
 
@@ -119,7 +120,8 @@ def plan_outreach(workspace, params: OutreachParams | None = None, progress=None
     cands = candidates(workspace, p.categories, p.extra_points, p.profile)
     if len(cands) == 0:
         raise ValueError(_("no candidate sites: choose other categories, or draw candidate points"))
-    say(0.65, _("Choosing {k} sites among {n} candidates").format(k=p.k, n=len(cands)))
+    say(0.65, ngettext("Choosing {k} site among {n} candidates", "Choosing {k} sites among {n} candidates", p.k).format(
+        k=p.k, n=len(cands)))
     cells = surface.cells
     demand = cells[cells["risk"] > 0]
     centres = np.column_stack([demand.geometry.centroid.x, demand.geometry.centroid.y])
@@ -140,7 +142,7 @@ def plan_outreach(workspace, params: OutreachParams | None = None, progress=None
         circle = cand_metric.geometry.iloc[j].buffer(p.radius, quad_segs=32)
         groups = [group_names.get(g, g) for g in _groups_reached(estimates, circle)]
         share_gain = gain / plan.total if plan.total else 0
-        reason = _("adds {gain:.1%} of the district's risk; covers {cells} cells").format(gain=share_gain, cells=len(idx))
+        reason = _("adds {gain} of the district's risk; covers {cells} cells").format(gain=percent(share_gain), cells=len(idx))
         if groups:
             reason += "; " + _("reaches: {groups}").format(groups=" | ".join(groups))
         if j in p.locked:

@@ -16,12 +16,12 @@ from audit.disclosure import Disclosure, require
 from audit.export_log import log_export, require_confirmation
 from audit.redaction import Bundle, SharedLayer, derived_about, redact, select_fields, share_rule
 from layers.catalogue import layer_kinds
-from layers.i18n import _
+from layers.i18n import _, using
 from layers.output import staged_folder
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
 from mapping.features import map_layer, marking_color, palette, print_kwargs, styles, text_color
 from mapping.outreach import OutreachPlan
-from mapping.print_style import BASEMAP_PRINT, plot_basemap
+from mapping.print_style import BASEMAP_PRINT, fit_left_of, plot_basemap, wrapped
 from mapping.risk_surface import method_text
 
 RISK_BREAKS = palette("risk_index")["breaks"]
@@ -166,6 +166,21 @@ def _north_arrow(ax) -> None:
                 fontsize=12, fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5})
 
 
+def _print_footer(fig, bundle: Bundle, plan: OutreachPlan, width: float, height: float) -> float:
+    """Date and plan quality, the sources, and the method, wrapped to the page from its foot up.
+
+    Returns the height they take (a fraction of the page): the map starts above it.
+    """
+    blocks = [(f"{bundle.created[:10]}  ·  {plan.quality_text()}", 7, None), ("  ·  ".join(_sources(bundle)), 7, None),
+              (method_text(plan.surface.params), 6, text_color())]
+    y = 0.015
+    for text, size, color in reversed(blocks):
+        lines = wrapped(text, size, width * 0.96)
+        fig.text(0.02, y, "\n".join(lines), fontsize=size, va="bottom", color=color, linespacing=1.25)
+        y += len(lines) * size * 1.25 * 1.2 / 72 / height + 0.004
+    return y
+
+
 def render_print(bundle: Bundle, plan: OutreachPlan, path: Path, paper: str = "a4", dpi: int = 150) -> Path:
     """A print-ready landscape map (PDF or PNG by the file suffix)."""
     import matplotlib
@@ -178,7 +193,8 @@ def render_print(bundle: Bundle, plan: OutreachPlan, path: Path, paper: str = "a
     metric = plan.surface.crs
     width, height = PAPER[paper]
     fig = plt.figure(figsize=(width, height))
-    ax = fig.add_axes([0.02, 0.1, 0.64, 0.79])
+    bottom = _print_footer(fig, bundle, plan, width, height)  # the notes under the map take what they need
+    ax = fig.add_axes([0.02, bottom + 0.01, 0.64, 0.88 - bottom])
     ax.set_axis_off()
     shown = bundle.layers["risk_surface"].frame.to_crs(metric)
     view = shown.total_bounds if len(shown) else plan.surface.cells.total_bounds
@@ -204,9 +220,8 @@ def render_print(bundle: Bundle, plan: OutreachPlan, path: Path, paper: str = "a
     _scalebar(ax, max(100, round(span / 5, -2)))
     _north_arrow(ax)
 
-    name = bundle.workspace_name if len(bundle.workspace_name) <= 60 else bundle.workspace_name[:57] + "…"
-    fig.text(0.02, 0.965, _("Outreach targeting map — {name}").format(name=name), fontsize=14,
-             fontweight="bold", va="top")
+    title = _("Outreach targeting map — {name}").format(name=bundle.workspace_name)
+    fit_left_of(fig, fig.text(0.02, 0.965, title, fontsize=14, fontweight="bold", va="top"), 0.98, title)
     fig.text(0.02, 0.925, marking(bundle), fontsize=8, va="top", color="white",
              bbox={"facecolor": marking_color(bool(bundle.stamp)), "edgecolor": "none", "pad": 3})
     handles = [Patch(facecolor=c, edgecolor=surface_style["edgecolor"], alpha=surface_style["alpha"], label=r["label"])
@@ -217,12 +232,9 @@ def render_print(bundle: Bundle, plan: OutreachPlan, path: Path, paper: str = "a
                     r=plan.params.radius))]
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.68, 0.9), fontsize=8, frameon=False,
                title=_("Risk index (0–100)"), title_fontsize=9)
-    lines = [f"{int(r.rank)}. {r.name} — {r.category}" for r in bundle.layers["campaign_sites"].frame.itertuples()]
-    fig.text(0.68, 0.56, _("Sites, in order of choice") + "\n" + "\n".join(lines[:15]), fontsize=8, va="top",
-             wrap=True)
-    fig.text(0.02, 0.075, f"{bundle.created[:10]}  ·  {plan.quality_text()}", fontsize=7, va="top")
-    fig.text(0.02, 0.055, "  ·  ".join(_sources(bundle)), fontsize=7, va="top")
-    fig.text(0.02, 0.035, method_text(plan.surface.params), fontsize=6, va="top", wrap=True, color=text_color())
+    lines = [line for r in bundle.layers["campaign_sites"].frame.itertuples()
+             for line in wrapped(f"{int(r.rank)}. {r.name} — {r.category}", 8, width * 0.3, indent="    ")][:24]
+    fig.text(0.68, 0.56, _("Sites, in order of choice") + "\n" + "\n".join(lines), fontsize=8, va="top")
     fig.savefig(path, dpi=dpi, metadata=_PRINT_METADATA[path.suffix.lower()])
     plt.close(fig)
     return path
@@ -230,28 +242,30 @@ def render_print(bundle: Bundle, plan: OutreachPlan, path: Path, paper: str = "a
 
 def export_plan(plan: OutreachPlan, workspace, out_dir: str | Path, paper: str = "a4", online_basemap: bool = False,
                 progress=None, overwrite: bool = False, recipient: str = "", confirm_police: bool = False,
-                author: str = "") -> tuple[dict[str, Path], Disclosure]:
+                author: str = "", lang: str | None = None) -> tuple[dict[str, Path], Disclosure]:
     """Check the plan's bundle, then write the five files into ``out_dir``; returns their paths and the check.
 
     The files are written beside the folder and moved in only when all five
     are done; the workspace itself, or a folder holding it, is refused. A
-    police plan needs the confirmation and a recipient, and is logged.
+    police plan needs the confirmation and a recipient, and is logged. Maps, markings and legends are in
+    ``lang`` (None: the current language).
     """
     say = progress or (lambda f, m: None)
-    require_confirmation(plan.params.profile, recipient, confirm_police)
-    bundle = plan_bundle(plan, workspace)
-    disclosure = require(bundle)
     out = Path(out_dir)
     names = ("outreach.html", "outreach.pdf", "outreach.png", "sites.gpkg", "sites.csv")
-    with staged_folder(out, workspace.path, overwrite) as staged:
-        tmp = {name: staged.path / name for name in names}
-        say(0.1, _("Writing the interactive map"))
-        write_html(bundle, plan, tmp["outreach.html"], online_basemap)
-        say(0.4, _("Drawing the print map"))
-        render_print(bundle, plan, tmp["outreach.pdf"], paper)
-        render_print(bundle, plan, tmp["outreach.png"], paper, dpi=110)
-        say(0.9, _("Writing the sites"))
-        write_sites(bundle, tmp["sites.gpkg"], tmp["sites.csv"])
+    with using(lang):
+        require_confirmation(plan.params.profile, recipient, confirm_police)
+        bundle = plan_bundle(plan, workspace)
+        disclosure = require(bundle)
+        with staged_folder(out, workspace.path, overwrite) as staged:
+            tmp = {name: staged.path / name for name in names}
+            say(0.1, _("Writing the interactive map"))
+            write_html(bundle, plan, tmp["outreach.html"], online_basemap)
+            say(0.4, _("Drawing the print map"))
+            render_print(bundle, plan, tmp["outreach.pdf"], paper)
+            render_print(bundle, plan, tmp["outreach.png"], paper, dpi=110)
+            say(0.9, _("Writing the sites"))
+            write_sites(bundle, tmp["sites.gpkg"], tmp["sites.csv"])
     files = {name: out / name for name in names}
     log_export(workspace, plan.params.profile, "outreach", recipient, author, list(files.values()))
     say(1.0, _("Export done"))

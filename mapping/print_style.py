@@ -13,3 +13,23 @@ def plot_basemap(ax, frames: dict, crs) -> None:
         frame = frames.get(kind_id)
         if frame is not None and len(frame):
             frame.to_crs(crs).plot(ax=ax, zorder=1, **style)
+
+
+def wrapped(text: str, size: float, width_in: float, indent: str = "") -> list[str]:
+    """``text`` in lines that fit ``width_in`` inches at ``size`` points (DejaVu Sans: under 0.6 em a letter).
+
+    Print maps wrap their notes themselves: Latvian runs longer than English, and matplotlib's own
+    wrapping stops at the figure's edge but not at its foot."""
+    import textwrap
+
+    return textwrap.wrap(text, max(20, int(width_in * 72 / (size * 0.6))), subsequent_indent=indent) or [""]
+
+
+def fit_left_of(fig, artist, right: float, text: str) -> None:
+    """Shorten ``artist`` (a figure text showing ``text``) at a word, with "…", until it ends before ``right``
+    (a figure fraction): a long title never runs under the marking beside it."""
+    renderer = fig.canvas.get_renderer()
+    words = text.split()
+    while len(words) > 1 and artist.get_window_extent(renderer).x1 > right * fig.bbox.width:
+        words.pop()
+        artist.set_text(" ".join(words).rstrip(",;:—-( ") + " …")

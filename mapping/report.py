@@ -17,42 +17,34 @@ from collections import Counter
 from pathlib import Path
 
 from audit.redaction import Bundle, SharedLayer, derived_about, minimum_count, select_fields, share_rule
-from layers.i18n import _
+from layers.i18n import SUPPORTED, _, label, language, using
 from layers.values import is_missing, stored_ids
 from audit.gaps import GAP_DISTANCE
 from mapping.features import kind_print_kwargs, marking_color, print_kwargs, styles, text_color
 from mapping.print_style import BASEMAP_PRINT, plot_basemap
 
-TEXT = {
-    "en": {"title": "Situation assessment report", "maps": "Maps", "places": "Places of concern",
-           "surface": "Risk surface", "services": "Services and gaps", "estimates": "Risk-group estimates",
-           "indicators": "Indicators observed, by place type", "by_assistance": "Services by assistance type",
-           "gaps": "Service gaps", "questionnaire": "Assessment questionnaire", "plan": "Action plan",
-           "sources": "Data sources and dates", "method": "Method notes", "group": "Risk group", "number": "Number",
-           "source": "Source", "date": "Date", "confidence": "Confidence", "place_type": "Place type",
-           "indicator": "Indicator", "count": "Count", "assistance": "Assistance", "n_services": "Services",
-           "what": "What", "name": "Name", "nearest": "Nearest suitable service (m)", "section": "Section",
-           "answered": "Answered", "goal": "Goal", "action": "Action", "actors": "Actors", "status": "Status",
-           "due": "Due", "layer": "Layer", "answer": "Answer", "question": "Question", "none": "None recorded.",
-           "gap_note": "Areas and cells with no service offering crisis intervention within {d} m.",
-           "synthetic": "Contains synthetic demo data."},
-    "lv": {"title": "Situācijas novērtējuma ziņojums", "maps": "Kartes", "places": "Riska vietas",
-           "surface": "Riska virsma", "services": "Pakalpojumi un trūkumi", "estimates": "Riska grupu novērtējumi",
-           "indicators": "Novērotie indikatori pēc vietas veida", "by_assistance": "Pakalpojumi pēc palīdzības veida",
-           "gaps": "Pakalpojumu trūkumi", "questionnaire": "Novērtējuma anketa", "plan": "Rīcības plāns",
-           "sources": "Datu avoti un datumi", "method": "Metodes piezīmes", "group": "Riska grupa", "number": "Skaits",
-           "source": "Avots", "date": "Datums", "confidence": "Ticamība", "place_type": "Vietas veids",
-           "indicator": "Indikators", "count": "Skaits", "assistance": "Palīdzība", "n_services": "Pakalpojumi",
-           "what": "Kas", "name": "Nosaukums", "nearest": "Tuvākais piemērotais pakalpojums (m)", "section": "Sadaļa",
-           "answered": "Atbildēts", "goal": "Mērķis", "action": "Rīcība", "actors": "Dalībnieki", "status": "Statuss",
-           "due": "Termiņš", "layer": "Slānis", "answer": "Atbilde", "question": "Jautājums", "none": "Nav ierakstu.",
-           "gap_note": "Teritorijas un šūnas, kurās {d} m attālumā nav krīzes intervences pakalpojuma.",
-           "synthetic": "Satur sintētiskus demonstrācijas datus."},
-}
+def _texts() -> dict[str, str]:
+    """The report's headings and fixed lines in the current language (write_report switches to the report's)."""
+    return {"title": _("Situation assessment report"), "maps": _("Maps"), "places": _("Places of concern"),
+            "surface": _("Risk surface"), "services": _("Services and gaps"), "estimates": _("Risk-group estimates"),
+            "indicators": _("Indicators observed, by place type"), "by_assistance": _("Services by assistance type"),
+            "gaps": _("Service gaps"), "questionnaire": _("Assessment questionnaire"), "plan": _("Action plan"),
+            "sources": _("Data sources and dates"), "method": _("Method notes"), "group": _("Risk group"),
+            "number": _("Number"), "source": _("Source"), "date": _("Date"), "confidence": _("Confidence"),
+            "place_type": _("Place type"), "indicator": _("Indicator"), "count": _("Count"),
+            "assistance": _("Assistance"), "n_services": _("Services"), "what": _("What"), "name": _("Name"),
+            "nearest": _("Nearest suitable service (m)"), "section": _("Section"), "answered": _("Answered"),
+            "goal": _("Goal"), "action": _("Action"), "actors": _("Actors"), "status": _("Status"), "due": _("Due"),
+            "layer": _("Layer"), "answer": _("Answer"), "question": _("Question"), "none": _("None recorded."),
+            "answers": _("Answers"), "vulnerability": _("Personal vulnerability factors"),
+            "factor": _("Vulnerability factor"), "seen_in": _("Seen in (risk groups)"),
+            "origin": _("By origin"),
+            "gap_note": _("Areas and cells with no service offering crisis intervention within {d} m."),
+            "synthetic": _("Contains synthetic demo data.")}
 
 
 def _label(entry: dict, lang: str) -> str:
-    return entry.get(lang) or entry.get("en") or entry.get("id", "")
+    return label(entry, lang)
 
 
 def _indicator_counts(workspace, profile: str):
@@ -102,7 +94,7 @@ def add_report_parts(bundle: Bundle, workspace) -> None:
     """
     import pandas as pd
 
-    from audit.assessment import progress
+    from audit.assessment import progress, vulnerability_summary
     from audit.gaps import service_gaps
     from mapping.risk_surface import SurfaceParams, compute
 
@@ -120,6 +112,10 @@ def add_report_parts(bundle: Bundle, workspace) -> None:
     add("service_gaps", _("Service gaps"), gaps, "gaps")
     add("indicator_counts", _("Indicators observed"), _indicator_counts(workspace, profile), "counts")
     add("questionnaire", _("Questionnaire progress"), pd.DataFrame(progress(workspace)), "table")
+    factors = [{"factor": f["id"], "groups": "; ".join(f["groups"]), "n_groups": f["count"]}
+               for f in vulnerability_summary(workspace, language())]
+    add("vulnerability_factors", _("Personal vulnerability factors"),
+        pd.DataFrame(factors, columns=["factor", "groups", "n_groups"]), "table")
     add("sources", _("Data sources"), _sources_table(workspace, bundle), "table")
 
 
@@ -134,7 +130,7 @@ def _maps(bundle: Bundle, folder: Path, lang: str) -> dict[str, Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    t = TEXT[lang]
+    t = _texts()
     metric = bundle.crs
     base = {k: bundle.layers[k].frame.to_crs(metric) for k in BASEMAP_PRINT if k in bundle.layers}
 
@@ -167,7 +163,8 @@ def _maps(bundle: Bundle, folder: Path, lang: str) -> dict[str, Path]:
     cells = bundle.layers["risk_surface"].frame
     cells = cells[cells["risk"] > 0]
     if len(cells):
-        cells.to_crs(metric).plot(ax=ax, column="risk", zorder=2, legend=True, legend_kwds={"shrink": 0.6},
+        cells.to_crs(metric).plot(ax=ax, column="risk", zorder=2, legend=True,
+                                  legend_kwds={"shrink": 0.6, "label": _("Risk index (0–100)")},
                                   **print_kwargs("risk_surface", color=None))
     save(fig, "surface")
 
@@ -184,105 +181,186 @@ def _maps(bundle: Bundle, folder: Path, lang: str) -> dict[str, Path]:
     return out
 
 
+def _confidence_labels(lang: str) -> dict[str, str]:
+    from audit.catalogue import confidence_levels
+
+    return {c["id"]: _label(c, lang) for c in confidence_levels()}
+
+
 def _estimates_table(bundle: Bundle, lang: str, groups: dict):
-    t = TEXT[lang]
+    """Estimates as the profile receives them: bands (public), numbers (partner), and breakdowns by origin (police)."""
+    from audit.estimates import format_origin_breakdown
+
+    t = _texts()
     frame = _frame(bundle, "risk_group_estimates")
     if frame is None:
         return None
-    if "estimate_class" in frame.columns:
-        rows = [[groups.get(g, g), c, "—", d, conf] for g, c, d, conf in
-                zip(frame["risk_group"], frame["estimate_class"], frame["estimated_on"], frame["confidence"])]
-    else:
-        rows = [[groups.get(g, g), str(n), s or "", d, conf] for g, n, s, d, conf in
-                zip(frame["risk_group"], frame["estimate"], frame["source_institution"], frame["estimated_on"],
-                    frame["confidence"])]
-    return [t["group"], t["number"], t["source"], t["date"], t["confidence"]], rows
+    conf_label = _confidence_labels(lang)
+    header = [t["group"], t["number"], t["source"], t["date"], t["confidence"]]
+    records = frame.drop(columns="geometry", errors="ignore").to_dict("records")
+    rows = []
+    for r in records:
+        number = r["estimate_class"] if "estimate_class" in r else str(r["estimate"])
+        source = "—" if "estimate_class" in r else (r.get("source_institution") or "")
+        rows.append([groups.get(r["risk_group"], r["risk_group"]), number, source, r["estimated_on"] or "",
+                     conf_label.get(r["confidence"], r["confidence"] or "")])
+    if "origin_breakdown" in frame.columns:  # police only (data/sensitivity.json)
+        header.insert(2, t["origin"])
+        for row, r in zip(rows, records):
+            row.insert(2, format_origin_breakdown(r.get("origin_breakdown")) or "—")
+    return header, rows
 
 
 def _answers_table(bundle: Bundle, lang: str):
-    """Answers as the allow-list lets them out: numbers for public and partner, texts and sources for police."""
-    from audit.assessment import questions
+    """Answers as the allow-list lets them out: numbers for public and partner, texts and sources for police.
 
-    t = TEXT[lang]
+    In the questionnaire's order, each question after its section (the same question is asked of several groups).
+    """
+    from audit.assessment import display_value, questions, sections
+
+    t = _texts()
     frame = _frame(bundle, "assessment_answers")
     if frame is None:
         return None
     qs = questions()
-    text = "answer_text" in frame.columns
+    titles = {s["id"]: _label(s, lang) for s in sections(legacy=True)}
+    order = {qid: k for k, qid in enumerate(qs)}
     rows = []
-    for a in frame.to_dict("records"):
-        number = "" if is_missing(a.get("answer_number")) else f"{a['answer_number']:g}"
-        value = (a.get("answer_text") or number) if text else number
+    for a in sorted(frame.to_dict("records"), key=lambda a: order.get(a["question_id"], len(order))):
+        row = {k: (None if is_missing(v) else v) for k, v in a.items()}
+        question = qs.get(a["question_id"])
+        value = display_value(question, row, lang) if question else (row.get("answer_text") or "")
         if value:
-            rows.append([_label(qs[a["question_id"]], lang), value, a.get("source_institution") or "",
-                         a.get("answered_on") or ""])
+            asked = f"{titles[question['section']]}: {_label(question, lang)}" if question else a["question_id"]
+            rows.append([asked, value, row.get("source_institution") or "", row.get("answered_on") or ""])
     return [t["question"], t["answer"], t["source"], t["date"]], rows
 
 
-def _tables(bundle: Bundle, lang: str) -> dict[str, tuple[list[str], list[list]]]:
-    from audit.catalogue import indicators, place_types, risk_groups
-    from layers.catalogue import kind as get_kind
+def _vulnerability_table(bundle: Bundle, lang: str):
+    """The personal vulnerability factors (in the guidelines' order) and the risk groups the audit saw them in."""
+    from audit.assessment import vulnerability_factors
 
-    t = TEXT[lang]
-    tables = {}
-    estimates = _estimates_table(bundle, lang, {g["id"]: _label(g, lang) for g in risk_groups()})
-    if estimates:
-        tables["estimates"] = estimates
+    t = _texts()
+    frame = _frame(bundle, "vulnerability_factors")
+    if frame is None:
+        return None
+    names = {f["id"]: _label(f, lang) for f in vulnerability_factors()}
+    rows = [[names.get(r["factor"], r["factor"]), r["groups"] or "—"] for r in frame.to_dict("records")]
+    return [t["factor"], t["seen_in"]], rows
+
+
+def _plan_table(bundle: Bundle, lang: str):
+    """The action plan in ``lang``: catalogue rows in the guidelines' words, edited rows as written."""
+    from audit.assessment import plan_item_text, plan_status_label
+
+    t = _texts()
+    plan = _frame(bundle, "action_plan")
+    if plan is None:
+        return None
+    rows = []
+    for r in plan.fillna("").to_dict("records"):
+        text = plan_item_text(r, lang)
+        rows.append([text["goal"], text["action"], text["actors"], plan_status_label(r.get("status"), lang),
+                     r.get("due_date") or ""])
+    return [t["goal"], t["action"], t["actors"], t["status"], t["due"]], rows
+
+
+def _indicator_table(bundle: Bundle, lang: str):
+    from audit.catalogue import indicators, place_types
+
+    t = _texts()
     types = {p["id"]: _label(p, lang) for p in place_types()}
     catalogue = indicators()
     counts = bundle.layers["indicator_counts"].frame
-    tables["indicators"] = ([t["place_type"], t["indicator"], t["count"]],
-                            [[types.get(p, p), catalogue[i].lv if lang == "lv" else catalogue[i].en, str(n)]
-                             for p, i, n in zip(counts["place_type"], counts["indicator"], counts["count"])
-                             if i in catalogue][:25])
+    return ([t["place_type"], t["indicator"], t["count"]],
+            [[types.get(p, p), catalogue[i].lv if lang == "lv" else catalogue[i].en, str(n)]
+             for p, i, n in zip(counts["place_type"], counts["indicator"], counts["count"]) if i in catalogue][:25])
+
+
+def _assistance_table(bundle: Bundle, lang: str):
+    from layers.catalogue import kind as get_kind
+
+    t = _texts()
     services = _frame(bundle, "services")
-    if services is not None:
-        rows = []
-        for c in get_kind("services").field("assistance").choices:
-            names = [n for n, a in zip(services["name"], services["assistance"]) if c.id in stored_ids(a)]
-            rows.append([c.lv if lang == "lv" else c.en, str(len(names)),
-                         ", ".join(names[:4]) + (" …" if len(names) > 4 else "")])
-        tables["by_assistance"] = ([t["assistance"], t["n_services"], t["name"]], rows)
+    if services is None:
+        return None
+    rows = []
+    for c in get_kind("services").field("assistance").choices:
+        names = [n for n, a in zip(services["name"], services["assistance"]) if c.id in stored_ids(a)]
+        rows.append([c.lv if lang == "lv" else c.en, str(len(names)),
+                     ", ".join(names[:4]) + (" …" if len(names) > 4 else "")])
+    return [t["assistance"], t["n_services"], t["name"]], rows
+
+
+def _tables(bundle: Bundle, lang: str) -> dict[str, tuple[list[str], list[list]]]:
+    from audit.catalogue import risk_groups
+
+    t = _texts()
     gaps = bundle.layers["service_gaps"].frame
-    tables["gaps"] = ([t["what"], t["name"], t["nearest"]],
-                      [[w, n, "∞" if d == float("inf") else f"{d:.0f}"] for w, n, d in
-                       zip(gaps["what"], gaps["name"], gaps["nearest_m"])][:30])
     prog = bundle.layers["questionnaire"].frame
-    tables["questionnaire"] = ([t["section"], t["answered"]],
-                               [[r["lv"] if lang == "lv" else r["en"], f"{r['answered']} / {r['total']}"]
-                                for r in prog.to_dict("records")])
-    answers = _answers_table(bundle, lang)
-    if answers:
-        tables["answers"] = answers
-    plan = _frame(bundle, "action_plan")
-    if plan is not None:
-        tables["plan"] = ([t["goal"], t["action"], t["actors"], t["status"], t["due"]],
-                          [[r["goal"], r["action"], r["actors"] or "", r["status"] or "", r["due_date"] or ""]
-                           for r in plan.fillna("").to_dict("records")])
     sources = bundle.layers["sources"].frame
-    tables["sources"] = ([t["layer"], t["source"], t["date"]],
-                         [[r["layer"], r.get("source", "—"), r["updated"]] for r in sources.to_dict("records")])
-    return tables
+    tables = {
+        "estimates": _estimates_table(bundle, lang, {g["id"]: _label(g, lang) for g in risk_groups()}),
+        "indicators": _indicator_table(bundle, lang),
+        "by_assistance": _assistance_table(bundle, lang),
+        "gaps": ([t["what"], t["name"], t["nearest"]],
+                 [[w, n, "∞" if d == float("inf") else f"{d:.0f}"] for w, n, d in
+                  zip(gaps["what"], gaps["name"], gaps["nearest_m"])][:30]),
+        "questionnaire": ([t["section"], t["answered"]],
+                          [[r["lv"] if lang == "lv" else r["en"], f"{r['answered']} / {r['total']}"]
+                           for r in prog.to_dict("records")]),
+        "answers": _answers_table(bundle, lang),
+        "vulnerability": _vulnerability_table(bundle, lang),
+        "plan": _plan_table(bundle, lang),
+        "sources": ([t["layer"], t["source"], t["date"]],
+                    [[_layer_name(r["layer"]), source_name(r.get("source")), r["updated"]]
+                     for r in sources.to_dict("records")]),
+    }
+    return {key: table for key, table in tables.items() if table}
+
+
+def _layer_name(table: str) -> str:
+    from layers.catalogue import layer_kinds
+
+    kinds = layer_kinds()
+    return kinds[table].label if table in kinds else table
+
+
+def source_name(stored) -> str:
+    """A layer's source as a reader sees it: the demo's sources in the current language, others as written.
+
+    Outside police the source is not shared at all ("—")."""
+    from audit.demo import SOURCE_NAMES
+    from layers.i18n import translations
+
+    if stored is None or is_missing(stored) or stored == "":
+        return "—"
+    for known, msgid in SOURCE_NAMES.items():
+        if stored in (known, *(translations(code).gettext(known) for code in SUPPORTED)):
+            return _(msgid)
+    return str(stored)
 
 
 def _method(bundle: Bundle, lang: str) -> list[str]:
-    from audit.risk import RiskRules
+    from audit.risk import RiskRules, level_label
     from mapping.risk_surface import SurfaceParams, method_text
 
     rules = RiskRules.load()
+    thresholds = ", ".join(f"{level_label(n)} ≥ {v:g}" for n, v in rules.thresholds)
     lines = [method_text(SurfaceParams(profile=bundle.profile)),
-             f"Risk level of a place: Σ indicator weight × confidence × 0.5^(age/{rules.half_life_days:.0f} days) over "
-             f"{rules.window_days:.0f} days; thresholds " + ", ".join(f"{n} ≥ {v:g}" for n, v in rules.thresholds) + ".",
-             "Referral distances are straight lines; walking times assume 5 km/h on a path 1.3 × longer.",
+             _("Risk level of a place: Σ indicator weight × confidence × 0.5^(age/{half:.0f} days) over {window:.0f} "
+               "days; thresholds {thresholds}.").format(half=rules.half_life_days, window=rules.window_days,
+                                                        thresholds=thresholds),
+             _("Referral distances are straight lines; walking times assume 5 km/h on a path 1.3 × longer."),
              *bundle.notes]
     return lines
 
 
 def write_report(bundle: Bundle, pdf: Path, html_path: Path, lang: str = "en") -> tuple[Path, Path]:
-    """Write the report from ``bundle`` alone (built by add_report_parts): a PDF and its HTML twin."""
-    if lang not in TEXT:
+    """Write the report from ``bundle`` alone (built by add_report_parts): a PDF and its HTML twin, in ``lang``."""
+    if lang not in SUPPORTED:
         raise ValueError(f"unsupported language {lang!r}")
-    with tempfile.TemporaryDirectory() as tmp:
+    with using(lang), tempfile.TemporaryDirectory() as tmp:
         images = _maps(bundle, Path(tmp), lang)
         tables = _tables(bundle, lang)
         method = _method(bundle, lang)
@@ -292,8 +370,8 @@ def write_report(bundle: Bundle, pdf: Path, html_path: Path, lang: str = "en") -
 
 
 SECTIONS = [("estimates", "estimates"), ("indicators", "indicators"), ("by_assistance", "by_assistance"),
-            ("gaps", "gaps"), ("questionnaire", "questionnaire"), ("answers", "questionnaire"), ("plan", "plan"),
-            ("sources", "sources")]
+            ("gaps", "gaps"), ("questionnaire", "questionnaire"), ("answers", "answers"),
+            ("vulnerability", "vulnerability"), ("plan", "plan"), ("sources", "sources")]
 
 
 def _write_pdf(out, bundle, images, tables, method, lang) -> None:
@@ -301,7 +379,7 @@ def _write_pdf(out, bundle, images, tables, method, lang) -> None:
     from reportlab.lib.units import mm
     from reportlab.platypus import PageBreak, SimpleDocTemplate
 
-    t = TEXT[lang]
+    t = _texts()
     st = _pdf_styles()
     on_page = _pdf_page_marks(bundle)
     story = [*_pdf_cover(bundle, t, st), PageBreak(), *_pdf_maps(images, t, st), *_pdf_sections(tables, t, st),
@@ -336,12 +414,25 @@ def _pdf_page_marks(bundle):
     def on_page(canvas, doc):
         canvas.saveState()
         canvas.setFont("LanternSans", 8)
-        canvas.drawString(15 * mm, 10 * mm, f"{bundle.workspace_name[:80]} · {bundle.created[:10]} · {doc.page}")
+        tail = f" · {bundle.created[:10]} · {doc.page}"
+        canvas.drawString(15 * mm, 10 * mm, _fitted(bundle.workspace_name, 8, 120 * mm) + tail)
         canvas.setFillColor(colors.HexColor(marking_color(bool(bundle.stamp))))
         canvas.drawRightString(195 * mm, 287 * mm, bundle.marking)
         canvas.restoreState()
 
     return on_page
+
+
+def _fitted(text: str, size: float, width: float) -> str:
+    """``text`` cut at a word with "…" so it fits ``width`` points in the report's font."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if stringWidth(text, "LanternSans", size) <= width:
+        return text
+    words = text.split()
+    while words and stringWidth(" ".join(words) + " …", "LanternSans", size) > width:
+        words.pop()
+    return (" ".join(words) or text[:20]).rstrip(",;:—- ") + " …"
 
 
 def _pdf_table(header, rows, small):
@@ -351,12 +442,30 @@ def _pdf_table(header, rows, small):
 
     data = [[Paragraph(html.escape(str(c)), small) for c in header]] + \
            [[Paragraph(html.escape(str(c)), small) for c in row] for row in rows]
-    tbl = Table(data, repeatRows=1, hAlign="LEFT")
+    tbl = Table(data, repeatRows=1, hAlign="LEFT", colWidths=_column_widths([header, *rows], small))
     look = styles()["report"]
     tbl.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(look["table_header"])),
                              ("GRID", (0, 0), (-1, -1), look["table_grid_width"], colors.HexColor(look["table_grid"])),
                              ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return tbl
+
+
+def _column_widths(cells: list[list], style, total: float = 180 * 72 / 25.4, padding: float = 12) -> list[float]:
+    """Widths that fit the page: each column at least as wide as its longest word, and the rest of the page shared
+    by how much longer each column's texts are, so short columns stay narrow and long texts wrap less."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    def width(text):
+        return stringWidth(text, style.fontName, style.fontSize)
+
+    columns = list(zip(*cells))
+    least = [max((width(w) for c in col for w in str(c).split()), default=0) + padding for col in columns]
+    natural = [max((width(str(c)) for c in col), default=0) + padding for col in columns]
+    if sum(natural) <= total:
+        return natural
+    spare = max(0.0, total - sum(least))
+    extra = [n - m for n, m in zip(natural, least)]
+    return [m + spare * e / (sum(extra) or 1) for m, e in zip(least, extra)]
 
 
 def _pdf_cover(bundle, t, st) -> list:
@@ -391,15 +500,21 @@ def _pdf_maps(images, t, st) -> list:
 
 
 def _pdf_sections(tables, t, st) -> list:
-    """Each section present in the tables: its heading and its table (or a line saying there is none)."""
-    from reportlab.platypus import Paragraph
+    """Each section present in the tables: its heading and its table (or a line saying there is none).
 
+    A heading starts a new page only when less than a few rows' room is left (kept with the whole table, a
+    table longer than a page would always start on a new one and leave the page before half empty)."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import CondPageBreak, Paragraph
+
+    heading = ParagraphStyle("h2_table", parent=st["h2"], keepWithNext=0)
     story = []
     for key, title in SECTIONS:
         if key not in tables:
             continue
         header, rows = tables[key]
-        story.append(Paragraph(html.escape(t[title]) if key != "answers" else "", st["h2"]))
+        story += [CondPageBreak(45 * mm), Paragraph(html.escape(t[title]), heading)]
         story.append(_pdf_table(header, rows, st["small"]) if rows else Paragraph(html.escape(t["none"]), st["body"]))
     return story
 
@@ -408,12 +523,14 @@ def _pdf_method(method, t, st) -> list:
     """The method heading and its lines."""
     from reportlab.platypus import Paragraph
 
-    return [Paragraph(html.escape(t["method"]), st["h2"]),
-            *(Paragraph(html.escape(line), st["small"]) for line in method)]
+    from reportlab.lib.styles import ParagraphStyle
+
+    note = ParagraphStyle("method", parent=st["small"], spaceAfter=4)
+    return [Paragraph(html.escape(t["method"]), st["h2"]), *(Paragraph(html.escape(line), note) for line in method)]
 
 
 def _write_html(path, bundle, images, tables, method, lang) -> None:
-    t = TEXT[lang]
+    t = _texts()
     e = html.escape
     look, mark = styles()["report"], styles()["marking"]
     parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{e(t['title'])}</title>",
@@ -437,8 +554,7 @@ def _write_html(path, bundle, images, tables, method, lang) -> None:
         if key not in tables:
             continue
         header, rows = tables[key]
-        if key != "answers":
-            parts.append(f"<h2>{e(t[title])}</h2>")
+        parts.append(f"<h2>{e(t[title])}</h2>")
         if not rows:
             parts.append(f"<p>{e(t['none'])}</p>")
             continue
@@ -450,4 +566,4 @@ def _write_html(path, bundle, images, tables, method, lang) -> None:
     path.write_text("".join(parts), encoding="utf-8")
 
 
-__all__ = ["add_report_parts", "write_report", "TEXT"]
+__all__ = ["add_report_parts", "write_report"]

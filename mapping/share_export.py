@@ -5,7 +5,7 @@ beside the destination → move into place → (police) log the export with the
 files' hashes. Writers take only the bundle, never the workspace. A
 destination that is the workspace (or its journal, or a folder holding it)
 is refused, and an existing one is replaced only when asked to. Police exports need an
-explicit confirmation and carry the RESTRICTED stamp on every page, file and
+explicit confirmation and carry the RESTRICTED stamp (in the export's language) on every page, file and
 map. A GeoPackage export is also a *partner package*: it carries a manifest
 (municipality, profile, date, catalogue versions, a hash per layer) signed
 with this installation's key, that ``layers.packages.import_package`` verifies.
@@ -16,18 +16,18 @@ import csv
 import json
 from pathlib import Path
 
-from audit.disclosure import Disclosure, require
+from audit.disclosure import Disclosure, profile_label, require
 from audit.export_log import ConfirmationRequired, log_export, require_confirmation
 from audit.redaction import Bundle, SharedLayer, redact
 from layers.errors import LanternError
-from layers.i18n import _
+from layers.i18n import _, using
 from layers.output import staged_files, staged_folder
 from layers.packages import FORMAT as PACKAGE_FORMAT
 from layers.packages import layer_hash, manifest_rows, sign_manifest
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
 from mapping.features import map_fill_color, map_layer, marking_color, print_kwargs, styles, text_color
 from mapping.outreach_export import safe_cell
-from mapping.print_style import BASEMAP_PRINT, plot_basemap
+from mapping.print_style import BASEMAP_PRINT, fit_left_of, plot_basemap, wrapped
 
 FORMATS = ("html", "pdf", "png", "gpkg", "csv", "geojson", "report")
 FOLDER_FORMATS = ("csv", "geojson")
@@ -105,20 +105,30 @@ def write_print(bundle: Bundle, path: Path) -> None:
             color = map_fill_color(layer.name, layer.form, layer.form == "geomasked")
             layer.frame.to_crs(metric).plot(ax=ax, zorder=2 + i, **print_kwargs("thematic", color=color))
             handles.append(Patch(color=color, label=f"{layer.label} ({len(layer.frame)})"))
-    fig.text(0.03, 0.96, _("Lantern map — {name}").format(name=bundle.workspace_name[:52]), fontsize=13,
-             fontweight="bold", va="top")
-    fig.text(0.97, 0.96, bundle.marking, fontsize=10, ha="right", va="top", color="white", fontweight="bold",
-             bbox={"facecolor": marking_color(bool(bundle.stamp)), "edgecolor": "none", "pad": 4})
+    _print_heading(fig, bundle)
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.75, 0.88), fontsize=8, frameon=False)
     footer = [bundle.created[:10], *([bundle.attribution] if bundle.attribution else []), bundle.anchor_text]
     fig.text(0.03, 0.07, "  ·  ".join(footer), fontsize=7)
-    fig.text(0.03, 0.055, " ".join(bundle.notes)[:400], fontsize=6, color=text_color(), wrap=True, va="top")
-    if bundle.stamp:
-        fig.text(0.5, 0.5, bundle.stamp, fontsize=40, color=marking_color(True),
-                 alpha=styles()["marking"]["stamp_alpha"], ha="center", va="center", rotation=30)
+    notes = wrapped(" ".join(bundle.notes), 6, 11.69 * 0.94)
+    fig.text(0.03, 0.055, "\n".join(notes[:6] if len(notes) <= 6 else [*notes[:5], notes[5] + " …"]), fontsize=6,
+             color=text_color(), va="top")
+    if bundle.stamp:  # across the page, as large as fits its diagonal (Latvian is longer than English)
+        fig.text(0.5, 0.5, bundle.stamp, fontsize=min(40.0, 9.5 * 72 / (0.62 * len(bundle.stamp))),
+                 color=marking_color(True), alpha=styles()["marking"]["stamp_alpha"], ha="center", va="center",
+                 rotation=30)
     fig.savefig(path, dpi=110 if path.suffix == ".png" else 150,
                 metadata={"CreationDate": None} if path.suffix == ".pdf" else {"Software": None})
     plt.close(fig)
+
+
+def _print_heading(fig, bundle: Bundle) -> None:
+    """The title, cut short before the marking box at the top right (whose width depends on the language)."""
+    mark = fig.text(0.97, 0.96, bundle.marking, fontsize=10, ha="right", va="top", color="white", fontweight="bold",
+                    bbox={"facecolor": marking_color(bool(bundle.stamp)), "edgecolor": "none", "pad": 4})
+    renderer = fig.canvas.get_renderer()
+    left = mark.get_window_extent(renderer).x0 / fig.bbox.width - 0.02
+    title = _("Lantern map — {name}").format(name=bundle.workspace_name)
+    fit_left_of(fig, fig.text(0.03, 0.96, title, fontsize=13, fontweight="bold", va="top"), left, title)
 
 
 def write_gpkg(bundle: Bundle, path: Path) -> None:
@@ -168,7 +178,7 @@ def _filled(bundle: Bundle) -> list[SharedLayer]:
 
 def write_about(bundle: Bundle, folder: Path) -> None:
     """ABOUT.txt in a folder export: the marking, the profile, the date and the rules the data was shared under."""
-    lines = [bundle.marking, _("Profile: {p}").format(p=bundle.profile), bundle.created,
+    lines = [bundle.marking, _("Profile: {p}").format(p=profile_label(bundle.profile)), bundle.created,
              *([bundle.attribution] if bundle.attribution else []), bundle.anchor_text, "", *bundle.notes]
     (folder / "ABOUT.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -284,13 +294,15 @@ def export(workspace, profile: str, fmt: str, out: str | Path, recipient: str = 
            author: str = "", extent=None, overwrite: bool = False, lang: str = "en") -> tuple[list[Path], Disclosure]:
     """Redact, check, write; for police, log recipient, time, profile, files and hashes. Returns (files, disclosure).
 
-    ``fmt`` "report" writes the district report: ``out`` (PDF) and its HTML twin.
+    ``fmt`` "report" writes the district report: ``out`` (PDF) and its HTML twin. Everything the export
+    carries (markings, layer names, notes, ABOUT.txt, the report's derived parts) is in ``lang``.
     """
     out = Path(out)
-    check_request(profile, fmt, recipient, confirm_police)
-    bundle = build_bundle(workspace, profile, fmt, extent)
-    disclosure = require(bundle)
-    files = _write(bundle, fmt, out, workspace, overwrite, lang)
+    with using(lang):
+        check_request(profile, fmt, recipient, confirm_police)
+        bundle = build_bundle(workspace, profile, fmt, extent)
+        disclosure = require(bundle)
+        files = _write(bundle, fmt, out, workspace, overwrite, lang)
     log_export(workspace, profile, fmt, recipient, author, files)
     return files, disclosure
 

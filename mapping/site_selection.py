@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from layers.i18n import _
+from layers.i18n import _, ngettext
 
 LP_LIMIT_NONZEROS = 300_000  # above this the LP takes minutes; the Lagrangian bound is used alone
 EXACT_LIMIT_CELLS = 2_000_000  # candidates × demand cells for spopt's dense model
@@ -96,7 +96,9 @@ def _check(inst: Instance, k: int, locked, excluded) -> tuple[list[int], set[int
     if len(locked) > k:
         raise ValueError(_("more sites are locked in ({n}) than the plan has ({k})").format(n=len(locked), k=k))
     if k > len(inst.candidate_xy) - len(excluded):
-        raise ValueError(_("only {n} candidate sites are available, fewer than {k}").format(
+        raise ValueError(ngettext("only {n} candidate site is available, fewer than {k}",
+                                  "only {n} candidate sites are available, fewer than {k}",
+                                  len(inst.candidate_xy) - len(excluded)).format(
             n=len(inst.candidate_xy) - len(excluded), k=k))
     return locked, excluded
 

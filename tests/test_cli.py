@@ -10,8 +10,13 @@ from tests.conftest import file_digest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def lantern(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], cwd=cwd, capture_output=True, text=True)
+def lantern(*args, cwd=ROOT, **env):
+    """Run main.py; in English unless told otherwise (LANTERN_LANG wins over the machine's locale)."""
+    import os
+
+    environ = {**os.environ, "LANTERN_LANG": "en", **env}
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, env=environ)
 
 
 def test_help_documents_every_command():
@@ -109,7 +114,7 @@ def test_import_command_succeeds_and_reports(tmp_path):
     src.write_text("lon,lat,name,hub_type,platforms\n24.1,56.95,Central,railway_station,8\n")
     result = lantern("import", src, "--kind", "transport_hubs", "--into", tmp_path / "w.gpkg")
     assert result.returncode == 0, result.stderr
-    assert "Imported 1 feature(s)" in result.stdout and "platforms" in result.stdout
+    assert "Imported 1 feature into" in result.stdout and "platforms" in result.stdout
 
 
 def test_import_command_can_drop_a_column_explicitly(tmp_path):
@@ -156,3 +161,70 @@ def test_import_osm_command_fails_clearly(tmp_path):
     assert "broken.osm.pbf: cannot be read as an OSM extract" in result.stderr
     assert not (tmp_path / "h.gpkg").exists()
     assert lantern("import-osm", bad, "--out", tmp_path / "h.gpkg", "--bbox", "1,2,3").returncode != 0
+
+
+# -- the language of the command line ------------------------------------------------------------
+
+
+def test_lang_lv_help_is_latvian_argparse_words_included():
+    out = lantern("--lang", "lv", "--help").stdout
+    for text in ("lietojums: lantern", "opcijas:", "parādīt šo palīdzību un beigt darbu", "komandas:",
+                 "ierakstīt demonstrācijas novada darbvidi", "atbildēt uz situācijas apzināšanas jautājumu"):
+        assert text in out, text
+    for english in ("usage:", "show this help message", "positional arguments", "write the demo district"):
+        assert english not in out, english
+
+
+def test_a_command_help_is_latvian_under_the_system_locale():
+    result = lantern("referral", "--help", LANTERN_LANG="", LC_ALL="", LC_MESSAGES="", LANG="lv_LV.UTF-8")
+    assert result.returncode == 0
+    assert "lietojums: lantern referral" in result.stdout and "pozicionālie argumenti:" in result.stdout
+    assert "ekspluatācijas veids" in result.stdout and "upura novirzīšanai" in result.stdout
+
+
+def test_every_help_text_is_latvian_under_latvian():
+    """Each option's help and each description of every command is translated (ids and metavars stay)."""
+    import main
+    from layers import i18n
+
+    def texts():
+        parser = main.build_parser()
+        for name, sub in [("lantern", parser), *main.commands(parser).items()]:
+            yield name, sub.description
+            yield from ((name, a.help) for a in sub._actions if a.help)
+
+    with i18n.using("en"):
+        english = list(texts())
+    with i18n.using("lv"):
+        latvian = list(texts())
+    assert len(english) == len(latvian) > 100
+    untranslated = [en for en, lv in zip(english, latvian) if en == lv]
+    assert untranslated == []
+
+
+def test_argparse_errors_are_latvian_and_global_lang_goes_before_the_command():
+    result = lantern("--lang", "lv", "export", "w.gpkg", "--profile", "bogus", "--format", "pdf", "--out", "x.pdf")
+    assert result.returncode == 2
+    assert "kļūda: arguments --profile: nederīga izvēle: 'bogus'" in result.stderr
+    missing = lantern("--lang=lv", "gaps")
+    assert "jānorāda šie argumenti: WORKSPACE.gpkg" in missing.stderr
+    unknown = lantern("exprot", "w.gpkg", LANTERN_LANG="lv")
+    assert "nezināma komanda 'exprot'" in unknown.stderr
+
+
+def test_lantern_errors_and_counts_are_latvian(tmp_path):
+    Workspace.create(tmp_path / "w.gpkg").close()
+    src = tmp_path / "hubs.csv"
+    src.write_text("lon,lat,name,hub_type\n24.1,56.95,A,railway_station\n24.2,56.95,B,bus_station\n")
+    result = lantern("--lang", "lv", "import", src, "--kind", "transport_hubs", "--into", tmp_path / "w.gpkg")
+    assert result.returncode == 0, result.stderr
+    assert "importēti 2 objekti" in result.stdout
+    missing = lantern("--lang", "lv", "gaps", tmp_path / "missing.gpkg")
+    assert missing.returncode == 2 and missing.stderr.startswith("kļūda: ")
+
+
+def test_a_document_follows_the_global_language(tmp_path):
+    out = tmp_path / "c.pdf"
+    result = lantern("--lang", "lv", "checklist", "--place-type", "street", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"ierakstīts {out} (1 lappuse)"

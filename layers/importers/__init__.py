@@ -13,8 +13,8 @@ from pathlib import Path
 
 from layers.catalogue import kind as get_kind
 from layers.errors import InputError
-from layers.features import PreparedFeatures, auto_mapping, prepare
-from layers.i18n import _
+from layers.features import Preparation, PreparedFeatures, SkippedRow, auto_mapping, prepare
+from layers.i18n import _, ngettext
 from layers.importers import csv as csv_format
 from layers.importers import vector
 from layers.workspace import Workspace
@@ -37,24 +37,29 @@ class ImportReport:
     repaired: int
     extra_fields: list[str]
     ignored_fields: list[str]
-    fids: list[int]
+    fids: range | list[int]
     notices: list[str] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     skipped_file: Path | None = None
 
     def summary(self) -> str:
-        text = _("Imported {n} feature(s) into '{kind}'.").format(n=self.count, kind=get_kind(self.kind_id).label)
+        text = ngettext("Imported {n} feature into '{kind}'.", "Imported {n} features into '{kind}'.", self.count).format(
+            n=self.count, kind=get_kind(self.kind_id).label)
         if self.repaired:
-            text += " " + _("{n} invalid geometry(ies) repaired.").format(n=self.repaired)
+            text += " " + ngettext("{n} invalid geometry repaired.", "{n} invalid geometries repaired.",
+                                self.repaired).format(n=self.repaired)
         if self.extra_fields:
             text += " " + _("Kept in 'extra': {f}.").format(f=", ".join(self.extra_fields))
         for notice in self.notices:
             text += " " + _("Notice: {notice}.").format(notice=notice)
         if self.skipped and self.skipped_file:
-            text += " " + _("Skipped {n} row(s) that cannot be imported; they are listed with the reasons in {file}.").format(
+            text += " " + ngettext("Skipped {n} row that cannot be imported; it is listed with the reason in {file}.",
+                                "Skipped {n} rows that cannot be imported; they are listed with the reasons in {file}.",
+                                len(self.skipped)).format(
                 n=len(self.skipped), file=self.skipped_file)
         elif self.skipped:
-            text += " " + _("Skipped {n} row(s) that cannot be imported.").format(n=len(self.skipped))
+            text += " " + ngettext("Skipped {n} row that cannot be imported.", "Skipped {n} rows that cannot be imported.",
+                                len(self.skipped)).format(n=len(self.skipped))
         return text
 
 
@@ -82,6 +87,13 @@ def read_source(path: str | Path, layer: str | None = None):
     return vector.read(path, layer)
 
 
+def read_batches(path: str | Path, layer: str | None = None, batch_rows: int | None = None):
+    """``read_source`` a batch of rows at a time, so memory is bounded by the batch, not the file."""
+    if format_of(path) == "CSV":
+        return csv_format.read_batches(path, batch_rows=batch_rows or csv_format.BATCH_ROWS)
+    return vector.read_batches(path, layer, batch_rows=batch_rows or vector.BATCH_ROWS)
+
+
 def prepare_file(
     path: str | Path,
     kind_id: str,
@@ -107,7 +119,7 @@ def skipped_file_for(source: Path, workspace_path: Path) -> Path:
     return Path(workspace_path).parent / name
 
 
-def write_skipped(target: Path, source: Path, frame, skipped: list[tuple[int, str]]) -> Path:
+def write_skipped(target: Path, columns: list, skipped: list[SkippedRow]) -> Path:
     """The skipped rows, with row number and reason first, then their own columns (geometry as WKT).
 
     Written under a temporary name and moved into place; cells that a spreadsheet would run as a
@@ -118,20 +130,14 @@ def write_skipped(target: Path, source: Path, frame, skipped: list[tuple[int, st
         text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
         return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
-    columns = [c for c in frame.columns if c != frame.geometry.name] if frame is not None else []
     tmp = target.with_name(target.name + ".part")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as out:
             w = csv_lib.writer(out)
             w.writerow(["row", "problem", *map(str, columns), "geometry_wkt"])
-            for row, problem in skipped:
-                values = []
-                if frame is not None and 0 < row <= len(frame):
-                    record = frame.iloc[row - 1]
-                    values = [cell(record[c]) for c in columns]
-                    geom = record[frame.geometry.name]
-                    values.append("" if geom is None else cell(_safe_wkt(geom)))
-                w.writerow([row, cell(problem), *values])
+            for row in skipped:
+                geom = "" if row.geometry is None else cell(_safe_wkt(row.geometry))
+                w.writerow([row.row, cell(row.problem), *map(cell, row.values), geom])
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -155,42 +161,69 @@ def import_file(
     overrides: dict | None = None,
     constants: dict | None = None,
     skip_invalid: bool = False,
+    batch_rows: int | None = None,
 ) -> ImportReport:
     """Import a file into the kind's layer, all or nothing (see layers.features.prepare for the mappings).
+
+    The file is read, checked and written a batch at a time (``batch_rows``, default 50,000) in one
+    transaction, each batch one signed import entry of the change log; a file that is refused, or a
+    failure anywhere, rolls the whole import back. Problems of the file as a whole (it cannot be read,
+    columns refused) are found in the first batch, before the workspace is touched.
 
     With ``skip_invalid`` the rows that cannot be imported are left out and written, with their
     reasons, to ``<source>.skipped.csv`` (see ``skipped_file_for``); the report names it.
     """
     path = Path(path)
-    prepared = prepare_file(path, kind_id, layer, mapping, overrides, constants, skip_invalid)
-    with workspace.atomic():
-        fids = workspace.insert_rows(kind_id, prepared.rows, prepared.geometries)
-        workspace.set_layer_info(kind_id, source=path.name)
-        workspace.log_import(kind_id, path.name, fids)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's "non closed ring": we say it in the report
+        batches = read_batches(path, layer, batch_rows)
+        first = next(batches, None)
+        if first is None or len(first) == 0:
+            raise InputError(path, _("the file holds no features"))
+        preparation = Preparation(path, get_kind(kind_id), [c for c in first.columns if c != first.geometry.name],
+                                  mapping, overrides, constants, skip_invalid, keep_skipped_rows=True)
+        prepared = preparation.batch(first)
+        with workspace.atomic():
+            bulk = workspace.bulk_insert(kind_id, source=path.name)
+            for frame in _rest(prepared, batches, preparation):
+                if not preparation.refusing:
+                    bulk.add(frame.columns, frame.geometries)
+            preparation.finish()
+            bulk.close()
+            workspace.set_layer_info(kind_id, source=path.name)
+    return _report(workspace, path, kind_id, prepared, preparation, bulk)
+
+
+def _rest(first: PreparedFeatures, batches, preparation: Preparation):
+    """The first prepared batch, then each further batch as it is read and prepared."""
+    yield first
+    for frame in batches:
+        if len(frame):
+            yield preparation.batch(frame)
+
+
+def _report(workspace: Workspace, path: Path, kind_id: str, first: PreparedFeatures, preparation: Preparation,
+            bulk) -> ImportReport:
+    """The report of a finished import; the skipped rows written out (a failure to write them is a notice)."""
     skipped_file = None
-    if prepared.skipped:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            try:
-                frame = read_source(path, layer)
-            except InputError:
-                frame = None
+    if preparation.skipped_rows:
         try:
-            skipped_file = write_skipped(skipped_file_for(path, workspace.path), path, frame, prepared.skipped)
+            skipped_file = write_skipped(skipped_file_for(path, workspace.path), preparation.source_columns,
+                                         preparation.skipped_rows)
         except InputError as exc:  # the import is done: say so, and that the list is missing
-            prepared.notices.append(str(exc))
+            preparation.notices.append(str(exc))
     return ImportReport(
         kind_id=kind_id,
         source=path,
-        count=len(fids),
-        repaired=prepared.repaired,
-        extra_fields=prepared.extra_fields,
-        ignored_fields=prepared.ignored_fields,
-        fids=fids,
-        notices=prepared.notices,
-        skipped=prepared.skipped,
+        count=bulk.count,
+        repaired=preparation.repaired,
+        extra_fields=first.extra_fields,
+        ignored_fields=first.ignored_fields,
+        fids=range(bulk.next_fid - bulk.count, bulk.next_fid),
+        notices=preparation.notices,
+        skipped=preparation.skipped,
         skipped_file=skipped_file,
     )
 
 
-__all__ = ["ImportReport", "import_file", "skipped_file_for", "write_skipped", "prepare_file", "read_source", "list_layers", "auto_mapping", "format_of"]
+__all__ = ["ImportReport", "import_file", "skipped_file_for", "write_skipped", "prepare_file", "read_source", "read_batches", "list_layers", "auto_mapping", "format_of"]

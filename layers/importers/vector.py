@@ -50,12 +50,12 @@ def _short(exc: Exception) -> str:
     return text.split("; It might help", 1)[0][:200]
 
 
-def read(path: str | Path, layer: str | None = None):
-    """A GeoDataFrame from a vector file; the layer must be named when there are several."""
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
+#: Features per batch when a file is read in batches.
+BATCH_ROWS = 50_000
 
-    path = Path(path)
+
+def _layer_of(path: Path, layer: str | None) -> str:
+    """The layer to read: the one named, or the file's only one."""
     if not path.exists():
         raise InputError(path, _("no such file"))
     if path.is_file() and path.stat().st_size == 0:
@@ -68,20 +68,57 @@ def read(path: str | Path, layer: str | None = None):
             raise InputError(
                 path, _("the file has several layers; choose one of: {layers}").format(layers=", ".join(layers))
             )
-        layer = layers[0]
-    elif layer not in layers:
+        return layers[0]
+    if layer not in layers:
         raise InputError(
             path, _("no layer named '{layer}'; the file has: {layers}").format(layer=layer, layers=", ".join(layers))
         )
+    return layer
+
+
+def read(path: str | Path, layer: str | None = None):
+    """A GeoDataFrame from a vector file; the layer must be named when there are several."""
+    path = Path(path)
+    return _read_part(path, _layer_of(path, layer))
+
+
+def read_batches(path: str | Path, layer: str | None = None, batch_rows: int = BATCH_ROWS):
+    """``read`` a batch of features at a time (GeoDataFrames; row problems counted within each batch)."""
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    path = Path(path)
+    layer = _layer_of(path, layer)
     try:
-        return pyogrio.read_dataframe(_gdal_path(path), layer=layer)
+        total = pyogrio.read_info(_gdal_path(path), layer=layer)["features"]
+    except (DataSourceError, DataLayerError, ValueError, RuntimeError, UnicodeDecodeError) as exc:
+        raise InputError(path, _("cannot be read as a GIS file: {e}").format(e=_short(exc))) from exc
+    if 0 <= total <= batch_rows:
+        yield _read_part(path, layer)
+        return
+    skip = 0
+    while True:
+        frame = _read_part(path, layer, skip, batch_rows)
+        if len(frame) or not skip:
+            yield frame
+        skip += len(frame)
+        if len(frame) < batch_rows:
+            return
+
+
+def _read_part(path: Path, layer: str, skip: int = 0, count: int | None = None):
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    try:
+        return pyogrio.read_dataframe(_gdal_path(path), layer=layer, skip_features=skip, max_features=count)
     except shapely.errors.GEOSException:
-        return _read_repairing(path, layer)  # e.g. an unclosed ring: GDAL reads it, GEOS will not
+        return _read_repairing(path, layer, skip, count)  # e.g. an unclosed ring: GDAL reads it, GEOS will not
     except (DataSourceError, DataLayerError, ValueError, RuntimeError, UnicodeDecodeError) as exc:
         raise InputError(path, _("cannot be read as a GIS file: {e}").format(e=_short(exc))) from exc
 
 
-def _read_repairing(path: Path, layer: str):
+def _read_repairing(path: Path, layer: str, skip: int = 0, count: int | None = None):
     """Read with geometries decoded one by one: unclosed rings are closed (counted in
     ``attrs["closed_rings"]``), a geometry that still cannot be decoded is a row problem."""
     import geopandas as gpd
@@ -89,9 +126,10 @@ def _read_repairing(path: Path, layer: str):
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
+    part = {"skip_features": skip, "max_features": count}
     try:
-        frame = pyogrio.read_dataframe(_gdal_path(path), layer=layer, read_geometry=False)
-        meta, _index, wkb, _fields = pyogrio.raw.read(_gdal_path(path), layer=layer, columns=[])
+        frame = pyogrio.read_dataframe(_gdal_path(path), layer=layer, read_geometry=False, **part)
+        meta, _index, wkb, _fields = pyogrio.raw.read(_gdal_path(path), layer=layer, columns=[], **part)
     except (DataSourceError, DataLayerError, ValueError, RuntimeError) as exc:
         raise InputError(path, _("cannot be read as a GIS file: {e}").format(e=_short(exc))) from exc
     strict = shapely.from_wkb(wkb, on_invalid="ignore")

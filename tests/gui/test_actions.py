@@ -72,3 +72,21 @@ def test_map_modes_check_their_menu_entry(demo_window):
     assert actions["draw_estimate"].isChecked() and not actions["add_place"].isChecked()
     demo_window.session.set_mode(None)  # Esc on the map
     assert not actions["draw_estimate"].isChecked()
+
+
+def test_view_language_lists_every_language_and_remembers_the_choice_for_the_next_start(make_window, settings):
+    from layers import i18n
+
+    window = make_window()
+    menu = window.actions["language"].menu()
+    entries = {a.data(): a for a in menu.actions()}
+    assert list(entries) == list(i18n.SUPPORTED)
+    assert [a.text() for a in entries.values()] == [i18n.NAMES[lang] for lang in i18n.SUPPORTED]  # own names
+    assert [lang for lang, a in entries.items() if a.isChecked()] == [i18n.language()]
+    current, other = i18n.language(), next(lang for lang in i18n.SUPPORTED if lang != i18n.language())
+    entries[other].trigger()
+    assert settings.value("language") == other
+    assert [lang for lang, a in entries.items() if a.isChecked()] == [other]
+    assert i18n.language() == current  # the window keeps its language until it is started again
+    assert i18n.NAMES[other] in window.statusBar().currentMessage()
+    assert i18n.startup_language(settings.value("language"), {}) == other  # …and the next start uses it

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -100,8 +101,15 @@ def test_draw_an_area_record_an_estimate_and_see_the_choropleth(demo_window, js,
     form.accept()
     assert "more than the estimate" in form.error_label.text()
     form.female.setValue(20)
+    form.origin_edit.setText("Latvian: 40; Roma: 20")  # 60: more than the total, refused too
+    form.accept()
+    assert "more than the estimate" in form.error_label.text()
+    form.origin_edit.setText("Latvian: 12; Roma: 5")
     form.accept()
     assert w.session.workspace.count("risk_group_estimates") == before + 1
+    stored = w.session.workspace.db.conn.execute(
+        "SELECT origin_breakdown FROM risk_group_estimates ORDER BY fid DESC LIMIT 1").fetchone()[0]
+    assert json.loads(stored) == {"Latvian": 12, "Roma": 5}
     w.audit.show_density("homeless")
     qtbot.waitUntil(lambda: js(w, "lantern.info()")["choropleth"] == "homeless", timeout=5000)
     assert "people per km²" in js(w, "document.getElementById('lantern-legend').textContent")

@@ -100,7 +100,7 @@ def test_bad_import_through_the_window_shows_the_problem_and_keeps_the_workspace
     src.write_text("lon,lat,reported,forms,status\n24.94,60.17,2025-01,labour,unknown-status\n")
     before = file_digest(demo_window.session.workspace.path)
     assert not demo_window.files.import_file(src, "reported_cases", interactive=False)
-    assert demo_window.last_error.startswith("cases.csv: 1 row(s) cannot be imported: row 1: field 'status'")
+    assert demo_window.last_error.startswith("cases.csv: 1 row cannot be imported: row 1: field 'status'")
     assert file_digest(demo_window.session.workspace.path) == before
 
 

@@ -292,7 +292,7 @@ def test_bad_rows_are_listed_and_refused_by_default(workspace, tmp_path):
     with pytest.raises(InputError) as err:
         import_file(workspace, src, "transport_hubs")
     message = str(err.value)
-    assert message.startswith("hubs.csv: 9 row(s) cannot be imported: row 21: ")
+    assert message.startswith("hubs.csv: 9 rows cannot be imported: row 21: ")
     assert "row 22: missing coordinates" in message and "and 4 more" in message and "--skip-invalid" in message
     assert file_digest(workspace.path) == before
 
@@ -331,7 +331,7 @@ def test_nothing_left_to_import_is_refused_even_when_skipping(workspace, tmp_pat
     src = tmp_path / "hubs.csv"
     src.write_text("lon,lat,name,hub_type\nnan,56.9,A,tram_stop\n")
     before = file_digest(workspace.path)
-    with pytest.raises(InputError, match=r"^hubs\.csv: no row can be imported; 1 row\(s\)"):
+    with pytest.raises(InputError, match=r"^hubs\.csv: no row can be imported; 1 row cannot"):
         import_file(workspace, src, "transport_hubs", skip_invalid=True)
     assert file_digest(workspace.path) == before
     assert not (tmp_path / "hubs.csv.skipped.csv").exists()
@@ -381,9 +381,9 @@ def test_cli_import_with_set_and_skip_invalid(tmp_path, capsys):
     before = file_digest(tmp_path / "w.gpkg")
     assert main.main(["import", str(src), "--kind", "worksites", "--into", str(tmp_path / "w.gpkg")]) == 2
     err = capsys.readouterr().err
-    assert "sites.csv: 1 row(s) cannot be imported: row 2:" in err and "Traceback" not in err
+    assert "sites.csv: 1 row cannot be imported: row 2:" in err and "Traceback" not in err
     assert file_digest(tmp_path / "w.gpkg") == before
     assert main.main(["import", str(src), "--kind", "worksites", "--into", str(tmp_path / "w.gpkg"),
                       "--set", "sector=construction", "--skip-invalid"]) == 0
     out = capsys.readouterr().out
-    assert "Imported 1 feature(s)" in out and "sites.csv.skipped.csv" in out
+    assert "Imported 1 feature into" in out and "sites.csv.skipped.csv" in out
