@@ -166,14 +166,18 @@ class ExportDialog(QDialog):
         self.overwrite = bool(found)
         super().accept()
 
-    def run_export(self):
-        """Export with the dialog's choices (in the caller's thread); returns the files written."""
+    def export_job(self):
+        """The export with the dialog's choices, read now, as a callable a worker thread may run."""
         from mapping.share_export import export
 
         police = self.profile.currentData() == "police"
-        files, _disclosure = export(
-            self.session.workspace, self.profile.currentData(), self.format.currentData(), Path(self.path.text()),
-            recipient=self.recipient.text(), author=self.session.author,
-            confirm_police=police and self.confirm.text().strip() in confirm_words(), overwrite=self.overwrite,
-            lang=self.lang.currentData())
-        return files
+        ws, profile, fmt, path = (self.session.workspace, self.profile.currentData(), self.format.currentData(),
+                                  Path(self.path.text()))
+        options = dict(recipient=self.recipient.text(), author=self.session.author, overwrite=self.overwrite,
+                       confirm_police=police and self.confirm.text().strip() in confirm_words(),
+                       lang=self.lang.currentData())
+        return lambda: export(ws, profile, fmt, path, **options)[0]
+
+    def run_export(self):
+        """Export with the dialog's choices in the caller's thread; returns the files written."""
+        return self.export_job()()

@@ -214,11 +214,23 @@ class FileController(QObject):
             dialog.format.setCurrentIndex(dialog.format.findData(fmt))
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return
-        try:
-            files = dialog.run_export()
-        except (LanternError, OSError) as exc:
-            self.notify(_("Export stopped — nothing was shared"), str(exc))
-            return
+        self.run_share(dialog.export_job())
+
+    def run_share(self, job) -> Task:
+        """Run an export in a worker (a city's export takes a while); say where the files went."""
+        progress = QProgressDialog(_("Exporting…"), _("Cancel"), 0, 0, self.parent_widget)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(300)
+        progress.setCancelButton(None)  # the files are staged and moved in at the end: let it finish
+        task = Task(lambda report, cancelled: job(), self)
+        task.succeeded.connect(lambda files: (progress.close(), self._shared(files)))
+        task.failed.connect(lambda exc: (progress.close(), self.notify(_("Export stopped — nothing was shared"),
+                                                                        str(exc))))
+        self.share_task = task
+        task.start()
+        return task
+
+    def _shared(self, files) -> None:
         where = files[0].parent if files else ""
         self.notify.status(ngettext("Exported {n} file to {where}", "Exported {n} files to {where}",
                                     len(files)).format(n=len(files), where=where), 10000)

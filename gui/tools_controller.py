@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QProgressDialog
 
 from audit.gaps import GAP_DISTANCE
 from gui.referral_dialog import ReferralDialog
+from gui.tasks import Task
 from layers.i18n import _, ngettext
 from mapping.risk_surface import method_text
 from mapping.session import Session
@@ -33,15 +34,32 @@ class ToolsController(QObject):
         if ok:
             self.show_gaps(distance)
 
-    def show_gaps(self, distance: float = GAP_DISTANCE, assistance: str | None = "crisis_intervention"):
-        """Risk areas and cells without a suitable service within a distance: a map layer and a count."""
+    def show_gaps(self, distance: float = GAP_DISTANCE, assistance: str | None = "crisis_intervention") -> Task | None:
+        """Risk areas and cells without a suitable service within a distance, computed in a worker (a whole city
+        takes a while), then shown as a map layer with a count."""
         if self.session.workspace is None:
             return None
-        gaps = self.session.show_gaps(distance, assistance)
+        progress = QProgressDialog(_("Looking for service gaps…"), _("Cancel"), 0, 0, self.parent_widget)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(300)
+        session = self.session
+        task = Task(lambda report, cancelled: session.compute_gaps(distance, assistance), self)
+        progress.canceled.connect(task.cancel)
+        task.succeeded.connect(lambda result: (self._show_gaps(result, distance, task), progress.close()))  # close() cancels
+        task.failed.connect(lambda exc: (progress.close(), self.notify(_("Service gaps were not computed"), str(exc))))
+        self.gaps_task = task
+        task.start()
+        return task
+
+    def _show_gaps(self, result, distance: float, task: Task) -> None:
+        if task.cancel_requested:
+            return
+        gaps, overlay = result
+        self.gaps = gaps
+        self.session.set_overlay("gaps", overlay)
         self.notify.status(ngettext("{n} gap: a risk area or cell farther than {d:.0f} m from a suitable service",
                                     "{n} gaps: risk areas or cells farther than {d:.0f} m from a suitable service",
                                     len(gaps)).format(n=len(gaps), d=distance), 10000)
-        return gaps
 
     def method_help(self) -> None:
         text = method_text() + "\n\n" + _(

@@ -318,8 +318,10 @@ class Session:
         self.density_changed.emit(spec)
         return spec
 
-    def show_gaps(self, distance: float, assistance: str | None = "crisis_intervention"):
-        """Risk areas and cells with no suitable service within ``distance`` m, shown as an overlay."""
+    def compute_gaps(self, distance: float, assistance: str | None = "crisis_intervention"):
+        """Risk areas and cells with no suitable service within ``distance`` m, and their map overlay.
+
+        Reads the workspace and changes nothing, so a worker thread may run it."""
         from audit.gaps import service_gaps
         from mapping.features import gaps_layer
         from mapping.risk_surface import compute
@@ -329,7 +331,12 @@ class Session:
                             float(distance), assistance)
         layer = gaps_layer(gaps, _("Service gaps ({d:.0f} m)").format(d=distance),
                            _("{what} {name}: nearest suitable service {d:.0f} m"))
-        self.set_overlay("gaps", Overlay([layer]))
+        return gaps, Overlay([layer])
+
+    def show_gaps(self, distance: float, assistance: str | None = "crisis_intervention"):
+        """Compute the service gaps and show them as an overlay."""
+        gaps, overlay = self.compute_gaps(distance, assistance)
+        self.set_overlay("gaps", overlay)
         return gaps
 
     # -- map interaction ------------------------------------------------------------------

@@ -52,8 +52,11 @@ def test_referral_helper_lists_services_nearest_first_and_stores_nothing(demo_wi
 
 
 def test_service_gaps_become_a_map_layer(demo_window, js, qtbot):
-    gaps = demo_window.tools.show_gaps(distance=250)
-    assert len(gaps) > 0
+    task = demo_window.tools.show_gaps(distance=250)  # in a worker: the window keeps repainting
+    with qtbot.waitSignal(task.succeeded, timeout=60000):
+        pass
+    gaps = demo_window.tools.gaps
+    assert len(gaps) > 0 and str(len(gaps)) in demo_window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: js(demo_window, "lantern.info()")["layers"].get("service_gaps", {}).get("count") == len(gaps))
 
 

@@ -141,3 +141,25 @@ def test_export_dialog_refuses_the_workspace_itself(demo_window, monkeypatch):
     with pytest.raises(DestinationError, match="workspace"):
         dialog.run_export()
     assert file_digest(ws_path) == before
+
+
+def test_an_export_from_the_window_runs_in_a_worker_and_says_where_the_files_went(demo_window, qtbot, tmp_path):
+    from gui.export_dialog import ExportDialog
+
+    dialog = ExportDialog(demo_window.session, demo_window)
+    dialog.format.setCurrentIndex(dialog.format.findData("csv"))
+    dialog.path.setText(str(tmp_path / "share"))
+    task = demo_window.files.run_share(dialog.export_job())
+    with qtbot.waitSignal(task.succeeded, timeout=60000):
+        pass
+    assert sorted(p.suffix for p in (tmp_path / "share").iterdir())  # the folder holds the export
+    assert str(tmp_path / "share") in demo_window.statusBar().currentMessage()
+    # a refused export (the workspace itself as the destination) says so and writes nothing
+    dialog.format.setCurrentIndex(dialog.format.findData("gpkg"))
+    workspace = demo_window.session.workspace.path
+    before = workspace.read_bytes()
+    dialog.path.setText(str(workspace))
+    task = demo_window.files.run_share(dialog.export_job())
+    with qtbot.waitSignal(task.failed, timeout=60000):
+        pass
+    assert workspace.name in demo_window.last_error and workspace.read_bytes() == before
