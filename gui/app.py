@@ -25,6 +25,9 @@ def create_application(argv: list[str] | None = None, settings=None):
 
     from layers import i18n
 
+    from gui.map_view import register_url_scheme
+
+    register_url_scheme()  # lantern:// (the map's layers) must be known before the QApplication exists
     QCoreApplication.setOrganizationName("Lantern")
     QCoreApplication.setApplicationName("Lantern")
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])

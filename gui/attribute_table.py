@@ -12,19 +12,24 @@ from layers.i18n import _, ngettext
 from layers.values import coerce, is_missing, stored_ids
 
 
+def column_display(kind: LayerKind | None, column: str):
+    """How a column's cells are shown: labels for enum ids, ✓/— for booleans, else the value. Never HTML.
+
+    Worked out once per column, so showing a cell is a dictionary lookup (a city's table has a million)."""
+    f = kind.field(column) if kind is not None and column in kind.field_names else None
+    if f is not None and f.type == "boolean":
+        return lambda value: "✓" if bool(value) else "—"
+    if f is not None and f.choices:
+        labels = {c.id: c.label for c in f.choices}
+        if f.type == "multi_enum":
+            return lambda value: ", ".join(labels.get(i, str(i)) for i in stored_ids(value))
+        return lambda value: labels.get(value, str(value))
+    return str
+
+
 def display_value(kind: LayerKind | None, column: str, value) -> str:
-    """Text for a cell: labels for enum ids, yes/no for booleans. Never HTML."""
-    if is_missing(value):
-        return ""
-    if kind is not None and column in kind.field_names:
-        f = kind.field(column)
-        if f.type == "boolean":
-            return "✓" if bool(value) else "—"
-        if f.choices:
-            ids = stored_ids(value) if f.type == "multi_enum" else [value]
-            labels = {c.id: c.label for c in f.choices}
-            return ", ".join(labels.get(i, str(i)) for i in ids)
-    return str(value)
+    """Text for one cell."""
+    return "" if is_missing(value) else column_display(kind, column)(value)
 
 
 class FrameTableModel(QAbstractTableModel):
@@ -40,6 +45,7 @@ class FrameTableModel(QAbstractTableModel):
         self._frame = None
         self._kind: LayerKind | None = None
         self._columns: list[str] = []
+        self._shows: list = []
         self._fids: list[int] = []
 
     def set_frame(self, frame, kind: LayerKind | None) -> None:
@@ -51,6 +57,7 @@ class FrameTableModel(QAbstractTableModel):
             self._frame = frame.drop(columns=[frame.geometry.name]) if hasattr(frame, "geometry") else frame
             self._columns = list(self._frame.columns)
             self._fids = [int(f) for f in self._frame.index]
+        self._shows = [column_display(kind, c) for c in self._columns]
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
@@ -64,7 +71,7 @@ class FrameTableModel(QAbstractTableModel):
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = self._frame.iat[index.row(), index.column()]
-            return display_value(self._kind, self._columns[index.column()], value)
+            return "" if is_missing(value) else self._shows[index.column()](value)
         if role == Qt.ItemDataRole.EditRole:
             value = self._frame.iat[index.row(), index.column()]
             return "" if is_missing(value) else str(value)
@@ -108,6 +115,9 @@ class FrameTableModel(QAbstractTableModel):
             return -1
 
 
+RESIZE_ROWS = 200
+
+
 class AttributeTable(QTableView):
     """The current layer's rows, filtered as the map is; edits become undoable commands."""
 
@@ -125,6 +135,8 @@ class AttributeTable(QTableView):
         self.setAlternatingRowColors(True)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.horizontalHeader().setStretchLastSection(True)
+        # columns are sized from the first rows shown, not all of them (a city's layer has a million)
+        self.horizontalHeader().setResizeContentsPrecision(RESIZE_ROWS)
         self.verticalHeader().setDefaultSectionSize(22)
         self._silent = False
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)

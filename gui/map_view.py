@@ -7,14 +7,24 @@ mapReady only once the page reports its first complete paint, and sends
 small updates (visibility, order, selection) instead of reloading.
 Network requests are recorded and, unless the online basemap is on,
 blocked: a sensitive map must not tell a tile server where you look.
+
+The page holds only the layers' definitions; it fetches each layer's
+features from ``lantern://layer/<id>``, which the view's ``LayerServer``
+answers from the current MapLayers. Layers not built yet (``geojson`` None)
+are built when the page asks, off the UI thread, so opening a workspace with
+100,000 features does not freeze the window. ``register_url_scheme`` must
+run before the QApplication exists (gui/app.create_application does it).
 """
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QUrl, Signal, Slot
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import (
     QWebEnginePage,
@@ -22,11 +32,131 @@ from PySide6.QtWebEngineCore import (
     QWebEngineSettings,
     QWebEngineUrlRequestInfo,
     QWebEngineUrlRequestInterceptor,
+    QWebEngineUrlRequestJob,
+    QWebEngineUrlScheme,
+    QWebEngineUrlSchemeHandler,
 )
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from mapping.compose import OSM_ATTRIBUTION, OSM_TILES_URL, MapLayer, MapOptions, write_map
+from layers.i18n import _
+from mapping.compose import (
+    LAYER_SCHEME,
+    OSM_ATTRIBUTION,
+    OSM_TILES_URL,
+    MapLayer,
+    MapOptions,
+    layer_url,
+    write_map,
+)
+
+#: layers with at most this many features, already built, are answered at once on the UI thread
+SMALL_LAYER = 5000
+
+
+def register_url_scheme() -> bool:
+    """Register ``lantern://`` with QtWebEngine: only possible before the QApplication exists.
+
+    A local scheme that a ``file://`` page may fetch from (no CORS headers needed); never a network
+    address, so the RequestGuard lets it through. Returns whether it is registered now.
+    """
+    name = LAYER_SCHEME.encode()
+    if QWebEngineUrlScheme.schemeByName(QByteArray(name)).name() == QByteArray(name):
+        return True
+    from PySide6.QtCore import QCoreApplication
+
+    if QCoreApplication.instance() is not None:
+        return False  # too late: Qt would only warn
+    scheme = QWebEngineUrlScheme(QByteArray(name))
+    scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
+    scheme.setDefaultPort(-1)  # QWebEngineUrlScheme::PortUnspecified
+    flags = QWebEngineUrlScheme.Flag
+    scheme.setFlags(flags.LocalScheme | flags.LocalAccessAllowed | flags.CorsEnabled | flags.FetchApiAllowed)
+    QWebEngineUrlScheme.registerScheme(scheme)
+    return True
+
+
+def warm_up() -> None:
+    """Import folium (the page's composer, ~0.4 s) in a background thread, so the first show_layers
+    does not hold up the event loop while it loads."""
+    import importlib
+    import threading
+
+    if "folium" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("folium",), name="lantern-folium",
+                         daemon=True).start()
+
+
+def encode_layer(layer: MapLayer, source=None, batch: int = 2000) -> bytes:
+    """A layer's GeoJSON as the page fetches it; a layer not built yet is built by ``source(layer_id)``.
+
+    Encoded ``batch`` features at a time: one json.dumps of 100,000 features holds the GIL for
+    ~0.4 s, and the UI thread would wait for it."""
+    if layer.geojson is None:
+        layer = source(layer.id)
+    dumps = lambda value: json.dumps(value, ensure_ascii=False, separators=(",", ":"))  # noqa: E731
+    features = layer.geojson.get("features", [])
+    rest = dumps({k: v for k, v in layer.geojson.items() if k != "features"})
+    parts = [dumps(features[i:i + batch])[1:-1] for i in range(0, len(features), batch)]
+    head = rest[:-1] + ("," if rest != "{}" else "")
+    return (head + '"features":[' + ",".join(parts) + "]}").encode("utf-8")
+
+
+class LayerServer(QWebEngineUrlSchemeHandler):
+    """Answers ``lantern://layer/<id>`` with that layer's GeoJSON (application/json).
+
+    Small layers already built are answered at once; the others are built and encoded in one worker
+    thread and answered on the UI thread when ready, so the event loop never waits for them.
+    """
+
+    built = Signal(object, object)  # job, bytes or an exception
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.layers: dict[str, MapLayer] = {}
+        self.source = None  # layer id -> MapLayer, for layers given without their features
+        self.served: list[str] = []  # layer ids answered, in order (diagnostics, tests)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-layers")
+        self._closed = False
+        self.built.connect(self._reply)
+
+    def set_layers(self, layers: list[MapLayer], source=None) -> None:
+        self.layers = {layer.id: layer for layer in layers}
+        self.source = source
+
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 - Qt API
+        url = job.requestUrl()
+        layer = self.layers.get(url.path(QUrl.ComponentFormattingOption.FullyDecoded).strip("/"))
+        if url.host() != "layer" or layer is None:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        if layer.geojson is not None and len(layer.geojson.get("features", ())) <= SMALL_LAYER:
+            self._reply(job, encode_layer(layer))
+            return
+        if self._closed:
+            job.fail(QWebEngineUrlRequestJob.Error.RequestAborted)
+            return
+        future = self._pool.submit(encode_layer, layer, self.source)
+        future.add_done_callback(lambda f: self.built.emit(job, f.exception() or f.result()))
+
+    def _reply(self, job, data) -> None:
+        if not shiboken6.isValid(job):
+            return  # the page went away (reloaded) before the layer was ready
+        if isinstance(data, BaseException):
+            print(_("The map layer {url} could not be built: {error}").format(
+                url=job.requestUrl().toString(), error=repr(data)), file=sys.stderr)
+            job.fail(QWebEngineUrlRequestJob.Error.RequestFailed)
+            return
+        buffer = QBuffer(job)  # lives as long as the job
+        buffer.setData(QByteArray(data))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.served.append(job.requestUrl().path().strip("/"))
+        job.reply(QByteArray(b"application/json"), buffer)
+
+    def shutdown(self) -> None:
+        """No more layers: the window is closing (a page still loading gets failures, not a hang)."""
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class MapBridge(QObject):
@@ -126,6 +256,7 @@ class MapView(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        warm_up()
         self._tmpdir = tempfile.TemporaryDirectory(prefix="lantern-map-")
         self._ready = False
         self._painted = False
@@ -135,6 +266,9 @@ class MapView(QWidget):
         self.profile = QWebEngineProfile(self)  # off-the-record: no disk cache, no cookies
         self.guard = RequestGuard(self)
         self.profile.setUrlRequestInterceptor(self.guard)
+        self.server = LayerServer(self)
+        self.profile.installUrlSchemeHandler(QByteArray(LAYER_SCHEME.encode()), self.server)
+        self._versions: dict[str, int] = {}
         self.page = MapPage(self.profile, self)
         settings = self.page.settings()
         settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
@@ -164,14 +298,22 @@ class MapView(QWidget):
 
     # -- loading ----------------------------------------------------------------------
 
-    def show_layers(self, layers: list[MapLayer], options: MapOptions, keep_view: bool = False) -> None:
-        """(Re)load the page with these layers. Calls made before it is ready are queued."""
+    def show_layers(self, layers: list[MapLayer], options: MapOptions, keep_view: bool = False,
+                    source=None) -> None:
+        """(Re)load the page with these layers. Calls made before it is ready are queued.
+
+        The page gets the layers' definitions and fetches their features from the LayerServer;
+        a layer given without features (``geojson`` None) is built by ``source(layer_id)``, in a
+        worker thread, when the page asks for it.
+        """
         if keep_view and self.last_view is not None:
             options.view = self.last_view
         self._ready = False
         self._painted = False
         self._queue.clear()
+        self.server.set_layers(layers, source)
         options.app_bridge = True
+        options.fetch_layers = True
         options.basemap = self.basemap_on
         path = Path(self._tmpdir.name) / "map.html"
         write_map(path, layers, options)
@@ -244,8 +386,13 @@ class MapView(QWidget):
         )
 
     def replace_layer(self, layer: MapLayer) -> None:
-        """New data for one layer, without reloading the page (after an edit)."""
-        self.run_js(f"lantern.replaceLayer({json.dumps(layer.definition())}, {json.dumps(layer.geojson)});")
+        """New data for one layer, without reloading the page (after an edit); the page fetches them.
+
+        A layer without features (``geojson`` None) is built by the source given to show_layers."""
+        self.server.layers[layer.id] = layer
+        version = self._versions[layer.id] = self._versions.get(layer.id, 0) + 1
+        url = layer_url(layer.id, version)
+        self.run_js(f"lantern.reloadLayer({json.dumps(layer.definition())}, {json.dumps(url)});")
 
     def set_extra_legends(self, sections: list[dict]) -> None:
         self.run_js(f"lantern.setExtraLegends({json.dumps(sections)});")
@@ -278,4 +425,5 @@ class MapView(QWidget):
         """Release the page before the profile (avoids Qt's 'profile still in use' warning)."""
         self.view.setPage(None)
         self.page.deleteLater()
+        self.server.shutdown()
         self._tmpdir.cleanup()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from audit.annotations import PLACE_KINDS
 from gui.map_view import MapView
 from layers.catalogue import kind as get_kind
+from mapping.compose import layer_stub
 from mapping.session import Session
 
 
@@ -34,9 +35,13 @@ class SessionMap:
         view.modeCancelled.connect(lambda: s.set_mode(None))
 
     def show_all(self, keep_view: bool = False) -> None:
-        """Load the page with every layer, then the filters, overlays and density on top."""
+        """Load the page with every layer, then the filters, overlays and density on top.
+
+        The workspace's layers go as definitions only: each is built (``session.map_layer``) when
+        the page asks for its features, in the map's worker thread, so opening stays responsive."""
         s = self.session
-        self.view.show_layers(s.map_layers(), s.map_options(), keep_view=keep_view)
+        layers = [self._stub(k) for k in s.order] + s.partner
+        self.view.show_layers(layers, s.map_options(), keep_view=keep_view, source=s.map_layer)
         self._filters()
         for name in s.overlays:
             self.show_overlay(name)
@@ -49,16 +54,20 @@ class SessionMap:
             if fids is not None:
                 self.view.set_filter(k, fids)
 
+    def _stub(self, kind_id: str):
+        s = self.session
+        return layer_stub(kind_id, visible=s.is_visible(kind_id), synthetic=s.synthetic.get(kind_id, False))
+
     def replace(self, kinds) -> None:
         for k in kinds:
-            self.view.replace_layer(self.session.map_layer(k))
+            self.view.replace_layer(self._stub(k))
         self._filters()
 
     def apply_filters(self, _state) -> None:
         """Places are re-assessed within the filters; other layers are filtered in the page."""
         for k in self.session.frames:
             if k in PLACE_KINDS:
-                self.view.replace_layer(self.session.map_layer(k))
+                self.view.replace_layer(self._stub(k))
             if not get_kind(k).is_basemap:
                 self.view.set_filter(k, self.session.filter_fids(k))
 

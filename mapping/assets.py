@@ -1,6 +1,7 @@
 """Where the map's JavaScript and CSS come from — decided here, once.
 
-Leaflet comes from the installed ``xstatic-leaflet`` package, Lantern's own
+Leaflet comes from the installed ``xstatic-leaflet`` package, its marker
+clustering from ``xstatic-leaflet-markercluster``, Lantern's own
 bridge from ``mapping/static``. Never a CDN: maps must work with no network.
 Two modes: ``file`` links the installed files (for the app's QWebEngineView,
 which loads the map from a file) and ``inline`` embeds them (for exported
@@ -36,16 +37,24 @@ def _leaflet_dir() -> Path:
     return Path(xleaflet.BASE_DIR)
 
 
+def _markercluster_dir() -> Path:
+    import xstatic.pkg.leaflet_markercluster as xcluster
+
+    return Path(xcluster.BASE_DIR)
+
+
 def _static(name: str) -> Path:
     return Path(str(package_file("mapping", f"static/{name}")))
 
 
 def map_assets() -> list[Asset]:
     """The assets of a Lantern map, in load order."""
-    leaflet = _leaflet_dir()
+    leaflet, cluster = _leaflet_dir(), _markercluster_dir()
     return [
         Asset("leaflet_css", "css", leaflet / "leaflet.css"),
+        Asset("markercluster_css", "css", cluster / "MarkerCluster.css"),
         Asset("lantern_css", "css", _static("lantern_map.css")),
         Asset("leaflet", "js", leaflet / "leaflet.js"),
+        Asset("markercluster", "js", cluster / "leaflet.markercluster.js"),
         Asset("lantern", "js", _static("lantern_map.js")),
     ]

@@ -2,7 +2,10 @@
 
 folium builds the page (map, assets, scripts); ``lantern_map.js`` draws the
 layers from small JSON definitions, so the desktop app can restyle, reorder
-and toggle them without reloading the page. All data reach the page through
+and toggle them without reloading the page. In the app the page holds only
+the definitions and fetches each layer's features from ``lantern://layer/<id>``
+(``MapOptions.fetch_layers``; the MapView serves them); an exported map embeds
+them and stays one self-contained file. All data in the page go through
 Jinja's ``tojson`` (HTML-safe), and the JS shows text with ``textContent``.
 """
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from layers.catalogue import LayerKind, kind as get_kind
 from layers.i18n import _
@@ -19,17 +23,25 @@ from mapping.assets import QWEBCHANNEL_JS, map_assets
 #: Only used when the user switches the online basemap on (View → Basemap).
 OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+#: the URL scheme the app serves layers' features on (gui/map_view registers it)
+LAYER_SCHEME = "lantern"
+
+
+def layer_url(layer_id: str, version: int = 0) -> str:
+    """Where the app's page fetches a layer's GeoJSON (``version`` tells a replaced layer's data apart)."""
+    url = f"{LAYER_SCHEME}://layer/{quote(layer_id, safe='')}"
+    return f"{url}?v={version}" if version else url
 
 
 @dataclass
 class MapLayer:
-    """One thematic layer as the map page needs it."""
+    """One thematic layer as the map page needs it (``geojson`` None: not built yet, see ``layer_stub``)."""
 
     id: str
     label: str
     geometry: str
     style: dict
-    geojson: dict
+    geojson: dict | None
     visible: bool = True
     synthetic: bool = False
     basemap: bool = False
@@ -61,6 +73,7 @@ class MapOptions:
     view: tuple[float, float, float] | None = None  # lat, lng, zoom to open at (else fit the bounds)
     extra_legends: list[dict] = field(default_factory=list)  # [{title, rows: [{color, label}]}]
     info: dict | None = None  # {title, marking, lines}: a title box on the map
+    fetch_layers: bool = False  # the page fetches features from lantern://layer/<id> (the app) instead of embedding
 
 
 def _choice_label(k: LayerKind, field_name: str, value) -> str:
@@ -89,6 +102,27 @@ def tip_text(k: LayerKind, row: dict) -> str:
     return name
 
 
+#: the attributes tip_text reads
+_TIP_FIELDS = ("name", "reported", "category", "sector", "hub_type", "service_type", "forms")
+
+
+def _memo_tip(k: LayerKind):
+    """tip_text for one layer, computed once per distinct combination of the attributes it reads."""
+    seen: dict = {}
+
+    def tip(row: dict) -> str:
+        key = tuple(row.get(a) for a in _TIP_FIELDS)
+        try:
+            return seen[key]
+        except KeyError:
+            seen[key] = text = tip_text(k, row)
+            return text
+        except TypeError:  # an unhashable value
+            return tip_text(k, row)
+
+    return tip
+
+
 def layer_from_frame(kind_id: str, frame, *, visible: bool = True, synthetic: bool = False,
                      risk: dict | None = None, tips: dict | None = None, extra: dict | None = None) -> MapLayer:
     """A map layer from a workspace layer's GeoDataFrame (index = fid).
@@ -100,13 +134,16 @@ def layer_from_frame(kind_id: str, frame, *, visible: bool = True, synthetic: bo
     import shapely
 
     k = get_kind(kind_id)
-    attrs = frame.drop(columns=frame.geometry.name)
+    # only the attributes a feature carries: converting every column of 100,000 rows is slow
+    wanted = (*_TIP_FIELDS, k.style.classify) if k.is_basemap else _TIP_FIELDS
+    attrs = frame[[c for c in frame.columns if c in wanted and c != frame.geometry.name]]
+    tip_of = _memo_tip(k)
     features = []
     values = frame.geometry.values
-    geoms = shapely.to_geojson(values)
+    geoms = _geojson_geometries(values)
     # places mapped as areas also get a marker, at a point inside the area
     areal = (k.geometry == "Geometry") & np.isin(shapely.get_type_id(values), [3, 6])
-    reps = shapely.point_on_surface(values)
+    reps = shapely.point_on_surface(values) if areal.any() else None
     for i, (fid, row, geom) in enumerate(zip(frame.index, attrs.to_dict("records"), geoms)):
         if geom is None:
             continue
@@ -115,7 +152,7 @@ def layer_from_frame(kind_id: str, frame, *, visible: bool = True, synthetic: bo
             if k.style.classify:
                 props["cls"] = row.get(k.style.classify)
         else:
-            props["tip"] = (tips or {}).get(int(fid)) or tip_text(k, row)
+            props["tip"] = (tips or {}).get(int(fid)) or tip_of(row)
         if risk and int(fid) in risk:
             level, explanation = risk[int(fid)]
             props["risk"] = level
@@ -124,18 +161,31 @@ def layer_from_frame(kind_id: str, frame, *, visible: bool = True, synthetic: bo
             props.update(extra[int(fid)])
         if areal[i]:
             props["rep"] = [round(reps[i].y, 7), round(reps[i].x, 7)]
-        features.append({"type": "Feature", "properties": props, "geometry": json.loads(geom)})
-    return MapLayer(
-        id=k.id,
-        label=k.label,
-        geometry=k.geometry,
-        style=asdict(k.style),
-        geojson={"type": "FeatureCollection", "features": features},
-        visible=visible,
-        synthetic=synthetic,
-        basemap=k.is_basemap,
-        choropleth=k.group == "estimates",
-    )
+        features.append({"type": "Feature", "properties": props, "geometry": geom})
+    return _kind_layer(k, {"type": "FeatureCollection", "features": features}, visible, synthetic)
+
+
+def _geojson_geometries(values) -> list:
+    """GeoJSON geometry dicts of a geometry array (None for missing); points without a JSON round trip."""
+    import numpy as np
+    import shapely
+
+    type_ids = shapely.get_type_id(values)
+    if len(values) and (type_ids == 0).all() and not shapely.is_empty(values).any():
+        coords = shapely.get_coordinates(values).tolist()
+        return [{"type": "Point", "coordinates": c} for c in coords]
+    return [None if g is None else json.loads(g) for g in shapely.to_geojson(values)]
+
+
+def _kind_layer(k: LayerKind, geojson: dict | None, visible: bool, synthetic: bool) -> MapLayer:
+    return MapLayer(id=k.id, label=k.label, geometry=k.geometry, style=asdict(k.style), geojson=geojson,
+                    visible=visible, synthetic=synthetic, basemap=k.is_basemap, choropleth=k.group == "estimates")
+
+
+def layer_stub(kind_id: str, *, visible: bool = True, synthetic: bool = False) -> MapLayer:
+    """A catalogue layer's definition without its features (``geojson`` None): the app's page gets the
+    definition at once and fetches the features, built only then (``layer_from_frame``)."""
+    return _kind_layer(get_kind(kind_id), None, visible, synthetic)
 
 
 def workspace_layers(workspace, visible: dict[str, bool] | None = None) -> list[MapLayer]:
@@ -183,8 +233,12 @@ def _lantern_element(layers: list[MapLayer], options: MapOptions):
         pad_x, pad_y = max((e - w) * 0.04, 0.001), max((n - s) * 0.04, 0.001)
         extent = [[s - pad_y, w - pad_x], [n + pad_y, e + pad_x]]
         bounds = extent
+    if options.fetch_layers:
+        items = [{"def": lyr.definition(), "url": layer_url(lyr.id)} for lyr in layers]
+    else:
+        items = [{"def": lyr.definition(), "geojson": lyr.geojson} for lyr in layers]
     config = {
-        "layers": [{"def": lyr.definition(), "geojson": lyr.geojson} for lyr in layers],
+        "layers": items,
         "bounds": bounds,
         "extent": extent,
         "extent_label": _("District extent"),

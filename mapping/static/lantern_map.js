@@ -18,7 +18,16 @@
     extent: null,
     ready: false,
     paintCount: 0,
+    pending: 0,      // layers being fetched or clustered: a complete paint waits for them
+    waiters: [],     // called once nothing is pending
+    filters: {},     // id -> {fid: true} or absent: kept for layers whose features have not arrived yet
+    seq: {},         // id -> number of the latest fetch of that layer (older answers are dropped)
   };
+
+  // point layers with more features than this are drawn on canvas and clustered at low zoom
+  var CLUSTER_ABOVE = 2000;
+  // from this zoom on, clustered layers show every point
+  var CLUSTER_UNTIL_ZOOM = 18;
 
   var SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -129,7 +138,10 @@
   function setHighlight(entry, fid, on) {
     var layer = entry.features[fid];
     if (!layer) return;
-    if (layer.setIcon) {
+    if (layer.lanternPoint) {
+      layer.setStyle(pointStyle(entry.def.style, on));
+      if (on && layer._map) layer.bringToFront();
+    } else if (layer.setIcon) {
       layer.setIcon(pointIcon(entry.def.style, on, layer.lanternRisk));
       layer.setZIndexOffset(on ? 10000 : 0);
     } else if (layer.setStyle) {
@@ -138,40 +150,74 @@
     }
   }
 
-  function addBasemapLayer(def, geojson) {
-    var entry = { def: def, features: {}, group: null, companions: {} };
-    entry.group = L.geoJSON(geojson, {
+  function basemapLayer(def, geojson) {
+    return L.geoJSON(geojson, {
       renderer: state.canvas,
       interactive: false,
       style: function (feature) { return pathStyle(def.style, false, feature.properties); },
     });
-    return entry;
+  }
+
+  // a canvas point in its layer's shape (circle, square, diamond, triangle), as the SVG icons draw it
+  var ShapeMarker = L.CircleMarker.extend({
+    _updatePath: function () {
+      var renderer = this._renderer, shape = this.options.shape;
+      if (!renderer._ctx || !shape || shape === "circle") { L.CircleMarker.prototype._updatePath.call(this); return; }
+      if (!renderer._drawing || this._empty()) return;
+      var p = this._point, r = Math.max(Math.round(this._radius), 1), ctx = renderer._ctx;
+      ctx.beginPath();
+      var corners = shape === "square" ? [[-r, -r], [r, -r], [r, r], [-r, r]]
+        : shape === "diamond" ? [[0, -r * 1.3], [r * 1.3, 0], [0, r * 1.3], [-r * 1.3, 0]]
+        : [[0, -r * 1.2], [r * 1.1, r * 0.9], [-r * 1.1, r * 0.9]];
+      corners.forEach(function (c, i) { ctx[i ? "lineTo" : "moveTo"](p.x + c[0], p.y + c[1]); });
+      ctx.closePath();
+      renderer._fillStroke(ctx, this);
+    },
+  });
+
+  function pointStyle(style, highlighted) {
+    // a point of a clustered layer: a canvas circle in the layer's colours
+    var radius = Math.max(3, Math.round((style.radius || 6) * 0.8));
+    return {
+      renderer: state.pointCanvas,
+      radius: highlighted ? radius + 3 : radius,
+      color: highlighted ? "#ffff00" : style.color,
+      weight: highlighted ? (style.weight || 1) + 2 : style.weight || 1,
+      fillColor: style.fill_color,
+      fillOpacity: style.fill_opacity,
+      shape: style.shape,
+    };
+  }
+
+  function featureClick(def, fid, e) {
+    L.DomEvent.stopPropagation(e);
+    if (state.mode === "polygon") { addVertex(e.latlng); return; }
+    if (state.mode === "place") {
+      if (state.bridge) state.bridge.mapClicked(e.latlng.lat, e.latlng.lng);
+      return;
+    }
+    select(def.id, fid, false);
+    if (state.bridge) state.bridge.featureClicked(def.id, fid);
+  }
+
+  function featureDoubleClick(def, fid, e) {
+    L.DomEvent.stopPropagation(e);
+    if (state.mode) return;
+    if (state.bridge) state.bridge.featureActivated(def.id, fid);
   }
 
   function bindFeature(entry, fid, layer, props) {
     var def = entry.def;
+    if (props.risk && props.risk !== "none") entry.hasRisk = true;
     layer.bindTooltip(tooltipNode(def, props), { sticky: false, direction: "top" });
-    layer.on("click", function (e) {
-      L.DomEvent.stopPropagation(e);
-      if (state.mode === "polygon") { addVertex(e.latlng); return; }
-      if (state.mode === "place") {
-        if (state.bridge) state.bridge.mapClicked(e.latlng.lat, e.latlng.lng);
-        return;
-      }
-      select(def.id, fid, false);
-      if (state.bridge) state.bridge.featureClicked(def.id, fid);
-    });
-    layer.on("dblclick", function (e) {
-      L.DomEvent.stopPropagation(e);
-      if (state.mode) return;
-      if (state.bridge) state.bridge.featureActivated(def.id, fid);
-    });
+    layer.on("click", function (e) { featureClick(def, fid, e); });
+    layer.on("dblclick", function (e) { featureDoubleClick(def, fid, e); });
   }
 
-  function addThematicLayer(def, geojson) {
-    var entry = { def: def, features: {}, group: null, companions: {} };
+  function thematicLayer(entry, geojson) {
+    var def = entry.def;
     var markers = [];
-    entry.group = L.geoJSON(geojson, {
+    var group = L.geoJSON(geojson, {
       pointToLayer: function (feature, latlng) {
         var m = L.marker(latlng, { icon: pointIcon(def.style, false, feature.properties.risk), keyboard: false });
         m.lanternRisk = feature.properties.risk;
@@ -196,16 +242,152 @@
         }
       },
     });
-    markers.forEach(function (m) { entry.group.addLayer(m); });
-    return entry;
+    markers.forEach(function (m) { group.addLayer(m); });
+    return group;
+  }
+
+  // -- clustered point layers: canvas circles, clustered below CLUSTER_UNTIL_ZOOM ------------------
+  function clusterIcon(def, count) {
+    var size = count < 100 ? 26 : count < 1000 ? 30 : count < 10000 ? 36 : 42;
+    var div = document.createElement("div");
+    div.className = "lantern-cluster";
+    div.style.background = def.style.fill_color;
+    div.style.borderColor = def.style.color;
+    div.textContent = String(count);
+    return L.divIcon({ html: div, className: "lantern-cluster-icon", iconSize: [size, size] });
+  }
+
+  function chunkDone(entry) {
+    // the cluster group finished adding its markers: release the paint, run a filter that waited
+    if (entry.chunking) { entry.chunking = false; busy(-1); }
+    var next = entry.nextKeep;
+    if (next !== undefined) { delete entry.nextKeep; filterCluster(entry, next); }
+  }
+
+  function clusterLayer(entry, geojson) {
+    var def = entry.def;
+    var group = L.markerClusterGroup({
+      chunkedLoading: true, chunkInterval: 60, chunkDelay: 10,
+      disableClusteringAtZoom: CLUSTER_UNTIL_ZOOM, spiderfyOnMaxZoom: false, showCoverageOnHover: false,
+      maxClusterRadius: 60,
+      iconCreateFunction: function (cluster) { return clusterIcon(def, cluster.getChildCount()); },
+      chunkProgress: function (done, total) { if (done >= total) chunkDone(entry); },
+    });
+    geojson.features.forEach(function (f) {
+      var c = f.geometry && f.geometry.type === "Point" ? f.geometry.coordinates : null;
+      if (!c) return;
+      var m = new ShapeMarker([c[1], c[0]], pointStyle(def.style, false));
+      m.feature = f;
+      m.lanternPoint = true;
+      m.lanternRisk = f.properties.risk;
+      if (m.lanternRisk && m.lanternRisk !== "none") entry.hasRisk = true;
+      entry.features[f.properties.fid] = m;
+    });
+    // one tooltip, one click handler for the whole layer: markers' events reach the group
+    var tip = L.tooltip({ direction: "top", offset: [0, -4] });
+    group.on("mouseover", function (e) {
+      if (!e.layer || !e.layer.feature) return;
+      tip.setContent(tooltipNode(def, e.layer.feature.properties)).setLatLng(e.layer.getLatLng());
+      state.map.openTooltip(tip);
+    });
+    group.on("mouseout", function () { state.map.closeTooltip(tip); });
+    group.on("click", function (e) { if (e.layer && e.layer.feature) featureClick(def, e.layer.feature.properties.fid, e); });
+    group.on("dblclick", function (e) {
+      if (e.layer && e.layer.feature) featureDoubleClick(def, e.layer.feature.properties.fid, e);
+    });
+    entry.clustered = true;
+    return group;
+  }
+
+  function filterCluster(entry, keep) {
+    // rebuild the cluster group's markers (after the markers it is still adding, if any)
+    if (entry.chunking) { entry.nextKeep = keep; return; }
+    var markers = [];
+    Object.keys(entry.features).forEach(function (fid) {
+      if (keep === null || keep[fid]) markers.push(entry.features[fid]);
+    });
+    entry.shown = markers.length;
+    entry.inner.clearLayers();
+    if (state.map.hasLayer(entry.inner)) { entry.chunking = true; busy(1); }
+    entry.inner.addLayers(markers);
+  }
+
+  // -- layers: defined at once, their features filled in as they arrive ---------------------------
+  function busy(delta) {
+    state.pending += delta;
+    if (state.pending > 0) return;
+    state.pending = 0;
+    var waiters = state.waiters;
+    state.waiters = [];
+    waiters.forEach(function (fn) { fn(); });
+  }
+
+  function whenIdle(fn) {
+    if (state.pending > 0) state.waiters.push(fn);
+    else fn();
+  }
+
+  function newEntry(def) {
+    // group: what the map holds (shown or not); inner: the features, once they are there
+    return { def: def, features: {}, companions: {}, group: L.layerGroup(), inner: null, loaded: false,
+             clustered: false, hasRisk: false };
+  }
+
+  function fillLayer(entry, geojson) {
+    var def = entry.def;
+    var many = def.geometry === "Point" && !def.basemap && !def.choropleth &&
+      (geojson.features || []).length > CLUSTER_ABOVE;
+    if (def.basemap) entry.inner = basemapLayer(def, geojson);
+    else if (many) entry.inner = clusterLayer(entry, geojson);
+    else entry.inner = thematicLayer(entry, geojson);
+    entry.group.addLayer(entry.inner);
+    entry.loaded = true;
+    var keep = state.filters[def.id];
+    if (entry.clustered) filterCluster(entry, keep === undefined ? null : keep);
+    else if (keep !== undefined) setFilter(def.id, keep === null ? null : Object.keys(keep));
   }
 
   function addLayer(def, geojson) {
-    var entry = def.basemap ? addBasemapLayer(def, geojson) : addThematicLayer(def, geojson);
+    var entry = newEntry(def);
     state.layers[def.id] = entry;
     state.order.push(def.id);
     if (def.visible !== false) entry.group.addTo(state.map);
+    if (geojson) fillLayer(entry, geojson);
     return entry;
+  }
+
+  function fetchLayer(id, url, then) {
+    // features from the desktop app (lantern://layer/<id>): the newest answer per layer wins
+    var seq = (state.seq[id] || 0) + 1;
+    state.seq[id] = seq;
+    busy(1);
+    fetch(url)
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(function (geojson) { if (state.seq[id] === seq) then(geojson); })
+      .catch(function (e) { console.error("layer " + id + " not loaded: " + e); })
+      .then(function () { busy(-1); });
+  }
+
+  function loadLayers(items) {
+    // the page's own layers: all defined (legend, order, visibility) before any features arrive
+    items.forEach(function (item) { addLayer(item.def, item.geojson || null); });
+    items.forEach(function (item) {
+      if (item.geojson || !item.url) return;
+      var entry = state.layers[item.def.id];
+      fetchLayer(item.def.id, item.url, function (geojson) {
+        if (state.layers[item.def.id] !== entry) return;  // replaced meanwhile
+        fillLayer(entry, geojson);
+        afterFill(entry);
+      });
+    });
+  }
+
+  function afterFill(entry) {
+    applyOrder();
+    renderLegend();
+    var sel = state.selected;
+    if (sel && sel.id === entry.def.id) select(sel.id, sel.fid, !!state.selectPan);
+    else if (state.choropleth && entry.def.choropleth) setChoropleth(entry.def.id, state.choropleth);
   }
 
   function choroplethStyle(def, props) {
@@ -224,7 +406,8 @@
     state.choropleth = choropleth;
     var entry = state.layers[layerId];
     if (!entry) return false;
-    entry.group.eachLayer(function (layer) {
+    if (!entry.inner) { renderLegend(); return true; }
+    entry.inner.eachLayer(function (layer) {
       if (layer.feature && layer.setStyle) layer.setStyle(choroplethStyle(entry.def, layer.feature.properties));
     });
     renderLegend();
@@ -233,40 +416,59 @@
 
   function setFilter(layerId, fids) {
     // show only these fids (null: all)
-    var entry = state.layers[layerId];
-    if (!entry) return false;
     var keep = fids === null ? null : {};
     if (fids !== null) fids.forEach(function (f) { keep[f] = true; });
-    entry.hidden = entry.hidden || {};
+    state.filters[layerId] = keep;  // also for features still to come
+    var entry = state.layers[layerId];
+    if (!entry) return false;
+    entry.filtered = keep === null ? null : Object.keys(keep).length;
+    if (!entry.loaded) return true;
+    if (entry.clustered) { filterCluster(entry, keep); return true; }
+    var inner = entry.inner;
     Object.keys(entry.features).forEach(function (fid) {
       var layer = entry.features[fid];
       var show = keep === null || keep[fid];
-      var shown = entry.group.hasLayer(layer);
-      if (show && !shown) entry.group.addLayer(layer);
-      if (!show && shown) entry.group.removeLayer(layer);
+      var shown = inner.hasLayer(layer);
+      if (show && !shown) inner.addLayer(layer);
+      if (!show && shown) inner.removeLayer(layer);
       (entry.companions[fid] || []).forEach(function (c) {
-        if (show && !entry.group.hasLayer(c)) entry.group.addLayer(c);
-        if (!show && entry.group.hasLayer(c)) entry.group.removeLayer(c);
+        if (show && !inner.hasLayer(c)) inner.addLayer(c);
+        if (!show && inner.hasLayer(c)) inner.removeLayer(c);
       });
     });
-    entry.filtered = keep === null ? null : Object.keys(keep).length;
     return true;
   }
 
   function replaceLayer(def, geojson) {
     // new data for one layer (after an edit), keeping its place in the order and its visibility
+    delete state.seq[def.id];  // an answer still on its way is older than these data
+    return swapLayer(def, geojson);
+  }
+
+  function reloadLayer(def, url) {
+    // as replaceLayer, with the features fetched from the app; the old ones stay until they arrive
+    fetchLayer(def.id, url, function (geojson) { swapLayer(def, geojson); });
+    return true;
+  }
+
+  function dropEntry(entry) {
+    // a layer leaves the map: a paint no longer waits for its clustering
+    state.map.removeLayer(entry.group);
+    if (entry.chunking) { entry.chunking = false; busy(-1); }
+    delete entry.nextKeep;
+  }
+
+  function swapLayer(def, geojson) {
     var old = state.layers[def.id];
     var visible = old ? state.map.hasLayer(old.group) : def.visible !== false;
     var order = state.order.slice();
-    if (old) state.map.removeLayer(old.group);
+    if (old) dropEntry(old);
     def.visible = visible;
     state.order = state.order.filter(function (id) { return id !== def.id; });
-    addLayer(def, geojson);
+    var entry = addLayer(def, geojson);
     state.order = order.indexOf(def.id) >= 0 ? order : state.order;
-    applyOrder();
-    renderLegend();
-    if (state.selected && state.selected.id === def.id) select(def.id, state.selected.fid, false);
-    return Object.keys(state.layers[def.id].features).length;
+    afterFill(entry);
+    return Object.keys(entry.features).length;
   }
 
   // -- drawing: a new place (one click) or an area (clicks, double-click to finish) --------------
@@ -322,6 +524,7 @@
     state.scale = scale;
     Object.keys(state.layers).forEach(function (id) {
       var entry = state.layers[id];
+      if (entry.clustered) return;  // canvas circles: no icons
       Object.keys(entry.features).forEach(function (fid) {
         var layer = entry.features[fid];
         if (layer.setIcon) {
@@ -336,9 +539,10 @@
     // paths: bring to front bottom-to-top; markers: z-index by position
     state.order.forEach(function (id, i) {
       var entry = state.layers[id];
-      if (!entry || !state.map.hasLayer(entry.group)) return;
+      if (!entry || !entry.inner || !state.map.hasLayer(entry.group)) return;
       if (entry.def.basemap) return;  // on its own canvas, under every thematic layer
-      entry.group.eachLayer(function (layer) {
+      if (entry.clustered) return;  // on the points' canvas; clusters are markers above
+      entry.inner.eachLayer(function (layer) {
         if (layer.bringToFront) layer.bringToFront();
         if (layer.setZIndexOffset) layer.setZIndexOffset(i * 1000);
       });
@@ -370,13 +574,22 @@
       if (prev) setHighlight(prev, state.selected.fid, false);
     }
     state.selected = null;
+    state.selectPan = false;
     var entry = state.layers[id];
+    if (entry && !entry.loaded) {
+      // its features are on their way: select it when they arrive
+      state.selected = { id: id, fid: fid };
+      state.selectPan = pan;
+      return true;
+    }
     if (!entry || !entry.features[fid]) return false;
     setHighlight(entry, fid, true);
     state.selected = { id: id, fid: fid };
     if (pan) {
       var layer = entry.features[fid];
-      if (layer.getLatLng) state.map.panTo(layer.getLatLng());
+      if (entry.clustered && entry.inner.hasLayer(layer) && state.map.hasLayer(entry.inner)) {
+        entry.inner.zoomToShowLayer(layer, function () { layer.bringToFront(); });
+      } else if (layer.getLatLng) state.map.panTo(layer.getLatLng());
       else if (layer.getBounds) state.map.fitBounds(layer.getBounds(), { maxZoom: state.map.getZoom() });
     }
     return true;
@@ -442,9 +655,7 @@
     });
     var anyRisk = Object.keys(state.layers).some(function (id) {
       var e = state.layers[id];
-      return state.map.hasLayer(e.group) && Object.keys(e.features).some(function (f) {
-        var r = e.features[f].lanternRisk; return r && r !== "none";
-      });
+      return state.map.hasLayer(e.group) && e.hasRisk;
     });
     if (anyRisk && state.riskLegend) {
       var rt = document.createElement("div");
@@ -531,6 +742,7 @@
 
   function info() {
     var out = { layers: {}, order: state.order.slice(), selected: state.selected, basemap: !!state.basemap,
+                pending: state.pending, zoom: state.map.getZoom(),
                 mode: state.mode || null, choropleth: state.choropleth ? state.choropleth.group : null };
     Object.keys(state.layers).forEach(function (id) {
       var entry = state.layers[id];
@@ -539,16 +751,29 @@
         var r = entry.features[f].lanternRisk;
         if (r) risks[f] = r;
       });
+      var shown = null;
+      if (entry.clustered) shown = entry.shown;
+      else if (!entry.def.basemap) {
+        shown = Object.keys(entry.features).filter(function (f) {
+          return entry.inner && entry.inner.hasLayer(entry.features[f]);
+        }).length;
+      }
       out.layers[id] = {
         risk: risks,
-        shown: entry.def.basemap ? null : Object.keys(entry.features).filter(function (f) {
-          return entry.group.hasLayer(entry.features[f]);
-        }).length,
+        shown: shown,
         visible: state.map.hasLayer(entry.group),
-        count: entry.def.basemap ? entry.group.getLayers().length : Object.keys(entry.features).length,
+        count: entry.def.basemap ? (entry.inner ? entry.inner.getLayers().length : 0) : Object.keys(entry.features).length,
+        loaded: entry.loaded,
+        clustered: entry.clustered,
       };
     });
     return JSON.stringify(out);
+  }
+
+  function setView(lat, lng, zoom) {
+    // for tests and tools: show this place at this zoom
+    state.map.setView([lat, lng], zoom, { animate: false });
+    return state.map.getZoom();
   }
 
   function featurePoint(id, fid) {
@@ -600,6 +825,7 @@
     // the basemap gets its own pane and canvas, below the thematic layers' SVG
     map.createPane("lanternBasemap").style.zIndex = 350;
     state.canvas = L.canvas({ pane: "lanternBasemap", padding: 0.3 });
+    state.pointCanvas = L.canvas({ padding: 0.3 });  // clustered layers' points, one canvas for all
     if (config.attribution) map.attributionControl.addAttribution(escapeHtml(config.attribution));
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
     map.attributionControl.setPrefix(false);
@@ -609,7 +835,7 @@
     state.riskLegend = config.risk_legend || null;
     state.riskColors = {};
     if (state.riskLegend) state.riskLegend.levels.forEach(function (l) { state.riskColors[l.id] = l.color; });
-    (config.layers || []).forEach(function (item) { addLayer(item.def, item.geojson); });
+    loadLayers(config.layers || []);
     applyOrder();
     if (config.extent) setExtent(config.extent, config.extent_label);
     addLegend(config.legend_title);
@@ -667,7 +893,8 @@
     }
   }
 
-  // "painted": the layers are added (init ran before connect) and two animation frames have
+  // "painted": the layers are added (init ran before connect), the features fetched from the app
+  // have arrived and been clustered (nothing pending), and two animation frames have
   // passed, so the browser has drawn them at least once (Leaflet's canvas redraws in a frame,
   // the second frame runs after the first one's paint). The app's ready signal waits for this,
   // not for the page load. Called again, it reports the next complete paint (--screenshot retries).
@@ -676,8 +903,10 @@
       state.paintCount += 1;
       if (state.bridge && state.bridge.painted) state.bridge.painted(state.paintCount);
     };
-    if (document.visibilityState === "hidden") { setTimeout(done, 0); return; }  // no frames come: nothing to wait for
-    requestAnimationFrame(function () { requestAnimationFrame(done); });
+    whenIdle(function () {
+      if (document.visibilityState === "hidden") { setTimeout(done, 0); return; }  // no frames come: nothing to wait for
+      requestAnimationFrame(function () { requestAnimationFrame(done); });
+    });
   }
 
   function setExtraLegends(sections) {
@@ -689,8 +918,10 @@
   function removeLayer(id) {
     var entry = state.layers[id];
     if (!entry) return false;
-    state.map.removeLayer(entry.group);
+    dropEntry(entry);
     delete state.layers[id];
+    delete state.filters[id];
+    delete state.seq[id];
     state.order = state.order.filter(function (x) { return x !== id; });
     renderLegend();
     return true;
@@ -703,6 +934,7 @@
     setChoropleth: setChoropleth,
     setFilter: setFilter,
     replaceLayer: replaceLayer,
+    reloadLayer: reloadLayer,
     setMode: setMode,
     drawPolygon: drawPolygon,
     connect: connect,
@@ -713,6 +945,7 @@
     setExtent: setExtent,
     info: info,
     featurePoint: featurePoint,
+    setView: setView,
     isReady: function () { return state.ready; },
     reportPainted: reportPainted,
     paintCount: function () { return state.paintCount; },

@@ -5,6 +5,11 @@ import json
 
 import pytest
 
+from gui.map_view import register_url_scheme
+
+# the map's lantern:// scheme can only be registered before pytest-qt's qapp creates the QApplication
+register_url_scheme()
+
 
 @pytest.fixture
 def settings(tmp_path):
