@@ -53,6 +53,7 @@ test: sysdeps-test $(STAMP) catalogues
 bench: sysdeps $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) bench/startup.py
 	$(PY) bench/osm_import.py
+	$(PY) bench/osm_city.py
 	$(PY) bench/site_selection.py
 	$(PY) bench/hex_aggregation.py
 	$(PY) bench/import_polygon.py

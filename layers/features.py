@@ -405,6 +405,8 @@ def _present(values) -> np.ndarray:
 
 def _extra(frame, sources: list) -> list:
     """The JSON 'extra' value of each record: its kept columns that hold a value, or None."""
+    if not sources:  # nothing extra kept (most imports): no loop over the rows
+        return [None] * len(frame)
     keep = [(str(c), _source(frame, c).tolist(), _present(_source(frame, c))) for c in sources]
     out: list = []
     for i in range(len(frame)):
