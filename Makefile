@@ -59,6 +59,7 @@ bench: sysdeps $(STAMP)
 	$(PY) bench/import_polygon.py
 	$(PY) bench/import_cases.py
 	$(PY) bench/check_big_layer.py
+	$(PY) bench/city_analysis.py
 	QT_QPA_PLATFORM=offscreen $(PY) bench/window_city.py
 
 screenshot: sysdeps $(STAMP)
