@@ -27,11 +27,6 @@ def column_display(kind: LayerKind | None, column: str):
     return str
 
 
-def display_value(kind: LayerKind | None, column: str, value) -> str:
-    """Text for one cell."""
-    return "" if is_missing(value) else column_display(kind, column)(value)
-
-
 class FrameTableModel(QAbstractTableModel):
     """Model over a (Geo)DataFrame whose index is the fid.
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from layers.catalogue import kind as get_kind
 from layers.errors import InputError
-from layers.features import Preparation, PreparedFeatures, SkippedRow, auto_mapping, prepare
+from layers.features import Preparation, PreparedFeatures, SkippedRow, auto_mapping
 from layers.i18n import _, ngettext
 from layers.importers import csv as csv_format
 from layers.importers import vector
@@ -92,22 +92,6 @@ def read_batches(path: str | Path, layer: str | None = None, batch_rows: int | N
     if format_of(path) == "CSV":
         return csv_format.read_batches(path, batch_rows=batch_rows or csv_format.BATCH_ROWS)
     return vector.read_batches(path, layer, batch_rows=batch_rows or vector.BATCH_ROWS)
-
-
-def prepare_file(
-    path: str | Path,
-    kind_id: str,
-    layer: str | None = None,
-    mapping: dict | None = None,
-    overrides: dict | None = None,
-    constants: dict | None = None,
-    skip_invalid: bool = False,
-) -> PreparedFeatures:
-    path = Path(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's "non closed ring": we say it in the report
-        frame = read_source(path, layer)
-    return prepare(path, frame, get_kind(kind_id), mapping, overrides, constants, skip_invalid)
 
 
 def skipped_file_for(source: Path, workspace_path: Path) -> Path:
@@ -226,4 +210,4 @@ def _report(workspace: Workspace, path: Path, kind_id: str, first: PreparedFeatu
     )
 
 
-__all__ = ["ImportReport", "import_file", "skipped_file_for", "write_skipped", "prepare_file", "read_source", "read_batches", "list_layers", "auto_mapping", "format_of"]
+__all__ = ["ImportReport", "import_file", "skipped_file_for", "write_skipped", "read_source", "read_batches", "list_layers", "auto_mapping", "format_of"]
