@@ -214,7 +214,29 @@ def cmd_import_osm(args) -> int:
     report = import_osm(args.source, args.out, args.bbox, args.clip_layer, progress=_terminal_progress())
     print(report.summary())
     print(_("wrote {out} in {seconds} s").format(out=args.out, seconds=decimal(report.seconds, 2)))
+    if args.tiles:
+        _build_tiles(Path(args.out))
     return 0
+
+
+def _build_tiles(path: Path) -> None:
+    """Cut the basemap into the workspace's vector tiles now (else the window does it when it first shows it)."""
+    import time
+
+    from layers import tiles
+    from layers.workspace import Workspace
+
+    start = time.perf_counter()
+    progress = _terminal_progress()
+    try:
+        with Workspace.open(path, lock_now=True) as ws:
+            tiles.build_tiles(ws, tiles.TILED_KINDS, progress=(lambda done, total: progress(
+                done / total, _("map tiles"))) if progress else None)
+    except LanternError as exc:  # the import itself is written: say so, not "nothing was written"
+        print(_("the map tiles were not made ({error}); the window makes them when it shows the workspace")
+              .format(error=exc), file=sys.stderr)
+        return
+    print(_("made the map tiles in {seconds} s").format(seconds=decimal(time.perf_counter() - start, 1)))
 
 
 def _add_import_osm(sub, name: str) -> None:
@@ -226,6 +248,9 @@ def _add_import_osm(sub, name: str) -> None:
     p.add_argument("--bbox", type=_bbox, metavar="W,S,E,N", help=_("keep only what lies in this box (degrees)"))
     p.add_argument("--clip-layer", choices=_kinds(), metavar="KIND",
                    help=_("clip to the polygons of this layer of an existing workspace"))
+    p.add_argument("--tiles", action="store_true",
+                   help=_("also cut the basemap into vector tiles for the map now (about 30 s for a city); "
+                          "otherwise the window does it, in the background, when it first shows a big basemap"))
     p.set_defaults(func=cmd_import_osm, after_error=lambda args: [
         _("{out} was not changed").format(out=args.out) if Path(args.out).exists() else _("nothing was written")])
 
@@ -470,6 +495,46 @@ def _add_report(sub, name: str) -> None:
     p.set_defaults(func=cmd_report)
 
 
+def cmd_print_map(args) -> int:
+    from layers.workspace import Workspace
+    from mapping.print_map import print_map
+
+    with Workspace.open(args.workspace, lock_now=_police_lock(args)) as ws:
+        files = print_map(ws, out=args.out, extent=args.bbox, paper=args.paper, orientation=args.orientation,
+                          title=args.title, subtitle=args.subtitle, layers=sorted(args.layers) if args.layers else None,
+                          profile=args.profile, fmt=args.format, lang=args.lang or i18n.language(),
+                          recipient=args.recipient, confirm_police=args.confirm_police, author=args.author,
+                          overwrite=args.overwrite)
+    print(_("wrote {files}").format(files=", ".join(str(f) for f in files)))
+    return 0
+
+
+def _add_print_map(sub, name: str) -> None:
+    p = sub.add_parser(name, help=_("print a map of the workspace (PDF or PNG, A4 or A3) for a profile"),
+                       description=_("Print a map: the chosen layers within an extent, with legend, scale bar, "
+                                     "north arrow, grid and the profile's marking, made like every export for "
+                                     "sharing (the same redaction and disclosure check)."))
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("--out", required=True, metavar="FILE", help=_("the PDF or PNG to write"))
+    p.add_argument("--format", choices=["pdf", "png"], help=_("file format (default: from FILE's suffix)"))
+    p.add_argument("--bbox", type=_bbox, metavar="W,S,E,N", help=_("only this extent (default: the district)"))
+    p.add_argument("--paper", choices=["A4", "A3"], type=str.upper, default="A4", help=_("paper size"))
+    p.add_argument("--orientation", choices=["landscape", "portrait"], default="landscape",
+                   help=_("page orientation (default %(default)s)"))
+    p.add_argument("--title", default="", help=_("title (default: the workspace's name)"))
+    p.add_argument("--subtitle", default="", help=_("subtitle (default: the profile)"))
+    p.add_argument("--layers", type=_id_list(_kinds()), metavar="ID,ID",
+                   help=_("layers to show (default: all the profile receives)"))
+    p.add_argument("--profile", choices=_profiles(), default="public",
+                   help=_("who receives it: %(choices)s (default %(default)s)"))
+    p.add_argument("--lang", choices=i18n.SUPPORTED,
+                   help=_("language of the map (default: the language of the messages)"))
+    _add_output_options(p, overwrite=_("replace an existing file"),
+                        recipient=_("who receives the map (required for police)"),
+                        confirm=_("confirm a police-liaison map"))
+    p.set_defaults(func=cmd_print_map, bad_input=(ValueError,))
+
+
 def cmd_referral(args) -> int:
     from audit.referral import Situation, suitable_services
     from layers.workspace import Workspace
@@ -510,7 +575,7 @@ def cmd_gaps(args) -> int:
 
     with Workspace.open(args.workspace) as ws:
         gaps = service_gaps(ws.read_layer("services"), ws.read_layer("risk_areas"), compute(ws).cells, args.distance,
-                            args.assistance, args.form)
+                            args.assistance, args.form, streets=ws.read_layer("basemap_roads"))
     for row in gaps.itertuples():
         print(_("{what}: {name} · nearest suitable service {m:.0f} m").format(what=row.what, name=row.name,
                                                                               m=row.nearest_m))
@@ -568,7 +633,8 @@ def _add_answer(sub, name: str) -> None:
 COMMANDS = {"demo": _add_demo, "import": _add_import, "import-osm": _add_import_osm, "check": _add_check,
             "checklist": _add_checklist, "plan-outreach": _add_plan_outreach, "export": _add_export,
             "import-package": _add_import_package, "trust-key": _add_trust_key, "report": _add_report,
-            "referral": _add_referral, "gaps": _add_gaps, "answer": _add_answer}  # name -> adds its subparser
+            "print-map": _add_print_map, "referral": _add_referral, "gaps": _add_gaps,
+            "answer": _add_answer}  # name -> adds its subparser
 
 
 # -- the app (no command) ------------------------------------------------------------------------
@@ -582,7 +648,7 @@ def open_app(args) -> int:
         workspace = str(cached_demo_path())
     from gui.app import run  # Qt only here
 
-    return run(workspace, screenshot=args.screenshot)
+    return run(workspace, screenshot=args.screenshot, size=args.size)
 
 
 class _WholeHelp(argparse.Action):
@@ -609,7 +675,19 @@ def _add_app_options(p: argparse.ArgumentParser) -> None:
     app.add_argument("--screenshot", metavar="OUT.png",
                      help=_("render the window once the map is ready, save it and exit (exit 3 if the map stays "
                             "blank)"))
+    app.add_argument("--size", metavar="WIDTHxHEIGHT", type=_window_size, default=None,
+                     help=_("window size in pixels, e.g. 1366x768 (for screenshots: what a laptop shows)"))
     p.set_defaults(func=open_app)
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("not a window size like 1366x768: {text}").format(text=text)) from None
+    if not (320 <= width <= 10000 and 240 <= height <= 10000):
+        raise argparse.ArgumentTypeError(_("not a window size like 1366x768: {text}").format(text=text))
+    return width, height
 
 
 def _app_parser() -> argparse.ArgumentParser:

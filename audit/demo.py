@@ -5,12 +5,19 @@ ships. Reported cases and risk areas are SYNTHETIC: generated with a fixed
 seed near the kinds of places where the guidelines say exploitation happens
 (cases 40–120 m away from any real place, so no real business is implied),
 and labelled synthetic in the layer panel and on the map. The result is
-cached in the user's data directory and rebuilt when its inputs change.
+cached in the user's data directory and rebuilt when its inputs change or
+when the cached file no longer matches the digest written beside it. The app
+never opens the cache itself: each start (and File → Reset demo) opens a
+fresh copy in a temporary folder, so experiments made in the demo are gone
+the next time.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -300,10 +307,68 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_data_dir("lantern", appauthor=False))
 
 
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _digest_file(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _pristine(path: Path) -> bool:
+    """The cached demo is as it was built (earlier versions let the app write into it)."""
+    record = _digest_file(path)
+    return path.is_file() and record.is_file() and record.read_text(encoding="ascii").strip() == _digest(path)
+
+
 def cached_demo_path() -> Path:
-    """The demo workspace in the user's data directory, built if missing or stale, in the current language
-    (its synthetic names and notes are written in it)."""
+    """The demo workspace in the user's data directory, built if missing, stale or changed, in the current
+    language (its synthetic names and notes are written in it). Open a :func:`fresh_demo_copy`, never this."""
     path = cache_dir() / f"demo-{language()}-{_fingerprint()}.gpkg"
-    if not path.exists():
+    if not _pristine(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
         build_demo(path).close()
+        _digest_file(path).write_text(_digest(path) + "\n", encoding="ascii")
     return path
+
+
+#: folders of the demo copies this process made (removed when it exits)
+_COPIES: list[Path] = []
+
+
+def fresh_demo_copy() -> Path:
+    """A new copy of the cached demo in its own temporary folder: what is changed there is gone next time."""
+    source = cached_demo_path()
+    folder = Path(tempfile.mkdtemp(prefix="lantern-demo-"))
+    _COPIES.append(folder)
+    target = folder / "demo.gpkg"
+    shutil.copyfile(source, target)
+    return target
+
+
+def is_cached_demo(path: str | Path) -> bool:
+    """``path`` is a demo in the cache (what ``--demo`` opened before fresh copies)."""
+    path = Path(path)
+    return path.name.startswith("demo-") and path.suffix == ".gpkg" and path.resolve().parent == cache_dir().resolve()
+
+
+def is_demo_copy(path: str | Path | None) -> bool:
+    """``path`` is a demo copy made by :func:`fresh_demo_copy` in this process (not worth remembering)."""
+    return path is not None and Path(path).resolve().parent in {f.resolve() for f in _COPIES}
+
+
+def discard_demo_copy(path: str | Path) -> None:
+    """Remove a demo copy's folder once nothing has it open."""
+    folder = Path(path).resolve().parent
+    for kept in list(_COPIES):
+        if kept.resolve() == folder:
+            _COPIES.remove(kept)
+            shutil.rmtree(kept, ignore_errors=True)
+
+
+@atexit.register
+def discard_all_copies() -> None:
+    """Remove every demo copy this process made (at exit, and after tests)."""
+    for folder in list(_COPIES):
+        shutil.rmtree(folder, ignore_errors=True)
+    _COPIES.clear()

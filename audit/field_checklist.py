@@ -26,7 +26,8 @@ def _texts() -> dict[str, str]:
             "footer": _("Lantern · indicator catalogue v{v} · from the CBSS guidelines for municipalities"),
             "help": _("If a person may be in danger: State Police 67075344 · anti-trafficking hotline 28612120 "
                       "(24/7)"),
-            "look": _("Look for")}
+            "look": _("Look for"),
+            "weights": _("Weight of a sign: ● weak · ●● moderate · ●●● strong")}
 
 
 def _font() -> str:
@@ -88,15 +89,35 @@ def _draw_header(c, text: dict, place_name: str, width: float, y: float) -> floa
     y -= 26
     c.setFont("LanternSans", 10)
     c.drawString(margin, y, f"{text['look']}: {place_name}")
-    y -= 18
-    # each writing line starts after its label (labels differ in length between languages) and ends before the next
-    fields = ((text["place"], margin, margin + 240), (text["date"], margin + 250, margin + 345),
-              (text["team"], margin + 355, width - margin))
-    for label_text, x, end in fields:
-        c.drawString(x, y, f"{label_text}:")
-        start = x + c.stringWidth(f"{label_text}:", "LanternSans", 10) + 4
-        c.line(start, y - 2, max(end, start + 40), y - 2)
-    return y - 16
+    y -= 22
+    # the place on a line of its own; the date and the team below, each line starting after its label
+    # (labels differ in length between languages) and long enough to write on by hand
+    _label_and_line(c, text["place"], margin, y, end=width - margin)
+    y -= 22
+    date_end = _label_and_line(c, text["date"], margin, y, length=_DATE_LINE)
+    _label_and_line(c, text["team"], date_end + _FIELD_GAP, y, end=width - margin)
+    y -= 15
+    c.setFont("LanternSans", 8)
+    c.setFillGray(0.3)
+    c.drawString(margin, y, text["weights"])  # the key of the dots before each indicator
+    c.setFillGray(0)
+    return y - 15
+
+
+_DATE_LINE = 100  # points of line to write a date on
+_FIELD_GAP = 16  # between one field's line and the next field's label
+_LABEL_GAP = 5  # between a label and its line
+
+
+def _label_and_line(c, label_text: str, x: float, y: float, end: float | None = None, length: float = 0) -> float:
+    """``label:`` then a line to write on, to ``end`` or ``length`` points long; returns where the line ends."""
+    c.setFont("LanternSans", 10)
+    label_text = f"{label_text}:"
+    c.drawString(x, y, label_text)
+    start = x + c.stringWidth(label_text, "LanternSans", 10) + _LABEL_GAP
+    end = start + length if end is None else end
+    c.line(start, y - 3, end, y - 3)
+    return end
 
 
 _FOOTER_TOP = _MARGIN + 20  # the help line and the catalogue line

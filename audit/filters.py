@@ -56,3 +56,19 @@ def visible_fids(kind_id: str, frame, state: FilterState) -> set[int] | None:
         return {int(fid) for fid, day, conf in zip(frame.index, frame["estimated_on"], frame["confidence"])
                 if _in_range(day, state) and (state.confidence is None or conf in state.confidence)}
     return None
+
+
+def row_filter(kind_id: str, state: FilterState):
+    """The filters as plain SQL conditions on a layer's rows (layers.viewport.RowFilter), or None when
+    they do not apply to it; the same rule as :func:`visible_fids`, asked of the database."""
+    from layers.viewport import RowFilter
+
+    if not state.active:
+        return None
+    forms = None if state.forms is None else tuple(sorted(state.forms))
+    if kind_id == "reported_cases":
+        return RowFilter("forms", forms, "reported", state.date_from and state.date_from[:7],
+                         state.date_to and state.date_to[:7])
+    if kind_id == "risk_areas":
+        return RowFilter("forms", forms)
+    return None

@@ -245,11 +245,30 @@ def withhold_rare(frame, fields: list[str], k: int):
 
 def hex_counts(frame, cell_size: float, minimum: int, metric, extent=None):
     """Cells of an origin-anchored grid with at least ``minimum`` records; cells with fewer are not there at all."""
+    points = frame.geometry.dropna().representative_point().to_crs(metric)
+    keys, counts, _sums = hexgrid.populated(points.x.to_numpy(), points.y.to_numpy(), cell_size, minimum)
+    return _count_cells(keys, counts, cell_size, metric, extent)
+
+
+def layer_hex_counts(workspace, name: str, cell_size: float, minimum: int, metric, extent=None):
+    """``hex_counts`` of a workspace layer, counted a batch at a time (a million cases never sit in memory
+    as one frame); the same cells and counts."""
+    from pyproj import Transformer
+
+    from layers.point_batches import CellTally, point_batches
+
+    to_metric = Transformer.from_crs("EPSG:4326", metric, always_xy=True)
+    tally = CellTally(cell_size)
+    for batch in point_batches(workspace, name):
+        tally.add(*to_metric.transform(batch.x, batch.y))
+    keys, counts, _sums = tally.result(minimum)
+    return _count_cells(keys, counts, cell_size, metric, extent)
+
+
+def _count_cells(keys, counts, cell_size: float, metric, extent=None):
     import geopandas as gpd
     import pandas as pd
 
-    points = frame.geometry.dropna().representative_point().to_crs(metric)
-    keys, counts, _sums = hexgrid.populated(points.x.to_numpy(), points.y.to_numpy(), cell_size, minimum)
     if extent is not None and len(keys):
         w, s, e, n = extent
         cx, cy = hexgrid.centres(keys[:, 0], keys[:, 1], cell_size)
@@ -298,13 +317,13 @@ def _clip(frame, extent):
 def _layer(workspace, bundle: Bundle, name: str, label: str, rule: dict, extent, assessments) -> SharedLayer:
     doc = _doc()
     form, fields = rule["form"], rule["fields"]
-    frame = workspace.read_layer(name)
     if form == "hex_counts":
         conf = doc["hex_counts"]
         # counted over the whole workspace, so a cell's count never depends on the extent
-        cells = hex_counts(frame, conf["cell_size_m"], conf["minimum"], bundle.crs, extent)
+        cells = layer_hex_counts(workspace, name, conf["cell_size_m"], conf["minimum"], bundle.crs, extent)
         return SharedLayer(name, _("{label} per cell").format(label=label), select_fields(cells, fields),
                            bundle.profile, form, about(conf))
+    frame = workspace.read_layer(name)
     if form == "geomasked":
         conf = doc["geomask"]
         masked = geomask(frame, geomask_secret(workspace), conf["min_m"], conf["max_m"], bundle.crs)

@@ -29,6 +29,14 @@ class Situation:
     urgency: str = "soon"  # "now" (must be open now), "soon", "routine"
 
 
+_ALWAYS = ("24/7", "24/7/365", "always", "mo-su 00:00-24:00", "00:00-24:00")
+
+
+def always_open(hours: str | None) -> bool:
+    """Open around the clock ('24/7', 'Mo-Su 00:00-24:00')."""
+    return _text(hours).strip().casefold() in _ALWAYS
+
+
 def is_open(hours: str | None, when: dt.datetime) -> bool | None:
     """Open at ``when``? '24/7', 'Mo-Fr 10:00-18:00; Sa 10:00-14:00' (None: hours unknown or unreadable)."""
     if not _text(hours).strip():
@@ -124,8 +132,19 @@ def suitable_services(services, situation: Situation, location=None, when: dt.da
             "offers": [assistance[a] for a in assistance if a in _ids(row.get("assistance"))],
             "distance_m": None if metres is None else round(float(metres)),
             "walk_min": None if metres is None else round(metres * DETOUR / (WALK_KMH * 1000 / 60)),
-            "open_now": open_now, "phone": _text(row.get("phone")), "hours": _text(row.get("hours")),
+            "open_now": open_now, "always_open": always_open(row.get("hours")),
+            "phone": _text(row.get("phone")), "hours": _text(row.get("hours")),
             "accepts_undocumented": bool(row.get("accepts_undocumented")), "why": why,
         })
-    out.sort(key=lambda r: (r["distance_m"] is None, r["distance_m"] or 0, r["name"]))
+    out.sort(key=_now_first if situation.urgency == "now" else _nearest_first)
     return out
+
+
+def _nearest_first(r: dict) -> tuple:
+    return r["distance_m"] is None, r["distance_m"] or 0, r["name"]
+
+
+def _now_first(r: dict) -> tuple:
+    """Help needed now: services open around the clock first; among them, lines without an address (reached
+    by phone from wherever the person is) before places one has to walk to; then the rest, nearest first."""
+    return not r["always_open"], r["distance_m"] is not None, r["distance_m"] or 0, r["name"]

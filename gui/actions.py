@@ -45,6 +45,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("new", "file", N_("&New workspace…"), "files.new", "Ctrl+N", idle=True),
     ActionSpec("open", "file", N_("&Open workspace…"), "files.open", "Ctrl+O", idle=True),
     ActionSpec("recent", "file", N_("Open &recent"), "files.fill_recent", kind="submenu"),
+    ActionSpec("reset_demo", "file", N_("Reset &demo"), "audit.reset_demo", idle=True),  # a fresh copy of the demo
     _sep("file"),
     ActionSpec("import", "file", N_("&Import layer…"), "files.import_layer", "Ctrl+I", "writable", idle=True),
     ActionSpec("import_osm", "file", N_("Import &OpenStreetMap extract…"), "files.import_osm", "Ctrl+Shift+I",
@@ -53,6 +54,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     _sep("file"),
     ActionSpec("share", "file", N_("&Export for sharing…"), "files.share", "Ctrl+Shift+X", "workspace"),
     ActionSpec("report", "file", N_("Export assessment &report…"), "files.report", None, "workspace"),
+    ActionSpec("print_map", "file", N_("&Print map…"), "window.print_map", "Ctrl+P", "workspace"),
     _sep("file"),
     ActionSpec("save_as", "file", N_("Save workspace &as…"), "files.save_as", "Ctrl+Shift+S", "workspace"),
     _sep("file"),
@@ -78,12 +80,22 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("language", "view", N_("&Language"), "window.fill_language_menu", kind="submenu"),
     ActionSpec("verify", "tools", N_("&Verify workspace"), "audit.verify", None, "workspace"),
     ActionSpec("accept", "tools", N_("&Accept outside edits…"), "audit.accept_outside_edits", None, "writable"),
-    ActionSpec("checklist", "tools", N_("Print field &checklist…"), "audit.print_checklist", "Ctrl+P"),
+    ActionSpec("checklist", "tools", N_("Print field &checklist…"), "audit.print_checklist", "Ctrl+Shift+K"),
     _sep("tools"),
     ActionSpec("referral", "tools", N_("&Referral helper…"), "tools.open_referral", None, "workspace"),
     ActionSpec("gaps", "tools", N_("Service &gaps…"), "tools.ask_gaps", None, "workspace"),
     ActionSpec("method", "help", N_("&Method: risk surface and site selection"), "tools.method_help"),
     ActionSpec("about", "help", N_("&About Lantern"), "tools.about"),
+    # things a GIS user reaches for: find, bookmarks, map focus, measure (issue 15)
+    _sep("edit"),
+    ActionSpec("find", "edit", N_("&Find feature by name or address…"), "find.start", "Ctrl+F", "workspace"),
+    _sep("view"),
+    ActionSpec("focus_map", "view", N_("Focus the &map (arrow keys pan, +/− zoom)"), "window.focus_map", "Ctrl+M"),
+    ActionSpec("bookmark_add", "view", N_("Add &bookmark for this view…"), "bookmarks.add", "Ctrl+B", "workspace"),
+    ActionSpec("bookmarks", "view", N_("Book&marks"), "bookmarks.fill_menu", kind="submenu"),
+    _sep("tools"),
+    ActionSpec("measure", "tools", N_("&Measure distance and area"), "measure.toggle", "Ctrl+Shift+M", "workspace",
+               checkable=True),
 )
 
 

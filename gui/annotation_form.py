@@ -22,20 +22,25 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from audit.annotations import annotation_values
 from audit.catalogue import confidence_levels, indicators_for, place_type_of, place_types, sources
+from gui.accessible import name, name_form_fields
 from layers.catalogue import kind as get_kind
 from layers.catalogue import place_categories
 from layers.i18n import _, label
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+#: the form's size when the screen has room; it fits a 1366×768 laptop (the list and history scroll inside)
+FORM_SIZE = (980, 640)
 
 
 class AnnotationForm(QDialog):
-    """For an existing place (``fid``) or a new place of concern where the user clicked (``fid`` None)."""
+    """For an existing place (``fid``) or a new place of concern where the user clicked (``fid`` None).
+
+    Two columns, the place and its indicator checklist on the left, the observation and the place's
+    history on the right, the buttons below: only the indicator list and the history scroll."""
 
     def __init__(self, kind_id: str, fid: int | None, row: dict, history: list[dict], assessment_text: str,
                  author: str = "", team: str = "", parent=None):
@@ -44,7 +49,6 @@ class AnnotationForm(QDialog):
         k = get_kind(kind_id)
         title = row.get("name") or _("New place of concern")
         self.setWindowTitle(_("Annotate — {name}").format(name=title))
-        self.resize(780, 860)
 
         self.name_edit = QLineEdit(row.get("name") or "")
         self.name_edit.setPlaceholderText(_("A short, neutral name of the place (no personal names)"))
@@ -73,6 +77,9 @@ class AnnotationForm(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         self._layout(fid is None)
+        self._describe()
+        self._short_combos()
+        self._fit_screen()
         self.search.textChanged.connect(self._filter_list)
         self.select_all.toggled.connect(self._on_select_all)
         self.show_all.toggled.connect(self._fill_indicators)
@@ -90,6 +97,10 @@ class AnnotationForm(QDialog):
         self.indicator_list.setWordWrap(True)  # long indicators (Latvian runs longer) wrap instead of scrolling away
         self.indicator_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.indicator_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.indicator_list.setMinimumHeight(150)
+        self.weight_key = QLabel(_("Weight of a sign: ● weak · ●● moderate · ●●● strong"))
+        self.weight_key.setStyleSheet("color: #555;")
+        self.weight_key.setWordWrap(True)
         self.other_check = QCheckBox(_("Other — specify:"))
         self.other_edit = QLineEdit()
         self.other_edit.setEnabled(False)
@@ -129,59 +140,105 @@ class AnnotationForm(QDialog):
         return k.label
 
     def _layout(self, new_place: bool) -> None:
-        place_box = QGroupBox(_("Place"))
-        place_form = QFormLayout(place_box)
-        if new_place:
-            place_form.addRow(_("Name:"), self.name_edit)
-        place_form.addRow(_("Category:"), self.category_combo)
-        place_form.addRow(_("Look for:"), self.place_type_label)
-        place_form.addRow(_("Current risk:"), self.risk_label)
+        left = QVBoxLayout()
+        left.addWidget(self._place_box(new_place))
+        left.addWidget(self._checklist_box(), 1)
+        right = QVBoxLayout()
+        right.addWidget(self._observation_box())
+        history_box = QGroupBox(_("History of this place"))
+        QVBoxLayout(history_box).addWidget(self.history_table)
+        right.addWidget(history_box, 1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 3)
+        columns.addLayout(right, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
 
-        checklist_box = QGroupBox(_("Observed indicators"))
-        checklist = QVBoxLayout(checklist_box)
+    def _place_box(self, new_place: bool) -> QGroupBox:
+        box = QGroupBox(_("Place"))
+        form = QFormLayout(box)
+        if new_place:
+            form.addRow(_("Name:"), self.name_edit)
+        form.addRow(_("Category:"), self.category_combo)
+        form.addRow(_("Look for:"), self.place_type_label)
+        form.addRow(_("Current risk:"), self.risk_label)
+        name_form_fields(form)
+        return box
+
+    def _checklist_box(self) -> QGroupBox:
+        box = QGroupBox(_("Observed indicators"))
+        checklist = QVBoxLayout(box)
+        checklist.addWidget(self.search)
         tools = QHBoxLayout()
-        tools.addWidget(self.search, 1)
         tools.addWidget(self.select_all)
         tools.addWidget(self.show_all)
+        tools.addStretch(1)
         checklist.addLayout(tools)
         checklist.addWidget(self.indicator_list, 1)
+        checklist.addWidget(self.weight_key)
         other = QHBoxLayout()
         other.addWidget(self.other_check)
         other.addWidget(self.other_edit, 1)
         checklist.addLayout(other)
+        return box
 
-        obs_box = QGroupBox(_("Observation"))
-        obs = QFormLayout(obs_box)
-        obs.addRow(_("Note:"), self.note_edit)
-        row = QHBoxLayout()
-        row.addWidget(self.date_edit)
-        row.addWidget(QLabel(_("Confidence:")))
-        row.addWidget(self.confidence_combo)
-        row.addWidget(QLabel(_("Source:")))
-        row.addWidget(self.source_combo)
-        wrap = QWidget()
-        wrap.setLayout(row)
-        row.setContentsMargins(0, 0, 0, 0)
-        obs.addRow(_("Observed on:"), wrap)
-        obs.addRow(_("Audit team:"), self.team_edit)
-        obs.addRow(_("Author:"), self.author_edit)
+    def _observation_box(self) -> QGroupBox:
+        box = QGroupBox(_("Observation"))
+        form = QFormLayout(box)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # long Latvian labels go above the field
+        form.addRow(_("Note:"), self.note_edit)
+        form.addRow(_("Observed on:"), self.date_edit)
+        form.addRow(_("Confidence:"), self.confidence_combo)
+        form.addRow(_("Source:"), self.source_combo)
+        form.addRow(_("Audit team:"), self.team_edit)
+        form.addRow(_("Author:"), self.author_edit)
+        name_form_fields(form)
+        return box
 
-        history_box = QGroupBox(_("History of this place"))
-        QVBoxLayout(history_box).addWidget(self.history_table)
+    def _describe(self) -> None:
+        """Accessible names and tooltips of the controls without a label of their own."""
+        name(self.search, _("Search indicators"))
+        name(self.indicator_list, _("Observed indicators"))
+        name(self.other_edit, _("Other observation"))
+        name(self.history_table, _("History of this place"))
+        self.search.setToolTip(_("Show only the indicators that contain these words"))
+        self.select_all.setToolTip(_("Tick every indicator the list shows now"))
+        self.show_all.setToolTip(_("List the indicators of every type of place, not only this one's"))
+        self.indicator_list.setToolTip(_("Tick what was observed. The dots are the sign's weight in the risk "
+                                         "level: ● weak · ●● moderate · ●●● strong"))
+        self.other_edit.setToolTip(_("An observation the list does not have"))
+        self.note_edit.setToolTip(_("What was seen. No names or personal data of people."))
+        self.date_edit.setToolTip(_("The day of the observation (not in the future)"))
+        self.confidence_combo.setToolTip(_("How sure the team is of what it saw"))
+        self.source_combo.setToolTip(_("Where the observation comes from"))
+        self.team_edit.setToolTip(_("The audit team (remembered for the next annotation)"))
+        self.author_edit.setToolTip(_("Who records this annotation (remembered, and written to the change log)"))
+        self.history_table.setToolTip(_("Earlier annotations of this place, newest first"))
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(place_box)
-        layout.addWidget(checklist_box, 4)
-        layout.addWidget(obs_box)
-        layout.addWidget(history_box, 2)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
+    def _short_combos(self) -> None:
+        """Combos as wide as their column, not as their longest entry (Latvian category names run long)."""
+        for combo in (self.category_combo, self.confidence_combo, self.source_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+
+    def _fit_screen(self) -> None:
+        """Open at FORM_SIZE, or smaller on a small screen (never taller than the screen's free area)."""
+        width, height = FORM_SIZE
+        screen = (self.parentWidget() or self).screen()
+        if screen is not None:
+            free = screen.availableGeometry()
+            width, height = min(width, free.width() - 40), min(height, free.height() - 40)
+        hint = self.minimumSizeHint()
+        self.resize(max(width, hint.width()), max(height, hint.height()))
 
     def _history_table(self, history: list[dict]) -> QTableWidget:
         table = QTableWidget(len(history), 5)
         table.setHorizontalHeaderLabels([_("Observed"), _("Author"), _("Confidence"),
                                          _("Indicators"), _("Note")])
         table.verticalHeader().hide()
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         import json
@@ -193,7 +250,9 @@ class AnnotationForm(QDialog):
             values = [ann["observed"], ann.get("author") or "", confidence, str(count),
                       ann.get("note") or ""]
             for c, value in enumerate(values):
-                table.setItem(r, c, QTableWidgetItem(value))  # plain text, never HTML
+                cell = QTableWidgetItem(value)  # plain text, never HTML
+                cell.setToolTip(value)
+                table.setItem(r, c, cell)
         if not history:
             table.setRowCount(1)
             table.setItem(0, 0, QTableWidgetItem(_("No earlier annotations")))

@@ -102,7 +102,7 @@ class Screenshot:
         # "painted" came from the page; make sure the pixels reached the window too
         self.attempts += 1
         colours = map_colours(self.window)
-        if colours > MIN_MAP_COLOURS or not any(len(f) for f in self.window.session.frames.values()):
+        if colours > MIN_MAP_COLOURS or not any(self.window.session.counts.values()):
             self.save()
         elif self.attempts < SCREENSHOT_ATTEMPTS:
             self.window.map_view.request_paint()  # wait for another complete paint, then look again
@@ -127,9 +127,20 @@ def _screenshot_settings():
     return QSettings(str(Path(settings_dir) / "settings.ini"), QSettings.Format.IniFormat)
 
 
-def run(workspace: str | None, screenshot: str | None = None, timeout_s: float = 60.0) -> int:
+def workspace_to_open(workspace: str | None) -> str | None:
+    """The demo opens as a fresh copy (what a user tries in it is gone at the next start); others as they are."""
+    from audit.demo import fresh_demo_copy, is_cached_demo
+
+    if workspace and is_cached_demo(workspace):
+        return str(fresh_demo_copy())
+    return workspace
+
+
+def run(workspace: str | None, screenshot: str | None = None, timeout_s: float = 60.0,
+        size: tuple[int, int] | None = None) -> int:
     """Open the window on ``workspace`` (or empty); with ``screenshot``, save a PNG once the map is ready and exit."""
     prepare_environment(headless=screenshot is not None)
+    workspace = workspace_to_open(workspace)
     settings = _screenshot_settings() if screenshot else None
     app = create_application(settings=settings)
     from PySide6.QtCore import QTimer
@@ -138,10 +149,14 @@ def run(workspace: str | None, screenshot: str | None = None, timeout_s: float =
 
     window = MainWindow(settings=settings)
     shot = Screenshot(app, window, screenshot, timeout_s) if screenshot else None
+    if size is not None:
+        window.resize(*size)
     window.show()
     if workspace and not window.open_workspace(workspace):
         if shot:
             return 1
+    elif workspace and not shot:
+        window.audit.announce_demo()
     elif not workspace and shot:
         QTimer.singleShot(0, shot.save)  # nothing to load: the empty window is the picture
     result = app.exec()

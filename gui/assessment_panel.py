@@ -1,7 +1,7 @@
 """The assessment tab: the questionnaire (progress per section) and the action plan — edits are undoable commands."""
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QRect, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QRadioButton,
+    QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -45,6 +46,7 @@ from audit.assessment import (
     update_plan_item,
 )
 from audit.catalogue import confidence_levels
+from gui.accessible import name, name_form_fields
 from gui.notify import do_command
 from layers.catalogue import kind as get_kind
 from layers.i18n import _, label, language, decimal
@@ -164,6 +166,7 @@ class AnswerDialog(QDialog):
         form.addRow(_("Author:"), self.author)
         form.addRow(self.error)
         form.addRow(self.buttons)
+        name_form_fields(form)
 
     def _make_input(self, current, places: list, frames: dict, selected) -> QWidget:
         kind = self.kind
@@ -197,6 +200,8 @@ class AnswerDialog(QDialog):
         self.choices = _checklist([(o["id"], label(o)) for o in choices], set(current))
         self.other = QLineEdit("; ".join(v for v in current if v not in known))
         self.other.setPlaceholderText(_("Others, separated by semicolons"))
+        name(self.choices, _("Answer"))
+        name(self.other, self.other.placeholderText())
         box = QWidget()
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -217,6 +222,9 @@ class AnswerDialog(QDialog):
         self.place_note.setPlaceholderText(_("Or describe the place: a street, a district"))
         search = QLineEdit()
         search.setPlaceholderText(_("Search places…"))
+        name(search, search.placeholderText().rstrip("…"))
+        name(self.places, _("Answer"))
+        name(self.place_note, self.place_note.placeholderText())
         search.setClearButtonEnabled(True)
         search.textChanged.connect(lambda text: [
             self.places.item(i).setHidden(text.casefold().strip() not in self.places.item(i).text().casefold())
@@ -265,6 +273,41 @@ class AnswerDialog(QDialog):
         super().accept()
 
 
+class WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their text wrapped to the column's width.
+
+    Qt's own delegate asks for one line whatever the width, so a narrow dock elided
+    section names and questions ("Migrant workers (incl. EU citizens), irregu…")."""
+
+    MARGIN = 8  # the style's text margins, left and right
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.view = view
+        view.header().sectionResized.connect(lambda *_a: view.doItemsLayout())
+
+    def _depth(self, index) -> int:
+        depth, parent = 0, index.parent()
+        while parent.isValid():
+            depth, parent = depth + 1, parent.parent()
+        return depth
+
+    def text_width(self, index) -> int:
+        width = self.view.columnWidth(index.column()) - self.MARGIN
+        if index.column() == 0:  # the branch arrows and the indentation
+            width -= self.view.indentation() * (self._depth(index) + (1 if self.view.rootIsDecorated() else 0))
+        return max(width, 24)
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802 - Qt API
+        hint = super().sizeHint(option, index)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if not text:
+            return hint
+        box = option.fontMetrics.boundingRect(QRect(0, 0, self.text_width(index), 100_000),
+                                              int(Qt.TextFlag.TextWordWrap), str(text))
+        return QSize(hint.width(), max(hint.height(), box.height() + 4))
+
+
 class AssessmentPanel(QWidget):
     def __init__(self, session, notify, parent=None):
         super().__init__(parent)
@@ -274,17 +317,24 @@ class AssessmentPanel(QWidget):
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         self.tree.header().setStretchLastSection(False)
-        self.tree.setColumnWidth(1, 110)
+        self.tree.setColumnWidth(1, 120)
         self.tree.setWordWrap(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.tree.setUniformRowHeights(False)
+        self.tree.setItemDelegate(WrappingDelegate(self.tree))
         self.tree.itemDoubleClicked.connect(self._on_question)
+        name(self.tree, _("Questionnaire"))
+        self.tree.setToolTip(_("Double-click a question to answer it"))
         self.plan = QTableWidget(0, 5)
         self.plan.setHorizontalHeaderLabels([_("Goal"), _("Action"), _("Status"), _("Responsible"), _("Due")])
         self.plan.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.plan.setWordWrap(True)
         self.plan.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked)
         self.plan.itemChanged.connect(self._on_plan_changed)
+        name(self.plan, _("Action plan"))
+        self.plan.setToolTip(_("Double-click a status, a responsible or a due date to change it"))
         answer_button = QPushButton(_("Answer the selected question…"))
+        answer_button.setToolTip(_("Open the selected question's answer form (or double-click the question)"))
         answer_button.clicked.connect(lambda: self._on_question(self.tree.currentItem()))
         q_tab = QWidget()
         q_layout = QVBoxLayout(q_tab)
@@ -312,34 +362,61 @@ class AssessmentPanel(QWidget):
         current = self.tree.currentItem()
         return opened, current.data(0, ID_ROLE) if current is not None else None
 
+    def _shown_sections(self, done: dict) -> list[dict]:
+        # the kept version-1 questions show only when one of them was answered
+        return [section for section in sections(legacy=True) if section["id"] in done]
+
+    def _tree_ids(self) -> list:
+        tree = self.tree
+        return [(top.data(0, ID_ROLE), [top.child(k).data(0, ID_ROLE) for k in range(top.childCount())])
+                for top in (tree.topLevelItem(i) for i in range(tree.topLevelItemCount()))]
+
     def _fill_tree(self, given: dict, done: dict) -> None:
-        opened, current = self._expanded()
+        """Show the answers and progress. The same questions are updated in place, so the open sections, the
+        selected question and the scroll position stay as the user left them after an answer is saved."""
+        shown = self._shown_sections(done)
+        scrolled = None
+        if self._tree_ids() != [(sec["id"], [q["id"] for q in sec["questions"]]) for sec in shown]:
+            scrolled = self.tree.verticalScrollBar().value()
+            self._rebuild_tree(shown)
         frames = self.session.frames
-        self.tree.clear()
-        for section in sections(legacy=True):
-            p = done.get(section["id"])
-            if p is None:  # the kept version-1 questions, when none of them was answered
-                continue
-            name, count = label(section), _("{answered}/{total}").format(answered=p["answered"], total=p["total"])
-            top = QTreeWidgetItem([name, count])
-            top.setData(0, ID_ROLE, section["id"])
-            top.setToolTip(0, _("{section}: {answered} of {total} questions answered").format(
-                section=name, answered=p["answered"], total=p["total"]))
-            for q in section["questions"]:
+        for i, section in enumerate(shown):
+            top, p = self.tree.topLevelItem(i), done[section["id"]]
+            section_name = label(section)
+            progress_text = _("{answered}/{total}").format(answered=p["answered"], total=p["total"])
+            summary = _("{section}: {answered} of {total} questions answered").format(
+                section=section_name, answered=p["answered"], total=p["total"])
+            for column, text, tip in ((0, section_name, summary), (1, progress_text, summary)):
+                top.setText(column, text)
+                top.setToolTip(column, tip)
+            for k, q in enumerate(section["questions"]):
                 a = given.get(q["id"])
                 text = "" if a is None else answer_text(q, a, frames)
-                child = QTreeWidgetItem([label(q), text])
-                child.setData(0, ID_ROLE, q["id"])
+                child = top.child(k)
+                child.setText(0, label(q))
                 child.setToolTip(0, label(q))
+                child.setText(1, text)
                 child.setToolTip(1, text)
+        if scrolled is not None:
+            self.tree.doItemsLayout()
+            self.tree.verticalScrollBar().setValue(scrolled)
+
+    def _rebuild_tree(self, shown: list[dict]) -> None:
+        """New (empty) items for the sections shown, keeping the open sections and the selection."""
+        opened, current = self._expanded()
+        self.tree.clear()
+        for section in shown:
+            top = QTreeWidgetItem(["", ""])
+            top.setData(0, ID_ROLE, section["id"])
+            for q in section["questions"]:
+                child = QTreeWidgetItem(["", ""])
+                child.setData(0, ID_ROLE, q["id"])
                 top.addChild(child)
             self.tree.addTopLevelItem(top)
             top.setExpanded(section["id"] in opened)
-            for i in range(top.childCount()):
-                if top.child(i).data(0, ID_ROLE) == current:
-                    self.tree.setCurrentItem(top.child(i))
-            if section["id"] == current:
-                self.tree.setCurrentItem(top)
+            for item in [top] + [top.child(k) for k in range(top.childCount())]:
+                if item.data(0, ID_ROLE) == current:
+                    self.tree.setCurrentItem(item)
 
     def _fill_plan(self, items: list[dict]) -> None:
         self.plan.blockSignals(True)

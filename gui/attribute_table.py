@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QMenu, QTableView
 
+from audit.annotations import PLACE_KINDS
 from audit.commands import UpdateRow
 from gui.notify import do_command
 from layers.catalogue import LayerKind
 from layers.catalogue import kind as get_kind
 from layers.i18n import _, ngettext
 from layers.values import coerce, is_missing, stored_ids
+from mapping.table_rows import table_rows
 
 
 def column_display(kind: LayerKind | None, column: str):
@@ -37,26 +39,22 @@ class FrameTableModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.editor = None
-        self._frame = None
+        self._frame = None  # FrameRows or PagedRows (mapping.table_rows): a big layer is read a page at a time
         self._kind: LayerKind | None = None
         self._columns: list[str] = []
         self._shows: list = []
-        self._fids: list[int] = []
 
     def set_frame(self, frame, kind: LayerKind | None) -> None:
+        """Show a data frame (index = fid), a layer's PagedRows, or nothing (None)."""
         self.beginResetModel()
         self._kind = kind
-        if frame is None:
-            self._frame, self._columns, self._fids = None, [], []
-        else:
-            self._frame = frame.drop(columns=[frame.geometry.name]) if hasattr(frame, "geometry") else frame
-            self._columns = list(self._frame.columns)
-            self._fids = [int(f) for f in self._frame.index]
+        self._frame = table_rows(frame)
+        self._columns = [] if self._frame is None else list(self._frame.columns)
         self._shows = [column_display(kind, c) for c in self._columns]
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(self._fids)
+        return 0 if parent.isValid() or self._frame is None else len(self._frame)
 
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
         return 0 if parent.isValid() else len(self._columns)
@@ -65,10 +63,10 @@ class FrameTableModel(QAbstractTableModel):
         if not index.isValid() or self._frame is None:
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            value = self._frame.iat[index.row(), index.column()]
+            value = self._frame.value(index.row(), index.column())
             return "" if is_missing(value) else self._shows[index.column()](value)
         if role == Qt.ItemDataRole.EditRole:
-            value = self._frame.iat[index.row(), index.column()]
+            value = self._frame.value(index.row(), index.column())
             return "" if is_missing(value) else str(value)
         return None
 
@@ -88,7 +86,7 @@ class FrameTableModel(QAbstractTableModel):
         column = self._columns[index.column()]
         if not self._editable(column):
             return False
-        return bool(self.editor(self._fids[index.row()], column, value))
+        return bool(self.editor(self._frame.fid_at(index.row()), column, value))
 
     def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 - Qt API
         if role != Qt.ItemDataRole.DisplayRole:
@@ -98,23 +96,26 @@ class FrameTableModel(QAbstractTableModel):
             if self._kind is not None and name in self._kind.field_names:
                 return self._kind.field(name).label
             return name
-        return str(self._fids[section])
+        return str(self._frame.fid_at(section))
 
     def fid_at(self, row: int) -> int:
-        return self._fids[row]
+        return self._frame.fid_at(row)
+
+    def column_of(self, name: str) -> int:
+        return self._columns.index(name) if name in self._columns else -1
 
     def row_of(self, fid: int) -> int:
-        try:
-            return self._fids.index(int(fid))
-        except ValueError:
-            return -1
+        return -1 if self._frame is None else self._frame.row_of(fid)
 
 
 RESIZE_ROWS = 200
 
 
 class AttributeTable(QTableView):
-    """The current layer's rows, filtered as the map is; edits become undoable commands."""
+    """The current layer's rows, filtered as the map is; edits become undoable commands.
+
+    Double-click on a place's row opens its annotation form (as on the map); F2 or the row's menu edits
+    a cell. In other layers double-click edits, as in any table."""
 
     featureSelected = Signal(int)
     summaryChanged = Signal(str)  # "Layer: n features (m shown by the filters)"
@@ -129,6 +130,11 @@ class AttributeTable(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setAlternatingRowColors(True)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu)
+        self.doubleClicked.connect(self._on_double_clicked)
+        self.setAccessibleName(_("Attribute table"))
+        self.setToolTip(_("Double-click a place to annotate it; F2 or the right-click menu edits a cell"))
         self.horizontalHeader().setStretchLastSection(True)
         # columns are sized from the first rows shown, not all of them (a city's layer has a million)
         self.horizontalHeader().setResizeContentsPrecision(RESIZE_ROWS)
@@ -145,6 +151,9 @@ class AttributeTable(QTableView):
         """Show the session's current layer, keeping the selected row."""
         layer_id = self.session.current_layer
         frame, kind, total = self.session.table(layer_id)
+        edit = QAbstractItemView.EditTrigger  # a double-click on a place opens its annotation form instead
+        self.setEditTriggers(edit.EditKeyPressed if layer_id in PLACE_KINDS
+                             else edit.DoubleClicked | edit.EditKeyPressed)
         selected = self.selected_fid() if self.table_model.rowCount() else None
         self.set_frame(frame, kind)
         if selected is not None:
@@ -176,6 +185,41 @@ class AttributeTable(QTableView):
             return False
         return do_command(self.session, self.notify,
                           UpdateRow(layer_id, fid, {field_name: value}, label=_("Edit {field}").format(field=field_name)))
+
+    # -- a row's commands -------------------------------------------------------------
+
+    def annotatable(self) -> bool:
+        return self.session.current_layer in PLACE_KINDS and self.session.writable
+
+    def annotate_row(self, row: int) -> None:
+        """Open the annotation form of the place in ``row`` (the audit controller listens to the session)."""
+        self.session.activate(self.session.current_layer, self.table_model.fid_at(row))
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        if index.isValid() and self.session.current_layer in PLACE_KINDS:
+            self.annotate_row(index.row())
+
+    def row_menu(self, index: QModelIndex) -> QMenu:
+        """Annotate (places), Edit the cell, Zoom to the feature."""
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if self.session.current_layer in PLACE_KINDS:
+            annotate = menu.addAction(_("Annotate…"), lambda: self.annotate_row(index.row()))
+            annotate.setEnabled(self.annotatable())
+            menu.setDefaultAction(annotate)
+        edit = menu.addAction(_("Edit"), lambda: self.edit(index))
+        edit.setShortcut("F2")
+        edit.setEnabled(bool(self.table_model.flags(index) & Qt.ItemFlag.ItemIsEditable))
+        fid = self.table_model.fid_at(index.row())
+        menu.addAction(_("Zoom to feature"), lambda: self.session.select(self.session.current_layer, fid, pan=True))
+        return menu
+
+    def _on_context_menu(self, pos) -> None:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return
+        self.selectRow(index.row())
+        self.row_menu(index).popup(self.viewport().mapToGlobal(pos))
 
     def set_frame(self, frame, kind) -> None:
         self._silent = True

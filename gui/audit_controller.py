@@ -17,6 +17,7 @@ from audit.catalogue import place_types, risk_groups
 from audit.check import accept_outside_edits as accept_edits
 from audit.check import check_workspace, describe
 from audit.commands import Command, DeleteRow, Macro
+from audit.demo import discard_demo_copy, fresh_demo_copy, is_demo_copy
 from audit.estimates import record_estimate
 from audit.field_checklist import write_checklist
 from gui.annotation_form import AnnotationForm
@@ -24,11 +25,13 @@ from gui.estimate_form import EstimateForm
 from gui.notify import do_command
 from layers.catalogue import kind as get_kind
 from layers.errors import LanternError
-from layers.i18n import NAMES, SUPPORTED, _, label, language, ngettext
+from layers.i18n import N_, NAMES, SUPPORTED, _, label, language, ngettext
 from layers.migrations import ANNOTATIONS_TABLE
 
 #: who asked for the map's click or polygon mode
 NEW_PLACE, ESTIMATE_AREA = "new place", "estimate area"
+DEMO_NOTICE = N_("This is a fresh copy of the demo: your changes are discarded when Lantern closes "
+                 "(File → Save workspace as… keeps them; File → Reset demo starts again).")
 
 
 class AuditController(QObject):
@@ -42,6 +45,7 @@ class AuditController(QObject):
         session.point_picked.connect(self._on_point_picked)
         session.polygon_drawn.connect(self._on_polygon_drawn)
         session.author = self.author
+        self.open_forms: dict[tuple[str, int], AnnotationForm] = {}  # one form per place: a second open raises it
 
     @property
     def author(self) -> str:
@@ -103,8 +107,13 @@ class AuditController(QObject):
         self.open_annotation_form(found[0], found[1])
 
     def _on_feature_activated(self, layer_id: str, fid: int) -> None:
-        if layer_id in PLACE_KINDS:
-            self.open_annotation_form(layer_id, fid)
+        """A place double-clicked on the map or in the table, or *Annotate* in the table's menu."""
+        if layer_id not in PLACE_KINDS:
+            return
+        if not self.session.writable:
+            self.notify.status(_("The workspace is read-only: places cannot be annotated"), 6000)
+            return
+        self.open_annotation_form(layer_id, fid)
 
     def annotation_form(self, layer_id: str, fid: int | None, row: dict | None = None):
         s = self.session
@@ -118,10 +127,19 @@ class AuditController(QObject):
                               team=str(self.settings.value("audit/team", "") or ""), parent=self.parent_widget)
 
     def open_annotation_form(self, layer_id: str, fid: int | None, lonlat=None, interactive: bool = True):
+        key = (layer_id, int(fid)) if fid is not None else None
+        if key in self.open_forms:  # already open (a double-click can arrive twice): bring it forward
+            form = self.open_forms[key]
+            form.raise_()
+            form.activateWindow()
+            return form
         form = self.annotation_form(layer_id, fid, None if fid is not None else {"name": "", "category": None})
         form.lonlat = lonlat
         form.accepted.connect(lambda: self._save_annotation(form))
         if interactive:
+            if key is not None:
+                self.open_forms[key] = form
+                form.finished.connect(lambda _result: self.open_forms.pop(key, None))
             form.open()
         return form
 
@@ -184,6 +202,32 @@ class AuditController(QObject):
     def show_density(self, group: str | None) -> None:
         """Choropleth of the chosen group's estimated density (people per km²)."""
         self.session.show_density(group)
+
+    # -- the demo ---------------------------------------------------------------------------
+
+    def announce_demo(self) -> None:
+        ws = self.session.workspace
+        if ws is not None and is_demo_copy(ws.path):
+            self.notify.status(_(DEMO_NOTICE), 30000)
+
+    def reset_demo(self, *_checked, confirm: bool = True) -> bool:
+        """File → Reset demo: open a fresh copy of the demo district; the copy in use (and its changes) is dropped."""
+        ws = self.session.workspace
+        old = ws.path if ws is not None and is_demo_copy(ws.path) else None
+        changed = old is not None and self.session.history is not None and self.session.history.can_undo
+        question = _("Discard your changes to the demo and start again from a fresh copy?")
+        if confirm and changed and QMessageBox.question(
+                self.parent_widget, _("Reset demo"), question) != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            self.session.open(fresh_demo_copy())
+        except (LanternError, OSError) as exc:
+            self.notify(_("Cannot open the demo"), str(exc))
+            return False
+        if old is not None:
+            discard_demo_copy(old)
+        self.announce_demo()
+        return True
 
     # -- tools ------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from audit.catalogue import confidence_levels, risk_groups
 from audit.estimates import ORIGIN_FIELD, estimate_values
+from gui.accessible import name, name_form_fields
 from layers.i18n import _, label, decimal
 
 UNKNOWN = -1
@@ -96,6 +97,7 @@ class EstimateForm(QDialog):
         source.addRow(_("Source institution:"), self.source_edit)
         source.addRow(_("Date of estimate:"), self.date_edit)
         source.addRow(_("Confidence:"), self.confidence_combo)
+        self._describe(form, source, sexes.title(), ages.title(), origins.title())
         note = QLabel(_("Estimates are numbers for an area, never records of individual people."))
         note.setWordWrap(True)
         note.setStyleSheet("color: #555;")
@@ -109,6 +111,18 @@ class EstimateForm(QDialog):
         layout.addWidget(note)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
+
+    def _describe(self, form: QFormLayout, source: QFormLayout, sexes: str, ages: str, origins: str) -> None:
+        """Accessible names: the form rows by their labels, the breakdowns by their group and column."""
+        name_form_fields(form)
+        name_form_fields(source)
+        for text, spin in ((_("female"), self.female), (_("male"), self.male)):
+            name(spin, f"{sexes}: {text}")
+        for key, spin in self.ages.items():
+            name(spin, f"{ages}: {key.removeprefix('age_').replace('_plus', '+').replace('_', '–')}")
+        name(self.origin_edit, origins)
+        self.origin_edit.setToolTip(self.origin_edit.placeholderText())
+        self.source_edit.setToolTip(self.source_edit.placeholderText())
 
     @staticmethod
     def _value(spin: QSpinBox):

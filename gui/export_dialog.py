@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from audit.disclosure import disclose
 from audit.redaction import POLICE_STAMP
+from gui.accessible import name, name_form_fields
 from layers.errors import LanternError
 from layers.i18n import NAMES, SUPPORTED, N_, _, language
 from mapping.share_export import build_bundle
@@ -33,6 +34,19 @@ CONFIRM_WORD = N_("RESTRICTED")  # typed to confirm a police export: the word in
 def confirm_words() -> set[str]:
     """The words that confirm a police-liaison export: the translated one and the English one."""
     return {_(CONFIRM_WORD), CONFIRM_WORD}
+
+
+def confirm_hint(typed: str) -> str:
+    """What the confirmation field says under the typed text. Matching stays exact (a deliberate act, not a
+    search), so the hint names the word and says when only the capital letters are wrong."""
+    word, typed = _(CONFIRM_WORD), typed.strip()
+    if typed in confirm_words():
+        return _("Confirmed.")
+    if not typed:
+        return _("Type {word} exactly as shown, in capital letters.").format(word=word)
+    if typed.casefold() in {w.casefold() for w in confirm_words()}:
+        return _("Almost: type {word} in capital letters. The confirmation must match exactly.").format(word=word)
+    return _("This does not match. Type {word} exactly as shown, in capital letters.").format(word=word)
 
 
 class ExportDialog(QDialog):
@@ -71,6 +85,13 @@ class ExportDialog(QDialog):
         self.confirm = QLineEdit()
         self.confirm.setPlaceholderText(_("Type {word} to confirm a police-liaison export").format(
             word=_(CONFIRM_WORD)))
+        self.confirm_hint = QLabel()  # live: what the field expects, and why it does not match yet
+        self.confirm_hint.setWordWrap(True)
+        self.confirm_hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.confirm_hint.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.needs = QLabel()  # why Export is greyed out
+        self.needs.setWordWrap(True)
+        self.needs.setTextFormat(Qt.TextFormat.PlainText)
         self.summary = QPlainTextEdit()
         self.summary.setReadOnly(True)
         self.status = QLabel()
@@ -81,6 +102,7 @@ class ExportDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self._layout(path_box)
+        self._name_controls(browse)
         for widget in (self.profile, self.format):
             widget.currentIndexChanged.connect(self.refresh)
         self.format.currentIndexChanged.connect(lambda _i: self.lang.setEnabled(self.format.currentData() == "report"))
@@ -97,12 +119,25 @@ class ExportDialog(QDialog):
         form.addRow(_("Save to:"), path_box)
         form.addRow(_("Recipient:"), self.recipient)
         form.addRow(_("Confirmation:"), self.confirm)
+        form.addRow("", self.confirm_hint)
+        self.form = form
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(QLabel(_("What will leave the workspace:")))
         layout.addWidget(self.summary, 1)
         layout.addWidget(self.status)
+        layout.addWidget(self.needs)
         layout.addWidget(self.buttons)
+
+    def _name_controls(self, browse: QPushButton) -> None:
+        """Accessible names for screen readers: the form's labels, and the controls outside the form."""
+        name(self.path, _("Save to:"))
+        name(self.confirm, _("Confirmation:"))
+        self.confirm.setAccessibleDescription(_("Type {word} to confirm a police-liaison export").format(
+            word=_(CONFIRM_WORD)))
+        name(browse, _("Choose…"))
+        name(self.summary, _("What will leave the workspace:"))
+        name_form_fields(self.form)
 
     def _browse(self) -> None:
         fmt = self.format.currentData()
@@ -138,10 +173,27 @@ class ExportDialog(QDialog):
         self._update_button()
 
     def _update_button(self) -> None:
-        ok = bool(self.disclosure and self.disclosure.ok and self.path.text().strip())
+        police = self.profile.currentData() == "police"
+        self.confirm_hint.setVisible(police)
+        self.confirm_hint.setText(confirm_hint(self.confirm.text()) if police else "")
+        missing = self.missing()
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not missing)
+        self.needs.setText(_("To export: {what}").format(what="; ".join(missing)) if missing else "")
+        self.needs.setVisible(bool(missing))
+
+    def missing(self) -> list[str]:
+        """What the export still needs, in words; empty when Export can be pressed."""
+        missing = []
+        if not (self.disclosure and self.disclosure.ok):
+            missing.append(_("a passed disclosure check"))
+        if not self.path.text().strip():
+            missing.append(_("choose where to save"))
         if self.profile.currentData() == "police":
-            ok = ok and self.confirm.text().strip() in confirm_words() and bool(self.recipient.text().strip())
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+            if not self.recipient.text().strip():
+                missing.append(_("name the recipient"))
+            if self.confirm.text().strip() not in confirm_words():
+                missing.append(_("type {word} to confirm").format(word=_(CONFIRM_WORD)))
+        return missing
 
     def existing(self) -> list[Path]:
         """What the export would replace: existing files, or the files of a non-empty folder."""

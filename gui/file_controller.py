@@ -11,9 +11,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
+from audit.demo import is_demo_copy
 from gui.export_dialog import ExportDialog
 from gui.import_dialog import ImportDialog
-from gui.tasks import Task
+from gui.notify import output_folder
+from gui.tasks import Task, run_with_progress
 from layers.errors import LanternError
 from layers.i18n import N_, _, ngettext
 from layers.importers import import_file
@@ -47,7 +49,8 @@ class FileController(QObject):
         except LanternError as exc:
             self.notify(_("Cannot open workspace"), str(exc))
             return False
-        self.remember_recent(Path(path))
+        if not is_demo_copy(path):  # a demo copy is deleted when the app exits
+            self.remember_recent(Path(path))
         return True
 
     def new(self) -> None:
@@ -217,23 +220,19 @@ class FileController(QObject):
         self.run_share(dialog.export_job())
 
     def run_share(self, job) -> Task:
-        """Run an export in a worker (a city's export takes a while); say where the files went."""
-        progress = QProgressDialog(_("Exporting…"), _("Cancel"), 0, 0, self.parent_widget)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(300)
-        progress.setCancelButton(None)  # the files are staged and moved in at the end: let it finish
-        task = Task(lambda report, cancelled: job(), self)
-        task.succeeded.connect(lambda files: (progress.close(), self._shared(files)))
-        task.failed.connect(lambda exc: (progress.close(), self.notify(_("Export stopped — nothing was shared"),
-                                                                        str(exc))))
-        self.share_task = task
-        task.start()
-        return task
+        """Run an export in a worker (a city's export takes a while); say where the files went.
+
+        Not cancellable: the files are staged and moved in at the end, so it is let finish."""
+        self.share_task = run_with_progress(
+            self.parent_widget, _("Exporting…"), lambda report, cancelled: job(), on_done=self._shared,
+            notifier=self.notify, failure_title=_("Export stopped — nothing was shared"), cancellable=False,
+            owner=self)
+        return self.share_task
 
     def _shared(self, files) -> None:
-        where = files[0].parent if files else ""
-        self.notify.status(ngettext("Exported {n} file to {where}", "Exported {n} files to {where}",
-                                    len(files)).format(n=len(files), where=where), 10000)
+        where = output_folder(files) if files else ""
+        self.notify.finished(ngettext("Exported {n} file to {where}", "Exported {n} files to {where}",
+                                      len(files)).format(n=len(files), where=where), files)
 
     def report(self) -> None:
         """The district report is one format of Export for sharing: the same dialog, set to the report."""
@@ -243,16 +242,13 @@ class FileController(QObject):
                       confirm_police: bool = False, overwrite: bool = False) -> Task:
         """Write the district report in a worker (the same export path, checks and log as every shared file)."""
         ws, author = self.session.workspace, self.session.author
-        progress = QProgressDialog(_("Writing the report…"), _("Cancel"), 0, 0, self.parent_widget)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(300)
-        task = Task(lambda report, cancelled: export(ws, profile, "report", path, recipient=recipient,
-                                                     confirm_police=confirm_police, author=author,
-                                                     overwrite=overwrite, lang=lang)[0], self)
-        task.succeeded.connect(lambda files: (progress.close(), self.notify.status(
-            _("Report written: {pdf} and {html}").format(pdf=files[0], html=files[1]), 10000)))
-        task.failed.connect(lambda exc: (progress.close(), self.notify(_("The report was not written"),
-                                                                        str(exc))))
-        self.report_task = task
-        task.start()
-        return task
+
+        def write(report, cancelled):
+            return export(ws, profile, "report", path, recipient=recipient, confirm_police=confirm_police,
+                          author=author, overwrite=overwrite, lang=lang)[0]
+
+        self.report_task = run_with_progress(
+            self.parent_widget, _("Writing the report…"), write, on_done=lambda files: self.notify.finished(
+                _("Report written: {pdf} and {html}").format(pdf=files[0], html=files[1]), files),
+            notifier=self.notify, failure_title=_("The report was not written"), cancellable=False, owner=self)
+        return self.report_task

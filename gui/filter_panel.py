@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -30,8 +32,23 @@ def _months(first: dt.date, last: dt.date) -> list[str]:
     return months
 
 
+#: finds the date span of big workspaces off the UI thread
+_SPANS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-spans")
+
+#: a form's check box shows at most this many pixels of its name (the tooltip has all of it)
+LABEL_PX = 300
+
+
+def _short(text: str, pixels: int) -> str:
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QApplication
+
+    return QFontMetrics(QApplication.font()).elidedText(text, Qt.TextElideMode.ElideRight, pixels)
+
+
 class FilterPanel(QWidget):
     filtersChanged = Signal(object)  # FilterState
+    spanFound = Signal(object, object)  # workspace, (first, last) date or None: from the worker
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
@@ -42,11 +59,13 @@ class FilterPanel(QWidget):
         forms_box = QGroupBox(_("Forms of exploitation"))
         grid = QGridLayout(forms_box)
         for i, form in enumerate(forms_of_exploitation()):
-            box = QCheckBox(form.label)
+            box = QCheckBox(_short(form.label, LABEL_PX))
+            box.setToolTip(form.label)  # the full name, where the box shows it shortened
+            box.setAccessibleName(form.label)
             box.setChecked(True)
             box.toggled.connect(self._emit)
             self.form_boxes[form.id] = box
-            grid.addWidget(box, i // 2, i % 2)
+            grid.addWidget(box, i, 0)  # one column: Latvian names are long (the dock stays ~350 px wide)
 
         dates_box = QGroupBox(_("Date range"))
         dates = QVBoxLayout(dates_box)
@@ -84,6 +103,7 @@ class FilterPanel(QWidget):
         self.set_date_span(dt.date.today().replace(day=1) - dt.timedelta(days=365 * 2), dt.date.today())
         self.filtersChanged.connect(session.set_filters)
         session.opened.connect(self._on_opened)
+        self.spanFound.connect(self._on_span)
         session.filters_changed.connect(self._show_summary)
 
     def _on_opened(self) -> None:
@@ -92,10 +112,28 @@ class FilterPanel(QWidget):
         for box in [*self.form_boxes.values(), *self.confidence_boxes.values()]:
             box.setChecked(True)
         self._silent = False
-        if self.session.workspace is not None:
-            span = self.session.date_span()
-            if span:
-                self.set_date_span(*span)
+        ws = self.session.workspace
+        if ws is None:
+            return
+        if not self.session.viewport_kinds():
+            self._on_span(ws, self.session.date_span())
+            return
+        # a city's million cases: the span is a scan of seconds, so a worker finds it (the window stays live)
+        future = _SPANS.submit(self.session.date_span)
+        future.add_done_callback(lambda f: self._deliver(ws, f))
+
+    def _deliver(self, workspace, future) -> None:
+        """From the worker: hand the span to the UI thread (a queued signal), unless the panel is gone."""
+        span = None if future.cancelled() or future.exception() else future.result()
+        try:
+            if shiboken6.isValid(self):
+                self.spanFound.emit(workspace, span)
+        except RuntimeError:
+            pass
+
+    def _on_span(self, workspace, span) -> None:
+        if span and workspace is self.session.workspace:
+            self.set_date_span(*span)
 
     def _show_summary(self, state) -> None:
         shown = self.session.shown_counts()

@@ -45,7 +45,7 @@ class LayerPanel(QListWidget):
 
     def _update_counts(self, kinds) -> None:
         for k in kinds:
-            self.update_count(k, len(self.session.frames[k]))
+            self.update_count(k, self.session.counts[k])
 
     def set_layers(self, layers: list[dict]) -> None:
         """``layers``: dicts with id, count, visible, synthetic; bottom to top."""

@@ -10,16 +10,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QActionGroup, QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar
 
 from gui.actions import build_menus, update_actions
 from gui.assessment_panel import AssessmentPanel
 from gui.attribute_table import AttributeTable
 from gui.audit_controller import ESTIMATE_AREA, NEW_PLACE, AuditController
+from gui.bookmarks import Bookmarks
 from gui.file_controller import FileController
 from gui.filter_panel import FilterPanel
+from gui.find_bar import FindBar
 from gui.layer_panel import LayerPanel
 from gui.map_view import MapView
+from gui.measure import MeasureTool
 from gui.notify import Notifier
 from gui.outreach_panel import OutreachPanel
 from gui.session_map import SessionMap
@@ -27,6 +30,7 @@ from gui.tools_controller import ToolsController
 from layers import i18n
 from layers.catalogue import kind as get_kind
 from layers.i18n import _, decimal
+from mapping.measure import grid_text
 from mapping.session import Session
 
 WINDOW_STATE_VERSION = 4  # bump when docks are added or renamed
@@ -49,12 +53,16 @@ class MainWindow(QMainWindow):
         self.count_label = QLabel()
         self.statusBar().addPermanentWidget(self.count_label)
         self.statusBar().addPermanentWidget(self.coords_label)
+        self._build_gis_tools()
 
         self.files = FileController(session, self.notify, self.settings, self)
         self.audit = AuditController(session, self.notify, self.settings, self)
         self.tools = ToolsController(session, self.notify, self)
         self.actions = build_menus(self.menuBar(), self, {"window": self, "files": self.files, "audit": self.audit,
-                                                          "tools": self.tools})
+                                                          "tools": self.tools, "find": self.find_bar,
+                                                          "bookmarks": self.bookmarks, "measure": self.measure})
+        for name in ("bookmark_add", "measure"):
+            self.gis_toolbar.addAction(self.actions[name])
         self._observe()
         self.disk_timer = QTimer(self, interval=DISK_CHECK_MS, timeout=self.session.sync_with_disk)
         self._restore_geometry()
@@ -88,6 +96,22 @@ class MainWindow(QMainWindow):
         self._add_dock(self.assessment_panel, _("Assessment"), left, "assessment_dock", tab_with=outreach)
         layers.raise_()
 
+    def _build_gis_tools(self) -> None:
+        """Find box (a toolbar), LKS-92 position and the measure panel (status bar), bookmarks."""
+        self.find_bar = FindBar(self.session, self.map_view, self.notify, self)
+        self.find_bar.setFixedWidth(360)
+        self.gis_toolbar = toolbar = QToolBar(_("Find"), self)
+        toolbar.setObjectName("find_toolbar")
+        toolbar.setMovable(False)
+        toolbar.addWidget(self.find_bar)
+        self.addToolBar(toolbar)
+        self.grid_label = QLabel()
+        self.grid_label.setToolTip(_("LKS-92 / Latvia TM (EPSG:3059): X northing, Y easting, in metres"))
+        self.statusBar().addPermanentWidget(self.grid_label)
+        self.measure = MeasureTool(self.session, self.notify, self)
+        self.statusBar().addWidget(self.measure)
+        self.bookmarks = Bookmarks(self.session, self.map_view, self.notify, self)
+
     def _observe(self) -> None:
         """The window's own parts follow the session: title, enabled commands, status bar."""
         s = self.session
@@ -100,12 +124,14 @@ class MainWindow(QMainWindow):
         self.attribute_table.summaryChanged.connect(self.count_label.setText)
         self.map_view.cursorMoved.connect(lambda lat, lng: self.coords_label.setText(
             _("Lat {lat}, Lon {lng} (WGS 84)").format(lat=decimal(lat, 5), lng=decimal(lng, 5))))
+        self.map_view.cursorMoved.connect(lambda lat, lng: self.grid_label.setText(grid_text(lat, lng)))
 
     def _update(self, *_args) -> None:
         s = self.session
         update_actions(self.actions, s, self.busy)
         self.actions["add_place"].setChecked(s.mode == "place" and s.mode_owner == NEW_PLACE)
         self.actions["draw_estimate"].setChecked(s.mode == "polygon" and s.mode_owner == ESTIMATE_AREA)
+        self.actions["measure"].setChecked(self.measure.measuring)
         ws = s.workspace
         if ws is None:
             self.setWindowTitle(_("Lantern"))
@@ -151,6 +177,25 @@ class MainWindow(QMainWindow):
         self.notify.status(_("The language will be {language} from the next start of Lantern.").format(
             language=i18n.NAMES[lang]), 15000)
 
+    def print_map(self) -> None:
+        """File → Print map…: the current view (or the district), the visible layers, a profile."""
+        from gui.print_dialog import PrintDialog, printable_kinds
+        from mapping.print_map import view_extent
+
+        extent = None
+        if self.map_view.last_view is not None:
+            lat, lng, zoom = self.map_view.last_view
+            extent = view_extent(lat, lng, zoom, self.map_view.view.width(), self.map_view.view.height())
+        visible = [k for k in printable_kinds() if self.session.is_visible(k)]
+        dialog = PrintDialog(self.session, extent, visible, self)
+        dialog.printed.connect(lambda files: self.notify.finished(_("Map printed"), files))
+        dialog.open()
+
+    def focus_map(self) -> None:
+        """Ctrl+M: keyboard focus to the map, where Leaflet pans with the arrow keys and zooms with +/−."""
+        self.map_view.view.setFocus()
+        self.map_view.run_js("var c = document.querySelector('.leaflet-container'); if (c) c.focus();")
+
     def zoom_to_selected(self) -> None:
         if self.session.selection is not None:
             self.session.select(*self.session.selection, pan=True)
@@ -175,6 +220,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState(WINDOW_STATE_VERSION))
         self.disk_timer.stop()
+        self.find_bar.dispose()
         self.session.close()
         self.map_view.dispose()
         super().closeEvent(event)

@@ -12,12 +12,17 @@ The page holds only the layers' definitions; it fetches each layer's
 features from ``lantern://layer/<id>``, which the view's ``LayerServer``
 answers from the current MapLayers. Layers not built yet (``geojson`` None)
 are built when the page asks, off the UI thread, so opening a workspace with
-100,000 features does not freeze the window. ``register_url_scheme`` must
-run before the QApplication exists (gui/app.create_application does it).
+100,000 features does not freeze the window. Layers drawn from vector tiles
+(``MapLayer.tiles``) ask for ``lantern://tiles/<kind>/<z>/<x>/<y>.pbf`` instead,
+answered from the workspace file given to ``set_tile_source`` (layers/tiles),
+in worker threads. ``register_url_scheme`` must run before the QApplication
+exists (gui/app.create_application does it).
 """
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -47,11 +52,14 @@ from mapping.compose import (
     MapLayer,
     MapOptions,
     layer_url,
+    view_url,
     write_map,
 )
 
 #: layers with at most this many features, already built, are answered at once on the UI thread
 SMALL_LAYER = 5000
+#: the path of a tile request: /<kind>/<z>/<x>/<y>.pbf
+_TILE_PATH = re.compile(r"^/([A-Za-z0-9_]+)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.pbf$")
 
 
 def register_url_scheme() -> bool:
@@ -103,29 +111,54 @@ def encode_layer(layer: MapLayer, source=None, batch: int = 2000) -> bytes:
 
 
 class LayerServer(QWebEngineUrlSchemeHandler):
-    """Answers ``lantern://layer/<id>`` with that layer's GeoJSON (application/json).
+    """Answers ``lantern://layer/<id>`` with that layer's GeoJSON (application/json), and
+    ``lantern://tiles/<kind>/<z>/<x>/<y>.pbf`` with a vector tile of the workspace (application/x-protobuf;
+    an empty body where there is no tile).
 
     Small layers already built are answered at once; the others are built and encoded in one worker
-    thread and answered on the UI thread when ready, so the event loop never waits for them.
+    thread and answered on the UI thread when ready, so the event loop never waits for them. Tiles are
+    read in two more worker threads, each on its own read-only connection to the workspace file.
     """
 
     built = Signal(object, object)  # job, bytes or an exception
+    tile_read = Signal(object, object)  # job, bytes (b"" where there is no tile) or an exception
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.layers: dict[str, MapLayer] = {}
         self.source = None  # layer id -> MapLayer, for layers given without their features
+        self.view_source = None  # (layer id, (w, s, e, n), zoom) -> dict, for big layers drawn by view
+        self.views_served: list[str] = []  # view requests answered (diagnostics, tests)
         self.served: list[str] = []  # layer ids answered, in order (diagnostics, tests)
+        self.tiles_served: list[str] = []  # tile paths answered, in order (diagnostics, tests)
+        self.tile_reader = None  # layers.tiles.TileReader of the workspace, or None: no tiles
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-layers")
+        self._tile_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lantern-tiles")
         self._closed = False
         self.built.connect(self._reply)
+        self.tile_read.connect(self._reply_tile)
 
-    def set_layers(self, layers: list[MapLayer], source=None) -> None:
+    def set_tile_source(self, path) -> None:
+        """Serve tiles from the workspace file at ``path`` (None: no tiles; their requests fail)."""
+        from layers.tiles import TileReader
+
+        old, self.tile_reader = self.tile_reader, (TileReader(path) if path else None)
+        if old is not None:
+            self._tile_pool.submit(old.close)  # after the reads already queued on it
+
+    def set_layers(self, layers: list[MapLayer], source=None, view_source=None) -> None:
         self.layers = {layer.id: layer for layer in layers}
         self.source = source
+        self.view_source = view_source
 
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 - Qt API
         url = job.requestUrl()
+        if url.host() == "tiles":
+            self._serve_tile(job, url.path(QUrl.ComponentFormattingOption.FullyDecoded))
+            return
+        if url.host() == "view":
+            self._serve_view(job, url)
+            return
         layer = self.layers.get(url.path(QUrl.ComponentFormattingOption.FullyDecoded).strip("/"))
         if url.host() != "layer" or layer is None:
             job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
@@ -137,7 +170,61 @@ class LayerServer(QWebEngineUrlSchemeHandler):
             job.fail(QWebEngineUrlRequestJob.Error.RequestAborted)
             return
         future = self._pool.submit(encode_layer, layer, self.source)
-        future.add_done_callback(lambda f: self.built.emit(job, f.exception() or f.result()))
+        future.add_done_callback(lambda f: None if f.cancelled() else self.built.emit(job, f.exception() or f.result()))
+
+    def _serve_view(self, job, url: QUrl) -> None:
+        """``lantern://view/<id>?b=W,S,E,N&z=ZOOM``: what to draw of a big layer in that box, from the worker."""
+        from PySide6.QtCore import QUrlQuery
+
+        layer = self.layers.get(url.path(QUrl.ComponentFormattingOption.FullyDecoded).strip("/"))
+        query = QUrlQuery(url)
+        try:
+            bbox = tuple(float(v) for v in query.queryItemValue("b").split(","))
+            zoom = float(query.queryItemValue("z"))
+            if len(bbox) != 4 or not all(map(math.isfinite, (*bbox, zoom))):
+                raise ValueError
+        except ValueError:
+            bbox = None
+        if layer is None or not layer.viewport or bbox is None or self.view_source is None or self._closed:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound if not self._closed
+                     else QWebEngineUrlRequestJob.Error.RequestAborted)
+            return
+        source, layer_id = self.view_source, layer.id
+
+        def answer() -> bytes:
+            return json.dumps(source(layer_id, bbox, zoom), ensure_ascii=False, separators=(",", ":")).encode()
+
+        future = self._pool.submit(answer)
+        future.add_done_callback(lambda f: None if f.cancelled() else self.built.emit(job, f.exception() or f.result()))
+
+    def _serve_tile(self, job, path: str) -> None:
+        match = _TILE_PATH.match(path)
+        reader = self.tile_reader
+        if match is None or reader is None or self._closed:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound if not self._closed
+                     else QWebEngineUrlRequestJob.Error.RequestAborted)
+            return
+        kind_id, z, x, y = match.group(1), *(int(v) for v in match.groups()[1:])
+
+        def read():
+            return reader.read(kind_id, z, x, y) or b""
+
+        future = self._tile_pool.submit(read)
+        future.add_done_callback(lambda f: None if f.cancelled() else self.tile_read.emit(job, f.exception() or f.result()))
+
+    def _reply_tile(self, job, data) -> None:
+        if not shiboken6.isValid(job):
+            return  # the page went away, or Leaflet dropped the tile (panned past it)
+        if isinstance(data, BaseException):
+            print(_("The map tile {url} could not be read: {error}").format(
+                url=job.requestUrl().toString(), error=repr(data)), file=sys.stderr)
+            job.fail(QWebEngineUrlRequestJob.Error.RequestFailed)
+            return
+        buffer = QBuffer(job)
+        buffer.setData(QByteArray(data))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.tiles_served.append(job.requestUrl().path())
+        job.reply(QByteArray(b"application/x-protobuf"), buffer)
 
     def _reply(self, job, data) -> None:
         if not shiboken6.isValid(job):
@@ -157,6 +244,10 @@ class LayerServer(QWebEngineUrlSchemeHandler):
         """No more layers: the window is closing (a page still loading gets failures, not a hang)."""
         self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
+        reader, self.tile_reader = self.tile_reader, None
+        if reader is not None:
+            self._tile_pool.submit(reader.close)
+        self._tile_pool.shutdown(wait=False, cancel_futures=False)
 
 
 class MapBridge(QObject):
@@ -253,6 +344,8 @@ class MapView(QWidget):
     mapClicked = Signal(float, float)
     polygonDrawn = Signal(object)  # a shapely Polygon
     modeCancelled = Signal()
+    #: the view is about to go (the window closes): stop work that would answer it
+    disposing = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -298,8 +391,13 @@ class MapView(QWidget):
 
     # -- loading ----------------------------------------------------------------------
 
+    def set_tile_source(self, path) -> None:
+        """The workspace file the page's vector tiles are read from (None: none). Layers given with
+        ``tiles`` (mapping.features.tile_layer) need it before the page asks for them."""
+        self.server.set_tile_source(path)
+
     def show_layers(self, layers: list[MapLayer], options: MapOptions, keep_view: bool = False,
-                    source=None) -> None:
+                    source=None, view_source=None) -> None:
         """(Re)load the page with these layers. Calls made before it is ready are queued.
 
         The page gets the layers' definitions and fetches their features from the LayerServer;
@@ -311,7 +409,7 @@ class MapView(QWidget):
         self._ready = False
         self._painted = False
         self._queue.clear()
-        self.server.set_layers(layers, source)
+        self.server.set_layers(layers, source, view_source)
         options.app_bridge = True
         options.fetch_layers = True
         options.basemap = self.basemap_on
@@ -371,8 +469,15 @@ class MapView(QWidget):
     def set_order(self, layer_ids_bottom_to_top: list[str]) -> None:
         self.run_js(f"lantern.setOrder({json.dumps(list(layer_ids_bottom_to_top))});")
 
-    def select_feature(self, layer_id: str, fid: int, pan: bool = True) -> None:
-        self.run_js(f"lantern.select({json.dumps(layer_id)}, {int(fid)}, {json.dumps(pan)});")
+    def select_feature(self, layer_id: str, fid: int, pan: bool = True, at=None) -> None:
+        """Highlight a feature; ``pan`` shows it. ``at`` (lat, lng): where it is, for a big layer whose
+        features in view are all the page has."""
+        at_js = json.dumps(None if at is None else [float(at[0]), float(at[1])])
+        self.run_js(f"lantern.select({json.dumps(layer_id)}, {int(fid)}, {json.dumps(pan)}, {at_js});")
+
+    def refresh_view(self, layer_id: str) -> None:
+        """A big layer's view answers changed (filters): the page asks again for what is in view."""
+        self.run_js(f"lantern.refreshLayer({json.dumps(layer_id)});")
 
     def set_basemap(self, on: bool) -> None:
         """Online OSM tiles. Network requests are allowed only while this is on."""
@@ -388,10 +493,11 @@ class MapView(QWidget):
     def replace_layer(self, layer: MapLayer) -> None:
         """New data for one layer, without reloading the page (after an edit); the page fetches them.
 
-        A layer without features (``geojson`` None) is built by the source given to show_layers."""
+        A layer without features (``geojson`` None) is built by the source given to show_layers; a layer
+        with ``tiles`` is drawn from them (its tiles' URL should differ from the old one's)."""
         self.server.layers[layer.id] = layer
         version = self._versions[layer.id] = self._versions.get(layer.id, 0) + 1
-        url = layer_url(layer.id, version)
+        url = None if layer.tiles else view_url(layer.id, version) if layer.viewport else layer_url(layer.id, version)
         self.run_js(f"lantern.reloadLayer({json.dumps(layer.definition())}, {json.dumps(url)});")
 
     def set_extra_legends(self, sections: list[dict]) -> None:
@@ -423,6 +529,7 @@ class MapView(QWidget):
 
     def dispose(self) -> None:
         """Release the page before the profile (avoids Qt's 'profile still in use' warning)."""
+        self.disposing.emit()
         self.view.setPage(None)
         self.page.deleteLater()
         self.server.shutdown()

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -18,7 +19,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QProgressDialog,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from audit.catalogue import risk_groups
+from gui.accessible import name, name_form_fields
 from layers.catalogue import forms_of_exploitation
 from layers.i18n import _, label, ngettext, percent
 from mapping.outreach import OutreachParams, candidate_categories
@@ -49,8 +50,19 @@ def _checklist(entries, checked) -> QListWidget:
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked if checked(entry_id) else Qt.CheckState.Unchecked)
         widget.addItem(item)
-    widget.setMaximumHeight(96)
+    _fit_rows(widget)
     return widget
+
+
+def _fit_rows(view) -> None:
+    """Show every row (these lists are short): the panel's one scroll area does the scrolling."""
+    view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    if isinstance(view, QTableWidget):  # rows as tall as the vertical header makes them, below the column titles
+        rows, header = view.verticalHeader().length(), view.horizontalHeader().sizeHint().height()
+    else:
+        rows, header = sum(view.sizeHintForRow(r) for r in range(view.count())), 0
+    view.setFixedHeight(rows + header + 2 * view.frameWidth() + 2)
 
 
 def _checked(widget: QListWidget) -> list[str]:
@@ -81,15 +93,9 @@ class OutreachPanel(QWidget):
         self._make_outputs()
         session.point_picked.connect(self._on_point_picked)
         layout = QVBoxLayout(self)
-        layout.addWidget(self._settings_area(), 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.export_button)
-        layout.addLayout(buttons)
-        layout.addWidget(self.online_basemap)
-        layout.addWidget(self.quality)
-        layout.addWidget(self.table, 1)
-        layout.setStretch(0, 2)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._scroll_area())
+        self._name_controls()
         self.setToolTip(method_text())
         self._on_profile_changed(0)
 
@@ -104,12 +110,12 @@ class OutreachPanel(QWidget):
         self.radius = _spin(100, 5000, defaults.radius, 50, " m")
         self.cell = _spin(50, 2000, defaults.surface.cell_size, 50, " m")
         self.weights = {}
-        for name in ("people", "places", "cases"):
+        for key in ("people", "places", "cases"):
             spin = QDoubleSpinBox()
             spin.setRange(0, 10)
             spin.setSingleStep(0.5)
-            spin.setValue(defaults.surface.weights[name])
-            self.weights[name] = spin
+            spin.setValue(defaults.surface.weights[key])
+            self.weights[key] = spin
         self.profile = QComboBox()
         self.profile.addItem(_("Public — campaign material, anyone"), "public")
         self.profile.addItem(_("Partner — NGOs, other municipalities"), "partner")
@@ -129,7 +135,10 @@ class OutreachPanel(QWidget):
         """Run and Export, the plan's quality, and the ranked sites with lock and exclude boxes."""
         self.run_button = QPushButton(_("Run"))
         self.run_button.clicked.connect(self.run)
-        self.online_basemap = QCheckBox(_("Online basemap in the HTML (it will request map tiles)"))
+        self.online_basemap = QCheckBox()  # its text is a wrapping label beside it: a check box never wraps
+        self.online_basemap_label = QLabel(_("Online basemap in the HTML (it will request map tiles)"))
+        self.online_basemap_label.setWordWrap(True)
+        self.online_basemap_label.setBuddy(self.online_basemap)
         self.export_button = QPushButton(_("Export…"))
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.export)
@@ -139,15 +148,54 @@ class OutreachPanel(QWidget):
         self.table.setHorizontalHeaderLabels([_("#"), _("Site"), _("Category"), _("Gain"),
                                               _("Lock"), _("Exclude")])
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the site's name takes the rest
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # a long name ends in … (full name in the tooltip)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.itemSelectionChanged.connect(self._on_row)
         self.table.itemChanged.connect(self._on_lock_changed)
-        self.table.setMinimumHeight(170)
+        _fit_rows(self.table)
 
-    def _settings_area(self) -> QScrollArea:
+    def _scroll_area(self) -> QScrollArea:
+        """Settings, buttons and the ranked sites in one scroll area (no scrolling inside scrolling)."""
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.addWidget(self._settings())
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.export_button)
+        layout.addLayout(buttons)
+        online = QHBoxLayout()
+        online.addWidget(self.online_basemap, 0, Qt.AlignmentFlag.AlignTop)
+        online.addWidget(self.online_basemap_label, 1)
+        layout.addLayout(online)
+        layout.addWidget(self.quality)
+        layout.addWidget(self.table)
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll = scroll
+        return scroll
+
+    def _name_controls(self) -> None:
+        """Accessible names for screen readers (form fields are named after their labels)."""
+        for widget, text in ((self.groups, _("Risk groups:")), (self.forms, _("Forms of exploitation:")),
+                             (self.online_basemap, self.online_basemap_label.text()), (self.run_button, _("Run")),
+                             (self.export_button, _("Export…")), (self.table, _("Campaign sites")),
+                             (self.add_point_button, self.add_point_button.text())):
+            name(widget, text)
+        for key, text in (("people", _("people")), ("places", _("places")), ("cases", _("cases"))):
+            name(self.weights[key], text)
+        name_form_fields(self.plan_form)
+
+    def _settings(self) -> QWidget:
         targets = QGroupBox(_("Target"))
         t = QVBoxLayout(targets)
         t.addWidget(QLabel(_("Risk groups:")))
@@ -156,14 +204,18 @@ class OutreachPanel(QWidget):
         t.addWidget(self.forms)
         plan_box = QGroupBox(_("Plan"))
         form = QFormLayout(plan_box)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a long label puts its field below
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.plan_form = form
         form.addRow(_("Plan for:"), self.profile)
         form.addRow(_("Sites (k):"), self.k)
         form.addRow(_("Walking distance (r):"), self.radius)
         form.addRow(_("Cell size:"), self.cell)
-        weights = QHBoxLayout()
-        for name, text in (("people", _("people")), ("places", _("places")), ("cases", _("cases"))):
-            weights.addWidget(QLabel(text))
-            weights.addWidget(self.weights[name])
+        weights = QGridLayout()  # each weight's name above its box: three side by side fit a narrow panel
+        for column, (key, text) in enumerate((("people", _("people")), ("places", _("places")),
+                                              ("cases", _("cases")))):
+            weights.addWidget(QLabel(text), 0, column)
+            weights.addWidget(self.weights[key], 1, column)
         wrap = QWidget()
         wrap.setLayout(weights)
         weights.setContentsMargins(0, 0, 0, 0)
@@ -177,11 +229,7 @@ class OutreachPanel(QWidget):
         settings_layout.setContentsMargins(0, 0, 0, 0)
         settings_layout.addWidget(targets)
         settings_layout.addWidget(plan_box)
-        scroll = QScrollArea()
-        scroll.setWidget(settings)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        return scroll
+        return settings
 
     def _on_profile_changed(self, _index: int) -> None:
         """Filters by form apply only to police plans: a filtered count could be differenced against the published one."""
@@ -222,31 +270,22 @@ class OutreachPanel(QWidget):
 
     # -- running ------------------------------------------------------------------------
 
-    def _progress_dialog(self, title: str) -> QProgressDialog:
-        dialog = QProgressDialog(title, _("Cancel"), 0, 100, self.window())
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(300)
-        dialog.setAutoClose(True)
-        return dialog
-
     def run(self, _checked_state=False, wait: bool = False):
-        """Compute the plan in a worker; the window keeps repainting."""
-        from gui.tasks import Task
+        """Compute the plan in a worker; the window keeps repainting. Cancel drops the plan."""
+        from gui.tasks import run_with_progress
         from mapping.outreach import plan_outreach
 
         ws, params = self.session.workspace, self.params()
         if ws is None:
             return None
-        dialog = self._progress_dialog(_("Planning outreach…"))
-        task = Task(lambda report, cancelled: plan_outreach(ws, params, progress=report), self)
-        task.progressed.connect(lambda f, m: (dialog.setValue(int(f * 100)), dialog.setLabelText(m)))
-        task.succeeded.connect(lambda plan: (dialog.close(), self.show_plan(plan)))
-        task.failed.connect(lambda exc: (dialog.close(), self.notify(_("Planning failed"), str(exc))))
-        dialog.canceled.connect(task.cancel)
+        task = run_with_progress(self.window(), _("Planning outreach…"),
+                                 lambda report, cancelled: plan_outreach(ws, params, progress=report,
+                                                                         cancelled=cancelled),
+                                 on_done=self.show_plan, notifier=self.notify, failure_title=_("Planning failed"),
+                                 owner=self)
         self.run_button.setEnabled(False)
         task.done.connect(lambda: self.run_button.setEnabled(True))
         self.task = task
-        task.start()
         return task
 
     def show_plan(self, plan) -> None:
@@ -261,7 +300,7 @@ class OutreachPanel(QWidget):
             cells = [str(row.rank), row.name, row.category, share]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(row.reason)
+                item.setToolTip(f"{row.name}\n{row.reason}" if c == 1 else row.reason)  # the whole name, if cut
                 self.table.setItem(r, c, item)
             for c, chosen in ((4, self.locked), (5, self.excluded)):
                 box = QTableWidgetItem()
@@ -270,6 +309,7 @@ class OutreachPanel(QWidget):
                 box.setData(ID_ROLE, int(row.candidate))
                 self.table.setItem(r, c, box)
         self.table.blockSignals(False)
+        _fit_rows(self.table)
         shown = {layer.name: layer for layer in plan_layers(plan)}  # what the plan's profile may see
         layers = [surface_layer(shown["risk_surface"].frame),
                   *sites_layers(shown["campaign_sites"].frame, shown["coverage"])]
@@ -300,7 +340,7 @@ class OutreachPanel(QWidget):
 
     def export(self, _checked_state=False, out_dir: str | None = None, recipient: str | None = None):
         """Export the plan (in a worker). A police plan asks for the recipient and the typed confirmation."""
-        from gui.tasks import Task
+        from gui.tasks import run_with_progress
         from mapping.outreach_export import export_plan
 
         if self.result is None:
@@ -318,33 +358,35 @@ class OutreachPanel(QWidget):
         if overwrite is None:
             return None
         plan, ws = self.result, self.session.workspace
-        dialog = self._progress_dialog(_("Exporting…"))
         online = self.online_basemap.isChecked()
         author = self.session.author
-        task = Task(lambda report, cancelled: export_plan(plan, ws, Path(out_dir), online_basemap=online,
-                                                          progress=report, overwrite=overwrite,
-                                                          recipient=recipient or "", confirm_police=police,
-                                                          author=author)[0], self)
-        task.progressed.connect(lambda f, m: (dialog.setValue(int(f * 100)), dialog.setLabelText(m)))
-        task.succeeded.connect(lambda files: (dialog.close(), self.notify.status(
-            ngettext("Wrote {n} file to {dir}", "Wrote {n} files to {dir}", len(files)).format(
-                n=len(files), dir=out_dir), 10000)))
-        task.failed.connect(lambda exc: (dialog.close(), self.notify(_("Export failed"), str(exc))))
-        self.export_task = task
-        task.start()
-        return task
 
+        def write(report, cancelled):
+            files = export_plan(plan, ws, Path(out_dir), online_basemap=online, progress=report,
+                                overwrite=overwrite, recipient=recipient or "", confirm_police=police,
+                                author=author)[0]
+            return list(files.values())  # the paths, in the plan's order
+
+        self.export_task = run_with_progress(
+            self.window(), _("Exporting…"), write, on_done=lambda files: self.notify.finished(
+                ngettext("Wrote {n} file to {dir}", "Wrote {n} files to {dir}", len(files)).format(
+                    n=len(files), dir=out_dir), files),
+            notifier=self.notify, failure_title=_("Export failed"), cancellable=False, owner=self)
+        return self.export_task
 
     def _police_recipient(self) -> str | None:
         """The recipient of a police plan, once the user typed the confirmation word; None if they did not."""
         from PySide6.QtWidgets import QInputDialog
 
-        from gui.export_dialog import CONFIRM_WORD, confirm_words
+        from gui.export_dialog import CONFIRM_WORD, confirm_hint, confirm_words
 
         word, ok = QInputDialog.getText(self, _("Police-liaison plan"), _(
             "This plan shows reported-case counts and places of concern. Type {word} to confirm:").format(
             word=_(CONFIRM_WORD)))
-        if not ok or word.strip() not in confirm_words():
+        if not ok:
+            return None
+        if word.strip() not in confirm_words():  # say why nothing happens, and what is expected
+            self.notify(_("Police-liaison plan"), confirm_hint(word))
             return None
         name, ok = QInputDialog.getText(self, _("Police-liaison plan"), _("Who receives it?"))
         return name.strip() if ok and name.strip() else None

@@ -1,7 +1,7 @@
 """Tools → Referral helper: suitable services for an anonymous situation. Nothing about the person is stored."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -16,9 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from audit.referral import Situation, suitable_services
+from gui.accessible import name, name_form_fields
 from layers.catalogue import forms_of_exploitation
 from layers.catalogue import kind as get_kind
 from layers.i18n import _
+
+
+NAME_WIDTH = 280  # pixels: a longer service name wraps onto a second line
 
 
 class ReferralDialog(QDialog):
@@ -59,6 +63,11 @@ class ReferralDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setWordWrap(True)  # a long name wraps onto a second line instead of being cut
+        # rows follow the wrapped text when a column changes width (the dialog is shown or resized, a scroll
+        # bar comes or goes), once the layout has settled
+        self.table.horizontalHeader().sectionResized.connect(
+            lambda *_a: QTimer.singleShot(0, self.table.resizeRowsToContents))
         self.table.itemSelectionChanged.connect(self._on_row)
         note = QLabel(_("Nothing about the person is stored. Distances are straight lines; walking times "
                               "assume 5 km/h on a path 1.3 × longer."))
@@ -71,6 +80,9 @@ class ReferralDialog(QDialog):
         form.addRow(_("Language:"), self.language)
         form.addRow(_("Urgency:"), self.urgency)
         form.addRow(_("Location:"), self.where)
+        name_form_fields(form)
+        name(search, _("Find services"))
+        name(self.table, _("Service"))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(search)
@@ -93,15 +105,17 @@ class ReferralDialog(QDialog):
                 distance = _("no address")
             else:
                 distance = _("{m} m · ~{w} min").format(m=row["distance_m"], w=row["walk_min"])
-            status = {True: _("open"), False: _("closed"), None: _("unknown")}[row["open_now"]]
+            status = _("open 24/7") if row["always_open"] else \
+                {True: _("open"), False: _("closed"), None: _("unknown")}[row["open_now"]]
             cells = (row["name"], row["type"], distance, status, row["phone"], ", ".join(row["offers"]))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)  # plain text, never HTML
-                item.setToolTip("\n".join(t for t in (text if c in (0, 5) else "", row["hours"]) if t))
+                item.setToolTip("\n".join(t for t in (row["name"], text if c == 5 else "", row["hours"]) if t))
                 self.table.setItem(r, c, item)
-        for c in range(5):  # names, types and distances as far as they fit; what a service offers takes the rest
+        for c in range(5):  # types, distances and phones as far as they fit; names wrap at a readable width
             self.table.resizeColumnToContents(c)
-            self.table.setColumnWidth(c, min(self.table.columnWidth(c), 200))
+            self.table.setColumnWidth(c, min(self.table.columnWidth(c), NAME_WIDTH if c == 0 else 200))
+        self.table.resizeRowsToContents()
         return self.results
 
     def _on_row(self) -> None:

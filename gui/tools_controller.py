@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from audit.gaps import GAP_DISTANCE
 from gui.referral_dialog import ReferralDialog
-from gui.tasks import Task
+from gui.tasks import Task, run_with_progress
 from layers.i18n import _, ngettext
 from mapping.risk_surface import method_text
 from mapping.session import Session
@@ -39,21 +39,15 @@ class ToolsController(QObject):
         takes a while), then shown as a map layer with a count."""
         if self.session.workspace is None:
             return None
-        progress = QProgressDialog(_("Looking for service gaps…"), _("Cancel"), 0, 0, self.parent_widget)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(300)
         session = self.session
-        task = Task(lambda report, cancelled: session.compute_gaps(distance, assistance), self)
-        progress.canceled.connect(task.cancel)
-        task.succeeded.connect(lambda result: (self._show_gaps(result, distance, task), progress.close()))  # close() cancels
-        task.failed.connect(lambda exc: (progress.close(), self.notify(_("Service gaps were not computed"), str(exc))))
-        self.gaps_task = task
-        task.start()
-        return task
+        self.gaps_task = run_with_progress(
+            self.parent_widget, _("Looking for service gaps…"),
+            lambda report, cancelled: session.compute_gaps(distance, assistance),
+            on_done=lambda result: self._show_gaps(result, distance), notifier=self.notify,
+            failure_title=_("Service gaps were not computed"), owner=self)
+        return self.gaps_task
 
-    def _show_gaps(self, result, distance: float, task: Task) -> None:
-        if task.cancel_requested:
-            return
+    def _show_gaps(self, result, distance: float) -> None:
         gaps, overlay = result
         self.gaps = gaps
         self.session.set_overlay("gaps", overlay)

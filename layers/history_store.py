@@ -16,7 +16,7 @@ import hashlib
 import json
 
 from layers import keys
-from layers.migrations import CHANGE_LOG_TABLE, LAYER_INFO_TABLE, META_TABLE, SIGNERS_TABLE, set_meta
+from layers.migrations import CHANGE_LOG_TABLE, DERIVED_TABLES, LAYER_INFO_TABLE, META_TABLE, SIGNERS_TABLE, set_meta
 
 GENESIS = "0" * 64
 HEAD_KEY = "change_log_head"
@@ -24,8 +24,9 @@ SIGNED_SCHEMA = 5  # the schema version from which every entry is signed and rec
 FIELDS = ("time", "author", "action", "table_name", "row_id", "before", "after", "prev_hash")
 SIGNED_FIELDS = FIELDS + ("row_hashes", "signer")
 SIGNATURE_CONTEXT = b"lantern change log entry\n"
-# Tables that are the log's own machinery, not data it describes.
-UNTRACKED = frozenset({CHANGE_LOG_TABLE, META_TABLE, LAYER_INFO_TABLE})
+# Tables that are the log's own machinery, not data it describes, and derived data (vector tiles) made
+# again from the logged layers at will.
+UNTRACKED = frozenset({CHANGE_LOG_TABLE, META_TABLE, LAYER_INFO_TABLE}) | DERIVED_TABLES
 PARTNER_PREFIX = "partner_"
 
 

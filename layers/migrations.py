@@ -17,6 +17,11 @@ _MIGRATIONS: dict[int, Migration] = {}
 
 META_TABLE = "workspace_meta"
 LAYER_INFO_TABLE = "layer_info"
+#: vector tiles of the map (layers/tiles.py): derived data, made again from the layers at will. Created at the
+#: first build (no schema change); kept out of the change log, the check's row comparison and every export.
+TILES_TABLE = "lantern_tiles"
+TILES_STATE_TABLE = "lantern_tiles_state"
+DERIVED_TABLES = frozenset({TILES_TABLE, TILES_STATE_TABLE})
 
 
 def migration(version: int):

@@ -547,24 +547,9 @@ class Workspace:
 
     def read_layer(self, kind_id: str):
         """The layer as a GeoDataFrame indexed by fid (EPSG:4326)."""
-        import geopandas as gpd
-        import pandas as pd
+        from layers.layer_reader import read_frame
 
-        k = kind(kind_id)
-        cols = ", ".join(f'"{c}"' for c in (FID_COLUMN, GEOMETRY_COLUMN, *k.columns))
-        rows = self.db.conn.execute(f'SELECT {cols} FROM "{kind_id}" ORDER BY {FID_COLUMN}').fetchall()
-        columns = list(zip(*rows)) if rows else [[] for _ in range(2 + len(k.columns))]
-        data = {c: list(v) for c, v in zip(k.columns, columns[2:])}
-        for f in k.fields:
-            if f.type == "boolean":
-                data[f.name] = pd.array([None if v is None else bool(v) for v in data[f.name]], dtype="boolean")
-            elif f.type == "integer":
-                data[f.name] = pd.array(data[f.name], dtype="Int64")
-            elif f.type == "real":
-                data[f.name] = pd.array(data[f.name], dtype="Float64")
-        index = pd.Index(columns[0], name=FID_COLUMN, dtype="int64")
-        geometry = gpd.GeoSeries(gpkg_geometry.decode(columns[1]), index=index, crs=f"EPSG:{SRS_ID}")
-        return gpd.GeoDataFrame(data, geometry=geometry, index=index)
+        return read_frame(self.db.conn, kind_id)
 
     def insert_rows(self, kind_id: str, rows: list[dict], geometries) -> list[int]:
         """Insert already-validated rows (see layers.features) in one transaction.

@@ -11,7 +11,7 @@ Jinja's ``tojson`` (HTML-safe), and the JS shows text with ``textContent``.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,6 +25,19 @@ OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 #: the URL scheme the app serves layers' features on (gui/map_view registers it)
 LAYER_SCHEME = "lantern"
+
+
+def tile_url(kind_id: str, version: str = "") -> str:
+    """The URL template (``{z}/{x}/{y}``) of a layer's vector tiles, served by the app from the workspace
+    (``version`` tells rebuilt tiles apart)."""
+    url = f"{LAYER_SCHEME}://tiles/{quote(kind_id, safe='')}/{{z}}/{{x}}/{{y}}.pbf"
+    return f"{url}?v={quote(version, safe='')}" if version else url
+
+
+def view_url(layer_id: str, version: int = 0) -> str:
+    """Where the app's page asks what to draw of a big layer in its view (``?b=W,S,E,N&z=ZOOM`` is added)."""
+    url = f"{LAYER_SCHEME}://view/{quote(layer_id, safe='')}"
+    return f"{url}?v={version}" if version else url
 
 
 def layer_url(layer_id: str, version: int = 0) -> str:
@@ -46,10 +59,23 @@ class MapLayer:
     synthetic: bool = False
     basemap: bool = False
     choropleth: bool = False  # styled by density class of the selected group (risk-group estimates)
+    tiles: str | None = None  # vector tiles' URL template (the app only): drawn from tiles, never fetched whole
+    viewport: bool = False  # a big layer (the app only): the page asks for what is in view (``view_url``)
 
     def definition(self) -> dict:
+        tiles = {}
+        if self.tiles:
+            from layers.tiles import FIRST_ZOOM, zooms
+
+            low, high = zooms(self.id)
+            # drawn from 2 zooms above its tiles (shallowest tiles scaled down), or from its first zoom
+            # for a layer cut only from a deep zoom (the buildings)
+            tiles = {"tiles": self.tiles, "tile_min_zoom": low, "tile_max_zoom": high,
+                     "tile_show_from": low if self.id in FIRST_ZOOM else low - 2}
         return {
+            **tiles,
             "id": self.id,
+            "viewport": self.viewport,
             "label": self.label,
             "geometry": self.geometry,
             "style": self.style,
@@ -167,7 +193,6 @@ def layer_from_frame(kind_id: str, frame, *, visible: bool = True, synthetic: bo
 
 def _geojson_geometries(values) -> list:
     """GeoJSON geometry dicts of a geometry array (None for missing); points without a JSON round trip."""
-    import numpy as np
     import shapely
 
     type_ids = shapely.get_type_id(values)
@@ -182,10 +207,11 @@ def _kind_layer(k: LayerKind, geojson: dict | None, visible: bool, synthetic: bo
                     visible=visible, synthetic=synthetic, basemap=k.is_basemap, choropleth=k.group == "estimates")
 
 
-def layer_stub(kind_id: str, *, visible: bool = True, synthetic: bool = False) -> MapLayer:
+def layer_stub(kind_id: str, *, visible: bool = True, synthetic: bool = False, viewport: bool = False) -> MapLayer:
     """A catalogue layer's definition without its features (``geojson`` None): the app's page gets the
-    definition at once and fetches the features, built only then (``layer_from_frame``)."""
-    return _kind_layer(get_kind(kind_id), None, visible, synthetic)
+    definition at once and fetches the features, built only then (``layer_from_frame``); a ``viewport``
+    layer is asked for only what is in view, at the zoom's detail."""
+    return replace(_kind_layer(get_kind(kind_id), None, visible, synthetic), viewport=viewport)
 
 
 def workspace_layers(workspace, visible: dict[str, bool] | None = None) -> list[MapLayer]:
@@ -234,8 +260,14 @@ def _lantern_element(layers: list[MapLayer], options: MapOptions):
         extent = [[s - pad_y, w - pad_x], [n + pad_y, e + pad_x]]
         bounds = extent
     if options.fetch_layers:
-        items = [{"def": lyr.definition(), "url": layer_url(lyr.id)} for lyr in layers]
+        items = [{"def": lyr.definition(),
+                  "url": None if lyr.tiles else view_url(lyr.id) if lyr.viewport else layer_url(lyr.id)}
+                 for lyr in layers]
     else:
+        if any(lyr.tiles and lyr.geojson is None for lyr in layers):
+            raise ValueError("a map that embeds its layers cannot draw one from tiles: give it the features")
+        # a self-contained page never names a tile URL nor asks the app for a view
+        layers = [replace(lyr, tiles=None, viewport=False) for lyr in layers]
         items = [{"def": lyr.definition(), "geojson": lyr.geojson} for lyr in layers]
     config = {
         "layers": items,
@@ -277,7 +309,7 @@ def _inline(m, options: MapOptions) -> None:
     import folium
 
     header = m.get_root().header
-    for asset in map_assets():
+    for asset in map_assets(tiles=False):
         if asset.kind == "css":
             header.add_child(folium.Element(f"<style>{asset.text()}</style>"), name=asset.name)
         else:
@@ -290,12 +322,15 @@ def compose(layers: list[MapLayer], options: MapOptions | None = None):
     import folium
 
     options = options or MapOptions()
-    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=False, maxZoom=19, zoomSnap=0.1)
+    # no fade-in of tiles: a "painted" report means the tiles are drawn in full, not half faded in; an
+    # explicit minZoom, else Leaflet takes the tile layers' own (11) for the map's and jumps there at once
+    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=False, maxZoom=19, minZoom=0,
+                   zoomSnap=0.1, fadeAnimation=False)
     if options.assets == "inline":
         m.default_js, m.default_css = [], []
         _inline(m, options)
     else:
-        assets = map_assets()
+        assets = map_assets(tiles=options.fetch_layers)
         m.default_js = [(a.name, a.uri()) for a in assets if a.kind == "js"]
         m.default_css = [(a.name, a.uri()) for a in assets if a.kind == "css"]
     if options.app_bridge:

@@ -16,7 +16,7 @@ from audit.estimates import densities
 from layers.catalogue import kind as get_kind
 from layers.i18n import _, ngettext
 from layers.resources import load_json
-from mapping.compose import MapLayer, layer_from_frame
+from mapping.compose import MapLayer, layer_from_frame, layer_stub, tile_url
 
 #: style keys that are not part of the map page's style definition
 _NOT_MAP = ("print",)
@@ -158,3 +158,12 @@ def workspace_layer(kind_id: str, frame, visible: bool, synthetic: bool, assessm
             group=groups.get(r.risk_group, r.risk_group), n=r.estimate, d=r.density, src=r.source_institution,
             date=r.estimated_on, conf=r.confidence) for fid, r in zip(dense.index, dense.itertuples())}
     return layer_from_frame(kind_id, frame, visible=visible, synthetic=synthetic, risk=risk, tips=tips, extra=extra)
+
+
+def tile_layer(kind_id: str, visible: bool = True, synthetic: bool = False, version: str = "") -> MapLayer:
+    """A catalogue layer drawn from its vector tiles (``layers.tiles``; the app only): its definition and
+    the tiles' URL, without reading a row. For a kind whose tiles are fresh (``tiles.tiles_fresh``);
+    ``version`` (e.g. the tiles' fingerprint) makes the page fetch rebuilt tiles anew."""
+    layer = layer_stub(kind_id, visible=visible, synthetic=synthetic)
+    layer.tiles = tile_url(kind_id, version)
+    return layer

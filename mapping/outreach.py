@@ -9,7 +9,7 @@ import numpy as np
 from layers.i18n import _, label, ngettext, percent
 from layers.resources import load_json
 from mapping import site_selection
-from mapping.risk_surface import Surface, SurfaceParams, compute
+from mapping.risk_surface import Surface, SurfaceParams, checkpoint, compute
 
 
 def candidate_categories() -> list[dict]:
@@ -106,8 +106,11 @@ def _groups_reached(estimates, circle) -> list[str]:
     return sorted(set(hit["risk_group"]))
 
 
-def plan_outreach(workspace, params: OutreachParams | None = None, progress=None) -> OutreachPlan:
-    """Compute the risk surface, the candidates, and choose k sites."""
+def plan_outreach(workspace, params: OutreachParams | None = None, progress=None, cancelled=None) -> OutreachPlan:
+    """Compute the risk surface, the candidates, and choose k sites.
+
+    ``progress(fraction, message)``; ``cancelled() -> bool`` is asked between steps and while the cases are
+    counted: when it says yes, ``mapping.risk_surface.Cancelled`` is raised (the panel's worker passes both)."""
     import geopandas as gpd
 
     from audit.catalogue import risk_groups
@@ -115,9 +118,10 @@ def plan_outreach(workspace, params: OutreachParams | None = None, progress=None
     p = params or OutreachParams()
     p = replace(p, surface=replace(p.surface, profile=p.profile))
     say = progress or (lambda f, m: None)
-    surface = compute(workspace, p.surface, progress=lambda f, m: say(0.6 * f, m))
+    surface = compute(workspace, p.surface, progress=lambda f, m: say(0.6 * f, m), cancelled=cancelled)
     metric = surface.crs
     cands = candidates(workspace, p.categories, p.extra_points, p.profile)
+    checkpoint(cancelled)
     if len(cands) == 0:
         raise ValueError(_("no candidate sites: choose other categories, or draw candidate points"))
     say(0.65, ngettext("Choosing {k} site among {n} candidates", "Choosing {k} sites among {n} candidates", p.k).format(
@@ -132,6 +136,7 @@ def plan_outreach(workspace, params: OutreachParams | None = None, progress=None
         plan = site_selection.exact(instance, p.k, p.locked, p.excluded)
     else:
         plan = site_selection.greedy(instance, p.k, p.locked, p.excluded)
+    checkpoint(cancelled)
     say(0.9, _("Explaining the choice"))
     estimates = workspace.read_layer("risk_group_estimates").to_crs(metric)
     group_names = {g["id"]: label(g) for g in risk_groups()}

@@ -19,18 +19,16 @@ from layers.catalogue import layer_kinds
 from layers.i18n import _, using
 from layers.output import staged_folder
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
-from mapping.features import map_layer, marking_color, palette, print_kwargs, styles, text_color
+from mapping.features import map_layer, palette, print_kwargs, styles
 from mapping.outreach import OutreachPlan
-from mapping.print_style import BASEMAP_PRINT, fit_left_of, plot_basemap, wrapped
+from mapping.print_layout import Block, LegendEntry, PrintDocument, furnish, legend, paragraph, set_view
+from mapping.print_style import BASEMAP_PRINT, draw_risk_cells, plot_basemap
 from mapping.risk_surface import method_text
 
 RISK_BREAKS = palette("risk_index")["breaks"]
 RISK_COLORS = palette("risk_index")["colors"]
 SITE_COLUMNS = ["rank", "name", "category", "marginal_gain", "marginal_share", "covered_risk", "cells_covered",
                 "groups_reached", "reason"]
-PAPER = {"a4": (11.69, 8.27), "a3": (16.54, 11.69)}  # landscape, inches
-# no creation time in print files: the same plan gives the same bytes
-_PRINT_METADATA = {".pdf": {"CreationDate": None}, ".png": {"Software": None}}
 
 
 def risk_color(value: float) -> str:
@@ -104,9 +102,24 @@ def sites_layers(sites, coverage: SharedLayer) -> list[MapLayer]:
     ]
 
 
-def _basemap_layers(bundle: Bundle) -> list[MapLayer]:
-    return [layer_from_frame(k, bundle.layers[k].frame) for k, kd in layer_kinds().items()
-            if kd.is_basemap and k in bundle.layers]
+#: a basemap layer with more features than this is left out of the self-contained HTML map (a city's
+#: 300,000 buildings made it 95 MB); the PDF and PNG maps still draw it
+EMBED_AT_MOST = 50_000
+
+
+def _basemap_layers(bundle: Bundle) -> tuple[list[MapLayer], list[str]]:
+    """The basemap layers to embed, and a line for each one left out."""
+    layers, left_out = [], []
+    for k, kd in layer_kinds().items():
+        if not kd.is_basemap or k not in bundle.layers:
+            continue
+        frame = bundle.layers[k].frame
+        if len(frame) > EMBED_AT_MOST:
+            left_out.append(_("{layer} not shown on this map: {n} features are too many to embed in one file "
+                              "(the PDF map shows them)").format(layer=kd.label, n=len(frame)))
+        else:
+            layers.append(layer_from_frame(k, frame))
+    return layers, left_out
 
 
 def _sources(bundle: Bundle) -> list[str]:
@@ -119,10 +132,12 @@ def _sources(bundle: Bundle) -> list[str]:
 
 
 def write_html(bundle: Bundle, plan: OutreachPlan, path: Path, online_basemap: bool = False) -> Path:
-    layers = [*_basemap_layers(bundle), surface_layer(bundle.layers["risk_surface"].frame),
+    basemap, left_out = _basemap_layers(bundle)
+    layers = [*basemap, surface_layer(bundle.layers["risk_surface"].frame),
               *sites_layers(bundle.layers["campaign_sites"].frame, bundle.layers["coverage"])]
     info = {"title": _("Outreach targeting map"), "marking": marking(bundle),
-            "lines": [bundle.created[:10], plan.quality_text(), *_sources(bundle), method_text(plan.surface.params)]}
+            "lines": [bundle.created[:10], plan.quality_text(), *_sources(bundle), method_text(plan.surface.params),
+                      *left_out]}
     options = MapOptions(title=_("Outreach targeting map"), assets="inline", basemap=online_basemap,
                          bounds=tuple(plan.surface.to_wgs84().total_bounds), attribution=bundle.attribution,
                          extra_legends=[risk_legend()], info=info)
@@ -151,93 +166,62 @@ def safe_cell(value):
     return value
 
 
-def _scalebar(ax, length_m: float) -> None:
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    x, y = x0 + 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
-    ax.plot([x, x + length_m], [y, y], color="black", linewidth=3, solid_capstyle="butt")
-    ax.plot([x, x + length_m / 2], [y, y], color="white", linewidth=1.5, solid_capstyle="butt")
-    label = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:.0f} m"
-    ax.text(x + length_m / 2, y + 0.015 * (y1 - y0), label, ha="center", va="bottom", fontsize=8)
-
-
-def _north_arrow(ax) -> None:
-    ax.annotate("N", xy=(0.95, 0.93), xytext=(0.95, 0.83), xycoords="axes fraction", ha="center", va="center",
-                fontsize=12, fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5})
-
-
-def _print_footer(fig, bundle: Bundle, plan: OutreachPlan, width: float, height: float) -> float:
-    """Date and plan quality, the sources, and the method, wrapped to the page from its foot up.
-
-    Returns the height they take (a fraction of the page): the map starts above it.
-    """
-    blocks = [(f"{bundle.created[:10]}  ·  {plan.quality_text()}", 7, None), ("  ·  ".join(_sources(bundle)), 7, None),
-              (method_text(plan.surface.params), 6, text_color())]
-    y = 0.015
-    for text, size, color in reversed(blocks):
-        lines = wrapped(text, size, width * 0.96)
-        fig.text(0.02, y, "\n".join(lines), fontsize=size, va="bottom", color=color, linespacing=1.25)
-        y += len(lines) * size * 1.25 * 1.2 / 72 / height + 0.004
-    return y
-
-
 def render_print(bundle: Bundle, plan: OutreachPlan, path: Path, paper: str = "a4", dpi: int = 150) -> Path:
-    """A print-ready landscape map (PDF or PNG by the file suffix)."""
-    import matplotlib
+    """A print-ready landscape map (PDF or PNG by the file suffix); the list of sites continues on a second page
+    when the first has no room for all of them."""
+    doc = compose_print(bundle, plan, paper)
+    try:
+        return doc.save(path, dpi=dpi)
+    finally:
+        doc.close()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-    from matplotlib.lines import Line2D
+
+def _union(a, b):
+    if b is None:
+        return a
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def compose_print(bundle: Bundle, plan: OutreachPlan, paper: str = "a4") -> PrintDocument:
+    """The print map's pages, not yet saved: risk cells in classes, walking distances, numbered sites, and every
+    site listed in order of choice with its grid square."""
+    from mapping.share_export import print_sheet
 
     metric = plan.surface.crs
-    width, height = PAPER[paper]
-    fig = plt.figure(figsize=(width, height))
-    bottom = _print_footer(fig, bundle, plan, width, height)  # the notes under the map take what they need
-    ax = fig.add_axes([0.02, bottom + 0.01, 0.64, 0.88 - bottom])
-    ax.set_axis_off()
+    sheet = print_sheet(bundle, _("Outreach targeting map — {name}").format(name=bundle.workspace_name),
+                        plan.quality_text(), marking(bundle), method=[method_text(plan.surface.params)])
+    doc = PrintDocument(sheet, paper, "landscape")
+    ax = doc.ax
     shown = bundle.layers["risk_surface"].frame.to_crs(metric)
-    view = shown.total_bounds if len(shown) else plan.surface.cells.total_bounds
-    pad = 300
+    coverage = bundle.layers["coverage"].frame.to_crs(metric)
+    sites = bundle.layers["campaign_sites"].frame.to_crs(metric)
+    view = _union(shown.total_bounds if len(shown) else plan.surface.cells.total_bounds,
+                  coverage.total_bounds if len(coverage) else None)  # every site and its walking distance on the map
+    limits = set_view(ax, view)
+    ax.set_autoscale_on(False)
     plot_basemap(ax, {k: bundle.layers[k].frame for k in BASEMAP_PRINT if k in bundle.layers}, metric)
-    surface_style = print_kwargs("risk_surface", color=[risk_color(v) for v in shown["risk"]], cmap=None)
-    shown.plot(ax=ax, zorder=2, **surface_style)
+    blocks = draw_risk_cells(ax, shown, zorder=2)
     ring = print_kwargs("walking_distance", edgecolor=None)
     ring["color"] = styles()["styles"]["walking_distance"]["color"]
-    bundle.layers["coverage"].frame.to_crs(metric).boundary.plot(ax=ax, zorder=3, **ring)
-    sites = bundle.layers["campaign_sites"].frame.to_crs(metric)
+    if len(coverage):
+        coverage.boundary.plot(ax=ax, zorder=3, **ring)
     site = print_kwargs("campaign_sites")
     ax.scatter(sites.geometry.x, sites.geometry.y, s=site["markersize"], color=site["color"],
                edgecolor=site["edgecolor"], zorder=4)
     for rank, geom in zip(sites["rank"], sites.geometry):
-        ax.text(geom.x, geom.y, str(rank), color=site["label_color"], ha="center", va="center", fontsize=8,
-                fontweight="bold",
-                zorder=5)
-    ax.set_xlim(view[0] - pad, view[2] + pad)
-    ax.set_ylim(view[1] - pad, view[3] + pad)
-    ax.set_aspect("equal")
-    span = ax.get_xlim()[1] - ax.get_xlim()[0]
-    _scalebar(ax, max(100, round(span / 5, -2)))
-    _north_arrow(ax)
-
-    title = _("Outreach targeting map — {name}").format(name=bundle.workspace_name)
-    fit_left_of(fig, fig.text(0.02, 0.965, title, fontsize=14, fontweight="bold", va="top"), 0.98, title)
-    fig.text(0.02, 0.925, marking(bundle), fontsize=8, va="top", color="white",
-             bbox={"facecolor": marking_color(bool(bundle.stamp)), "edgecolor": "none", "pad": 3})
-    handles = [Patch(facecolor=c, edgecolor=surface_style["edgecolor"], alpha=surface_style["alpha"], label=r["label"])
-               for c, r in zip(RISK_COLORS, risk_legend()["rows"])]
-    handles += [Line2D([0], [0], marker="o", color="w", markerfacecolor=site["color"], markersize=10,
-                       label=_("Campaign site (rank)")),
-                Line2D([0], [0], color=ring["color"], linestyle=ring["linestyle"], label=_("Walking distance {r:.0f} m").format(
-                    r=plan.params.radius))]
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.68, 0.9), fontsize=8, frameon=False,
-               title=_("Risk index (0–100)"), title_fontsize=9)
-    lines = [line for r in bundle.layers["campaign_sites"].frame.itertuples()
-             for line in wrapped(f"{int(r.rank)}. {r.name} — {r.category}", 8, width * 0.3, indent="    ")][:24]
-    fig.text(0.68, 0.56, _("Sites, in order of choice") + "\n" + "\n".join(lines), fontsize=8, va="top")
-    fig.savefig(path, dpi=dpi, metadata=_PRINT_METADATA[path.suffix.lower()])
-    plt.close(fig)
-    return path
+        ax.text(geom.x, geom.y, str(rank), color=site["label_color"], ha="center", va="center", fontsize=7,
+                fontweight="bold", zorder=5, parse_math=False, clip_on=True)
+    set_view(ax, limits, pad=0)
+    doc.grid = furnish(ax, metric)
+    blocks += legend("", [LegendEntry(_("Campaign site (rank)"), site["color"], "point", site["edgecolor"]),
+                          LegendEntry(_("Walking distance {r:.0f} m").format(r=plan.params.radius), ring["color"],
+                                      "line", linestyle="--")])[1:]
+    blocks += paragraph(doc.grid.note())
+    blocks.append(Block("heading", _("Sites, in order of choice ({n})").format(n=len(sites)), size=8.5))
+    blocks += [Block("text", f"{int(r.rank)}. {r.name} — {r.category} · {doc.grid.label(g.x, g.y)}", size=7.5)
+               for r, g in zip(sites.itertuples(), sites.geometry)]
+    doc.flow(blocks, continued=_("Sites, in order of choice") + " — " + _("continued"))
+    return doc
 
 
 def export_plan(plan: OutreachPlan, workspace, out_dir: str | Path, paper: str = "a4", online_basemap: bool = False,

@@ -17,10 +17,10 @@ from collections import Counter
 from pathlib import Path
 
 from audit.redaction import Bundle, SharedLayer, derived_about, minimum_count, select_fields, share_rule
-from layers.i18n import SUPPORTED, _, label, language, using
+from layers.i18n import SUPPORTED, _, label, language, ngettext, using
 from layers.values import is_missing, stored_ids
 from audit.gaps import GAP_DISTANCE
-from mapping.features import kind_print_kwargs, marking_color, print_kwargs, styles, text_color
+from mapping.features import marking_color, styles, text_color
 from mapping.print_style import BASEMAP_PRINT, plot_basemap
 
 def _texts() -> dict[str, str]:
@@ -33,7 +33,8 @@ def _texts() -> dict[str, str]:
             "number": _("Number"), "source": _("Source"), "date": _("Date"), "confidence": _("Confidence"),
             "place_type": _("Place type"), "indicator": _("Indicator"), "count": _("Count"),
             "assistance": _("Assistance"), "n_services": _("Services"), "what": _("What"), "name": _("Name"),
-            "nearest": _("Nearest suitable service (m)"), "section": _("Section"), "answered": _("Answered"),
+            "nearest": _("Nearest suitable service (m)"), "where": _("Grid square"), "section": _("Section"),
+            "answered": _("Answered"),
             "goal": _("Goal"), "action": _("Action"), "actors": _("Actors"), "status": _("Status"), "due": _("Due"),
             "layer": _("Layer"), "answer": _("Answer"), "question": _("Question"), "none": _("None recorded."),
             "answers": _("Answers"), "vulnerability": _("Personal vulnerability factors"),
@@ -60,8 +61,11 @@ def _indicator_counts(workspace, profile: str):
     places: dict = {}
     frames = {}
     for row in workspace.read_table("annotations").to_dict("records"):
-        frame = frames.setdefault(row["place_table"], workspace.read_layer(row["place_table"]))
-        record = frame.drop(columns="geometry").loc[row["place_fid"]].to_dict() if row["place_fid"] in frame.index else {}
+        table = row["place_table"]
+        if table not in frames:  # each place layer read once, not once per annotation
+            frames[table] = workspace.read_layer(table).drop(columns="geometry")
+        frame = frames[table]
+        record = frame.loc[row["place_fid"]].to_dict() if row["place_fid"] in frame.index else {}
         ptype = place_type_of(row["place_table"], record)
         for ind in stored_ids(row["indicators"]):
             places.setdefault((ptype, ind), set()).add((row["place_table"], row["place_fid"]))
@@ -108,7 +112,8 @@ def add_report_parts(bundle: Bundle, workspace) -> None:
     add("risk_surface", _("Risk surface"), surface.cells.to_crs(4326), "cells")
     services = bundle.layers["services"].frame if "services" in bundle.layers else workspace.read_layer("services").iloc[:0]
     areas = bundle.layers["risk_areas"].frame if "risk_areas" in bundle.layers else None
-    gaps = service_gaps(services, areas, surface.cells, GAP_DISTANCE, assistance="crisis_intervention")
+    roads = bundle.layers["basemap_roads"].frame if "basemap_roads" in bundle.layers else None
+    gaps = service_gaps(services, areas, surface.cells, GAP_DISTANCE, assistance="crisis_intervention", streets=roads)
     add("service_gaps", _("Service gaps"), gaps, "gaps")
     add("indicator_counts", _("Indicators observed"), _indicator_counts(workspace, profile), "counts")
     add("questionnaire", _("Questionnaire progress"), pd.DataFrame(progress(workspace)), "table")
@@ -124,61 +129,46 @@ def _frame(bundle: Bundle, name: str):
     return None if layer is None else layer.frame
 
 
-def _maps(bundle: Bundle, folder: Path, lang: str) -> dict[str, Path]:
-    import matplotlib
+MAP_SIZE = (180 / 25.4, 236 / 25.4)  # inches: one map a page, in the page's frame under its heading
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def _maps(bundle: Bundle, folder: Path, lang: str) -> tuple[dict[str, Path], object]:
+    """The three maps in the one print layout, on one extent and one grid; returns their PNGs and the grid
+    (the gaps table names its rows by it)."""
+    from mapping.risk_surface import SurfaceParams, method_text
 
     t = _texts()
-    metric = bundle.crs
-    base = {k: bundle.layers[k].frame.to_crs(metric) for k in BASEMAP_PRINT if k in bundle.layers}
-
-    def canvas(title):
-        fig, ax = plt.subplots(figsize=(8.0, 6.0))
-        ax.set_axis_off()
-        plot_basemap(ax, base, metric)
-        ax.set_title(title, fontsize=12)
-        if bundle.stamp:
-            fig.text(0.5, 0.02, bundle.stamp, ha="center", color=marking_color(True), fontsize=10, fontweight="bold")
-        return fig, ax
-
-    def save(fig, key):
-        out[key] = folder / f"{key}.png"
-        fig.savefig(out[key], dpi=110, bbox_inches="tight", metadata={"Software": None})
-        plt.close(fig)
-
-    out = {}
-    fig, ax = canvas(t["places"])
+    out, grid = {}, None
     places = bundle.layers.get("places_of_concern")
-    if places is not None and len(places.frame):
-        frame = places.frame.to_crs(metric)
-        if places.form == "hex_counts":  # as on the shared maps: hex counts in the shared style, places in their own
-            frame.plot(ax=ax, zorder=2, **print_kwargs("shared_area"))
-        else:
-            frame.plot(ax=ax, zorder=2, **kind_print_kwargs("places_of_concern"))
-    save(fig, "places")
+    services = bundle.layers.get("services")
+    maps = {
+        "places": ([places] if places is not None else [], [places.note] if places is not None and places.note else []),
+        "surface": ([bundle.layers["risk_surface"]], [method_text(SurfaceParams(profile=bundle.profile))]),
+        "services": ([bundle.layers["service_gaps"], *([services] if services is not None else [])],
+                     [t["gap_note"].format(d=GAP_DISTANCE)]),
+    }
+    for key, (layers, method) in maps.items():
+        doc = _report_map(bundle, t[key], layers, method)
+        try:
+            out[key] = doc.save(folder / f"{key}.png", dpi=130)
+            grid = doc.grid
+        finally:
+            doc.close()
+    return out, grid
 
-    fig, ax = canvas(t["surface"])
-    cells = bundle.layers["risk_surface"].frame
-    cells = cells[cells["risk"] > 0]
-    if len(cells):
-        cells.to_crs(metric).plot(ax=ax, column="risk", zorder=2, legend=True,
-                                  legend_kwds={"shrink": 0.6, "label": _("Risk index (0–100)")},
-                                  **print_kwargs("risk_surface", color=None))
-    save(fig, "surface")
 
-    fig, ax = canvas(t["services"])
-    gaps = bundle.layers["service_gaps"].frame
-    if len(gaps):
-        gaps.to_crs(metric).plot(ax=ax, zorder=2, **print_kwargs("service_gaps"))
-    services = _frame(bundle, "services")
-    if services is not None and len(services):
-        located = services[services.geometry.notna()]
-        if len(located):
-            located.to_crs(metric).plot(ax=ax, zorder=3, **kind_print_kwargs("services"))
-    save(fig, "services")
-    return out
+def _report_map(bundle: Bundle, title: str, layers: list, method: list[str]):
+    """One report map: the basemap, ``layers`` with their legend, grid, scale bar and north arrow."""
+    from mapping.print_layout import PrintDocument, metric_bounds, set_view
+    from mapping.share_export import draw_map, print_sheet
+
+    sheet = print_sheet(bundle, title, bundle.workspace_name, method=method)
+    doc = PrintDocument(sheet, size=MAP_SIZE)
+    ax, crs = doc.ax, bundle.crs
+    limits = set_view(ax, metric_bounds(bundle.bounds, crs)) if bundle.bounds is not None else None
+    ax.set_autoscale_on(False)
+    plot_basemap(ax, {k: bundle.layers[k].frame for k in BASEMAP_PRINT if k in bundle.layers}, crs)
+    return draw_map(doc, layers, crs, limits)
 
 
 def _confidence_labels(lang: str) -> dict[str, str]:
@@ -292,20 +282,40 @@ def _assistance_table(bundle: Bundle, lang: str):
     return [t["assistance"], t["n_services"], t["name"]], rows
 
 
-def _tables(bundle: Bundle, lang: str) -> dict[str, tuple[list[str], list[list]]]:
+MAX_GAP_ROWS = 30
+
+
+def _gaps_table(bundle: Bundle, grid):
+    """Gaps by where a reader finds them: the grid square printed on the report's maps, and a name (a risk
+    area's own, or the nearest street of a cell); the largest risk first, then a line for any not listed."""
+    t = _texts()
+    gaps = bundle.layers["service_gaps"].frame
+    if "risk" in gaps.columns:
+        gaps = gaps.sort_values("risk", ascending=False, na_position="first")
+    squares = ["—"] * len(gaps)
+    if grid is not None and len(gaps):
+        points = gaps.geometry.representative_point().to_crs(bundle.crs)
+        squares = [grid.label(p.x, p.y) for p in points]
+    rows = [[w, sq, n, "∞" if d == float("inf") else f"{d:.0f}"] for w, sq, n, d in
+            zip(gaps["what"], squares, gaps["name"], gaps["nearest_m"])]
+    if len(rows) > MAX_GAP_ROWS:
+        more = len(rows) - MAX_GAP_ROWS
+        rest = ngettext("… and {n} more", "… and {n} more", more).format(n=more)
+        rows = [*rows[:MAX_GAP_ROWS], ["", "", rest, ""]]
+    return [t["what"], t["where"], t["name"], t["nearest"]], rows
+
+
+def _tables(bundle: Bundle, lang: str, grid=None) -> dict[str, tuple[list[str], list[list]]]:
     from audit.catalogue import risk_groups
 
     t = _texts()
-    gaps = bundle.layers["service_gaps"].frame
     prog = bundle.layers["questionnaire"].frame
     sources = bundle.layers["sources"].frame
     tables = {
         "estimates": _estimates_table(bundle, lang, {g["id"]: _label(g, lang) for g in risk_groups()}),
         "indicators": _indicator_table(bundle, lang),
         "by_assistance": _assistance_table(bundle, lang),
-        "gaps": ([t["what"], t["name"], t["nearest"]],
-                 [[w, n, "∞" if d == float("inf") else f"{d:.0f}"] for w, n, d in
-                  zip(gaps["what"], gaps["name"], gaps["nearest_m"])][:30]),
+        "gaps": _gaps_table(bundle, grid),
         "questionnaire": ([t["section"], t["answered"]],
                           [[r["lv"] if lang == "lv" else r["en"], f"{r['answered']} / {r['total']}"]
                            for r in prog.to_dict("records")]),
@@ -361,8 +371,8 @@ def write_report(bundle: Bundle, pdf: Path, html_path: Path, lang: str = "en") -
     if lang not in SUPPORTED:
         raise ValueError(f"unsupported language {lang!r}")
     with using(lang), tempfile.TemporaryDirectory() as tmp:
-        images = _maps(bundle, Path(tmp), lang)
-        tables = _tables(bundle, lang)
+        images, grid = _maps(bundle, Path(tmp), lang)
+        tables = _tables(bundle, lang, grid)
         method = _method(bundle, lang)
         _write_pdf(Path(pdf), bundle, images, tables, method, lang)
         _write_html(Path(html_path), bundle, images, tables, method, lang)
@@ -412,27 +422,20 @@ def _pdf_page_marks(bundle):
     from reportlab.lib.units import mm
 
     def on_page(canvas, doc):
+        from reportlab.lib.utils import simpleSplit
+
         canvas.saveState()
-        canvas.setFont("LanternSans", 8)
-        tail = f" · {bundle.created[:10]} · {doc.page}"
-        canvas.drawString(15 * mm, 10 * mm, _fitted(bundle.workspace_name, 8, 120 * mm) + tail)
+        canvas.setFont("LanternSans", 7.5)
+        # the whole name, wrapped above the date and page number: a footer is never cut short
+        lines = simpleSplit(f"{bundle.workspace_name} · {bundle.created[:10]} · {doc.page}", "LanternSans", 7.5,
+                            180 * mm)
+        for i, line in enumerate(reversed(lines)):
+            canvas.drawString(15 * mm, 8 * mm + i * 9.5, line)
         canvas.setFillColor(colors.HexColor(marking_color(bool(bundle.stamp))))
         canvas.drawRightString(195 * mm, 287 * mm, bundle.marking)
         canvas.restoreState()
 
     return on_page
-
-
-def _fitted(text: str, size: float, width: float) -> str:
-    """``text`` cut at a word with "…" so it fits ``width`` points in the report's font."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    if stringWidth(text, "LanternSans", size) <= width:
-        return text
-    words = text.split()
-    while words and stringWidth(" ".join(words) + " …", "LanternSans", size) > width:
-        words.pop()
-    return (" ".join(words) or text[:20]).rstrip(",;:—- ") + " …"
 
 
 def _pdf_table(header, rows, small):
@@ -487,16 +490,17 @@ def _pdf_cover(bundle, t, st) -> list:
 
 
 def _pdf_maps(images, t, st) -> list:
-    """The three maps, the services map followed by its gap note."""
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Image, Paragraph
+    """The three maps, one a page at the size they were drawn for (each carries its own legend and notes)."""
+    from reportlab.lib.units import inch
+    from reportlab.platypus import Image, PageBreak, Paragraph
+
+    from mapping.report import MAP_SIZE
 
     story = [Paragraph(html.escape(t["maps"]), st["h1"])]
-    for key in ("places", "surface", "services"):
-        story.append(Image(str(images[key]), width=150 * mm, height=112 * mm, kind="proportional"))
-        if key == "services":
-            story.append(Paragraph(html.escape(t["gap_note"].format(d=GAP_DISTANCE)), st["small"]))
-    return story
+    for i, key in enumerate(("places", "surface", "services")):
+        story += [*([PageBreak()] if i else []), Image(str(images[key]), width=MAP_SIZE[0] * inch,
+                                                       height=MAP_SIZE[1] * inch)]
+    return [*story, PageBreak()]
 
 
 def _pdf_sections(tables, t, st) -> list:

@@ -33,13 +33,25 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from audit.redaction import district_bounds, district_crs, fixed_cell_size, minimum_count
+from layers.errors import LanternError
 from layers.resources import load_json
 from layers.i18n import _
 from layers import hexgrid
+from layers.point_batches import CellTally, point_batches
 
 DEFAULT_WEIGHTS = {"people": 1.0, "places": 1.0, "cases": 1.0}
 DEFAULT_LEVEL_WEIGHTS = {"none": 0.0, "low": 1.0, "elevated": 2.0, "high": 4.0}
 SMALL_COUNT = minimum_count()
+
+
+class Cancelled(LanternError):
+    """The user cancelled the computation; nothing was written."""
+
+
+def checkpoint(cancelled) -> None:
+    """Stop here (raise Cancelled) when ``cancelled()`` says the user asked to."""
+    if cancelled is not None and cancelled():
+        raise Cancelled(_("Planning cancelled."))
 
 
 @dataclass
@@ -136,20 +148,29 @@ def _bin(cells, points, weights, cell_size) -> np.ndarray:
                          cell_size, weights=weights).astype(float)
 
 
-def compute(workspace, params: SurfaceParams | None = None, progress=None) -> Surface:
-    """The risk surface of a workspace."""
+def compute(workspace, params: SurfaceParams | None = None, progress=None, cancelled=None) -> Surface:
+    """The risk surface of a workspace. ``progress(fraction, message)``; ``cancelled() -> bool`` is asked
+    between steps and between batches of cases (raises Cancelled)."""
     p = params or SurfaceParams()
     say = progress or (lambda f, m: None)
     say(0.05, _("Building the hexagonal grid"))
     if p.profile != "police":  # a filtered count could be differenced against the published total
         p = replace(p, forms=None)
     cells, metric = _grid(workspace, p)
+    checkpoint(cancelled)
     say(0.25, _("Spreading risk-group estimates"))
     people = _people_component(workspace, cells, metric, p)
+    checkpoint(cancelled)
     say(0.5, _("Weighting annotated places"))
     places = _places_component(workspace, cells, metric, p)
+    checkpoint(cancelled)
     say(0.7, _("Counting reported cases"))
-    cases = _cases_component(workspace, cells, metric, p)
+
+    def counted(fraction: float) -> None:
+        checkpoint(cancelled)
+        say(0.7 + 0.2 * fraction, _("Counting reported cases"))
+
+    cases = _cases_component(workspace, cells, metric, p, progress=counted)
     say(0.9, _("Combining"))
     _combine(cells, people, places, cases, p.weights)
     say(1.0, _("Risk surface ready"))
@@ -182,36 +203,63 @@ def _people_component(workspace, cells, metric, p: SurfaceParams) -> np.ndarray:
 
 
 def _places_component(workspace, cells, metric, p: SurfaceParams) -> np.ndarray:
-    """Assessed places binned into the cells, each weighted by its risk level."""
+    """Assessed places binned into the cells, each weighted by its risk level.
+
+    Only the assessed places' positions are read (their representative points), not the place layers.
+    """
     import geopandas as gpd
 
     from audit.annotations import place_assessments
 
     levels = place_assessments(workspace, p.as_of or dt.date.today(), forms=p.forms)
-    pts, wts, frames = [], [], {}
-    for (table, fid), assessment in levels.items():
-        weight = p.level_weights.get(assessment.level, 0.0)
-        if weight <= 0:
-            continue
-        frame = frames.get(table)
-        if frame is None:
-            frame = frames[table] = workspace.read_layer(table)
-        if fid in frame.index:
-            pts.append(frame.geometry.loc[fid].representative_point())
-            wts.append(weight)
-    located, wts = published_points(gpd.GeoSeries(pts, crs=4326).to_crs(metric), wts, p.profile)
+    weighted = [(table, fid, p.level_weights.get(a.level, 0.0)) for (table, fid), a in levels.items()]
+    weighted = [w for w in weighted if w[2] > 0]
+    where: dict[tuple[str, int], tuple[float, float]] = {}
+    for table in sorted({t for t, _f, _w in weighted}):
+        for batch in point_batches(workspace, table, fids=[f for t, f, _w in weighted if t == table]):
+            where.update(((table, int(f)), xy) for f, xy in zip(batch.fids, zip(batch.x, batch.y)))
+    found = [(where[(t, f)], w) for t, f, w in weighted if (t, f) in where]  # in the assessments' order
+    x = [xy[0] for xy, _w in found]
+    y = [xy[1] for xy, _w in found]
+    located, wts = published_points(gpd.GeoSeries.from_xy(x, y, crs=4326).to_crs(metric), [w for _xy, w in found],
+                                    p.profile)
     return _bin(cells, located, wts, p.cell_size)
 
 
-def _cases_component(workspace, cells, metric, p: SurfaceParams) -> np.ndarray:
-    """Reported cases (of the selected forms, for police) counted per cell."""
+def _cases_component(workspace, cells, metric, p: SurfaceParams, progress=None) -> np.ndarray:
+    """Reported cases (of the selected forms, for police) counted per cell.
+
+    Read a batch at a time and counted on the way (on the fixed sharing grid first for public and partner
+    surfaces): memory follows the grid, not the million cases. Same figures as binning them all at once.
+    """
+    from pyproj import Transformer
+
     from audit.filters import forms_match
 
-    cases_frame = workspace.read_layer("reported_cases")
-    if p.forms is not None:
-        cases_frame = cases_frame[[forms_match(f, p.forms) for f in cases_frame["forms"]]]
-    case_points, ones = published_points(cases_frame.geometry.to_crs(metric), np.ones(len(cases_frame)), p.profile)
-    return _bin(cells, case_points, ones, p.cell_size)
+    to_metric = Transformer.from_crs("EPSG:4326", metric, always_xy=True)
+    say = progress or (lambda f: None)
+    total = max(workspace.count("reported_cases"), 1)
+    shared = CellTally(fixed_cell_size()) if p.profile != "police" else None
+    counts = np.zeros(len(cells))
+    done = 0
+    for batch in point_batches(workspace, "reported_cases", ("forms",) if p.forms is not None else ()):
+        x, y = batch.x, batch.y
+        if p.forms is not None:
+            keep = np.fromiter((forms_match(f, p.forms) for f in batch.columns["forms"]), dtype=bool, count=len(x))
+            x, y = x[keep], y[keep]
+        mx, my = to_metric.transform(x, y)
+        if shared is not None:
+            shared.add(mx, my)
+        else:
+            counts += hexgrid.count(cells["q"].to_numpy(), cells["r"].to_numpy(), mx, my, p.cell_size,
+                                    weights=np.ones(len(mx)))
+        done += len(batch.fids)
+        say(done / total)
+    if shared is None:
+        return counts
+    keys, _counts, sums = shared.result(SMALL_COUNT)
+    cx, cy = hexgrid.centres(keys[:, 0], keys[:, 1], fixed_cell_size())
+    return hexgrid.count(cells["q"].to_numpy(), cells["r"].to_numpy(), cx, cy, p.cell_size, weights=sums).astype(float)
 
 
 def _combine(cells, people, places, cases, weights: dict) -> None:

@@ -11,6 +11,7 @@ here runs and is tested without QtWebEngine.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,14 +20,16 @@ from psygnal import Signal
 from audit.annotations import PLACE_KINDS, place_assessments
 from audit.commands import Command, History
 from audit.estimates import TABLE as ESTIMATES
-from audit.filters import FilterState, visible_fids
-from layers import queries
+from audit.filters import FilterState, row_filter, visible_fids
+from layers import queries, viewport
 from layers.catalogue import kind as get_kind
 from layers.catalogue import layer_kinds
 from layers.i18n import _
 from layers.migrations import ANNOTATIONS_TABLE
 from layers.workspace import Workspace
 from mapping.compose import MapLayer, MapOptions, workspace_options
+from mapping.layer_frames import LayerFrames
+from mapping.viewport_index import DRAW_AT_MOST, VIEWPORT_ABOVE, ViewportIndex
 
 
 @dataclass
@@ -61,7 +64,11 @@ class Session:
 
     def __init__(self, author: str = ""):
         self.workspace: Workspace | None = None
-        self.frames: dict = {}
+        self.frames: LayerFrames = LayerFrames()
+        self.counts: dict[str, int] = {}  # features per layer (rows), kept without reading them
+        self.versions: dict[str, int] = {}  # bumped each time a layer's rows change
+        self._indexes: dict = {}  # (kind, version, filters) -> ViewportIndex
+        self._index_lock = threading.Lock()
         self.synthetic: dict[str, bool] = {}
         self.partner: list[MapLayer] = []
         self.assessments: dict = {}
@@ -100,6 +107,7 @@ class Session:
     def set_workspace(self, workspace: Workspace) -> None:
         if self.workspace is not None:
             self.workspace.close()
+        self.frames.close()
         self.workspace = workspace
         self.history = History(workspace, author=self._author)
         self.filters = FilterState()
@@ -116,7 +124,10 @@ class Session:
             self.workspace.close()
         self.workspace = None
         self.history = None
-        self.frames = {}
+        self.frames.close()
+        self.frames = LayerFrames()
+        self.counts = {}
+        self._indexes = {}
         self.opened.emit()
 
     @property
@@ -144,12 +155,18 @@ class Session:
     # -- reading layers -----------------------------------------------------------------
 
     def reload(self, keep_view: bool = False) -> None:
-        """Read every layer, assess the places, and tell the views."""
+        """Forget every layer's rows (each is read again when first needed), assess the places, tell the views.
+
+        Nothing here reads a layer's rows: opening a city workspace costs its counts, not its size."""
         ws = self.workspace
         if ws is None:
             return
         self.order = [k for k in self.order if k in layer_kinds()] + [k for k in layer_kinds() if k not in self.order]
-        self.frames = {k: ws.read_layer(k) for k in self.order}
+        self.frames.close()
+        self.frames = LayerFrames(ws, self.order)
+        self.counts = {k: ws.count(k) for k in self.order}
+        self.versions = {k: self.versions.get(k, 0) + 1 for k in self.order}
+        self._indexes = {}
         self.synthetic = {k: bool(ws.layer_info(k)["synthetic"]) for k in self.order}
         from mapping.features import partner_layers
 
@@ -166,7 +183,9 @@ class Session:
         self._assess()
         kinds = tuple(k for k in kinds if k in self.frames)
         for k in kinds:
-            self.frames[k] = self.workspace.read_layer(k)
+            self.frames.invalidate(k)
+            self.counts[k] = self.workspace.count(k)
+            self.versions[k] = self.versions.get(k, 0) + 1
         self.layers_changed.emit(kinds)
 
     def _assess(self) -> None:
@@ -184,6 +203,45 @@ class Session:
         return workspace_layer(kind_id, self.frames[kind_id], self.is_visible(kind_id),
                                self.synthetic.get(kind_id, False), self.assessments)
 
+    def viewport_kinds(self) -> set[str]:
+        """Layers the map draws from the view's box (too many features to send whole); never the basemap."""
+        return {k for k in self.order if self.counts.get(k, 0) > VIEWPORT_ABOVE and not get_kind(k).is_basemap}
+
+    def view_answer(self, kind_id: str, bbox, zoom: float) -> dict:
+        """What the map draws of a big layer in ``bbox`` (west, south, east, north) at ``zoom``.
+
+        ``{"mode": "bins", "bins": [[lat, lng, count], ...], "total": n}`` while more than DRAW_AT_MOST
+        features (within the filters) are in view, else ``{"mode": "features", "geojson": ...}`` styled as
+        ``map_layer``. Safe to call from a worker thread (it reads through that thread's connection)."""
+        from layers.layer_reader import read_frame
+        from mapping.features import workspace_layer
+
+        index = self._viewport_index(kind_id)
+        inside = index.inside(bbox)
+        total = int(inside.sum())
+        if total > DRAW_AT_MOST:
+            return {"mode": "bins", "bins": index.bins(inside, zoom), "total": total}
+        where, params = viewport.rows_with_fids(index.fids[inside])
+        frame = read_frame(self.frames.connection(), kind_id, where, params)
+        layer = workspace_layer(kind_id, frame, self.is_visible(kind_id), self.synthetic.get(kind_id, False),
+                                self.assessments)
+        return {"mode": "features", "geojson": layer.geojson, "total": total}
+
+    def _viewport_index(self, kind_id: str) -> ViewportIndex:
+        rows = row_filter(kind_id, self.filters)
+        key = (kind_id, self.versions.get(kind_id, 0), rows)
+        with self._index_lock:
+            index = self._indexes.get(key)
+            if index is None:
+                index = ViewportIndex.load(self.frames.connection(), kind_id, rows)
+                self._indexes = {k: v for k, v in self._indexes.items() if k[0] != kind_id}
+                self._indexes[key] = index
+        return index
+
+    def feature_location(self, kind_id: str, fid: int) -> tuple[float, float] | None:
+        """(lon, lat) of a feature's box centre, without reading its layer."""
+        return viewport.location(self.workspace.db.conn, kind_id, fid)
+
     def map_layers(self) -> list[MapLayer]:
         """Every layer the map shows, bottom to top, partner layers on top."""
         return [self.map_layer(k) for k in self.order] + self.partner
@@ -193,13 +251,15 @@ class Session:
 
     def layer_rows(self) -> list[dict]:
         """What the layer list shows, bottom to top."""
-        rows = [{"id": k, "count": len(self.frames[k]), "visible": self.is_visible(k), "synthetic": self.synthetic[k]}
+        rows = [{"id": k, "count": self.counts[k], "visible": self.is_visible(k), "synthetic": self.synthetic[k]}
                 for k in self.order]
         return rows + [{"id": p.id, "label": p.label, "count": len(p.geojson["features"]), "visible": p.visible,
                         "partner": True} for p in self.partner]
 
     def filter_fids(self, kind_id: str) -> set[int] | None:
         """The fids of a layer the filters let through; None when they do not apply to it."""
+        if not self.filters.active or row_filter(kind_id, self.filters) is None and kind_id != ESTIMATES:
+            return None  # nothing to read
         return visible_fids(kind_id, self.frames[kind_id], self.filters)
 
     def filtered_frame(self, kind_id: str):
@@ -215,20 +275,29 @@ class Session:
             return frame, None, len(frame)
         if layer_id is None or layer_id not in self.frames:
             return None, None, 0
-        return self.filtered_frame(layer_id), get_kind(layer_id), len(self.frames[layer_id])
+        if layer_id in self.viewport_kinds() and not self.frames.is_loaded(layer_id):
+            from mapping.table_rows import PagedRows  # a page at a time: the layer is too big to read
+
+            return PagedRows(ws.db.conn, layer_id, row_filter(layer_id, self.filters)), get_kind(layer_id), \
+                self.counts[layer_id]
+        return self.filtered_frame(layer_id), get_kind(layer_id), self.counts[layer_id]
 
     def date_span(self) -> tuple[dt.date, dt.date] | None:
         """First and last date of the workspace's dated records (cases, annotations, estimates)."""
-        dates = [f"{m}-01" for m in self.frames.get("reported_cases", {}).get("reported", []) if m]
-        dates += [d for d in self.frames.get(ESTIMATES, {}).get("estimated_on", []) if d]
-        dates += [d for d in queries.annotation_date_span(self.workspace.db.conn) if d]
+        conn = self.frames.connection()  # this thread's: a worker may ask (a city's span is a long scan)
+        dates = [f"{m}-01" for m in viewport.span(conn, "reported_cases", "reported") if m]
+        dates += [d for d in viewport.span(conn, ESTIMATES, "estimated_on") if d]
+        dates += [d for d in queries.annotation_date_span(conn) if d]
         if not dates:
             return None
         first = dt.date.fromisoformat(min(dates)[:10])
         return first, max(dt.date.fromisoformat(max(dates)[:10]), dt.date.today())
 
     def shown_counts(self) -> dict[str, int]:
-        return {k: len(self.filtered_frame(k)) for k in ("reported_cases", "risk_areas") if k in self.frames}
+        """Cases and risk areas within the filters, counted by the database."""
+        conn = self.workspace.db.conn
+        return {k: viewport.count_rows(conn, k, row_filter(k, self.filters))
+                for k in ("reported_cases", "risk_areas") if k in self.frames}
 
     # -- what is shown --------------------------------------------------------------------
 
@@ -277,7 +346,12 @@ class Session:
         if self.selection is None or self.selection[0] not in self.frames:
             return None
         layer_id, fid = self.selection
-        frame = self.frames[layer_id]
+        if self.frames.is_loaded(layer_id):
+            frame = self.frames[layer_id]
+        else:  # one row, not the whole layer
+            from layers.layer_reader import read_frame
+
+            frame = read_frame(self.workspace.db.conn, layer_id, "t.fid = ?", [int(fid)])
         return (layer_id, fid, frame.loc[fid]) if fid in frame.index else None
 
     def selected_location(self) -> tuple[float, float] | None:
@@ -326,9 +400,9 @@ class Session:
         from mapping.features import gaps_layer
         from mapping.risk_surface import compute
 
-        ws = self.workspace
-        gaps = service_gaps(ws.read_layer("services"), ws.read_layer("risk_areas"), compute(ws).cells,
-                            float(distance), assistance)
+        ws, frames = self.workspace, self.frames  # the frames read through this thread's own connection
+        gaps = service_gaps(frames["services"], frames["risk_areas"], compute(ws).cells, float(distance), assistance,
+                            streets=frames["basemap_roads"])
         layer = gaps_layer(gaps, _("Service gaps ({d:.0f} m)").format(d=distance),
                            _("{what} {name}: nearest suitable service {d:.0f} m"))
         return gaps, Overlay([layer])

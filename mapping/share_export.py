@@ -25,9 +25,11 @@ from layers.output import staged_files, staged_folder
 from layers.packages import FORMAT as PACKAGE_FORMAT
 from layers.packages import layer_hash, manifest_rows, sign_manifest
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
-from mapping.features import map_fill_color, map_layer, marking_color, print_kwargs, styles, text_color
+from mapping.features import map_layer
 from mapping.outreach_export import safe_cell
-from mapping.print_style import BASEMAP_PRINT, fit_left_of, plot_basemap, wrapped
+from mapping.print_layout import (PrintDocument, PrintOptions, Sheet, furnish, legend, metric_bounds, paragraph,
+                                  set_view)
+from mapping.print_style import BASEMAP_PRINT, draw_layer, plot_basemap
 
 FORMATS = ("html", "pdf", "png", "gpkg", "csv", "geojson", "report")
 FOLDER_FORMATS = ("csv", "geojson")
@@ -83,52 +85,68 @@ def write_html(bundle: Bundle, path: Path) -> None:
                                        attribution=bundle.attribution, info=info))
 
 
-def write_print(bundle: Bundle, path: Path) -> None:
-    import matplotlib
+def write_print(bundle: Bundle, path: Path, options: PrintOptions | None = None) -> None:
+    """The print map (PDF or PNG by the suffix) in the one print layout: legend with classes and counts,
+    grid reference, scale bar, north arrow, date, sources, attribution, marking and the sharing rules."""
+    doc = compose_print(bundle, options)
+    try:
+        doc.save(path, dpi=110)
+    finally:
+        doc.close()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=(11.69, 8.27))
-    ax = fig.add_axes([0.03, 0.08, 0.7, 0.82])
-    ax.set_axis_off()
+def print_sheet(bundle: Bundle, title: str = "", subtitle: str = "", marking: str | None = None,
+                method: list[str] | None = None) -> Sheet:
+    """The texts every print page of a bundle carries."""
+    sources = [_("Data: Lantern workspace '{name}'").format(name=bundle.workspace_name)]
+    if bundle.anchor_text:
+        sources.append(bundle.anchor_text)
+    notes = [*(method if method is not None else bundle.notes)]
+    if bundle.synthetic:
+        notes.insert(0, _("Contains synthetic demo data."))
+    return Sheet(title or _("Lantern map — {name}").format(name=bundle.workspace_name), marking or bundle.marking,
+                 bundle.created[:10], subtitle or _("Profile: {p}").format(p=profile_label(bundle.profile)),
+                 restricted=bool(bundle.stamp), stamp=bundle.stamp, sources=sources, attribution=bundle.attribution,
+                 method=notes)
+
+
+def compose_print(bundle: Bundle, options: PrintOptions | None = None) -> PrintDocument:
+    """The print map's pages, not yet saved (tests look at them)."""
+    opts = options or PrintOptions()
+    doc = PrintDocument(print_sheet(bundle, opts.title, opts.subtitle), opts.paper, opts.orientation)
+    ax, crs = doc.ax, bundle.crs
     spatial = [l for l in bundle.layers.values() if l.spatial and len(l.frame)]
-    handles = []
-    if spatial:
-        from matplotlib.patches import Patch
-
-        metric = spatial[0].frame.estimate_utm_crs()
-        plot_basemap(ax, {l.name: l.frame for l in spatial}, metric)
-        thematic = [l for l in spatial if l.name not in BASEMAP_PRINT]
-        for i, layer in enumerate(thematic):
-            # each layer in its colour on the interactive map, whatever else the profile's file holds
-            color = map_fill_color(layer.name, layer.form, layer.form == "geomasked")
-            layer.frame.to_crs(metric).plot(ax=ax, zorder=2 + i, **print_kwargs("thematic", color=color))
-            handles.append(Patch(color=color, label=f"{layer.label} ({len(layer.frame)})"))
-    _print_heading(fig, bundle)
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.75, 0.88), fontsize=8, frameon=False)
-    footer = [bundle.created[:10], *([bundle.attribution] if bundle.attribution else []), bundle.anchor_text]
-    fig.text(0.03, 0.07, "  ·  ".join(footer), fontsize=7)
-    notes = wrapped(" ".join(bundle.notes), 6, 11.69 * 0.94)
-    fig.text(0.03, 0.055, "\n".join(notes[:6] if len(notes) <= 6 else [*notes[:5], notes[5] + " …"]), fontsize=6,
-             color=text_color(), va="top")
-    if bundle.stamp:  # across the page, as large as fits its diagonal (Latvian is longer than English)
-        fig.text(0.5, 0.5, bundle.stamp, fontsize=min(40.0, 9.5 * 72 / (0.62 * len(bundle.stamp))),
-                 color=marking_color(True), alpha=styles()["marking"]["stamp_alpha"], ha="center", va="center",
-                 rotation=30)
-    fig.savefig(path, dpi=110 if path.suffix == ".png" else 150,
-                metadata={"CreationDate": None} if path.suffix == ".pdf" else {"Software": None})
-    plt.close(fig)
+    view = opts.extent or bundle.bounds
+    if view is None and spatial:
+        view = tuple(spatial[0].frame.total_bounds)
+    limits = set_view(ax, metric_bounds(view, crs)) if view is not None else None
+    ax.set_autoscale_on(False)
+    plot_basemap(ax, {l.name: l.frame for l in spatial}, crs)
+    thematic = sorted((l for l in spatial if l.name not in BASEMAP_PRINT), key=_draw_order)
+    return draw_map(doc, thematic, crs, limits)
 
 
-def _print_heading(fig, bundle: Bundle) -> None:
-    """The title, cut short before the marking box at the top right (whose width depends on the language)."""
-    mark = fig.text(0.97, 0.96, bundle.marking, fontsize=10, ha="right", va="top", color="white", fontweight="bold",
-                    bbox={"facecolor": marking_color(bool(bundle.stamp)), "edgecolor": "none", "pad": 4})
-    renderer = fig.canvas.get_renderer()
-    left = mark.get_window_extent(renderer).x0 / fig.bbox.width - 0.02
-    title = _("Lantern map — {name}").format(name=bundle.workspace_name)
-    fit_left_of(fig, fig.text(0.03, 0.96, title, fontsize=13, fontweight="bold", va="top"), left, title)
+def draw_map(doc: PrintDocument, layers: list, crs, limits) -> PrintDocument:
+    """Draw ``layers`` over the basemap, then the grid, scale and north arrow, and the legend: classed
+    layers with their classes and counts, the others as one list. Shared by every print map."""
+    ax = doc.ax
+    simple, classed = [], []
+    for i, layer in enumerate(layers):
+        blocks = draw_layer(ax, layer, crs, zorder=2 + i)
+        (classed if blocks and blocks[0].kind == "heading" else simple).extend(blocks)
+    if limits is not None:
+        set_view(ax, limits, pad=0)
+    doc.grid = furnish(ax, crs)
+    doc.flow([*classed, *(legend(_("Layers"), [b.entry for b in simple]) if simple else []),
+              *paragraph(doc.grid.note())])
+    return doc
+
+
+def _draw_order(layer: SharedLayer) -> int:
+    """Areas first, then cells, then points: nothing hides a point."""
+    geom = layer.frame.geometry.dropna()
+    point = len(geom) and geom.iloc[0].geom_type in ("Point", "MultiPoint")
+    return 2 if point else (1 if layer.form in ("hex_counts", "cells") else 0)
 
 
 def write_gpkg(bundle: Bundle, path: Path) -> None:
@@ -254,7 +272,8 @@ def _targets(fmt: str, out: Path) -> list[Path]:
     return [out.with_suffix(".pdf"), out.with_suffix(".html")] if fmt == "report" else [out]
 
 
-def _write(bundle: Bundle, fmt: str, out: Path, workspace, overwrite: bool, lang: str) -> list[Path]:
+def _write(bundle: Bundle, fmt: str, out: Path, workspace, overwrite: bool, lang: str,
+           print_options: PrintOptions | None = None) -> list[Path]:
     """Write into temporary names beside ``out``; move into place only when every file is done."""
     from mapping.report import write_report
 
@@ -268,8 +287,10 @@ def _write(bundle: Bundle, fmt: str, out: Path, workspace, overwrite: bool, lang
     with staged_files(_targets(fmt, out), workspace.path, overwrite) as staged:
         if fmt == "report":
             write_report(bundle, staged.paths[0], staged.paths[1], lang)
+        elif fmt in ("pdf", "png"):
+            write_print(bundle, staged.paths[0], print_options)
         else:
-            {"html": write_html, "pdf": write_print, "png": write_print, "gpkg": write_gpkg}[fmt](bundle, staged.paths[0])
+            {"html": write_html, "gpkg": write_gpkg}[fmt](bundle, staged.paths[0])
     return list(staged.targets)
 
 
@@ -280,9 +301,15 @@ def check_request(profile: str, fmt: str, recipient: str, confirm_police: bool) 
     require_confirmation(profile, recipient, confirm_police)
 
 
-def build_bundle(workspace, profile: str, fmt: str, extent=None) -> Bundle:
-    """The redacted bundle an export of ``fmt`` holds (a report adds its maps' and tables' derived results)."""
-    bundle = redact(workspace, profile, extent)
+def build_bundle(workspace, profile: str, fmt: str, extent=None, only=None) -> Bundle:
+    """The redacted bundle an export of ``fmt`` holds (a report adds its maps' and tables' derived results).
+
+    ``only``: the layers wanted (a print map of some layers); the basemap always comes with a map."""
+    if only is not None:
+        from layers.catalogue import layer_kinds
+
+        only = [*only, *(k for k, kd in layer_kinds().items() if kd.is_basemap)]
+    bundle = redact(workspace, profile, extent, only=only)
     if fmt == "report":
         from mapping.report import add_report_parts
 
@@ -291,18 +318,21 @@ def build_bundle(workspace, profile: str, fmt: str, extent=None) -> Bundle:
 
 
 def export(workspace, profile: str, fmt: str, out: str | Path, recipient: str = "", confirm_police: bool = False,
-           author: str = "", extent=None, overwrite: bool = False, lang: str = "en") -> tuple[list[Path], Disclosure]:
+           author: str = "", extent=None, overwrite: bool = False, lang: str = "en",
+           print_options: PrintOptions | None = None) -> tuple[list[Path], Disclosure]:
     """Redact, check, write; for police, log recipient, time, profile, files and hashes. Returns (files, disclosure).
 
     ``fmt`` "report" writes the district report: ``out`` (PDF) and its HTML twin. Everything the export
     carries (markings, layer names, notes, ABOUT.txt, the report's derived parts) is in ``lang``.
+    ``print_options`` (pdf, png): paper, orientation, title, subtitle and the layers of the print map.
     """
     out = Path(out)
     with using(lang):
         check_request(profile, fmt, recipient, confirm_police)
-        bundle = build_bundle(workspace, profile, fmt, extent)
+        only = print_options.layers if print_options is not None and fmt in ("pdf", "png") else None
+        bundle = build_bundle(workspace, profile, fmt, extent, only)
         disclosure = require(bundle)
-        files = _write(bundle, fmt, out, workspace, overwrite, lang)
+        files = _write(bundle, fmt, out, workspace, overwrite, lang, print_options)
     log_export(workspace, profile, fmt, recipient, author, files)
     return files, disclosure
 

@@ -228,3 +228,13 @@ def test_a_document_follows_the_global_language(tmp_path):
     result = lantern("--lang", "lv", "checklist", "--place-type", "street", "--out", out)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"ierakstīts {out} (1 lappuse)"
+
+
+def test_the_window_size_option_is_checked(capsys):
+    import main
+
+    assert main.build_parser().parse_args(["--size", "1366x768"]).size == (1366, 768)
+    for bad in ("1366", "big", "10x10", "1366x768x2"):
+        with pytest.raises(SystemExit):
+            main.build_parser().parse_args(["--size", bad])
+        assert "1366x768" in capsys.readouterr().err

@@ -150,6 +150,81 @@
     }
   }
 
+  // -- vector tiles (the app's basemap on a big workspace): canvas tiles, non-interactive -----------
+  function tileStyle(def) {
+    var polygon = def.geometry !== "MultiLineString" && def.geometry !== "LineString";
+    return function (props) {
+      // the tiles carry the attribute the style classifies on under its own name; pathStyle reads "cls"
+      var s = pathStyle(def.style, false, { cls: props && def.style.classify ? props[def.style.classify] : null });
+      s.fill = polygon;
+      s.stroke = true;
+      return s;
+    };
+  }
+
+  // Beyond the tiles' deepest zoom Leaflet would scale that zoom's canvases up (blurred, every line
+  // thickened 2x a zoom); instead a deeper tile is drawn from its ancestor's data, scaled and shifted.
+  var OverzoomTiles = null;
+  function overzoomTiles() {
+    if (OverzoomTiles) return OverzoomTiles;
+    var base = L.VectorGrid.Protobuf.prototype._getVectorTilePromise;
+    OverzoomTiles = L.VectorGrid.Protobuf.extend({
+      _getVectorTilePromise: function (coords) {
+        var dz = coords.z - this.options.dataMaxZoom;
+        if (dz <= 0) return base.call(this, coords);
+        var k = 1 << dz, px = coords.x >> dz, py = coords.y >> dz;
+        var ix = coords.x - px * k, iy = coords.y - py * k;
+        return base.call(this, { x: px, y: py, z: coords.z - dz }).then(function (tile) {
+          Object.keys(tile.layers).forEach(function (name) {
+            var layer = tile.layers[name], e = layer.extent;
+            layer.features.forEach(function (f) {
+              f.geometry.forEach(function (ring) {
+                ring.forEach(function (p) { p.x = p.x * k - ix * e; p.y = p.y * k - iy * e; });
+              });
+            });
+          });
+          return tile;
+        });
+      },
+    });
+    return OverzoomTiles;
+  }
+
+  function tileLayer(entry) {
+    var def = entry.def, styles = {};
+    styles[def.id] = tileStyle(def);
+    var Tiles = overzoomTiles();
+    var layer = new Tiles(def.tiles, {
+      rendererFactory: L.canvas.tile,
+      interactive: false,
+      pane: "lanternBasemap",
+      vectorTileLayerStyles: styles,
+      minNativeZoom: def.tile_min_zoom,  // zoomed out, the shallowest tiles are drawn scaled down
+      dataMaxZoom: def.tile_max_zoom,
+      // below this the layer is not drawn: zoomed out further, every tile in view would be asked for at
+      // tile_min_zoom (at the page's first zoom, 2, that is the whole world: millions of tiles)
+      minZoom: def.tile_show_from,
+      maxZoom: 19,
+      updateWhenZooming: false,
+      keepBuffer: 1,
+    });
+    // a complete paint waits for the visible tiles: Leaflet's GridLayer fires "loading" when it asks for
+    // tiles and "load" when every tile in view has arrived and been drawn
+    var release = function () { if (entry.tilesBusy) { entry.tilesBusy = false; busy(-1); } };
+    layer.on("loading", function () { if (!entry.tilesBusy) { entry.tilesBusy = true; busy(1); } });
+    layer.on("load", function () { entry.tilesLoaded = (entry.tilesLoaded || 0) + 1; release(); });
+    layer.on("remove", release);
+    layer.on("tileerror", function () { entry.tileErrors = (entry.tileErrors || 0) + 1; });
+    entry.tiled = true;
+    return layer;
+  }
+
+  function fillTiles(entry) {
+    entry.inner = tileLayer(entry);
+    entry.group.addLayer(entry.inner);
+    entry.loaded = true;
+  }
+
   function basemapLayer(def, geojson) {
     return L.geoJSON(geojson, {
       renderer: state.canvas,
@@ -196,14 +271,19 @@
       if (state.bridge) state.bridge.mapClicked(e.latlng.lat, e.latlng.lng);
       return;
     }
+    if (e.originalEvent && e.originalEvent.detail === 2) {
+      // the second click of a double-click opens the feature: the first click's highlight redrew the
+      // marker's icon, so Chromium sends no dblclick to it
+      if (state.bridge) state.bridge.featureActivated(def.id, fid);
+      return;
+    }
     select(def.id, fid, false);
     if (state.bridge) state.bridge.featureClicked(def.id, fid);
   }
 
   function featureDoubleClick(def, fid, e) {
+    // the feature opened on the click before (detail 2): only keep the map from zooming in
     L.DomEvent.stopPropagation(e);
-    if (state.mode) return;
-    if (state.bridge) state.bridge.featureActivated(def.id, fid);
   }
 
   function bindFeature(entry, fid, layer, props) {
@@ -283,7 +363,13 @@
       if (m.lanternRisk && m.lanternRisk !== "none") entry.hasRisk = true;
       entry.features[f.properties.fid] = m;
     });
-    // one tooltip, one click handler for the whole layer: markers' events reach the group
+    bindGroup(def, group);
+    entry.clustered = true;
+    return group;
+  }
+
+  function bindGroup(def, group) {
+    // one tooltip, one click handler for a whole layer of canvas points: their events reach the group
     var tip = L.tooltip({ direction: "top", offset: [0, -4] });
     group.on("mouseover", function (e) {
       if (!e.layer || !e.layer.feature) return;
@@ -295,8 +381,6 @@
     group.on("dblclick", function (e) {
       if (e.layer && e.layer.feature) featureDoubleClick(def, e.layer.feature.properties.fid, e);
     });
-    entry.clustered = true;
-    return group;
   }
 
   function filterCluster(entry, keep) {
@@ -310,6 +394,89 @@
     entry.inner.clearLayers();
     if (state.map.hasLayer(entry.inner)) { entry.chunking = true; busy(1); }
     entry.inner.addLayers(markers);
+  }
+
+  // -- big layers: drawn from the view's box, counts per cell while zoomed out --------------------
+  // The app answers lantern://view/<id>?b=west,south,east,north&z=zoom with {mode: "bins", bins:
+  // [[lat, lng, count]], total} or {mode: "features", geojson, total}; a new answer replaces the old.
+  function viewportLayer(entry, url) {
+    entry.viewport = true;
+    entry.viewUrl = url;
+    entry.viewSeq = 0;
+    entry.loaded = true;
+    entry.inner = L.layerGroup();
+    entry.group.addLayer(entry.inner);
+    if (state.map._loaded) refreshView(entry);  // else the map's first moveend asks
+  }
+
+  function refreshView(entry) {
+    if (!state.map.hasLayer(entry.group)) { entry.stale = true; return; }  // hidden: fetched when shown
+    entry.stale = false;
+    var seq = ++entry.viewSeq;
+    var b = state.map.getBounds();
+    var box = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); });
+    var url = entry.viewUrl + (entry.viewUrl.indexOf("?") < 0 ? "?" : "&") + "b=" + box.join(",") +
+      "&z=" + state.map.getZoom().toFixed(2);
+    busy(1);
+    fetch(url)
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(function (answer) {
+        if (entry.viewSeq === seq && state.layers[entry.def.id] === entry) drawView(entry, answer);
+      })
+      .catch(function (e) { console.error("layer " + entry.def.id + " view not loaded: " + e); })
+      .then(function () { busy(-1); });
+  }
+
+  function refreshViews() {
+    Object.keys(state.layers).forEach(function (id) {
+      var entry = state.layers[id];
+      if (entry.viewport) refreshView(entry);
+    });
+  }
+
+  function binMarker(def, bin) {
+    var m = L.marker([bin[0], bin[1]], { icon: clusterIcon(def, bin[2]), keyboard: false });
+    m.on("click", function (e) {
+      L.DomEvent.stopPropagation(e);
+      state.map.setView([bin[0], bin[1]], Math.min(state.map.getZoom() + 2, 19));
+    });
+    return m;
+  }
+
+  function canvasPoints(entry, geojson) {
+    // points drawn individually on canvas, with one tooltip and one click handler for the layer
+    var def = entry.def, group = L.featureGroup();
+    geojson.features.forEach(function (f) {
+      var c = f.geometry && f.geometry.type === "Point" ? f.geometry.coordinates : null;
+      if (!c) return;
+      var m = new ShapeMarker([c[1], c[0]], pointStyle(def.style, false));
+      m.feature = f;
+      m.lanternPoint = true;
+      entry.features[f.properties.fid] = m;
+      group.addLayer(m);
+    });
+    bindGroup(def, group);
+    return group;
+  }
+
+  function drawView(entry, answer) {
+    entry.features = {};
+    entry.companions = {};
+    var inner;
+    if (answer.mode === "bins") {
+      inner = L.layerGroup(answer.bins.map(function (bin) { return binMarker(entry.def, bin); }));
+    } else if (entry.def.geometry === "Point") {
+      inner = canvasPoints(entry, answer.geojson);
+    } else {
+      inner = thematicLayer(entry, answer.geojson);
+    }
+    entry.binned = answer.mode === "bins";
+    entry.shown = answer.total;
+    entry.group.removeLayer(entry.inner);
+    entry.inner = inner;
+    entry.group.addLayer(inner);
+    var sel = state.selected;
+    if (sel && sel.id === entry.def.id && entry.features[sel.fid]) setHighlight(entry, sel.fid, true);
   }
 
   // -- layers: defined at once, their features filled in as they arrive ---------------------------
@@ -352,7 +519,8 @@
     state.layers[def.id] = entry;
     state.order.push(def.id);
     if (def.visible !== false) entry.group.addTo(state.map);
-    if (geojson) fillLayer(entry, geojson);
+    if (def.tiles) fillTiles(entry);
+    else if (geojson) fillLayer(entry, geojson);
     return entry;
   }
 
@@ -372,8 +540,9 @@
     // the page's own layers: all defined (legend, order, visibility) before any features arrive
     items.forEach(function (item) { addLayer(item.def, item.geojson || null); });
     items.forEach(function (item) {
-      if (item.geojson || !item.url) return;
+      if (item.geojson || !item.url || item.def.tiles) return;
       var entry = state.layers[item.def.id];
+      if (item.def.viewport) { viewportLayer(entry, item.url); return; }
       fetchLayer(item.def.id, item.url, function (geojson) {
         if (state.layers[item.def.id] !== entry) return;  // replaced meanwhile
         fillLayer(entry, geojson);
@@ -421,6 +590,7 @@
     state.filters[layerId] = keep;  // also for features still to come
     var entry = state.layers[layerId];
     if (!entry) return false;
+    if (entry.viewport) { delete state.filters[layerId]; return true; }  // the app filters what it sends
     entry.filtered = keep === null ? null : Object.keys(keep).length;
     if (!entry.loaded) return true;
     if (entry.clustered) { filterCluster(entry, keep); return true; }
@@ -447,6 +617,13 @@
 
   function reloadLayer(def, url) {
     // as replaceLayer, with the features fetched from the app; the old ones stay until they arrive
+    if (def.tiles) { delete state.seq[def.id]; swapLayer(def, null); return true; }  // tiles: fetched as drawn
+    if (def.viewport) {  // a big layer: asked for what is in view
+      delete state.seq[def.id];
+      swapLayer(def, null);
+      viewportLayer(state.layers[def.id], url);
+      return true;
+    }
     fetchLayer(def.id, url, function (geojson) { swapLayer(def, geojson); });
     return true;
   }
@@ -540,6 +717,7 @@
     state.order.forEach(function (id, i) {
       var entry = state.layers[id];
       if (!entry || !entry.inner || !state.map.hasLayer(entry.group)) return;
+      if (entry.tiled) { entry.inner.setZIndex(i); return; }  // tile layers stack in the basemap pane
       if (entry.def.basemap) return;  // on its own canvas, under every thematic layer
       if (entry.clustered) return;  // on the points' canvas; clusters are markers above
       entry.inner.eachLayer(function (layer) {
@@ -555,6 +733,7 @@
     if (visible && !state.map.hasLayer(entry.group)) {
       entry.group.addTo(state.map);
       applyOrder();
+      if (entry.viewport && entry.stale) refreshView(entry);
     } else if (!visible && state.map.hasLayer(entry.group)) {
       state.map.removeLayer(entry.group);
     }
@@ -568,7 +747,7 @@
     renderLegend();
   }
 
-  function select(id, fid, pan) {
+  function select(id, fid, pan, at) {
     if (state.selected) {
       var prev = state.layers[state.selected.id];
       if (prev) setHighlight(prev, state.selected.fid, false);
@@ -580,6 +759,12 @@
       // its features are on their way: select it when they arrive
       state.selected = { id: id, fid: fid };
       state.selectPan = pan;
+      return true;
+    }
+    if (entry && entry.viewport && !entry.features[fid]) {
+      // a big layer holds only what is in view: go there; the answer highlights it
+      state.selected = { id: id, fid: fid };
+      if (pan && at) state.map.setView(at, Math.max(state.map.getZoom(), 17), { animate: false });
       return true;
     }
     if (!entry || !entry.features[fid]) return false;
@@ -753,7 +938,7 @@
       });
       var shown = null;
       if (entry.clustered) shown = entry.shown;
-      else if (!entry.def.basemap) {
+      else if (!entry.def.basemap && !entry.tiled) {
         shown = Object.keys(entry.features).filter(function (f) {
           return entry.inner && entry.inner.hasLayer(entry.features[f]);
         }).length;
@@ -762,9 +947,17 @@
         risk: risks,
         shown: shown,
         visible: state.map.hasLayer(entry.group),
-        count: entry.def.basemap ? (entry.inner ? entry.inner.getLayers().length : 0) : Object.keys(entry.features).length,
+        count: entry.tiled ? null : entry.def.basemap ? (entry.inner ? entry.inner.getLayers().length : 0)
+          : Object.keys(entry.features).length,
         loaded: entry.loaded,
         clustered: entry.clustered,
+        tiled: !!entry.tiled,
+        tilesLoaded: entry.tilesLoaded || 0,
+        tileErrors: entry.tileErrors || 0,
+        viewport: !!entry.viewport,
+        binned: !!entry.binned,
+        inView: entry.viewport ? entry.shown : null,  // features in view within the filters (the app's count)
+        bins: entry.binned && entry.inner ? entry.inner.getLayers().length : 0,
       };
     });
     return JSON.stringify(out);
@@ -870,6 +1063,7 @@
     });
     map.on("dblclick", function () { if (state.mode === "polygon") finishPolygon(); });
     map.on("moveend", function () {
+      refreshViews();
       var c = map.getCenter();
       if (state.bridge) state.bridge.viewChanged(c.lat, c.lng, map.getZoom());
     });
@@ -885,6 +1079,8 @@
       new QWebChannel(qt.webChannelTransport, function (channel) {
         state.bridge = channel.objects.bridge;
         state.ready = true;
+        var c = state.map.getCenter();  // the app knows the view before the user first moves the map
+        state.bridge.viewChanged(c.lat, c.lng, state.map.getZoom());
         state.bridge.ready();  // the app runs its queued calls, then asks for reportPainted()
       });
     } else {
@@ -935,6 +1131,7 @@
     setFilter: setFilter,
     replaceLayer: replaceLayer,
     reloadLayer: reloadLayer,
+    refreshLayer: function (id) { var e = state.layers[id]; if (e && e.viewport) refreshView(e); return !!e; },
     setMode: setMode,
     drawPolygon: drawPolygon,
     connect: connect,

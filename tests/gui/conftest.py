@@ -98,3 +98,21 @@ def open_page(qtbot):
         page.deleteLater()
         view.deleteLater()
     qtbot.wait(50)
+
+
+def add_cases(path, count: int, seed: int, folder) -> None:
+    """Import ``count`` synthetic reported cases, spread over the workspace's extent, from a CSV."""
+    import numpy as np
+    import pandas as pd
+
+    from layers.importers import import_file
+    from layers.workspace import Workspace
+
+    with Workspace.open(path) as ws:
+        w, s, e, n = ws.bounds()
+        rng = np.random.default_rng(seed)
+        csv = folder / "cases.csv"
+        pd.DataFrame({"lon": w + (e - w) * rng.random(count), "lat": s + (n - s) * rng.random(count),
+                      "reported": rng.choice(["2024-03", "2025-06"], count), "forms": "labour",
+                      "status": "potential"}).to_csv(csv, index=False)
+        import_file(ws, csv, "reported_cases")

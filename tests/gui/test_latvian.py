@@ -296,3 +296,16 @@ def test_the_saved_language_is_applied_before_the_first_widget(language, qapp, s
     finally:
         for translator in installed:
             qapp.removeTranslator(translator)
+
+
+def test_the_side_docks_stay_narrow_under_latvian(language, make_window, latvian_demo):
+    """Latvian names are long ("Krāpnieciskas darbības ar personas identitāti…"): no dock may push the map aside."""
+    from PySide6.QtWidgets import QDockWidget
+
+    language("lv")
+    window = make_window(latvian_demo)
+    widths = {d.objectName(): d.widget().minimumSizeHint().width() for d in window.findChildren(QDockWidget)}
+    assert max(widths.values()) <= 420, widths
+    boxes = window.filter_panel.form_boxes.values()
+    shortened = [b for b in boxes if b.text() != b.toolTip()]
+    assert shortened and all(b.text().endswith("…") for b in shortened)  # the full name is in the tooltip

@@ -2,11 +2,11 @@
 layers are clustered on canvas and still select, filter and answer clicks; nothing goes to the network."""
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
+
+from tests.gui.conftest import add_cases
 
 #: more than the page's CLUSTER_ABOVE (2,000): drawn on canvas, clustered at low zoom
 MANY = 2500
@@ -20,17 +20,7 @@ def _page_html(window) -> str:
 
 @pytest.fixture
 def many_cases_window(make_window, demo_copy, tmp_path):
-    from layers.importers import import_file
-    from layers.workspace import Workspace
-
-    with Workspace.open(demo_copy) as ws:
-        w, s, e, n = ws.bounds()
-        rng = np.random.default_rng(3)
-        csv = tmp_path / "cases.csv"
-        pd.DataFrame({"lon": w + (e - w) * rng.random(MANY), "lat": s + (n - s) * rng.random(MANY),
-                      "reported": rng.choice(["2024-03", "2025-06"], MANY), "forms": "labour",
-                      "status": "potential"}).to_csv(csv, index=False)
-        import_file(ws, csv, "reported_cases")
+    add_cases(demo_copy, MANY, 3, tmp_path)
     return make_window(demo_copy)
 
 

@@ -42,7 +42,9 @@ PROFILES = ("public", "partner", "police")
 def english_texts() -> frozenset[str]:
     """Every English msgid (singular and plural) and every English text of data/*.json that has a Latvian twin."""
     with open(PO, "rb") as fh:
-        texts = {s for m in read_po(fh) if m.id for s in (m.id if isinstance(m.id, tuple) else (m.id,))}
+        # a message whose Latvian is the same text (units: "{n} km") is not English left behind
+        texts = {s for m in read_po(fh) if m.id and m.string != m.id
+                 for s in (m.id if isinstance(m.id, tuple) else (m.id,))}
 
     def walk(node):
         if isinstance(node, dict):

@@ -1,0 +1,97 @@
+"""A big layer's rows for the attribute table, read a page at a time.
+
+A table of a million reported cases needs the fifty rows on screen, not a
+data frame of a million. :class:`PagedRows` answers the table model's
+questions (how many rows, what is in row r, where is fid f) with small
+queries through :mod:`layers.viewport`, and keeps the last few pages.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from layers import viewport
+from layers.catalogue import kind as get_kind
+from layers.layer_reader import read_frame
+
+#: rows read at a time
+PAGE = 400
+#: pages kept
+KEEP = 8
+
+
+class PagedRows:
+    """Rows of ``kind_id`` within ``row_filter``, ordered by fid, read ``PAGE`` at a time from ``conn``."""
+
+    def __init__(self, conn, kind_id: str, row_filter=None):
+        self.conn, self.kind_id, self.row_filter = conn, kind_id, row_filter
+        self.columns = list(get_kind(kind_id).columns)
+        # filtered: the matching fids once (a scan), then every page and lookup is by fid;
+        # unfiltered: pages by position along the fid key, nothing read up front but the count
+        self._fids = None if row_filter is None else viewport.matching_fids(conn, kind_id, row_filter)
+        self._count = viewport.count_rows(conn, kind_id) if self._fids is None else len(self._fids)
+        self._pages: OrderedDict[int, object] = OrderedDict()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _page(self, number: int):
+        page = self._pages.get(number)
+        if page is None:
+            if self._fids is None:
+                where, params = viewport.page_condition(self.kind_id, "", number * PAGE, PAGE)
+            else:
+                where, params = viewport.rows_with_fids(self._fids[number * PAGE:(number + 1) * PAGE])
+            page = read_frame(self.conn, self.kind_id, where, params)
+            self._pages[number] = page
+            while len(self._pages) > KEEP:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return page
+
+    def value(self, row: int, column: int):
+        page = self._page(row // PAGE)
+        return page.iat[row % PAGE, page.columns.get_loc(self.columns[column])]
+
+    def fid_at(self, row: int) -> int:
+        return int(self._page(row // PAGE).index[row % PAGE])
+
+    def row_of(self, fid: int) -> int:
+        """The row of ``fid`` (-1 when it is not among these rows)."""
+        if self._fids is None:
+            return viewport.rank_of(self.conn, self.kind_id, int(fid))
+        import numpy as np
+
+        row = int(np.searchsorted(self._fids, int(fid)))
+        return row if row < len(self._fids) and self._fids[row] == int(fid) else -1
+
+
+class FrameRows:
+    """A data frame (index = fid) behind the same questions as :class:`PagedRows`; the geometry is left out."""
+
+    def __init__(self, frame):
+        self.frame = frame.drop(columns=[frame.geometry.name]) if hasattr(frame, "geometry") else frame
+        self.columns = list(self.frame.columns)
+        self._fids = [int(f) for f in self.frame.index]
+        self._rows: dict[int, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self._fids)
+
+    def value(self, row: int, column: int):
+        return self.frame.iat[row, column]
+
+    def fid_at(self, row: int) -> int:
+        return self._fids[row]
+
+    def row_of(self, fid: int) -> int:
+        if self._rows is None:
+            self._rows = {f: i for i, f in enumerate(self._fids)}
+        return self._rows.get(int(fid), -1)
+
+
+def table_rows(data):
+    """What the attribute table shows: PagedRows as they are, a data frame as FrameRows, None as None."""
+    if data is None or isinstance(data, PagedRows):
+        return data
+    return FrameRows(data)
