@@ -130,9 +130,9 @@ sys.path.insert(0, sys.argv[1])
 path, lat, lng = sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 from gui.app import create_application
 app = create_application([])
-probe = Probe()
 from gui.main_window import MainWindow
 from audit.filters import FilterState
+probe = Probe()  # from here on the window exists: building it and opening the workspace count as stalls
 win = MainWindow()
 win.map_view.page.scripts().insert(long_task_script())
 win.resize(1366, 768); win.show()
@@ -186,7 +186,7 @@ var map = L.map("map", {{preferCanvas: true}}).setView([{lat}, {lng}], 12);
 var pending = 0, bridge = null;
 {layers_js}.forEach(function (k) {{
   var layer = L.vectorGrid.protobuf("bare:tiles/" + k + "/{{z}}/{{x}}/{{y}}.pbf", {{
-    rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 16,
+    rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 15,
     vectorTileLayerStyles: {{}}, getFeatureId: null}});
   layer.on("loading", function () {{ pending++; }});
   layer.on("load", function () {{ pending--; }});

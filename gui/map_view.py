@@ -132,7 +132,8 @@ class LayerServer(QWebEngineUrlSchemeHandler):
         self.served: list[str] = []  # layer ids answered, in order (diagnostics, tests)
         self.tiles_served: list[str] = []  # tile paths answered, in order (diagnostics, tests)
         self.tile_reader = None  # layers.tiles.TileReader of the workspace, or None: no tiles
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-layers")
+        # two: a layer or view answer waiting on SQLite (which lets go of the GIL) does not hold up the next
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lantern-layers")
         self._tile_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lantern-tiles")
         self._closed = False
         self.built.connect(self._reply)

@@ -68,6 +68,7 @@ class Session:
         self.counts: dict[str, int] = {}  # features per layer (rows), kept without reading them
         self.versions: dict[str, int] = {}  # bumped each time a layer's rows change
         self._indexes: dict = {}  # (kind, version, filters) -> ViewportIndex
+        self._row_counts: dict = {}  # (kind, version, filters) -> rows within the filters
         self._index_lock = threading.Lock()
         self.synthetic: dict[str, bool] = {}
         self.partner: list[MapLayer] = []
@@ -278,8 +279,8 @@ class Session:
         if layer_id in self.viewport_kinds() and not self.frames.is_loaded(layer_id):
             from mapping.table_rows import PagedRows  # a page at a time: the layer is too big to read
 
-            return PagedRows(ws.db.conn, layer_id, row_filter(layer_id, self.filters)), get_kind(layer_id), \
-                self.counts[layer_id]
+            return PagedRows(ws.db.conn, layer_id, row_filter(layer_id, self.filters), self.row_count(layer_id)), \
+                get_kind(layer_id), self.counts[layer_id]
         return self.filtered_frame(layer_id), get_kind(layer_id), self.counts[layer_id]
 
     def date_span(self) -> tuple[dt.date, dt.date] | None:
@@ -295,9 +296,18 @@ class Session:
 
     def shown_counts(self) -> dict[str, int]:
         """Cases and risk areas within the filters, counted by the database."""
-        conn = self.workspace.db.conn
-        return {k: viewport.count_rows(conn, k, row_filter(k, self.filters))
-                for k in ("reported_cases", "risk_areas") if k in self.frames}
+        return {k: self.row_count(k) for k in ("reported_cases", "risk_areas") if k in self.frames}
+
+    def row_count(self, kind_id: str) -> int:
+        """Rows of a layer within the filters, counted by the database once per filter state and version."""
+        rows = row_filter(kind_id, self.filters)
+        if rows is None:
+            return self.counts[kind_id]
+        key = (kind_id, self.versions.get(kind_id, 0), rows)
+        if key not in self._row_counts:
+            self._row_counts = {k: v for k, v in self._row_counts.items() if k[0] != kind_id}
+            self._row_counts[key] = viewport.count_rows(self.frames.connection(), kind_id, rows)
+        return self._row_counts[key]
 
     # -- what is shown --------------------------------------------------------------------
 

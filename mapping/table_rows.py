@@ -20,15 +20,15 @@ KEEP = 8
 
 
 class PagedRows:
-    """Rows of ``kind_id`` within ``row_filter``, ordered by fid, read ``PAGE`` at a time from ``conn``."""
+    """Rows of ``kind_id`` within ``row_filter``, ordered by fid, read ``PAGE`` at a time from ``conn``.
 
-    def __init__(self, conn, kind_id: str, row_filter=None):
+    ``count``: how many rows pass the filter, when the caller knows it already (a city's filtered count
+    is a scan of a million rows: the session counts once per filter state)."""
+
+    def __init__(self, conn, kind_id: str, row_filter=None, count: int | None = None):
         self.conn, self.kind_id, self.row_filter = conn, kind_id, row_filter
         self.columns = list(get_kind(kind_id).columns)
-        # filtered: the matching fids once (a scan), then every page and lookup is by fid;
-        # unfiltered: pages by position along the fid key, nothing read up front but the count
-        self._fids = None if row_filter is None else viewport.matching_fids(conn, kind_id, row_filter)
-        self._count = viewport.count_rows(conn, kind_id) if self._fids is None else len(self._fids)
+        self._count = viewport.count_rows(conn, kind_id, row_filter) if count is None else count
         self._pages: OrderedDict[int, object] = OrderedDict()
 
     def __len__(self) -> int:
@@ -37,10 +37,7 @@ class PagedRows:
     def _page(self, number: int):
         page = self._pages.get(number)
         if page is None:
-            if self._fids is None:
-                where, params = viewport.page_condition(self.kind_id, "", number * PAGE, PAGE)
-            else:
-                where, params = viewport.rows_with_fids(self._fids[number * PAGE:(number + 1) * PAGE])
+            where, params = viewport.page_condition(self.kind_id, number * PAGE, PAGE, self.row_filter)
             page = read_frame(self.conn, self.kind_id, where, params)
             self._pages[number] = page
             while len(self._pages) > KEEP:
@@ -58,12 +55,7 @@ class PagedRows:
 
     def row_of(self, fid: int) -> int:
         """The row of ``fid`` (-1 when it is not among these rows)."""
-        if self._fids is None:
-            return viewport.rank_of(self.conn, self.kind_id, int(fid))
-        import numpy as np
-
-        row = int(np.searchsorted(self._fids, int(fid)))
-        return row if row < len(self._fids) and self._fids[row] == int(fid) else -1
+        return viewport.rank_of(self.conn, self.kind_id, int(fid), self.row_filter)
 
 
 class FrameRows:

@@ -19,9 +19,9 @@ from layers import viewport
 #: layers with more features than this are drawn from the view's box (others are sent whole)
 VIEWPORT_ABOVE = 5000
 #: at most this many features are drawn one by one; above it the page shows counts per cell
-DRAW_AT_MOST = 3000
+DRAW_AT_MOST = 1000
 #: a count cell's size on screen, in pixels
-CELL_PX = 64
+CELL_PX = 96
 
 
 @dataclass

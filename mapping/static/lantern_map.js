@@ -139,7 +139,7 @@
     var layer = entry.features[fid];
     if (!layer) return;
     if (layer.lanternPoint) {
-      layer.setStyle(pointStyle(entry.def.style, on));
+      layer.setStyle(ringedPointStyle(entry.def.style, on, layer.lanternRisk));
       if (on && layer._map) layer.bringToFront();
     } else if (layer.setIcon) {
       layer.setIcon(pointIcon(entry.def.style, on, layer.lanternRisk));
@@ -406,7 +406,7 @@
     entry.loaded = true;
     entry.inner = L.layerGroup();
     entry.group.addLayer(entry.inner);
-    if (state.map._loaded) refreshView(entry);  // else the map's first moveend asks
+    if (state.viewSet) refreshView(entry);  // else init asks once the district is in view
   }
 
   function refreshView(entry) {
@@ -443,20 +443,38 @@
     return m;
   }
 
+  function ringedPointStyle(style, highlighted, risk) {
+    // a canvas point; a place's risk level colours its outline, as the ring does around an icon
+    var out = pointStyle(style, highlighted), ring = riskColor(risk);
+    if (ring && !highlighted) { out.color = ring; out.weight = 3; out.radius += 1; }
+    return out;
+  }
+
   function canvasPoints(entry, geojson) {
-    // points drawn individually on canvas, with one tooltip and one click handler for the layer
-    var def = entry.def, group = L.featureGroup();
+    // points drawn individually on canvas (thousands of DOM icons would make every pan slow), with one
+    // tooltip and one click handler for the layer; a place mapped as an area gets its outline, not
+    // clickable, and its point inside
+    var def = entry.def, group = L.featureGroup(), areas = [];
     geojson.features.forEach(function (f) {
-      var c = f.geometry && f.geometry.type === "Point" ? f.geometry.coordinates : null;
+      var props = f.properties;
+      var c = f.geometry && f.geometry.type === "Point" ? [f.geometry.coordinates[1], f.geometry.coordinates[0]]
+        : props.rep;
+      if (props.rep) areas.push(f);
       if (!c) return;
-      var m = new ShapeMarker([c[1], c[0]], pointStyle(def.style, false));
+      var m = new ShapeMarker(c, ringedPointStyle(def.style, false, props.risk));
       m.feature = f;
       m.lanternPoint = true;
-      entry.features[f.properties.fid] = m;
+      m.lanternRisk = props.risk;
+      if (props.risk && props.risk !== "none") entry.hasRisk = true;
+      entry.features[props.fid] = m;
       group.addLayer(m);
     });
     bindGroup(def, group);
-    return group;
+    if (!areas.length) return group;
+    var outlines = L.geoJSON({ type: "FeatureCollection", features: areas }, {
+      renderer: state.pointCanvas, interactive: false, style: function () { return areaStyle(def.style); },
+    });
+    return L.layerGroup([outlines, group]);
   }
 
   function drawView(entry, answer) {
@@ -465,7 +483,7 @@
     var inner;
     if (answer.mode === "bins") {
       inner = L.layerGroup(answer.bins.map(function (bin) { return binMarker(entry.def, bin); }));
-    } else if (entry.def.geometry === "Point") {
+    } else if (!entry.def.choropleth) {
       inner = canvasPoints(entry, answer.geojson);
     } else {
       inner = thematicLayer(entry, answer.geojson);
@@ -1048,6 +1066,8 @@
       if (config.view) touched = true;
       map.on("resize", function () { if (!touched) fit(); });
     }
+    state.viewSet = true;  // the district (or the kept view) is in view: big layers ask what is in it
+    refreshViews();
     map.on("zoomend", rescaleIcons);
     map.on("mousemove", function (e) {
       if (state.bridge) state.bridge.cursorMoved(e.latlng.lat, e.latlng.lng);

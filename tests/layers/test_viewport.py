@@ -41,7 +41,8 @@ def test_sql_filter_lets_through_exactly_what_the_frame_filter_does(cases, state
     frame = cases.read_layer("reported_cases")
     expected = visible_fids("reported_cases", frame, state)
     assert 0 < len(expected) < N or state.forms == frozenset()
-    got = set(viewport.matching_fids(conn, "reported_cases", row_filter("reported_cases", state)).tolist())
+    cond, params = row_filter("reported_cases", state).sql()
+    got = {r[0] for r in conn.execute(f"SELECT fid FROM reported_cases AS t WHERE {cond}", params)}
     assert got == expected
     assert viewport.count_rows(conn, "reported_cases", row_filter("reported_cases", state)) == len(expected)
 
@@ -79,8 +80,14 @@ def test_counts_bins_and_boxes_agree_with_the_geometries(cases):
 def test_pages_and_ranks_follow_the_fid_order(cases):
     conn = cases.db.conn
     fids = sorted(cases.read_layer("reported_cases").index)
-    where, params = viewport.page_condition("reported_cases", "", 100, 50)
+    where, params = viewport.page_condition("reported_cases", 100, 50)
     assert read_frame(conn, "reported_cases", where, params).index.tolist() == fids[100:150]
+    state = STATES[1]
+    frame = cases.read_layer("reported_cases")
+    keep = sorted(visible_fids("reported_cases", frame, state))
+    where, params = viewport.page_condition("reported_cases", 10, 20, row_filter("reported_cases", state))
+    assert read_frame(conn, "reported_cases", where, params).index.tolist() == keep[10:30]
+    assert viewport.rank_of(conn, "reported_cases", keep[17], row_filter("reported_cases", state)) == 17
     assert viewport.rank_of(conn, "reported_cases", fids[321]) == 321
     assert viewport.rank_of(conn, "reported_cases", -5) == -1
 
@@ -94,3 +101,33 @@ def test_span_skips_missing_values_and_refuses_unknown_columns(cases):
 def test_only_catalogue_layers_reach_the_sql(cases):
     with pytest.raises(KeyError):
         viewport.count(cases.db.conn, 'reported_cases" --')
+
+
+def test_boxes_read_from_the_rtree_nodes_match_sql(cases):
+    """The node-blob reader gives exactly the boxes SQLite's own R-tree query gives (ids and float32 bounds)."""
+    conn = cases.db.conn
+    leaves = viewport._rtree_leaves(conn, "reported_cases")
+    assert leaves is not None and len(leaves) == N
+    rows = sorted(conn.execute("SELECT id, minx, maxx, miny, maxy FROM rtree_reported_cases_geom").fetchall())
+    got = sorted(zip(leaves["id"].tolist(), *(leaves[c].astype(float).tolist() for c in ("minx", "maxx", "miny", "maxy"))))
+    assert got == rows
+
+
+def test_a_tree_that_does_not_add_up_falls_back_to_sql(cases, monkeypatch):
+    """Positive control: a node table that loses cells is noticed (the count check), and SQL answers instead."""
+    conn = cases.db.conn
+    real = conn.execute("SELECT nodeno, data FROM rtree_reported_cases_geom_node").fetchall()
+    broken = [(no, data[:4 + 24 * 3] if no != 1 else data) for no, data in real]
+
+    class Conn:
+        def execute(self, sql, *args):
+            if sql.endswith('_node"'):
+                class Rows:
+                    def fetchall(self):
+                        return broken
+                return Rows()
+            return conn.execute(sql, *args)
+
+    assert viewport._rtree_leaves(Conn(), "reported_cases") is None
+    fids, *_ = viewport.boxes(conn, "reported_cases")
+    assert len(fids) == N
