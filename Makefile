@@ -61,6 +61,9 @@ bench: sysdeps $(STAMP)
 	$(PY) bench/check_big_layer.py
 	$(PY) bench/city_analysis.py
 	QT_QPA_PLATFORM=offscreen $(PY) bench/window_city.py
+	$(PY) bench/tiles_city.py
+	QT_QPA_PLATFORM=offscreen $(PY) bench/map_city.py
+	$(PY) bench/search_city.py
 
 screenshot: sysdeps $(STAMP)
 	mkdir -p screenshots
