@@ -11,7 +11,7 @@ from layers.catalogue import LayerKind
 from layers.catalogue import kind as get_kind
 from layers.i18n import _, ngettext
 from layers.values import coerce, is_missing, stored_ids
-from mapping.table_rows import table_rows
+from mapping.table_rows import PagedRows, table_rows
 
 
 def column_display(kind: LayerKind | None, column: str):
@@ -109,6 +109,7 @@ class FrameTableModel(QAbstractTableModel):
 
 
 RESIZE_ROWS = 200
+PAGED_RESIZE_ROWS = 40
 
 
 class AttributeTable(QTableView):
@@ -223,6 +224,9 @@ class AttributeTable(QTableView):
 
     def set_frame(self, frame, kind) -> None:
         self._silent = True
+        # a paged layer is sized from its first rows only (each row shown is a read)
+        self.horizontalHeader().setResizeContentsPrecision(PAGED_RESIZE_ROWS if isinstance(frame, PagedRows)
+                                                           else RESIZE_ROWS)
         self.table_model.set_frame(frame, kind)
         self.resizeColumnsToContents()
         self._silent = False

@@ -78,3 +78,19 @@ def annotations_where(db, date_from: str | None = None, date_to: str | None = No
         where.append(f"confidence IN ({', '.join('?' * len(confidence))})")
         args.extend(sorted(confidence))
     return db[ANNOTATIONS_TABLE].rows_where(" AND ".join(where), args)
+
+
+def kept_feature_count(conn, table: str) -> int | None:
+    """``gpkg_ogr_contents.feature_count`` of a table when GDAL's insert and delete triggers keep it
+    current (both present, and a value set), else None: then count the rows."""
+    names = {f"trigger_insert_feature_count_{table}", f"trigger_delete_feature_count_{table}"}
+    try:
+        found = {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)", tuple(names))}
+        if found != names:
+            return None
+        row = conn.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE lower(table_name) = lower(?)",
+                           (table,)).fetchone()
+    except sqlite3.Error:
+        return None
+    return None if row is None or row[0] is None else int(row[0])

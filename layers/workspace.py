@@ -542,7 +542,14 @@ class Workspace:
     # -- features ---------------------------------------------------------------------
 
     def count(self, kind_id: str) -> int:
+        """Rows of a layer: GeoPackage's own count where its triggers keep it (a lookup, where counting a
+        city's 300,000 buildings reads the table), else counted."""
+        from layers.queries import kept_feature_count
+
         kind(kind_id)
+        kept = kept_feature_count(self.db.conn, kind_id)
+        if kept is not None:
+            return kept
         return self.db.conn.execute(f'SELECT count(*) FROM "{kind_id}"').fetchone()[0]
 
     def read_layer(self, kind_id: str):

@@ -327,14 +327,17 @@
   }
 
   // -- clustered point layers: canvas circles, clustered below CLUSTER_UNTIL_ZOOM ------------------
-  function clusterIcon(def, count) {
+  function clusterIcon(def, count, shift) {
+    // shift: [dx, dy] pixels from the point, so several layers' counts in one cell stay readable
     var size = count < 100 ? 26 : count < 1000 ? 30 : count < 10000 ? 36 : 42;
     var div = document.createElement("div");
     div.className = "lantern-cluster";
     div.style.background = def.style.fill_color;
     div.style.borderColor = def.style.color;
     div.textContent = String(count);
-    return L.divIcon({ html: div, className: "lantern-cluster-icon", iconSize: [size, size] });
+    var d = shift || [0, 0];
+    return L.divIcon({ html: div, className: "lantern-cluster-icon", iconSize: [size, size],
+                       iconAnchor: [size / 2 - d[0], size / 2 - d[1]] });
   }
 
   function chunkDone(entry) {
@@ -434,8 +437,16 @@
     });
   }
 
-  function binMarker(def, bin) {
-    var m = L.marker([bin[0], bin[1]], { icon: clusterIcon(def, bin[2]), keyboard: false });
+  function binShift(id) {
+    // each big layer's counts sit at their own place around a cell's centre (up to six layers)
+    var big = state.order.filter(function (x) { return state.layers[x] && state.layers[x].viewport; });
+    if (big.length < 2) return [0, 0];
+    var angle = (2 * Math.PI * Math.max(big.indexOf(id), 0)) / big.length - Math.PI / 2;
+    return [Math.round(22 * Math.cos(angle)), Math.round(22 * Math.sin(angle))];
+  }
+
+  function binMarker(def, bin, shift) {
+    var m = L.marker([bin[0], bin[1]], { icon: clusterIcon(def, bin[2], shift), keyboard: false });
     m.on("click", function (e) {
       L.DomEvent.stopPropagation(e);
       state.map.setView([bin[0], bin[1]], Math.min(state.map.getZoom() + 2, 19));
@@ -482,7 +493,8 @@
     entry.companions = {};
     var inner;
     if (answer.mode === "bins") {
-      inner = L.layerGroup(answer.bins.map(function (bin) { return binMarker(entry.def, bin); }));
+      var shift = binShift(entry.def.id);
+      inner = L.layerGroup(answer.bins.map(function (bin) { return binMarker(entry.def, bin, shift); }));
     } else if (!entry.def.choropleth) {
       inner = canvasPoints(entry, answer.geojson);
     } else {

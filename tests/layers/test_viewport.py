@@ -131,3 +131,29 @@ def test_a_tree_that_does_not_add_up_falls_back_to_sql(cases, monkeypatch):
     assert viewport._rtree_leaves(Conn(), "reported_cases") is None
     fids, *_ = viewport.boxes(conn, "reported_cases")
     assert len(fids) == N
+
+
+def test_the_kept_feature_count_follows_every_change(cases, tmp_path):
+    """Workspace.count reads GeoPackage's kept count: it must equal a real count after inserts, bulk imports,
+    deletes; without its triggers it is not trusted (positive control: a stale kept count is ignored)."""
+    import pandas as pd
+
+    from layers.importers import import_file
+    from layers.queries import kept_feature_count
+
+    conn = cases.db.conn
+    real = lambda: conn.execute("SELECT count(*) FROM reported_cases").fetchone()[0]  # noqa: E731
+    assert kept_feature_count(conn, "reported_cases") == real() == cases.count("reported_cases") == N
+    csv = tmp_path / "more.csv"
+    pd.DataFrame({"lon": [24.95] * 30, "lat": [60.17] * 30, "reported": "2024-01", "forms": "labour",
+                  "status": "potential"}).to_csv(csv, index=False)
+    import_file(cases, csv, "reported_cases")
+    with cases.atomic():
+        cases.delete_row("reported_cases", 1)
+    assert cases.count("reported_cases") == real() == N + 29
+    # without the delete trigger the kept count goes stale: it is then not used
+    conn.execute("DROP TRIGGER trigger_delete_feature_count_reported_cases")
+    with cases.atomic():
+        cases.delete_row("reported_cases", 2)
+    assert kept_feature_count(conn, "reported_cases") is None
+    assert cases.count("reported_cases") == real() == N + 28
