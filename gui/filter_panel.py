@@ -4,8 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
-import shiboken6
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -46,9 +45,12 @@ def _short(text: str, pixels: int) -> str:
     return QFontMetrics(QApplication.font()).elidedText(text, Qt.TextElideMode.ElideRight, pixels)
 
 
+class _SpanRelay(QObject):
+    found = Signal(object, object)  # workspace, (first, last) date or None: from the worker
+
+
 class FilterPanel(QWidget):
     filtersChanged = Signal(object)  # FilterState
-    spanFound = Signal(object, object)  # workspace, (first, last) date or None: from the worker
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
@@ -103,7 +105,10 @@ class FilterPanel(QWidget):
         self.set_date_span(dt.date.today().replace(day=1) - dt.timedelta(days=365 * 2), dt.date.today())
         self.filtersChanged.connect(session.set_filters)
         session.opened.connect(self._on_opened)
-        self.spanFound.connect(self._on_span)
+        # the worker reports through a relay owned by Python (emitting on a deleted panel would crash);
+        # Qt drops a queued answer for a panel that is gone
+        self._relay = _SpanRelay()
+        self._relay.found.connect(self._on_span)
         session.filters_changed.connect(self._show_summary)
 
     def _on_opened(self) -> None:
@@ -120,16 +125,12 @@ class FilterPanel(QWidget):
             return
         # a city's million cases: the span is a scan of seconds, so a worker finds it (the window stays live)
         future = _SPANS.submit(self.session.date_span)
-        future.add_done_callback(lambda f: self._deliver(ws, f))
+        relay = self._relay  # the callback holds it: the panel may be gone when the worker ends
 
-    def _deliver(self, workspace, future) -> None:
-        """From the worker: hand the span to the UI thread (a queued signal), unless the panel is gone."""
-        span = None if future.cancelled() or future.exception() else future.result()
-        try:
-            if shiboken6.isValid(self):
-                self.spanFound.emit(workspace, span)
-        except RuntimeError:
-            pass
+        def deliver(f) -> None:
+            relay.found.emit(ws, None if f.cancelled() or f.exception() else f.result())
+
+        future.add_done_callback(deliver)
 
     def _on_span(self, workspace, span) -> None:
         if span and workspace is self.session.workspace:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QCompleter, QLineEdit
 
@@ -32,10 +32,13 @@ def zoom_for(hit: Hit, width_px: int) -> int:
     return max(3, min(POINT_ZOOM, int(math.log2(max(width_px, 256) * 360 / (256 * span)))))
 
 
+class _FoundRelay(QObject):
+    found = Signal(int, object)  # query number, hits (from the worker thread)
+
+
 class FindBar(QLineEdit):
     """The find box; its popup lists what matches, best first."""
 
-    found = Signal(int, object)  # query number, hits (from the worker thread)
 
     def __init__(self, session, map_view, notify, parent=None):
         super().__init__(parent)
@@ -57,7 +60,10 @@ class FindBar(QLineEdit):
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self._start)
         self.textEdited.connect(lambda _text: self._timer.start())
         self.returnPressed.connect(self._on_return)
-        self.found.connect(self._on_found)
+        # the worker answers through a relay owned by Python: the bar may be gone when it ends (emitting on a
+        # deleted object crashes); Qt drops a queued answer for a bar that is gone
+        self._relay = _FoundRelay()
+        self._relay.found.connect(self._on_found)
         session.opened.connect(self._reset)
 
     def start(self) -> None:
@@ -87,7 +93,8 @@ class FindBar(QLineEdit):
             return search(frames.connection(), text)
 
         future = self._pool.submit(run)
-        future.add_done_callback(lambda f: self.found.emit(number, f.exception() or f.result()))
+        relay = self._relay
+        future.add_done_callback(lambda f: relay.found.emit(number, f.exception() or f.result()))
 
     def _on_found(self, number: int, hits) -> None:
         if number != self._query:

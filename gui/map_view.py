@@ -110,6 +110,23 @@ def encode_layer(layer: MapLayer, source=None, batch: int = 2000) -> bytes:
     return (head + '"features":[' + ",".join(parts) + "]}").encode("utf-8")
 
 
+class _Relay(QObject):
+    """Carries a worker's answer to the UI thread (queued), whatever happened to the server meanwhile."""
+
+    built = Signal(object, object)  # job, bytes or an exception
+    tile_read = Signal(object, object)  # job, bytes (b"" where there is no tile) or an exception
+
+
+def _report(relay: _Relay, signal: str, job):
+    """A future's done-callback that sends its result (or exception) through ``relay``'s ``signal``; a cancelled
+    one, nothing. It holds the relay alive until the future is done."""
+    def done(future) -> None:
+        if not future.cancelled():
+            getattr(relay, signal).emit(job, future.exception() or future.result())
+
+    return done
+
+
 class LayerServer(QWebEngineUrlSchemeHandler):
     """Answers ``lantern://layer/<id>`` with that layer's GeoJSON (application/json), and
     ``lantern://tiles/<kind>/<z>/<x>/<y>.pbf`` with a vector tile of the workspace (application/x-protobuf;
@@ -120,8 +137,6 @@ class LayerServer(QWebEngineUrlSchemeHandler):
     read in two more worker threads, each on its own read-only connection to the workspace file.
     """
 
-    built = Signal(object, object)  # job, bytes or an exception
-    tile_read = Signal(object, object)  # job, bytes (b"" where there is no tile) or an exception
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -136,8 +151,12 @@ class LayerServer(QWebEngineUrlSchemeHandler):
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lantern-layers")
         self._tile_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lantern-tiles")
         self._closed = False
-        self.built.connect(self._reply)
-        self.tile_read.connect(self._reply_tile)
+        # workers report through a relay owned by Python, not through this server: a worker finishing after
+        # the window closed must not emit on a deleted object (a crash); Qt drops the relay's queued
+        # answers for a server that is gone
+        self._relay = _Relay()
+        self._relay.built.connect(self._reply)
+        self._relay.tile_read.connect(self._reply_tile)
 
     def set_tile_source(self, path) -> None:
         """Serve tiles from the workspace file at ``path`` (None: no tiles; their requests fail)."""
@@ -171,7 +190,7 @@ class LayerServer(QWebEngineUrlSchemeHandler):
             job.fail(QWebEngineUrlRequestJob.Error.RequestAborted)
             return
         future = self._pool.submit(encode_layer, layer, self.source)
-        future.add_done_callback(lambda f: None if f.cancelled() else self.built.emit(job, f.exception() or f.result()))
+        future.add_done_callback(_report(self._relay, "built", job))
 
     def _serve_view(self, job, url: QUrl) -> None:
         """``lantern://view/<id>?b=W,S,E,N&z=ZOOM``: what to draw of a big layer in that box, from the worker."""
@@ -196,7 +215,7 @@ class LayerServer(QWebEngineUrlSchemeHandler):
             return json.dumps(source(layer_id, bbox, zoom), ensure_ascii=False, separators=(",", ":")).encode()
 
         future = self._pool.submit(answer)
-        future.add_done_callback(lambda f: None if f.cancelled() else self.built.emit(job, f.exception() or f.result()))
+        future.add_done_callback(_report(self._relay, "built", job))
 
     def _serve_tile(self, job, path: str) -> None:
         match = _TILE_PATH.match(path)
@@ -211,7 +230,7 @@ class LayerServer(QWebEngineUrlSchemeHandler):
             return reader.read(kind_id, z, x, y) or b""
 
         future = self._tile_pool.submit(read)
-        future.add_done_callback(lambda f: None if f.cancelled() else self.tile_read.emit(job, f.exception() or f.result()))
+        future.add_done_callback(_report(self._relay, "tile_read", job))
 
     def _reply_tile(self, job, data) -> None:
         if not shiboken6.isValid(job):
