@@ -32,6 +32,35 @@ class ReferralDialog(QDialog):
         self.location = location
         self.setWindowTitle(_("Referral helper"))
         self.resize(980, 560)
+        self._build_inputs()
+        where = _("from the selected place") if location else _("no location: distances unknown")
+        self.where = QLabel(where)
+        search = QPushButton(_("Find services"))
+        search.clicked.connect(self.search)
+        self.table = self._build_table()
+        note = QLabel(_("Nothing about the person is stored. Distances are straight lines; walking times "
+                              "assume 5 km/h on a path 1.3 × longer."))
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #555;")
+        form = QFormLayout()
+        form.addRow(_("Form of exploitation:"), self.form)
+        form.addRow(_("Sex:"), self.sex)
+        form.addRow(_("Age band:"), self.age)
+        form.addRow(_("Language:"), self.language)
+        form.addRow(_("Urgency:"), self.urgency)
+        form.addRow(_("Location:"), self.where)
+        name_form_fields(form)
+        name(search, _("Find services"))
+        name(self.table, _("Service"))
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(search)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(note)
+        self.results: list[dict] = []
+
+    def _build_inputs(self) -> None:
+        """What the helper asks: the situation, never the person."""
         self.form = QComboBox()
         self.form.addItem(_("(any)"), None)
         for f in forms_of_exploitation():
@@ -53,42 +82,21 @@ class ReferralDialog(QDialog):
                             ("routine", _("Routine"))):
             self.urgency.addItem(text, value)
         self.urgency.setCurrentIndex(1)
-        where = _("from the selected place") if location else _("no location: distances unknown")
-        self.where = QLabel(where)
-        search = QPushButton(_("Find services"))
-        search.clicked.connect(self.search)
-        self.table = QTableWidget(0, 6)
-        self.table.setHorizontalHeaderLabels([_("Service"), _("Type"), _("Distance"),
-                                              _("Open now"), _("Phone"), _("Offers")])
-        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setWordWrap(True)  # a long name wraps onto a second line instead of being cut
+
+    def _build_table(self) -> QTableWidget:
+        table = QTableWidget(0, 6)
+        table.setHorizontalHeaderLabels([_("Service"), _("Type"), _("Distance"),
+                                         _("Open now"), _("Phone"), _("Offers")])
+        table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setWordWrap(True)  # a long name wraps onto a second line instead of being cut
         # rows follow the wrapped text when a column changes width (the dialog is shown or resized, a scroll
         # bar comes or goes), once the layout has settled
-        self.table.horizontalHeader().sectionResized.connect(
-            lambda *_a: QTimer.singleShot(0, self.table.resizeRowsToContents))
-        self.table.itemSelectionChanged.connect(self._on_row)
-        note = QLabel(_("Nothing about the person is stored. Distances are straight lines; walking times "
-                              "assume 5 km/h on a path 1.3 × longer."))
-        note.setWordWrap(True)
-        note.setStyleSheet("color: #555;")
-        form = QFormLayout()
-        form.addRow(_("Form of exploitation:"), self.form)
-        form.addRow(_("Sex:"), self.sex)
-        form.addRow(_("Age band:"), self.age)
-        form.addRow(_("Language:"), self.language)
-        form.addRow(_("Urgency:"), self.urgency)
-        form.addRow(_("Location:"), self.where)
-        name_form_fields(form)
-        name(search, _("Find services"))
-        name(self.table, _("Service"))
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(search)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(note)
-        self.results: list[dict] = []
+        table.horizontalHeader().sectionResized.connect(
+            lambda *_a: QTimer.singleShot(0, table.resizeRowsToContents))
+        table.itemSelectionChanged.connect(self._on_row)
+        return table
 
     def situation(self) -> Situation:
         return Situation(self.form.currentData(), self.sex.currentData(), self.age.currentData(),

@@ -113,8 +113,6 @@ def plan_outreach(workspace, params: OutreachParams | None = None, progress=None
     counted: when it says yes, ``mapping.risk_surface.Cancelled`` is raised (the panel's worker passes both)."""
     import geopandas as gpd
 
-    from audit.catalogue import risk_groups
-
     p = params or OutreachParams()
     p = replace(p, surface=replace(p.surface, profile=p.profile))
     say = progress or (lambda f, m: None)
@@ -139,9 +137,20 @@ def plan_outreach(workspace, params: OutreachParams | None = None, progress=None
     checkpoint(cancelled)
     say(0.9, _("Explaining the choice"))
     estimates = workspace.read_layer("risk_group_estimates").to_crs(metric)
+    rows, circles = _explain_sites(plan, instance, cands, cand_metric, estimates, p)
+    sites = gpd.GeoDataFrame(rows, geometry=[cands.geometry.iloc[j] for j in plan.sites], crs=4326)
+    coverage = gpd.GeoDataFrame({"rank": [r["rank"] for r in rows]}, geometry=circles, crs=metric).to_crs(4326)
+    say(1.0, _("Plan ready"))
+    return OutreachPlan(p, surface, cands, plan, sites, coverage)
+
+
+
+def _explain_sites(plan, instance, cands, cand_metric, estimates, p: OutreachParams):
+    """One row per chosen site, in order of choice (what it adds, whom it reaches, why), and its circle."""
+    from audit.catalogue import risk_groups
+
     group_names = {g["id"]: label(g) for g in risk_groups()}
     rows, circles = [], []
-    covered_so_far = np.zeros(len(demand), dtype=bool)
     for rank, (j, gain) in enumerate(zip(plan.sites, plan.gains), start=1):
         idx = instance.cover[j]
         circle = cand_metric.geometry.iloc[j].buffer(p.radius, quad_segs=32)
@@ -166,12 +175,7 @@ def plan_outreach(workspace, params: OutreachParams | None = None, progress=None
             "kind": cands["kind"].iloc[j],
         })
         circles.append(circle)
-        covered_so_far[idx] = True
-    sites = gpd.GeoDataFrame(rows, geometry=[cands.geometry.iloc[j] for j in plan.sites], crs=4326)
-    coverage = gpd.GeoDataFrame({"rank": [r["rank"] for r in rows]}, geometry=circles, crs=metric).to_crs(4326)
-    say(1.0, _("Plan ready"))
-    return OutreachPlan(p, surface, cands, plan, sites, coverage)
-
+    return rows, circles
 
 def plan_json(plan: OutreachPlan) -> str:
     """A compact summary (for logs and tests)."""
