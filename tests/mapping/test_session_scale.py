@@ -140,6 +140,8 @@ s = Session(author="Tester")
 s.open(sys.argv[2])
 stop = threading.Event()
 reads = [0]
+errors = []
+threading.excepthook = lambda args: errors.append(repr(args.exc_value))  # a reader that dies fails the run
 
 def reader():
     while not stop.is_set():
@@ -160,6 +162,8 @@ stop.set()
 for t in threads:
     t.join()
 s.close()
+if errors:
+    sys.exit("a reader failed: " + errors[0])
 print("reads", reads[0])
 """
 
@@ -194,7 +198,8 @@ layer_reader.ThreadConnections.get, layer_reader.ThreadConnections.close = get, 
 
 
 def test_positive_control_closing_the_workers_connections_is_seen(demo_copy):
-    """The race above does fail when close() closes the connections the workers read through."""
+    """The race above does fail when close() closes the connections the workers read through: the process
+    either crashes in sqlite3 or a reader dies on the closed connection."""
     import subprocess
     import sys
     from pathlib import Path
