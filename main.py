@@ -184,7 +184,8 @@ def cmd_import(args) -> int:
 
     with Workspace.open(args.into) as ws:
         report = import_file(ws, args.source, args.kind, args.layer, overrides=dict(args.map),
-                             constants=dict(args.set), skip_invalid=args.skip_invalid)
+                             constants=dict(args.set), skip_invalid=args.skip_invalid, encoding=args.encoding,
+                             crs=args.crs)
     print(report.summary())
     return 0
 
@@ -205,6 +206,12 @@ def _add_import(sub, name: str) -> None:
                    help=_("give every imported feature this value for FIELD (e.g. --set sector=construction)"))
     p.add_argument("--skip-invalid", action="store_true",
                    help=_("import the rows that fit and write the others, with reasons, to SOURCE.skipped.csv"))
+    p.add_argument("--encoding", metavar="ENCODING",
+                   help=_("text encoding of a CSV or Shapefile, e.g. utf-8 or cp1257 (default: a Shapefile's .cpg, "
+                          "else detected: UTF-8, or Windows-1257 with a notice)"))
+    p.add_argument("--crs", metavar="CRS",
+                   help=_("coordinate system of a CSV's x/y columns, e.g. EPSG:3059 for LKS-92 (default: longitude/"
+                          "latitude, EPSG:4326); the points are stored in EPSG:4326"))
     p.set_defaults(func=cmd_import, after_error=lambda args: [_("the workspace was not changed")])
 
 
@@ -389,7 +396,8 @@ def cmd_export(args) -> int:
     with Workspace.open(args.workspace, lock_now=_police_lock(args)) as ws:
         files, disclosure = export(ws, args.profile, args.format, args.out, recipient=args.recipient,
                                    confirm_police=args.confirm_police, author=args.author,
-                                   extent=args.bbox, overwrite=args.overwrite, lang=args.lang or i18n.language())
+                                   extent=args.bbox, overwrite=args.overwrite, lang=args.lang or i18n.language(),
+                                   csv_dialect=args.csv_dialect)
     print(disclosure.summary())
     print(_("wrote {files}").format(files=", ".join(str(f) for f in files)))
     return 0
@@ -415,6 +423,12 @@ def _add_export(sub, name: str) -> None:
                         recipient=_("who receives the export (required for police)"),
                         confirm=_("confirm a police-liaison export"))
     p.add_argument("--bbox", type=_bbox, metavar="W,S,E,N", help=_("only this extent"))
+    from layers.spreadsheet import DEFAULT_DIALECT, DIALECTS
+
+    p.add_argument("--csv-dialect", choices=list(DIALECTS), default=DEFAULT_DIALECT,
+                   help=_("CSV files (csv, and geojson's tables without geometries): 'standard' (comma, decimal "
+                          "point) or 'excel-lv' (semicolon, decimal comma, as Excel in Latvian opens them); both "
+                          "UTF-8 with BOM"))
     p.set_defaults(func=cmd_export)
 
 

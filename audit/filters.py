@@ -43,9 +43,18 @@ def _in_range(value, state: FilterState, month: bool = False) -> bool:
     return (start is None or text >= start) and (end is None or text <= end)
 
 
+#: the layers the filters apply to (cases and risk areas by form and date, estimates by date and confidence)
+FILTERED_KINDS = ("reported_cases", "risk_areas", "risk_group_estimates")
+
+
+def applies_to(kind_id: str, state: FilterState) -> bool:
+    """Whether ``state`` hides any of a layer's rows: the filters are set, and the layer is one they filter."""
+    return state.active and kind_id in FILTERED_KINDS
+
+
 def visible_fids(kind_id: str, frame, state: FilterState) -> set[int] | None:
     """The fids of a layer that pass the filters; None when the filters do not apply to it."""
-    if not state.active:
+    if not applies_to(kind_id, state):
         return None
     if kind_id == "reported_cases":
         return {int(fid) for fid, forms, month in zip(frame.index, frame["forms"], frame["reported"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from layers.crs import metric_crs
 from layers.i18n import _
 from layers.values import stored_ids
 
@@ -27,7 +28,7 @@ def cell_names(cells, streets=None) -> list[str]:
     """Names a reader can find on a map for risk-surface cells: "near <the nearest named street>" when
     ``streets`` (named lines, e.g. the basemap's roads) are given, else the cell centre's latitude and longitude."""
     centres = cells.geometry.centroid if cells.crs is None or cells.crs.is_projected else \
-        cells.geometry.to_crs(cells.estimate_utm_crs()).centroid
+        cells.geometry.to_crs(metric_crs(cells)).centroid
     if streets is not None and "name" in streets.columns:
         named = streets[streets["name"].notna() & (streets["name"].astype(str).str.strip() != "")]
         named = named[named.geometry.notna()]
@@ -64,7 +65,7 @@ def service_gaps(services, areas, cells, distance_m: float = GAP_DISTANCE, assis
     if not pieces:
         return gpd.GeoDataFrame({"what": [], "name": [], "risk": [], "nearest_m": []}, geometry=[], crs=4326)
     targets = gpd.GeoDataFrame(__import__("pandas").concat(pieces, ignore_index=True), crs=4326)
-    metric = targets.estimate_utm_crs()
+    metric = metric_crs(targets)
     suitable = services[services.geometry.notna()]
     suitable = suitable[[_offers(a, assistance) and _serves_form(f, form)
                          for a, f in zip(suitable["assistance"], suitable["serves_forms"])]]

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from layers import hexgrid
+from layers.crs import metric_crs, metric_crs_for
 from layers.i18n import N_, _, label
 from layers.resources import load_json
 
@@ -36,7 +37,6 @@ PROFILES = ("public", "partner", "police")
 POLICE_STAMP = N_("RESTRICTED – police liaison")  # English; shown through _()
 SECRET_KEY = "geomask_secret"
 ATTRIBUTE_TABLES = ("annotations", "assessment_answers", "action_plan")
-LATVIA = (20.9, 55.6, 28.3, 58.1)  # W, S, E, N: measured in LKS-92 there
 
 
 def now() -> dt.datetime:
@@ -121,16 +121,8 @@ def district_bounds(workspace, profile: str = "public"):
 
 
 def district_crs(workspace):
-    """LKS-92 (EPSG:3059) in Latvia, else the UTM zone of the district's public layers."""
-    import geopandas as gpd
-
-    bounds = district_bounds(workspace) or workspace.bounds()  # only the zone is taken from a fallback
-    if bounds is None:
-        return "EPSG:3059"
-    w, s, e, n = bounds
-    if w >= LATVIA[0] and s >= LATVIA[1] and e <= LATVIA[2] and n <= LATVIA[3]:
-        return "EPSG:3059"
-    return gpd.GeoSeries.from_xy([w, e], [s, n], crs=4326).estimate_utm_crs()
+    """LKS-92 (EPSG:3059) in Latvia, else the UTM zone of the district's public layers (layers.crs)."""
+    return metric_crs_for(district_bounds(workspace) or workspace.bounds())  # a fallback's box only picks the zone
 
 
 @dataclass
@@ -215,7 +207,7 @@ def geomask(frame, secret: bytes, min_m: float, max_m: float, metric=None):
 
     if len(frame) == 0:
         return frame
-    metric = metric or frame.estimate_utm_crs()
+    metric = metric or metric_crs(frame)
     points = frame.geometry.representative_point().to_crs(metric)
     u = np.array([[int.from_bytes(d[:8], "big") / 2**64, int.from_bytes(d[8:16], "big") / 2**64]
                   for d in (hashlib.sha256(secret + key.encode()).digest() for key in mask_keys(frame))])

@@ -8,16 +8,16 @@ city centres), because Lantern has no routing network.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from layers.crs import metric_crs
 from layers.i18n import _
 from layers.values import stored_ids
 
 WALK_KMH = 5.0
 DETOUR = 1.3
-_DAYS = ["mo", "tu", "we", "th", "fr", "sa", "su"]
-_SPAN = re.compile(r"^\s*(?:(?P<d1>[a-z]{2})(?:\s*-\s*(?P<d2>[a-z]{2}))?\s+)?(?P<h1>\d{1,2}):(?P<m1>\d{2})\s*-\s*(?P<h2>\d{1,2}):(?P<m2>\d{2})\s*$")
+_ALIASES = {"24/7/365": "24/7", "always": "24/7"}  # common in hand-typed service lists, not OSM syntax
 
 
 @dataclass(frozen=True)
@@ -29,38 +29,43 @@ class Situation:
     urgency: str = "soon"  # "now" (must be open now), "soon", "routine"
 
 
-_ALWAYS = ("24/7", "24/7/365", "always", "mo-su 00:00-24:00", "00:00-24:00")
+@lru_cache(maxsize=4096)
+def _parse(text: str, where: tuple[float, float] | None):
+    """OSM opening_hours (opening-hours-py) or None when unreadable. ``where`` = (lon, lat) lets the library
+    find the country, hence its public holidays ("PH off"); without it PH rules never apply."""
+    from opening_hours import OpeningHours
+
+    text = _ALIASES.get(text.casefold(), text)
+    try:
+        if where is not None:
+            try:
+                return OpeningHours(text, coords=(where[1], where[0]), auto_timezone=False)
+            except Exception:  # noqa: BLE001 — coordinates outside any known country: no holidays, still usable
+                pass
+        return OpeningHours(text)
+    except Exception:  # noqa: BLE001 — ParserError: free text such as "by appointment"
+        return None
 
 
 def always_open(hours: str | None) -> bool:
-    """Open around the clock ('24/7', 'Mo-Su 00:00-24:00')."""
-    return _text(hours).strip().casefold() in _ALWAYS
+    """Open around the clock ('24/7', 'Mo-Su 00:00-24:00'; not '24/7; PH off')."""
+    parsed = _parse(_text(hours).strip(), None)
+    return parsed is not None and str(parsed.normalize()) == "24/7"
 
 
-def is_open(hours: str | None, when: dt.datetime) -> bool | None:
-    """Open at ``when``? '24/7', 'Mo-Fr 10:00-18:00; Sa 10:00-14:00' (None: hours unknown or unreadable)."""
-    if not _text(hours).strip():
+def is_open(hours: str | None, when: dt.datetime, where: tuple[float, float] | None = None) -> bool | None:
+    """Open at ``when`` (the service's local wall-clock time)? None: hours missing, unreadable or "unknown".
+
+    Full OSM syntax: overnight spans ('Mo-Su 22:00-06:00'), split hours ('09:00-13:00,14:00-18:00'), day lists
+    ('Mo,We,Fr'), and public holidays ('PH off') when ``where`` (lon, lat) places the service in a country."""
+    parsed = _parse(_text(hours).strip(), None if where is None else (float(where[0]), float(where[1])))
+    if parsed is None:
         return None
-    text = str(hours).strip().casefold()
-    if text in ("24/7", "24/7/365", "always"):
-        return True
-    day = _DAYS[when.weekday()]
-    minute = when.hour * 60 + when.minute
-    understood = False
-    for part in text.split(";"):
-        m = _SPAN.match(part)
-        if not m:
-            continue
-        understood = True
-        d1, d2 = m.group("d1"), m.group("d2")
-        if d1 and d1 not in _DAYS or d2 and d2 not in _DAYS:
-            continue
-        days = _DAYS if not d1 else (_DAYS[_DAYS.index(d1):_DAYS.index(d2) + 1] if d2 else [d1])
-        start = int(m.group("h1")) * 60 + int(m.group("m1"))
-        end = int(m.group("h2")) * 60 + int(m.group("m2"))
-        if day in days and start <= minute < end:
-            return True
-    return False if understood else None
+    if when.tzinfo is not None:  # the hours are a wall clock; the user is where the services are
+        when = when.astimezone().replace(tzinfo=None)
+    if parsed.is_unknown(when):
+        return None
+    return bool(parsed.is_open(when))
 
 
 def _ids(value) -> set[str]:
@@ -113,17 +118,19 @@ def suitable_services(services, situation: Situation, location=None, when: dt.da
     types = {c.id: c.label for c in get_kind("services").field("service_type").choices}
     distances = {}
     located = services[services.geometry.notna()]
+    points = located.geometry.representative_point()
+    places = dict(zip(located.index, zip(points.x.round(3), points.y.round(3))))  # for public holidays
     if location is not None and len(located):
         here = gpd.GeoSeries([shapely.Point(location)], crs=4326)
-        metric = here.estimate_utm_crs()
-        d = located.geometry.representative_point().to_crs(metric).distance(here.to_crs(metric).iloc[0])
+        metric = metric_crs(here)
+        d = points.to_crs(metric).distance(here.to_crs(metric).iloc[0])
         distances = dict(zip(located.index, d))
     out = []
     for fid, row in zip(services.index, services.drop(columns="geometry").to_dict("records")):
         ok, why = _serves(row, situation)
         if not ok:
             continue
-        open_now = is_open(row.get("hours"), when)
+        open_now = is_open(row.get("hours"), when, places.get(fid, location))
         if situation.urgency == "now" and open_now is not True:
             continue
         metres = distances.get(fid)

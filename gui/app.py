@@ -25,7 +25,7 @@ def create_application(argv: list[str] | None = None, settings=None):
 
     from layers import i18n
 
-    from gui.map_view import register_url_scheme
+    from gui.map_view import register_url_scheme, warm_up
 
     register_url_scheme()  # lantern:// (the map's layers) must be known before the QApplication exists
     QCoreApplication.setOrganizationName("Lantern")
@@ -34,6 +34,7 @@ def create_application(argv: list[str] | None = None, settings=None):
     settings = settings if settings is not None else QSettings()
     i18n.set_language(i18n.startup_language(settings.value("language")))
     install_qt_translations(app, i18n.language())
+    warm_up()
     return app
 
 
@@ -136,6 +137,14 @@ def workspace_to_open(workspace: str | None) -> str | None:
     return workspace
 
 
+def _open(app, window, workspace: str, shot) -> None:
+    if not window.open_workspace(workspace):
+        if shot:
+            shot.finish(1)
+    elif not shot:
+        window.audit.announce_demo()
+
+
 def run(workspace: str | None, screenshot: str | None = None, timeout_s: float = 60.0,
         size: tuple[int, int] | None = None) -> int:
     """Open the window on ``workspace`` (or empty); with ``screenshot``, save a PNG once the map is ready and exit."""
@@ -152,12 +161,12 @@ def run(workspace: str | None, screenshot: str | None = None, timeout_s: float =
     if size is not None:
         window.resize(*size)
     window.show()
-    if workspace and not window.open_workspace(workspace):
-        if shot:
-            return 1
-    elif workspace and not shot:
-        window.audit.announce_demo()
-    elif not workspace and shot:
+    if workspace:
+        # opened once the event loop runs: the window is drawn first, and building it and opening the workspace
+        # are two stalls instead of one long one. A timer, not a posted call: Qt delivers posted events (the
+        # window's first paint) first and timers in the order they fall due, so the loop turns in between
+        QTimer.singleShot(1, lambda: _open(app, window, workspace, shot))
+    elif shot:
         QTimer.singleShot(0, shot.save)  # nothing to load: the empty window is the picture
     result = app.exec()
     return (shot.exit_code if shot else 0) or result

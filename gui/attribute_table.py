@@ -1,17 +1,23 @@
 """The attribute table: a Qt model over a layer's data frame, and its view."""
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QMenu, QTableView
 
 from audit.annotations import PLACE_KINDS
 from audit.commands import UpdateRow
+from gui.background import Background
 from gui.notify import do_command
 from layers.catalogue import LayerKind
 from layers.catalogue import kind as get_kind
-from layers.i18n import _, ngettext
+from layers.i18n import _, integer, ngettext
 from layers.values import coerce, is_missing, stored_ids
-from mapping.table_rows import PagedRows, table_rows
+from mapping.table_rows import PAGE, PENDING, PagedRows, table_rows
+
+#: what a cell shows while its page of a big layer is being read
+PLACEHOLDER = "…"
 
 
 def column_display(kind: LayerKind | None, column: str):
@@ -43,10 +49,17 @@ class FrameTableModel(QAbstractTableModel):
         self._kind: LayerKind | None = None
         self._columns: list[str] = []
         self._shows: list = []
+        # a big layer's pages are read in a worker: a cell of a page not read yet shows PLACEHOLDER until then
+        self._pages = Background("lantern-table-pages")
+        self._pages.answered.connect(self._on_page)
+        self._shown = 0  # which frame the pages asked for belong to
+        self._asked: set[int] = set()
 
     def set_frame(self, frame, kind: LayerKind | None) -> None:
         """Show a data frame (index = fid), a layer's PagedRows, or nothing (None)."""
         self.beginResetModel()
+        self._shown += 1
+        self._asked = set()
         self._kind = kind
         self._frame = table_rows(frame)
         self._columns = [] if self._frame is None else list(self._frame.columns)
@@ -62,13 +75,57 @@ class FrameTableModel(QAbstractTableModel):
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or self._frame is None:
             return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            value = self._frame.value(index.row(), index.column())
-            return "" if is_missing(value) else self._shows[index.column()](value)
-        if role == Qt.ItemDataRole.EditRole:
-            value = self._frame.value(index.row(), index.column())
-            return "" if is_missing(value) else str(value)
-        return None
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.EditRole):
+            return None
+        value = self._value(index.row(), index.column())
+        if value is PENDING:
+            return PLACEHOLDER if role == Qt.ItemDataRole.DisplayRole else None
+        if is_missing(value):
+            return ""
+        return str(value) if role == Qt.ItemDataRole.EditRole else self._shows[index.column()](value)
+
+    def _value(self, row: int, column: int):
+        """A cell's value; PENDING (and its page asked for) where a big layer's page is not read yet."""
+        if not isinstance(self._frame, PagedRows):
+            return self._frame.value(row, column)
+        value = self._frame.peek(row, column)
+        if value is PENDING:
+            self._want(row)
+        return value
+
+    def _want(self, row: int) -> None:
+        number = row // PAGE
+        if number not in self._asked:
+            self._asked.add(number)
+            self._pages.submit((self._shown, number), self._frame.load, number)
+
+    def _on_page(self, ticket, page) -> None:
+        shown, number = ticket
+        if shown != self._shown:
+            return  # a page of rows no longer shown
+        if isinstance(page, BaseException):
+            print(_("A page of the attribute table could not be read: {error}").format(error=page), file=sys.stderr)
+            return  # its cells keep the placeholder; asking again would fail again
+        self._asked.discard(number)
+        first, last = number * PAGE, min(len(self._frame), (number + 1) * PAGE) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, max(0, len(self._columns) - 1)))
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, first, last)
+
+    @property
+    def paged(self) -> bool:
+        """The rows shown are a big layer's, read a page at a time."""
+        return isinstance(self._frame, PagedRows)
+
+    @property
+    def shown(self) -> int:
+        """Which rows are shown: changes with every set_frame."""
+        return self._shown
+
+    @property
+    def pages_pending(self) -> int:
+        """Pages asked for and not in yet."""
+        return len(self._asked)
 
     def _editable(self, column: str) -> bool:
         return (self.editor is not None and self._kind is not None and column in self._kind.field_names
@@ -96,6 +153,12 @@ class FrameTableModel(QAbstractTableModel):
             if self._kind is not None and name in self._kind.field_names:
                 return self._kind.field(name).label
             return name
+        if isinstance(self._frame, PagedRows):
+            fid = self._frame.peek_fid(section)
+            if fid is PENDING:
+                self._want(section)
+                return ""
+            return str(fid)
         return str(self._frame.fid_at(section))
 
     def fid_at(self, row: int) -> int:
@@ -141,6 +204,13 @@ class AttributeTable(QTableView):
         self.horizontalHeader().setResizeContentsPrecision(RESIZE_ROWS)
         self.verticalHeader().setDefaultSectionSize(22)
         self._silent = False
+        # a big layer's rows are counted (and its first page read) in a worker: the UI thread never scans
+        self._rows = Background("lantern-table-rows")
+        self._rows.answered.connect(self._on_rows)
+        self._question = self._answered = 0  # the latest show_current, and the one shown; older answers are dropped
+        self._locate = Background("lantern-table-locate")
+        self._locate.answered.connect(self._on_located)
+        self._locating = None  # (rows shown, fid) whose row a worker is finding
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
         for event in (session.reloaded, session.current_layer_changed, session.filters_changed):
             event.connect(self.show_current)
@@ -149,9 +219,38 @@ class AttributeTable(QTableView):
         self.featureSelected.connect(lambda fid: session.select(session.current_layer, fid, pan=True))
 
     def show_current(self, *_args) -> None:
-        """Show the session's current layer, keeping the selected row."""
+        """Show the session's current layer, keeping the selected row.
+
+        A big layer's rows are counted in a worker; until they are, the table keeps what it showed and the
+        summary says it is counting."""
+        self._question += 1
         layer_id = self.session.current_layer
-        frame, kind, total = self.session.table(layer_id)
+        if self.session.is_paged(layer_id):
+            kind = get_kind(layer_id)
+            self.summaryChanged.emit(_("{layer}: counting the rows within the filters…").format(layer=kind.label))
+            self._rows.submit((self._question, layer_id), self.session.paged_rows, layer_id)
+            return
+        self._show(layer_id, *self.session.table(layer_id))
+
+    @property
+    def settled(self) -> bool:
+        """The table shows the current layer's rows (no count, page or selected row still being found)."""
+        return self._question == self._answered and not self.table_model.pages_pending and self._locating is None
+
+    def _on_rows(self, ticket, rows) -> None:
+        question, layer_id = ticket
+        if question != self._question:
+            return  # the layer or the filters changed meanwhile: a newer answer is coming
+        if isinstance(rows, BaseException):
+            self._answered = question
+            self.set_frame(None, None)
+            self.summaryChanged.emit(_("The rows of {layer} could not be read: {error}").format(
+                layer=get_kind(layer_id).label, error=rows))
+            return
+        self._show(layer_id, rows, get_kind(layer_id), self.session.counts.get(layer_id, len(rows)))
+
+    def _show(self, layer_id, frame, kind, total) -> None:
+        self._answered = self._question
         edit = QAbstractItemView.EditTrigger  # a double-click on a place opens its annotation form instead
         self.setEditTriggers(edit.EditKeyPressed if layer_id in PLACE_KINDS
                              else edit.DoubleClicked | edit.EditKeyPressed)
@@ -163,11 +262,12 @@ class AttributeTable(QTableView):
             text = ""
         elif kind is None:
             text = ngettext("Partner layer (read-only): {n} feature", "Partner layer (read-only): {n} features",
-                            total).format(n=total)
+                            total).format(n=integer(total))
         else:
-            text = ngettext("{layer}: {n} feature", "{layer}: {n} features", total).format(layer=kind.label, n=total)
+            text = ngettext("{layer}: {n} feature", "{layer}: {n} features", total).format(layer=kind.label,
+                                                                                           n=integer(total))
             if len(frame) != total:
-                text += " " + _("({n} shown by the filters)").format(n=len(frame))
+                text += " " + _("({n} shown by the filters)").format(n=integer(len(frame)))
         self.summaryChanged.emit(text)
 
     def _on_session_selection(self, layer_id, fid, _pan) -> None:
@@ -231,9 +331,25 @@ class AttributeTable(QTableView):
         self.resizeColumnsToContents()
         self._silent = False
 
-    def select_fid(self, fid: int) -> bool:
-        """Select the row of ``fid`` without re-emitting featureSelected."""
-        row = self.table_model.row_of(fid)
+    def select_fid(self, fid: int) -> None:
+        """Select the row of ``fid`` without re-emitting featureSelected.
+
+        In a big layer, finding the row is a count of the rows before it (up to a million): a worker
+        finds it, and the row is selected when it answers, if the table still shows the same rows."""
+        model = self.table_model
+        if model.paged:
+            self._locating = (model.shown, fid)
+            self._locate.submit(self._locating, model.row_of, fid)
+            return
+        self._select_row(model.row_of(fid))
+
+    def _on_located(self, ticket, row) -> None:
+        if ticket != self._locating or ticket[0] != self.table_model.shown:
+            return  # another feature was selected meanwhile, or the table shows other rows now
+        self._locating = None
+        self._select_row(-1 if isinstance(row, BaseException) else row)
+
+    def _select_row(self, row: int) -> None:
         self._silent = True
         if row < 0:
             self.clearSelection()
@@ -241,7 +357,6 @@ class AttributeTable(QTableView):
             self.selectRow(row)
             self.scrollTo(self.table_model.index(row, 0))
         self._silent = False
-        return row >= 0
 
     def selected_fid(self) -> int | None:
         rows = self.selectionModel().selectedRows()

@@ -24,6 +24,7 @@ from gui.annotation_form import AnnotationForm
 from gui.estimate_form import EstimateForm
 from gui.notify import do_command
 from layers.catalogue import kind as get_kind
+from layers.crs import metric_crs
 from layers.errors import LanternError
 from layers.i18n import N_, NAMES, SUPPORTED, _, label, language, ngettext
 from layers.migrations import ANNOTATIONS_TABLE
@@ -189,7 +190,7 @@ class AuditController(QObject):
 
     def estimate_form(self, polygon, area_name: str = ""):
         area = gpd.GeoSeries([polygon], crs=4326)
-        km2 = float(area.to_crs(area.estimate_utm_crs()).area.iloc[0] / 1e6)
+        km2 = float(area.to_crs(metric_crs(area)).area.iloc[0] / 1e6)
         return EstimateForm(area_name, km2, self.parent_widget)
 
     def open_estimate_form(self, polygon, area_name: str = "", interactive: bool = True):

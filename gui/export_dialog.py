@@ -70,6 +70,10 @@ class ExportDialog(QDialog):
         for lang in SUPPORTED:
             self.lang.addItem(NAMES[lang], lang)  # each language by its own name
         self.lang.setCurrentIndex(self.lang.findData(language()))
+        self.csv_dialect = QComboBox()  # csv, and a geojson folder's tables without geometries
+        for dialect, text in (("standard", _("UTF-8, comma, decimal point")),
+                              ("excel-lv", _("Excel (Latvian): semicolon, decimal comma"))):
+            self.csv_dialect.addItem(text, dialect)
         self.overwrite = False
         self.path = QLineEdit()
         browse = QPushButton(_("Choose…"))
@@ -107,6 +111,9 @@ class ExportDialog(QDialog):
             widget.currentIndexChanged.connect(self.refresh)
         self.format.currentIndexChanged.connect(lambda _i: self.lang.setEnabled(self.format.currentData() == "report"))
         self.lang.setEnabled(False)
+        self.format.currentIndexChanged.connect(
+            lambda _i: self.csv_dialect.setEnabled(self.format.currentData() in ("csv", "geojson")))
+        self.csv_dialect.setEnabled(False)
         for edit in (self.confirm, self.recipient, self.path):
             edit.textChanged.connect(self._update_button)
         self.refresh()
@@ -116,6 +123,7 @@ class ExportDialog(QDialog):
         form.addRow(_("Profile:"), self.profile)
         form.addRow(_("Format:"), self.format)
         form.addRow(_("Report language:"), self.lang)
+        form.addRow(_("CSV files:"), self.csv_dialect)
         form.addRow(_("Save to:"), path_box)
         form.addRow(_("Recipient:"), self.recipient)
         form.addRow(_("Confirmation:"), self.confirm)
@@ -227,7 +235,7 @@ class ExportDialog(QDialog):
                                   Path(self.path.text()))
         options = dict(recipient=self.recipient.text(), author=self.session.author, overwrite=self.overwrite,
                        confirm_police=police and self.confirm.text().strip() in confirm_words(),
-                       lang=self.lang.currentData())
+                       lang=self.lang.currentData(), csv_dialect=self.csv_dialect.currentData())
         return lambda: export(ws, profile, fmt, path, **options)[0]
 
     def run_export(self):

@@ -120,7 +120,8 @@ class FileController(QObject):
             return False
         try:
             report = import_file(self.session.workspace, path, dialog.kind_id, dialog.layer, dialog.mapping(),
-                                 constants=dialog.constants(), skip_invalid=dialog.skip_invalid)
+                                 constants=dialog.constants(), skip_invalid=dialog.skip_invalid,
+                                 **dialog.import_options())
         except LanternError as exc:
             self.notify(_("Import failed — the workspace is unchanged"), str(exc))
             return False

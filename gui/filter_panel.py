@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -19,8 +18,9 @@ from PySide6.QtWidgets import (
 
 from audit.catalogue import confidence_levels
 from audit.filters import FilterState
+from gui.background import Background
 from layers.catalogue import forms_of_exploitation
-from layers.i18n import _, label, ngettext
+from layers.i18n import _, integer, label, ngettext
 
 
 def _months(first: dt.date, last: dt.date) -> list[str]:
@@ -31,8 +31,6 @@ def _months(first: dt.date, last: dt.date) -> list[str]:
     return months
 
 
-#: finds the date span of big workspaces off the UI thread
-_SPANS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-spans")
 
 #: a form's check box shows at most this many pixels of its name (the tooltip has all of it)
 LABEL_PX = 300
@@ -43,10 +41,6 @@ def _short(text: str, pixels: int) -> str:
     from PySide6.QtWidgets import QApplication
 
     return QFontMetrics(QApplication.font()).elidedText(text, Qt.TextElideMode.ElideRight, pixels)
-
-
-class _SpanRelay(QObject):
-    found = Signal(object, object)  # workspace, (first, last) date or None: from the worker
 
 
 class FilterPanel(QWidget):
@@ -105,10 +99,10 @@ class FilterPanel(QWidget):
         self.set_date_span(dt.date.today().replace(day=1) - dt.timedelta(days=365 * 2), dt.date.today())
         self.filtersChanged.connect(session.set_filters)
         session.opened.connect(self._on_opened)
-        # the worker reports through a relay owned by Python (emitting on a deleted panel would crash);
-        # Qt drops a queued answer for a panel that is gone
-        self._relay = _SpanRelay()
-        self._relay.found.connect(self._on_span)
+        self._spans = Background("lantern-spans")
+        self._spans.answered.connect(self._on_span)
+        self._counts = Background("lantern-filter-counts")
+        self._counts.answered.connect(self._on_counts)
         session.filters_changed.connect(self._show_summary)
 
     def _on_opened(self) -> None:
@@ -124,27 +118,33 @@ class FilterPanel(QWidget):
             self._on_span(ws, self.session.date_span())
             return
         # a city's million cases: the span is a scan of seconds, so a worker finds it (the window stays live)
-        future = _SPANS.submit(self.session.date_span)
-        relay = self._relay  # the callback holds it: the panel may be gone when the worker ends
-
-        def deliver(f) -> None:
-            relay.found.emit(ws, None if f.cancelled() or f.exception() else f.result())
-
-        future.add_done_callback(deliver)
+        self._spans.submit(ws, self.session.date_span)
 
     def _on_span(self, workspace, span) -> None:
-        if span and workspace is self.session.workspace:
+        if span and not isinstance(span, BaseException) and workspace is self.session.workspace:
             self.set_date_span(*span)
 
     def _show_summary(self, state) -> None:
-        shown = self.session.shown_counts()
         if not state.active:
             self.summary.setText("")
             return
+        if all(self.session.counted(k) for k in ("reported_cases", "risk_areas") if k in self.session.frames):
+            self._on_counts(state, self.session.shown_counts())
+            return
+        # a city's million cases: counting them within the filters is a scan, done in a worker
+        self.summary.setText(_("Counting what the filters show…"))
+        self._counts.submit(state, self.session.shown_counts)
+
+    def _on_counts(self, state, shown) -> None:
+        if state != self.session.filters:
+            return  # the filters changed meanwhile: their own count is coming
+        if isinstance(shown, BaseException):
+            self.summary.setText(_("The filtered records could not be counted: {error}").format(error=shown))
+            return
         cases, areas = shown.get("reported_cases", 0), shown.get("risk_areas", 0)
         self.summary.setText(_("Shown: {cases}, {areas}").format(
-            cases=ngettext("{n} reported case", "{n} reported cases", cases).format(n=cases),
-            areas=ngettext("{n} risk area", "{n} risk areas", areas).format(n=areas)))
+            cases=ngettext("{n} reported case", "{n} reported cases", cases).format(n=integer(cases)),
+            areas=ngettext("{n} risk area", "{n} risk areas", areas).format(n=integer(areas))))
 
     def set_date_span(self, first: dt.date, last: dt.date) -> None:
         """The slider range: every month from ``first`` to ``last``."""

@@ -8,12 +8,12 @@ map pans to it) or, for a street or another basemap feature, shows it on the map
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QCompleter, QLineEdit
 
+from gui.background import Background
 from layers.catalogue import kind as get_kind
 from layers.i18n import _
 from layers.search import Hit, search
@@ -30,10 +30,6 @@ def zoom_for(hit: Hit, width_px: int) -> int:
     west, south, east, north = hit.bbox
     span = max(east - west, (north - south) / max(math.cos(math.radians(hit.lat)), 0.1), 1e-6)
     return max(3, min(POINT_ZOOM, int(math.log2(max(width_px, 256) * 360 / (256 * span)))))
-
-
-class _FoundRelay(QObject):
-    found = Signal(int, object)  # query number, hits (from the worker thread)
 
 
 class FindBar(QLineEdit):
@@ -54,16 +50,13 @@ class FindBar(QLineEdit):
         self.completer.setMaxVisibleItems(12)
         self.setCompleter(self.completer)
         self.completer.activated[QModelIndex].connect(self._on_activated)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-find")
+        self._search = Background("lantern-find")
         self._query = 0
         self.answered = 0  # the query whose hits are shown
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self._start)
         self.textEdited.connect(lambda _text: self._timer.start())
         self.returnPressed.connect(self._on_return)
-        # the worker answers through a relay owned by Python: the bar may be gone when it ends (emitting on a
-        # deleted object crashes); Qt drops a queued answer for a bar that is gone
-        self._relay = _FoundRelay()
-        self._relay.found.connect(self._on_found)
+        self._search.answered.connect(self._on_found)
         session.opened.connect(self._reset)
 
     def start(self) -> None:
@@ -92,9 +85,7 @@ class FindBar(QLineEdit):
         def run():
             return search(frames.connection(), text)
 
-        future = self._pool.submit(run)
-        relay = self._relay
-        future.add_done_callback(lambda f: relay.found.emit(number, f.exception() or f.result()))
+        self._search.submit(number, run)
 
     def _on_found(self, number: int, hits) -> None:
         if number != self._query:
@@ -134,4 +125,4 @@ class FindBar(QLineEdit):
 
     def dispose(self) -> None:
         self._query += 1
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._search.shutdown()

@@ -1,4 +1,5 @@
-"""Import layer…: pick the source layer and target kind, map fields, check, import."""
+"""Import layer…: pick the source layer and target kind, the text encoding and (CSV) the coordinate system,
+map fields, check, import."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,6 +39,10 @@ class ImportDialog(QDialog):
         self.resize(640, 520)
 
         self.layer_combo = QComboBox()
+        self.encoding_combo = _editable_combo([(_("Automatic (.cpg, else detected)"), ""), ("UTF-8", "utf-8"),
+                                               (_("Windows-1257 (Baltic)"), "cp1257")])
+        self.crs_combo = _editable_combo([(_("Longitude/latitude (EPSG:4326)"), ""),
+                                          (_("LKS-92 / Latvia TM (EPSG:3059)"), "EPSG:3059")])
         self.kind_combo = QComboBox()
         for k in layer_kinds().values():
             self.kind_combo.addItem(k.label, k.id)
@@ -65,6 +70,8 @@ class ImportDialog(QDialog):
 
         form = QFormLayout()
         form.addRow(_("Source layer:"), self.layer_combo)
+        form.addRow(_("Text encoding:"), self.encoding_combo)
+        form.addRow(_("Coordinate system (CSV x/y):"), self.crs_combo)
         form.addRow(_("Import into:"), self.kind_combo)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -77,7 +84,13 @@ class ImportDialog(QDialog):
         layout.addWidget(self.buttons)
 
         self._load_layers()
+        csv_file = self.path.suffix.lower() == ".csv"
+        self.crs_combo.setEnabled(csv_file)
+        self.encoding_combo.setEnabled(csv_file or self.path.suffix.lower() in (".shp", ".zip") or self.path.is_dir())
         self.layer_combo.currentIndexChanged.connect(self._read)
+        for combo in (self.encoding_combo, self.crs_combo):
+            combo.currentIndexChanged.connect(self._read)
+            combo.lineEdit().editingFinished.connect(self._read)
         self.kind_combo.currentIndexChanged.connect(self._fill_mapping)
         self._read()
 
@@ -99,6 +112,20 @@ class ImportDialog(QDialog):
     def layer(self) -> str | None:
         return self.layer_combo.currentData()
 
+    @property
+    def encoding(self) -> str | None:
+        """The text encoding chosen or typed (None: automatic)."""
+        return _combo_value(self.encoding_combo)
+
+    @property
+    def crs(self) -> str | None:
+        """The coordinate system of a CSV's x/y columns, chosen or typed (None: longitude/latitude)."""
+        return _combo_value(self.crs_combo) if self.crs_combo.isEnabled() else None
+
+    def import_options(self) -> dict:
+        """The reading's settings, as ``layers.importers.import_file`` takes them."""
+        return {"encoding": self.encoding, "crs": self.crs}
+
     def _fail(self, message: str) -> None:
         self.status.setText(message)
         self.status.setStyleSheet("color: #a00000;")
@@ -106,7 +133,7 @@ class ImportDialog(QDialog):
 
     def _read(self) -> None:
         try:
-            self.frame = importers.read_source(self.path, self.layer)
+            self.frame = importers.read_source(self.path, self.layer, encoding=self.encoding, crs=self.crs)
         except LanternError as exc:
             self.frame = None
             self.table.setRowCount(0)
@@ -200,7 +227,7 @@ class ImportDialog(QDialog):
         if prepared.repaired:
             text += " " + ngettext("{n} invalid geometry will be repaired.", "{n} invalid geometries will be repaired.",
                                    prepared.repaired).format(n=prepared.repaired)
-        for notice in prepared.notices:
+        for notice in [*self.frame.attrs.get("notices", []), *prepared.notices]:
             text += " " + _("Notice: {notice}.").format(notice=notice)
         if prepared.skipped:
             text += " " + ngettext("{n} row will be skipped and listed in {file}.",
@@ -209,3 +236,21 @@ class ImportDialog(QDialog):
         self.status.setText(text)
         self.status.setStyleSheet("color: #1b5e20;")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
+
+
+def _editable_combo(choices: list[tuple[str, str]]) -> QComboBox:
+    """A combo box of named choices that also takes a typed value (another encoding, another EPSG code)."""
+    combo = QComboBox()
+    combo.setEditable(True)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    for label, value in choices:
+        combo.addItem(label, value)
+    return combo
+
+
+def _combo_value(combo: QComboBox) -> str | None:
+    """The chosen item's value, or the typed text when it names no item; None for the automatic choice."""
+    text = combo.currentText().strip()
+    index = combo.findText(text)
+    value = combo.itemData(index) if index >= 0 else text
+    return value or None

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
 from gui.swatch import swatch_icon
 from layers.catalogue import kind as get_kind
-from layers.i18n import _, ngettext
+from layers.i18n import _, integer, ngettext
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -54,7 +54,7 @@ class LayerPanel(QListWidget):
         for layer in reversed(layers):
             if layer.get("partner"):
                 read_only = _("read-only")
-                item = QListWidgetItem(f"{layer['label']}  ({layer['count']})  [{read_only}]")
+                item = QListWidgetItem(f"{layer['label']}  ({integer(layer['count'])})  [{read_only}]")
                 item.setData(ID_ROLE, layer["id"])
                 item.setToolTip(_("Imported from a partner package; read-only.\n{label}").format(label=layer["label"]))
                 font = item.font()
@@ -76,8 +76,9 @@ class LayerPanel(QListWidget):
         from audit.redaction import layer_level
 
         level = layer_level(item.data(ID_ROLE))
-        text = f"{label}  ({count})  [{self._level_text(level)}]"
-        tip = ngettext("{label}: {count} feature", "{label}: {count} features", count).format(label=label, count=count)
+        text = f"{label}  ({integer(count)})  [{self._level_text(level)}]"
+        tip = ngettext("{label}: {count} feature", "{label}: {count} features", count).format(label=label,
+                                                                                           count=integer(count))
         tip += "\n" + _("Sensitivity: {level} — shared only with that level or above").format(
             level=self._level_text(level))
         if synthetic:

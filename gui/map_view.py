@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 import tempfile
@@ -44,6 +45,7 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from gui.background import Background
 from layers.i18n import _
 from mapping.compose import (
     LAYER_SCHEME,
@@ -84,15 +86,36 @@ def register_url_scheme() -> bool:
     return True
 
 
+def _compose_page(folder: Path, layers, options) -> Path:
+    """Write the page (map.html in ``folder``) at once: the page never reads a half-written file."""
+    path = folder / "map.html"
+    part = folder / "map.html.part"
+    write_map(part, layers, options)
+    os.replace(part, path)
+    return path
+
+
+_warming = []
+
+
 def warm_up() -> None:
-    """Import folium (the page's composer, ~0.4 s) in a background thread, so the first show_layers
-    does not hold up the event loop while it loads."""
+    """Load, in a background thread, what the first opening needs and takes long to load: the current
+    language's number formats (Babel's locale data, ~0.1 s) and folium (the page's composer, ~0.4 s).
+    Started as the application starts, it runs while Qt and QtWebEngine build the window."""
     import importlib
     import threading
 
-    if "folium" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("folium",), name="lantern-folium",
-                         daemon=True).start()
+    if _warming or "folium" in sys.modules:
+        return
+
+    def load() -> None:
+        from layers.i18n import integer
+
+        integer(0)
+        importlib.import_module("folium")
+
+    _warming.append(threading.Thread(target=load, name="lantern-warm-up", daemon=True))
+    _warming[0].start()
 
 
 def encode_layer(layer: MapLayer, source=None, batch: int = 2000) -> bytes:
@@ -375,6 +398,9 @@ class MapView(QWidget):
         self._painted = False
         self._queue: list[tuple[str, object]] = []
         self.basemap_on = False
+        self._composer = Background("lantern-compose")
+        self._composer.answered.connect(self._on_composed)
+        self._loads = 0  # pages asked for; the latest is loaded when composed
 
         self.profile = QWebEngineProfile(self)  # off-the-record: no disk cache, no cookies
         self.guard = RequestGuard(self)
@@ -433,8 +459,17 @@ class MapView(QWidget):
         options.app_bridge = True
         options.fetch_layers = True
         options.basemap = self.basemap_on
-        path = Path(self._tmpdir.name) / "map.html"
-        write_map(path, layers, options)
+        # composed in a worker (folium and its templates take ~20 ms, and the first time wait for folium's
+        # import); the page loads when it is written, if no newer show_layers came meanwhile
+        self._loads += 1
+        self._composer.submit(self._loads, _compose_page, Path(self._tmpdir.name), layers, options)
+
+    def _on_composed(self, number: int, path) -> None:
+        if number != self._loads:
+            return  # a newer page is being composed, or the view is gone
+        if isinstance(path, BaseException):
+            print(_("The map could not be composed: {error}").format(error=repr(path)), file=sys.stderr)
+            return
         self.page.load(QUrl.fromLocalFile(str(path)))
 
     @property
@@ -550,6 +585,7 @@ class MapView(QWidget):
     def dispose(self) -> None:
         """Release the page before the profile (avoids Qt's 'profile still in use' warning)."""
         self.disposing.emit()
+        self._loads += 1  # a page still being composed is not loaded
         self.view.setPage(None)
         self.page.deleteLater()
         self.server.shutdown()

@@ -125,7 +125,7 @@ class OutreachPanel(QWidget):
         self.profile.currentIndexChanged.connect(self._on_profile_changed)
         self.method = QComboBox()
         self.method.addItem(_("Fast (greedy, with certified gap)"), "greedy")
-        self.method.addItem(_("Exact (spopt; small plans only)"), "exact")
+        self.method.addItem(_("Exact (HiGHS; says if not proven optimal)"), "exact")
         self.add_point_button = QPushButton(_("Add a candidate site on the map"))
         self.add_point_button.setToolTip(_("Click the map where a campaign could be held (Esc cancels)"))
         self.add_point_button.clicked.connect(self._on_add_point)

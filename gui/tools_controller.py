@@ -60,8 +60,8 @@ class ToolsController(QObject):
             "Campaign sites: Lantern chooses k candidate sites so that as much of the risk as possible lies within "
             "walking distance r of at least one site (the maximal covering location problem). The fast method adds "
             "sites one by one; the plan reports the share of the total risk it covers and a certified upper bound on "
-            "the best possible plan, so you can see how close it is. For small plans the exact method (spopt) can be "
-            "chosen instead.")
+            "the best possible plan, so you can see how close it is. The exact method solves the same problem with "
+            "the HiGHS solver and says whether it proved the plan optimal within its time limit.")
         box = QMessageBox(QMessageBox.Icon.Information, _("Method"), text, QMessageBox.StandardButton.Ok,
                           self.parent_widget)
         box.setTextFormat(Qt.TextFormat.PlainText)

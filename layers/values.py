@@ -31,6 +31,10 @@ def is_missing(value) -> bool:
             return True
     except ImportError:  # pragma: no cover - pandas is a dependency
         pass
+    if type(value).__name__ in ("datetime64", "timedelta64"):  # numpy's own NaT
+        import numpy as np
+
+        return bool(np.isnat(value))
     return isinstance(value, str) and value.strip() == ""
 
 

@@ -147,7 +147,10 @@ def workspace_layer(kind_id: str, frame, visible: bool, synthetic: bool, assessm
     """A workspace layer for the window's map: places carry their risk level, estimates their density."""
     risk = extra = tips = None
     if kind_id in PLACE_KINDS:
-        risk = {fid: (a.level, a.explain()) for (table, fid), a in assessments.items() if table == kind_id}
+        # only the frame's places are explained (a view of 300 places must not word the city's 3,000)
+        shown = set(frame.index.tolist())
+        risk = {fid: (a.level, a.explain()) for (table, fid), a in assessments.items()
+                if table == kind_id and fid in shown}
     elif kind_id == ESTIMATES:
         dense = densities(frame)
         extra = {int(fid): {"group": g, "density": round(float(d), 1)}

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from layers.crs import LKS92
 from layers.i18n import _, decimal
-
-LKS92 = "EPSG:3059"
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from layers.i18n import _, label, ngettext, percent
+from layers.i18n import N_, _, label, ngettext, percent
 from layers.resources import load_json
 from mapping import site_selection
 from mapping.risk_surface import Surface, SurfaceParams, checkpoint, compute
@@ -94,9 +94,17 @@ class OutreachPlan:
         if p.proven_optimal:
             text += " " + _("This plan is proven optimal.")
         else:
+            if "time limit reached" in p.method:
+                text += " " + _("The exact search stopped at its time limit, before it could prove the plan optimal.")
+            source = _(BOUND_NAMES[p.bound_source]) if p.bound_source in BOUND_NAMES else p.bound_source
             text += " " + _("Certified gap to the optimum: at most {gap} ({source} bound).").format(
-                gap=percent(p.gap), source=p.bound_source)
+                gap=percent(p.gap), source=source)
         return text
+
+
+#: where a plan's bound comes from (mapping.site_selection's names), in words for the reader
+BOUND_NAMES = {"submodular": N_("submodularity"), "Lagrangian": N_("Lagrangian relaxation"),
+               "LP relaxation": N_("LP relaxation"), "HiGHS": N_("HiGHS solver")}
 
 
 def _groups_reached(estimates, circle) -> list[str]:

@@ -9,7 +9,6 @@ every file states the profile it was made for.
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from audit.disclosure import Disclosure, require
@@ -18,6 +17,7 @@ from audit.redaction import Bundle, SharedLayer, derived_about, redact, select_f
 from layers.catalogue import layer_kinds
 from layers.i18n import _, using
 from layers.output import staged_folder
+from layers.spreadsheet import DEFAULT_DIALECT, csv_writer, dialect, safe_cell
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
 from mapping.features import map_layer, palette, print_kwargs, styles
 from mapping.outreach import OutreachPlan
@@ -144,7 +144,7 @@ def write_html(bundle: Bundle, plan: OutreachPlan, path: Path, online_basemap: b
     return write_map(path, layers, options)
 
 
-def write_sites(bundle: Bundle, gpkg: Path, csv_path: Path) -> None:
+def write_sites(bundle: Bundle, gpkg: Path, csv_path: Path, csv_dialect: str = DEFAULT_DIALECT) -> None:
     """sites.gpkg and sites.csv, each row marked with the profile's marking."""
     import pyogrio
 
@@ -152,18 +152,10 @@ def write_sites(bundle: Bundle, gpkg: Path, csv_path: Path) -> None:
     columns = [c for c in sites.columns if c != "geometry"]
     pyogrio.write_dataframe(sites.assign(marking=marking(bundle)), gpkg, layer="sites", driver="GPKG",
                             dataset_options={"VERSION": "1.3"})
-    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["marking", *columns, "lon", "lat"])
+    with csv_writer(csv_path, csv_dialect) as write:  # UTF-8 with BOM, empty cells empty, formulas guarded
+        write(["marking", *columns, "lon", "lat"])
         for row, geom in zip(sites[columns].itertuples(index=False), sites.geometry):
-            writer.writerow([marking(bundle), *[safe_cell(v) for v in row], round(geom.x, 6), round(geom.y, 6)])
-
-
-def safe_cell(value):
-    """Neutralise spreadsheet formulas: a text cell starting with = + - @ is prefixed with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+            write([marking(bundle), *row, round(geom.x, 6), round(geom.y, 6)])
 
 
 def render_print(bundle: Bundle, plan: OutreachPlan, path: Path, paper: str = "a4", dpi: int = 150) -> Path:
@@ -226,7 +218,8 @@ def compose_print(bundle: Bundle, plan: OutreachPlan, paper: str = "a4") -> Prin
 
 def export_plan(plan: OutreachPlan, workspace, out_dir: str | Path, paper: str = "a4", online_basemap: bool = False,
                 progress=None, overwrite: bool = False, recipient: str = "", confirm_police: bool = False,
-                author: str = "", lang: str | None = None) -> tuple[dict[str, Path], Disclosure]:
+                author: str = "", lang: str | None = None,
+                csv_dialect: str = DEFAULT_DIALECT) -> tuple[dict[str, Path], Disclosure]:
     """Check the plan's bundle, then write the five files into ``out_dir``; returns their paths and the check.
 
     The files are written beside the folder and moved in only when all five
@@ -239,6 +232,7 @@ def export_plan(plan: OutreachPlan, workspace, out_dir: str | Path, paper: str =
     names = ("outreach.html", "outreach.pdf", "outreach.png", "sites.gpkg", "sites.csv")
     with using(lang):
         require_confirmation(plan.params.profile, recipient, confirm_police)
+        dialect(csv_dialect)  # an unknown dialect is refused before anything is written
         bundle = plan_bundle(plan, workspace)
         disclosure = require(bundle)
         with staged_folder(out, workspace.path, overwrite) as staged:
@@ -249,7 +243,7 @@ def export_plan(plan: OutreachPlan, workspace, out_dir: str | Path, paper: str =
             render_print(bundle, plan, tmp["outreach.pdf"], paper)
             render_print(bundle, plan, tmp["outreach.png"], paper, dpi=110)
             say(0.9, _("Writing the sites"))
-            write_sites(bundle, tmp["sites.gpkg"], tmp["sites.csv"])
+            write_sites(bundle, tmp["sites.gpkg"], tmp["sites.csv"], csv_dialect)
     files = {name: out / name for name in names}
     log_export(workspace, plan.params.profile, "outreach", recipient, author, list(files.values()))
     say(1.0, _("Export done"))

@@ -20,7 +20,7 @@ from psygnal import Signal
 from audit.annotations import PLACE_KINDS, place_assessments
 from audit.commands import Command, History
 from audit.estimates import TABLE as ESTIMATES
-from audit.filters import FilterState, row_filter, visible_fids
+from audit.filters import FilterState, applies_to, row_filter, visible_fids
 from layers import queries, viewport
 from layers.catalogue import kind as get_kind
 from layers.catalogue import layer_kinds
@@ -70,6 +70,7 @@ class Session:
         self._indexes: dict = {}  # (kind, version, filters) -> ViewportIndex
         self._row_counts: dict = {}  # (kind, version, filters) -> rows within the filters
         self._index_lock = threading.Lock()
+        self._count_lock = threading.Lock()
         self.synthetic: dict[str, bool] = {}
         self.partner: list[MapLayer] = []
         self.assessments: dict = {}
@@ -259,7 +260,7 @@ class Session:
 
     def filter_fids(self, kind_id: str) -> set[int] | None:
         """The fids of a layer the filters let through; None when they do not apply to it."""
-        if not self.filters.active or row_filter(kind_id, self.filters) is None and kind_id != ESTIMATES:
+        if not applies_to(kind_id, self.filters):
             return None  # nothing to read
         return visible_fids(kind_id, self.frames[kind_id], self.filters)
 
@@ -276,12 +277,23 @@ class Session:
             return frame, None, len(frame)
         if layer_id is None or layer_id not in self.frames:
             return None, None, 0
-        if layer_id in self.viewport_kinds() and not self.frames.is_loaded(layer_id):
-            from mapping.table_rows import PagedRows  # a page at a time: the layer is too big to read
-
-            return PagedRows(ws.db.conn, layer_id, row_filter(layer_id, self.filters), self.row_count(layer_id)), \
-                get_kind(layer_id), self.counts[layer_id]
+        if self.is_paged(layer_id):
+            return self.paged_rows(layer_id), get_kind(layer_id), self.counts[layer_id]
         return self.filtered_frame(layer_id), get_kind(layer_id), self.counts[layer_id]
+
+    def is_paged(self, layer_id: str | None) -> bool:
+        """The layer is too big to read whole: its table is read a page at a time (``paged_rows``)."""
+        return layer_id in self.viewport_kinds() and not self.frames.is_loaded(layer_id)
+
+    def paged_rows(self, layer_id: str):
+        """A big layer's rows within the filters, for its table; counting them is a scan of the layer, so
+        a window asks from a worker (this reads through the calling thread's connection)."""
+        from mapping.table_rows import PagedRows
+
+        rows = PagedRows(self.frames.connection, layer_id, row_filter(layer_id, self.filters),
+                         self.row_count(layer_id))
+        rows.load(0)
+        return rows
 
     def date_span(self) -> tuple[dt.date, dt.date] | None:
         """First and last date of the workspace's dated records (cases, annotations, estimates)."""
@@ -304,10 +316,16 @@ class Session:
         if rows is None:
             return self.counts[kind_id]
         key = (kind_id, self.versions.get(kind_id, 0), rows)
-        if key not in self._row_counts:
-            self._row_counts = {k: v for k, v in self._row_counts.items() if k[0] != kind_id}
-            self._row_counts[key] = viewport.count_rows(self.frames.connection(), kind_id, rows)
-        return self._row_counts[key]
+        with self._count_lock:  # a second thread asking the same waits for the first's count
+            if key not in self._row_counts:
+                self._row_counts = {k: v for k, v in self._row_counts.items() if k[0] != kind_id}
+                self._row_counts[key] = viewport.count_rows(self.frames.connection(), kind_id, rows)
+            return self._row_counts[key]
+
+    def counted(self, kind_id: str) -> bool:
+        """Whether ``row_count(kind_id)`` answers at once (no scan): unfiltered, or counted already."""
+        rows = row_filter(kind_id, self.filters)
+        return rows is None or (kind_id, self.versions.get(kind_id, 0), rows) in self._row_counts
 
     # -- what is shown --------------------------------------------------------------------
 

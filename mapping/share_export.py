@@ -12,7 +12,6 @@ with this installation's key, that ``layers.packages.import_package`` verifies.
 """
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -24,9 +23,10 @@ from layers.i18n import _, using
 from layers.output import staged_files, staged_folder
 from layers.packages import FORMAT as PACKAGE_FORMAT
 from layers.packages import layer_hash, manifest_rows, sign_manifest
+from layers.spreadsheet import DEFAULT_DIALECT, csv_writer, using_dialect
+from layers.spreadsheet import dialect as csv_dialect_named
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
 from mapping.features import map_layer
-from mapping.outreach_export import safe_cell
 from mapping.print_layout import (PrintDocument, PrintOptions, Sheet, furnish, legend, metric_bounds, paragraph,
                                   set_view)
 from mapping.print_style import BASEMAP_PRINT, draw_layer, plot_basemap
@@ -202,39 +202,47 @@ def write_about(bundle: Bundle, folder: Path) -> None:
 
 
 def write_csv(bundle: Bundle, folder: Path) -> None:
+    """One CSV per layer (UTF-8 with BOM, in the dialect in use: layers.spreadsheet): the marking on every row;
+    points as lon/lat, other geometries as WKT."""
     folder.mkdir(parents=True, exist_ok=True)
     write_about(bundle, folder)
     for layer in _filled(bundle):
-        frame = layer.frame
-        columns = [c for c in frame.columns if c != "geometry"]
-        with open(folder / f"{layer.name}.csv", "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            extra = ["lon", "lat", "wkt"] if layer.spatial else []
-            writer.writerow(["marking", *columns, *extra])
-            geoms = frame.geometry if layer.spatial else [None] * len(frame)
-            for record, geom in zip(frame[columns].to_dict("records"), geoms):
-                cells = [bundle.marking, *[safe_cell(record[c]) for c in columns]]
-                if layer.spatial:
-                    if geom is None:
-                        cells += ["", "", ""]
-                    elif geom.geom_type == "Point":
-                        cells += [round(geom.x, 7), round(geom.y, 7), ""]
-                    else:
-                        cells += ["", "", geom.wkt]
-                writer.writerow(cells)
+        write_layer_csv(bundle, layer, folder / f"{layer.name}.csv")
+
+
+def write_layer_csv(bundle: Bundle, layer: SharedLayer, path: Path) -> None:
+    frame = layer.frame
+    columns = [c for c in frame.columns if c != "geometry"]
+    extra = ["lon", "lat", "wkt"] if layer.spatial else []
+    geoms = frame.geometry if layer.spatial else [None] * len(frame)
+    with csv_writer(path) as write:
+        write(["marking", *columns, *extra])
+        for record, geom in zip(frame[columns].to_dict("records"), geoms):
+            cells = [bundle.marking, *[record[c] for c in columns]]
+            if layer.spatial:
+                cells += _geometry_cells(geom)
+            write(cells)
+
+
+def _geometry_cells(geom) -> list:
+    if geom is None or geom.is_empty:
+        return ["", "", ""]
+    if geom.geom_type == "Point":
+        return [round(geom.x, 7), round(geom.y, 7), ""]
+    return ["", "", geom.wkt]
 
 
 def write_geojson(bundle: Bundle, folder: Path) -> None:
+    """One GeoJSON file per layer with geometries; a table without geometries is a CSV (GeoJSON holds features)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_about(bundle, folder)
     for layer in _filled(bundle):
         if not layer.spatial:
-            data = {"marking": bundle.marking, "profile": bundle.profile, "records": json.loads(
-                layer.frame.to_json(orient="records", force_ascii=False))}
-        else:
-            data = json.loads(layer.frame.to_json(drop_id=layer.form != "features"))
-            data.update({"marking": bundle.marking, "profile": bundle.profile, "name": layer.label,
-                         "rules": bundle.notes, "history": bundle.anchor})
+            write_layer_csv(bundle, layer, folder / f"{layer.name}.csv")
+            continue
+        data = json.loads(layer.frame.to_json(drop_id=layer.form != "features"))
+        data.update({"marking": bundle.marking, "profile": bundle.profile, "name": layer.label,
+                     "rules": bundle.notes, "history": bundle.anchor})
         (folder / f"{layer.name}.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
@@ -245,7 +253,8 @@ def _export_names(fmt: str) -> set[str]:
     from layers.resources import load_json
 
     tables = [*layer_kinds(), *ATTRIBUTE_TABLES, *load_json("sensitivity.json")["derived"]]
-    return {"ABOUT.txt", *(f"{t}.{fmt}" for t in tables)}
+    suffixes = {fmt, "csv"}  # a geojson export writes its tables without geometries as CSV
+    return {"ABOUT.txt", *(f"{t}.{s}" for t in tables for s in suffixes)}
 
 
 def _earlier_export(folder: Path, fmt: str) -> list[Path]:
@@ -273,13 +282,13 @@ def _targets(fmt: str, out: Path) -> list[Path]:
 
 
 def _write(bundle: Bundle, fmt: str, out: Path, workspace, overwrite: bool, lang: str,
-           print_options: PrintOptions | None = None) -> list[Path]:
+           print_options: PrintOptions | None = None, csv_dialect: str = DEFAULT_DIALECT) -> list[Path]:
     """Write into temporary names beside ``out``; move into place only when every file is done."""
     from mapping.report import write_report
 
     if fmt in FOLDER_FORMATS:
         earlier = _earlier_export(out, fmt) if overwrite else []
-        with staged_folder(out, workspace.path, overwrite) as staged:
+        with staged_folder(out, workspace.path, overwrite) as staged, using_dialect(csv_dialect):
             (write_csv if fmt == "csv" else write_geojson)(bundle, staged.path)
         for stale in set(earlier) - set(staged.files):  # a layer this export does not hold must not stay behind
             stale.unlink(missing_ok=True)
@@ -294,10 +303,12 @@ def _write(bundle: Bundle, fmt: str, out: Path, workspace, overwrite: bool, lang
     return list(staged.targets)
 
 
-def check_request(profile: str, fmt: str, recipient: str, confirm_police: bool) -> None:
-    """Refuse an unknown format, and a police export without its confirmation and recipient."""
+def check_request(profile: str, fmt: str, recipient: str, confirm_police: bool,
+                  csv_dialect: str = DEFAULT_DIALECT) -> None:
+    """Refuse an unknown format or CSV dialect, and a police export without its confirmation and recipient."""
     if fmt not in FORMATS:
         raise LanternError(_("unknown format {f!r}; choose one of {all}").format(f=fmt, all=", ".join(FORMATS)))
+    csv_dialect_named(csv_dialect)
     require_confirmation(profile, recipient, confirm_police)
 
 
@@ -319,20 +330,22 @@ def build_bundle(workspace, profile: str, fmt: str, extent=None, only=None) -> B
 
 def export(workspace, profile: str, fmt: str, out: str | Path, recipient: str = "", confirm_police: bool = False,
            author: str = "", extent=None, overwrite: bool = False, lang: str = "en",
-           print_options: PrintOptions | None = None) -> tuple[list[Path], Disclosure]:
+           print_options: PrintOptions | None = None,
+           csv_dialect: str = DEFAULT_DIALECT) -> tuple[list[Path], Disclosure]:
     """Redact, check, write; for police, log recipient, time, profile, files and hashes. Returns (files, disclosure).
 
     ``fmt`` "report" writes the district report: ``out`` (PDF) and its HTML twin. Everything the export
     carries (markings, layer names, notes, ABOUT.txt, the report's derived parts) is in ``lang``.
     ``print_options`` (pdf, png): paper, orientation, title, subtitle and the layers of the print map.
+    ``csv_dialect`` (csv, geojson's tables): "standard" or "excel-lv" (layers.spreadsheet).
     """
     out = Path(out)
     with using(lang):
-        check_request(profile, fmt, recipient, confirm_police)
+        check_request(profile, fmt, recipient, confirm_police, csv_dialect)
         only = print_options.layers if print_options is not None and fmt in ("pdf", "png") else None
         bundle = build_bundle(workspace, profile, fmt, extent, only)
         disclosure = require(bundle)
-        files = _write(bundle, fmt, out, workspace, overwrite, lang, print_options)
+        files = _write(bundle, fmt, out, workspace, overwrite, lang, print_options, csv_dialect)
     log_export(workspace, profile, fmt, recipient, author, files)
     return files, disclosure
 

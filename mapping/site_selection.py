@@ -6,7 +6,8 @@ fast and near-optimal), with an honest quality report — the share of the
 total risk covered and a *certified* bound on the optimum: the smaller of the
 data-dependent submodular bound (f(S) + the k largest remaining marginal
 gains) and, where the instance is small enough, the LP relaxation's optimum
-(HiGHS through scipy). Option: exact optimisation with spopt (PySAL; CBC).
+(HiGHS through scipy). Option: exact optimisation, a MILP on the sparse coverage matrix solved by HiGHS
+(scipy.optimize.milp), time-limited and honest about whether it proved optimality.
 Locked sites are always chosen; excluded ones never.
 """
 from __future__ import annotations
@@ -20,7 +21,8 @@ from layers.i18n import _, ngettext
 
 LP_LIMIT_NONZEROS = 100_000  # above this HiGHS takes 10 s and more (21,000 × 1,000 at 290,000: 10–14 s on 2
 # busy cores) for a bound the Lagrangian one comes within a few hundredths of a percent of; it is used alone
-EXACT_LIMIT_CELLS = 2_000_000  # candidates × demand cells for spopt's dense model
+EXACT_LIMIT_NONZEROS = 5_000_000  # (site, cell) pairs within reach: the MILP's size, not a dense matrix's
+EXACT_TIME_LIMIT = 60.0  # seconds HiGHS may search; past it the plan says it is not proven optimal
 
 
 @dataclass
@@ -105,12 +107,39 @@ def _check(inst: Instance, k: int, locked, excluded) -> tuple[list[int], set[int
 
 
 def greedy(inst: Instance, k: int, locked=None, excluded=None, lp_bound: bool = True) -> Plan:
-    """Lazy greedy: add the site with the largest marginal gain, k times (locked sites first)."""
+    """Lazy greedy + swaps; with ``lp_bound`` also the Lagrangian bound, whose best primal plan, improved by the
+    same swaps, replaces the greedy one when it covers more (a Lagrangian heuristic: it escapes the greedy's
+    local optimum on large instances at the cost of the bound already being computed)."""
     locked, excluded = _check(inst, k, locked, excluded)
+    passes = max(20, 2 * k)
+    sites, gains = improve_by_swaps(inst, _greedy_sites(inst, k, locked, excluded), locked, excluded, passes)
+    value, method = float(sum(gains)), "greedy + swaps"
+    lagrange = None
+    if lp_bound:
+        lagrange, start = _lagrangian(inst, k, locked, excluded, incumbent=value)
+        if start is not None and sorted(start) != sorted(sites) and not _proven(lagrange, value):
+            other, other_gains = improve_by_swaps(inst, start, locked, excluded, passes)
+            if sum(other_gains) > value + 1e-9 * max(1.0, value):
+                sites, gains, value, method = other, other_gains, float(sum(other_gains)), "Lagrangian + swaps"
     covered = np.zeros(len(inst.weights), dtype=bool)
-    sites, gains = [], []
+    for j in sites:
+        covered[inst.cover[j]] = True
+    value = float(inst.weights[covered].sum())
+    bound, source = _submodular_bound(inst, sites, covered, k - len(locked), excluded), "submodular"
+    if lagrange is not None:
+        bound, source = min((bound, source), (lagrange, "Lagrangian"), key=lambda b: b[0])
+        if not _proven(bound, value):  # the LP can only tighten a gap that is left
+            lp = lp_relaxation_bound(inst, k, locked, excluded)
+            if lp is not None and lp < bound:
+                bound, source = lp, "LP relaxation"
+    return Plan(sites, gains, value, inst.total, max(bound, value), method, _proven(bound, value), source)
+
+
+def _greedy_sites(inst: Instance, k: int, locked: list[int], excluded: set[int]) -> list[int]:
+    """Lazy greedy: add the site with the largest marginal gain, k times (locked sites first)."""
+    covered = np.zeros(len(inst.weights), dtype=bool)
+    sites = []
     for j in locked:
-        gains.append(_gain(inst, j, covered))
         sites.append(j)
         covered[inst.cover[j]] = True
     heap = [(-_gain(inst, j, covered), j) for j in range(len(inst.cover)) if j not in excluded and j not in sites]
@@ -122,22 +151,8 @@ def greedy(inst: Instance, k: int, locked=None, excluded=None, lp_bound: bool = 
             heapq.heappush(heap, (-gain, j))
             continue
         sites.append(j)
-        gains.append(gain)
         covered[inst.cover[j]] = True
-    sites, gains = improve_by_swaps(inst, sites, locked, excluded)
-    covered = np.zeros(len(inst.weights), dtype=bool)
-    for j in sites:
-        covered[inst.cover[j]] = True
-    value = float(inst.weights[covered].sum())
-    bound, source = _submodular_bound(inst, sites, covered, k - len(locked), excluded), "submodular"
-    if lp_bound:
-        bound, source = min((bound, source), (lagrangian_bound(inst, k, locked, excluded, incumbent=value),
-                                              "Lagrangian"), key=lambda b: b[0])
-        if not _proven(bound, value):  # the LP can only tighten a gap that is left
-            lp = lp_relaxation_bound(inst, k, locked, excluded)
-            if lp is not None and lp < bound:
-                bound, source = lp, "LP relaxation"
-    return Plan(sites, gains, value, inst.total, max(bound, value), "greedy + swaps", _proven(bound, value), source)
+    return sites
 
 
 def _proven(bound: float, value: float) -> bool:
@@ -180,22 +195,7 @@ def improve_by_swaps(inst: Instance, sites: list[int], locked, excluded, max_pas
         if best[1] is None:
             break
         sites[sites.index(best[1])] = best[2]
-    # marginal gains in the final order (locked first, then by gain)
-    covered = np.zeros(len(w), dtype=bool)
-    ordered, gains = [], []
-    remaining = [j for j in sites if j not in locked]
-    for j in [j for j in sites if j in locked]:
-        gains.append(_gain(inst, j, covered))
-        ordered.append(j)
-        covered[inst.cover[j]] = True
-    while remaining:
-        values = [_gain(inst, j, covered) for j in remaining]
-        pick = int(np.argmax(values))
-        j = remaining.pop(pick)
-        gains.append(values[pick])
-        ordered.append(j)
-        covered[inst.cover[j]] = True
-    return ordered, gains
+    return _ranked(inst, sites, locked)
 
 
 def _submodular_bound(inst: Instance, sites, covered, free: int, excluded) -> float:
@@ -214,6 +214,12 @@ def lagrangian_bound(inst: Instance, k: int, locked=None, excluded=None, incumbe
     and every L(λ) bounds the optimum from above; subgradient steps (Polyak) push it down towards the
     LP bound. Costs two sparse products per step, so it works where the LP is too large.
     """
+    return _lagrangian(inst, k, locked, excluded, incumbent, iterations)[0]
+
+
+def _lagrangian(inst: Instance, k: int, locked=None, excluded=None, incumbent: float = 0.0,
+                iterations: int = 300) -> tuple[float, list[int] | None]:
+    """(the Lagrangian bound, the best plan among the relaxation's site choices — a start for the swaps)."""
     a = inst.matrix()
     at = a.T.tocsr()
     w = inst.weights
@@ -225,6 +231,7 @@ def lagrangian_bound(inst: Instance, k: int, locked=None, excluded=None, incumbe
     free = k - len(locked)
     lam = 0.5 * w
     best = np.inf
+    best_value, best_sites = -np.inf, None
     theta, stall = 1.0, 0
     for _step in range(iterations):
         c = at @ lam
@@ -241,12 +248,16 @@ def lagrangian_bound(inst: Instance, k: int, locked=None, excluded=None, incumbe
                 theta, stall = theta / 2, 0
         x = np.zeros(n)
         x[chosen] = 1.0
-        g = (a @ x) - (reduced > 0)
+        reach = a @ x
+        covers = float(w[reach > 0].sum())  # these sites are a real plan too
+        if covers > best_value:
+            best_value, best_sites = covers, [int(j) for j in chosen]
+        g = reach - (reduced > 0)
         norm = float(g @ g)
         if norm == 0 or theta < 1e-4:
             break
-        lam = np.clip(lam - theta * (value - incumbent) / norm * g, 0.0, w)
-    return float(best)
+        lam = np.clip(lam - theta * (value - max(incumbent, best_value)) / norm * g, 0.0, w)
+    return float(best), best_sites
 
 
 def lp_relaxation_bound(inst: Instance, k: int, locked=None, excluded=None) -> float | None:
@@ -271,32 +282,94 @@ def lp_relaxation_bound(inst: Instance, k: int, locked=None, excluded=None) -> f
     return float(-result.fun)
 
 
-def exact(inst: Instance, k: int, locked=None, excluded=None, time_limit: float = 60) -> Plan:
-    """Exact MCLP with spopt (PySAL) and CBC; refuses instances too large for its dense model."""
-    import pulp
-    from spopt.locate import MCLP
+def exact(inst: Instance, k: int, locked=None, excluded=None, time_limit: float = EXACT_TIME_LIMIT) -> Plan:
+    """Exact MCLP: a MILP on the sparse coverage matrix, solved by HiGHS (scipy.optimize.milp) to a zero gap.
 
+    maximise Σ wᵢ yᵢ  s.t.  yᵢ ≤ Σⱼ aᵢⱼ xⱼ,  Σ xⱼ = k,  xⱼ ∈ {0, 1} (locked 1, excluded 0),  0 ≤ yᵢ ≤ 1 —
+    the same model as PySAL/spopt's MCLP. Among equally good plans HiGHS picks one (no tie rule is promised).
+    Stopped by ``time_limit`` (seconds), the plan says so: not proven optimal, with HiGHS's best bound (or a
+    tighter one), and the greedy plan when that covers more than HiGHS's best so far.
+    """
     locked, excluded = _check(inst, k, locked, excluded)
-    keep = [j for j in range(len(inst.cover)) if j not in excluded]
-    m = len(inst.weights)
-    if len(keep) * m > EXACT_LIMIT_CELLS:
+    if sum(len(c) for c in inst.cover) > EXACT_LIMIT_NONZEROS:
         raise ValueError(_("the instance is too large for exact optimisation ({n} sites × {m} cells); "
-                           "use the fast method").format(n=len(keep), m=m))
-    cost = np.full((m, len(keep)), 2 * inst.radius + 1.0)
-    for col, j in enumerate(keep):
-        cost[inst.cover[j], col] = 0.0
-    predefined = np.array([j in locked for j in keep]) if locked else None
-    model = MCLP.from_cost_matrix(cost, inst.weights, inst.radius, k, predefined_facilities_arr=predefined)
-    model = model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit))
-    proven = model.problem.sol_status == 1  # PuLP says "Optimal" on a time limit too: check sol_status
-    chosen = [keep[col] for col, var in enumerate(model.fac_vars) if (var.value() or 0) > 0.5]
-    ordered = locked + [j for j in chosen if j not in locked]
-    covered = np.zeros(m, dtype=bool)
-    gains = []
-    for j in ordered:
+                           "use the fast method").format(n=len(inst.cover) - len(excluded), m=len(inst.weights)))
+    result = solve_milp(inst, k, locked, excluded, time_limit)
+    return _plan_from_milp(inst, k, locked, excluded, result)
+
+
+def solve_milp(inst: Instance, k: int, locked=(), excluded=(), time_limit: float | None = None, mip_rel_gap=0.0):
+    """scipy's OptimizeResult for the MCLP (variables: the n sites, then the demand cells that some site covers)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_matrix, hstack, identity, vstack
+
+    a = inst.matrix()
+    n = a.shape[1]
+    reach = np.flatnonzero(np.diff(a.indptr) > 0)  # cells no site covers stay uncovered: no variable needed
+    a = a[reach]
+    m = len(reach)
+    c = np.concatenate([np.zeros(n), -inst.weights[reach]])  # milp minimises
+    coverage = hstack([-a, identity(m, format="csr")], format="csr")  # yᵢ − Σⱼ aᵢⱼ xⱼ ≤ 0
+    count = csr_matrix(np.concatenate([np.ones(n), np.zeros(m)])[None, :])  # Σ x = k
+    lower = np.zeros(n + m)
+    upper = np.ones(n + m)
+    lower[list(locked)] = 1.0
+    upper[list(excluded)] = 0.0
+    constraints = LinearConstraint(vstack([coverage, count], format="csr"),
+                                   np.concatenate([np.full(m, -np.inf), [k]]), np.concatenate([np.zeros(m), [k]]))
+    options = {"mip_rel_gap": mip_rel_gap}
+    if time_limit is not None:
+        options["time_limit"] = float(time_limit)
+    integrality = np.concatenate([np.ones(n), np.zeros(m)])  # y is integral at any optimum once x is
+    result = milp(c, integrality=integrality, bounds=Bounds(lower, upper), constraints=constraints, options=options)
+    result.n_sites = n
+    return result
+
+
+def _plan_from_milp(inst: Instance, k: int, locked: list[int], excluded: set[int], result) -> Plan:
+    """Turn HiGHS's answer into a Plan; anything short of status 0 (proven optimal) is reported as such."""
+    proven = result.status == 0
+    if result.status not in (0, 1):  # infeasible / unbounded / error: cannot happen after _check, but say so
+        raise ValueError(_("exact optimisation failed: {reason}").format(reason=result.message))
+    sites = [] if result.x is None else [int(j) for j in np.flatnonzero(result.x[:result.n_sites] > 0.5)]
+    sites, gains = _ranked(inst, sites, locked)
+    value = sum(gains)
+    bound = value if proven else min(inst.total, _finite(getattr(result, "mip_dual_bound", None)))
+    method, source = "exact (HiGHS)", "proven optimal" if proven else "HiGHS"
+    if not proven:
+        method = "exact (HiGHS), time limit reached"
+        fallback = greedy(inst, k, locked, excluded)
+        if fallback.bound < bound:
+            bound, source = fallback.bound, fallback.bound_source
+        if fallback.covered > value or not sites:
+            sites, gains, value = fallback.sites, fallback.gains, fallback.covered
+            method = "exact (HiGHS), time limit reached: greedy plan"
+        proven = _proven(bound, value)  # the greedy bound may still close the gap
+    return Plan(sites, gains, value, inst.total, max(bound, value), method, proven, source)
+
+
+def _finite(dual_bound) -> float:
+    """HiGHS's best bound as a covered risk (it minimises −risk); +inf when it has none yet."""
+    if dual_bound is None or not np.isfinite(dual_bound):
+        return np.inf
+    return float(-dual_bound)
+
+
+def _ranked(inst: Instance, sites, locked) -> tuple[list[int], list[float]]:
+    """Locked sites first, then by marginal gain (largest first), with those gains."""
+    locked_set = set(locked)
+    covered = np.zeros(len(inst.weights), dtype=bool)
+    ordered, gains = [], []
+    remaining = [j for j in sites if j not in locked_set]
+    for j in [j for j in sites if j in locked_set]:
         gains.append(_gain(inst, j, covered))
+        ordered.append(j)
         covered[inst.cover[j]] = True
-    value = float(inst.weights[covered].sum())
-    bound = value if proven else (lp_relaxation_bound(inst, k, locked, excluded) or inst.total)
-    return Plan(ordered, gains, value, inst.total, bound, "exact (spopt, CBC)", proven,
-                "proven optimal" if proven else "LP relaxation")
+    while remaining:
+        values = [_gain(inst, j, covered) for j in remaining]
+        pick = int(np.argmax(values))
+        j = remaining.pop(pick)
+        gains.append(values[pick])
+        ordered.append(j)
+        covered[inst.cover[j]] = True
+    return ordered, gains

@@ -7,6 +7,7 @@ queries through :mod:`layers.viewport`, and keeps the last few pages.
 """
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 from layers import viewport
@@ -19,43 +20,69 @@ PAGE = 400
 KEEP = 8
 
 
-class PagedRows:
-    """Rows of ``kind_id`` within ``row_filter``, ordered by fid, read ``PAGE`` at a time from ``conn``.
+#: what :meth:`PagedRows.peek` answers for a row whose page is not read yet
+PENDING = object()
 
+
+class PagedRows:
+    """Rows of ``kind_id`` within ``row_filter``, ordered by fid, read ``PAGE`` at a time.
+
+    ``connect()`` gives the calling thread's connection to the workspace, so a worker can read pages
+    (the window asks for a page it lacks, shows a placeholder, and is told when the page is in).
     ``count``: how many rows pass the filter, when the caller knows it already (a city's filtered count
     is a scan of a million rows: the session counts once per filter state)."""
 
-    def __init__(self, conn, kind_id: str, row_filter=None, count: int | None = None):
-        self.conn, self.kind_id, self.row_filter = conn, kind_id, row_filter
+    def __init__(self, connect, kind_id: str, row_filter=None, count: int | None = None):
+        self.connect, self.kind_id, self.row_filter = connect, kind_id, row_filter
         self.columns = list(get_kind(kind_id).columns)
-        self._count = viewport.count_rows(conn, kind_id, row_filter) if count is None else count
+        self._count = viewport.count_rows(connect(), kind_id, row_filter) if count is None else count
         self._pages: OrderedDict[int, object] = OrderedDict()
+        self._lock = threading.Lock()  # pages are read in a worker and looked up on the UI thread
 
     def __len__(self) -> int:
         return self._count
 
-    def _page(self, number: int):
-        page = self._pages.get(number)
-        if page is None:
-            where, params = viewport.page_condition(self.kind_id, number * PAGE, PAGE, self.row_filter)
-            page = read_frame(self.conn, self.kind_id, where, params)
+    def load(self, number: int):
+        """Page ``number`` (rows number*PAGE …) as (fids, one list of values per column), read now if it is
+        not kept; safe from any thread."""
+        with self._lock:
+            page = self._pages.get(number)
+            if page is not None:
+                self._pages.move_to_end(number)
+                return page
+        where, params = viewport.page_condition(self.kind_id, number * PAGE, PAGE, self.row_filter)
+        frame = read_frame(self.connect(), self.kind_id, where, params)
+        # as plain lists, made where the page is read: a cell shown is then a list lookup on the UI thread
+        page = ([int(f) for f in frame.index], [frame[c].tolist() for c in self.columns])
+        with self._lock:
             self._pages[number] = page
             while len(self._pages) > KEEP:
                 self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(number)
         return page
 
+    def _kept(self, row: int):
+        with self._lock:
+            return self._pages.get(row // PAGE)
+
+    def peek(self, row: int, column: int):
+        """The value in a row whose page is kept, else PENDING (never reads)."""
+        page = self._kept(row)
+        return PENDING if page is None else page[1][column][row % PAGE]
+
+    def peek_fid(self, row: int):
+        """The fid in a row whose page is kept, else PENDING (never reads)."""
+        page = self._kept(row)
+        return PENDING if page is None else page[0][row % PAGE]
+
     def value(self, row: int, column: int):
-        page = self._page(row // PAGE)
-        return page.iat[row % PAGE, page.columns.get_loc(self.columns[column])]
+        return self.load(row // PAGE)[1][column][row % PAGE]
 
     def fid_at(self, row: int) -> int:
-        return int(self._page(row // PAGE).index[row % PAGE])
+        return self.load(row // PAGE)[0][row % PAGE]
 
     def row_of(self, fid: int) -> int:
         """The row of ``fid`` (-1 when it is not among these rows)."""
-        return viewport.rank_of(self.conn, self.kind_id, int(fid), self.row_filter)
+        return viewport.rank_of(self.connect(), self.kind_id, int(fid), self.row_filter)
 
 
 class FrameRows:

@@ -34,6 +34,12 @@ class ViewportIndex:
     maxx: np.ndarray
     maxy: np.ndarray
 
+    def __post_init__(self):
+        # box centres and the cells' latitude, once per load: every answer bins these
+        self.cx = (self.minx + self.maxx) / 2
+        self.cy = (self.miny + self.maxy) / 2
+        self.lat0 = float(np.median(self.miny)) if len(self.miny) else 0.0
+
     @classmethod
     def load(cls, conn, kind_id: str, row_filter=None) -> "ViewportIndex":
         fids, minx, miny, maxx, maxy = viewport.boxes(conn, kind_id, row_filter)
@@ -46,17 +52,22 @@ class ViewportIndex:
 
     def bins(self, mask: np.ndarray, zoom: float) -> list[list]:
         """[lat, lng, count] per grid cell of about CELL_PX pixels at ``zoom``, placed at its features' mean."""
-        x = (self.minx[mask] + self.maxx[mask]) / 2
-        y = (self.miny[mask] + self.maxy[mask]) / 2
+        x, y = self.cx[mask], self.cy[mask]
         if not len(x):
             return []
         dx = CELL_PX * 360.0 / (256.0 * 2 ** float(zoom))
-        lat0 = float(np.median(self.miny)) if len(self.miny) else 0.0
-        dy = dx * math.cos(math.radians(lat0))
+        dy = dx * math.cos(math.radians(self.lat0))
         i = np.floor(x / dx).astype(np.int64)
         j = np.floor(y / dy).astype(np.int64)
-        key = (i - i.min()) * (int(j.max() - j.min()) + 1) + (j - j.min())
-        _keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-        sx = np.bincount(inverse, weights=x)
-        sy = np.bincount(inverse, weights=y)
-        return [[round(float(b / c), 6), round(float(a / c), 6), int(c)] for a, b, c in zip(sx, sy, counts)]
+        i -= i.min()
+        j -= j.min()
+        key = i * (int(j.max()) + 1) + j
+        if int(key.max()) > 4 * len(key) + 4096:  # features far apart (a huge area's centre): cells by sorting
+            key = np.unique(key, return_inverse=True)[1].reshape(-1)
+        # a view holds a few hundred cells: counting into an array of them beats sorting (np.unique) the points
+        counts = np.bincount(key)
+        sx = np.bincount(key, weights=x)
+        sy = np.bincount(key, weights=y)
+        used = np.flatnonzero(counts)
+        return [[round(float(b / c), 6), round(float(a / c), 6), int(c)]
+                for a, b, c in zip(sx[used], sy[used], counts[used])]

@@ -78,3 +78,14 @@ def pytest_unconfigure(config):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_EXIT["status"])
+
+
+@pytest.fixture
+def session(demo_copy):
+    """A Qt-free session (mapping.session) on a fresh copy of the demo, closed afterwards."""
+    from mapping.session import Session
+
+    s = Session(author="Tester")
+    s.open(demo_copy)
+    yield s
+    s.close()

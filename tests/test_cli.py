@@ -141,6 +141,45 @@ def test_import_command_fails_clearly_and_changes_nothing(tmp_path):
     assert file_digest(tmp_path / "w.gpkg") == before
 
 
+def test_import_command_takes_encoding_and_crs(tmp_path):
+    from pyproj import Transformer
+
+    Workspace.create(tmp_path / "w.gpkg").close()
+    name = "Stacija ā ē ī ū š ž č ķ ļ ņ ģ"  # a made-up place
+    x, y = Transformer.from_crs(4326, 3059, always_xy=True).transform(24.1211, 56.9466)
+    src = tmp_path / "lks.csv"
+    src.write_bytes(f"x,y,name,hub_type\n{x:.2f},{y:.2f},{name},tram_stop\n".encode("cp1257"))
+    before = file_digest(tmp_path / "w.gpkg")
+    refused = lantern("import", src, "--kind", "transport_hubs", "--into", tmp_path / "w.gpkg")
+    assert refused.returncode == 2 and "lks.csv: " in refused.stderr and "--crs EPSG:3059" in refused.stderr
+    for bad, said in ((["--crs", "EPSG:99999"], "lks.csv: unknown coordinate system"),
+                      (["--crs", "EPSG:3059", "--encoding", "nope-8"], "lks.csv: unknown text encoding"),
+                      (["--crs", "EPSG:3059", "--encoding", "utf-8"], "lks.csv: cannot be read as utf-8")):
+        result = lantern("import", src, "--kind", "transport_hubs", "--into", tmp_path / "w.gpkg", *bad)
+        assert result.returncode == 2 and said in result.stderr and "not changed" in result.stderr, result.stderr
+    assert file_digest(tmp_path / "w.gpkg") == before
+    result = lantern("import", src, "--kind", "transport_hubs", "--into", tmp_path / "w.gpkg", "--crs", "EPSG:3059")
+    assert result.returncode == 0, result.stderr
+    assert "cp1257" in result.stdout  # the detected encoding is said
+    with Workspace.open(tmp_path / "w.gpkg") as ws:
+        layer = ws.read_layer("transport_hubs")
+    assert layer["name"].iloc[0] == name
+    assert abs(layer.geometry.iloc[0].x - 24.1211) < 1e-6 and abs(layer.geometry.iloc[0].y - 56.9466) < 1e-6
+
+
+def test_export_command_csv_dialect(demo_copy, tmp_path):
+    out = tmp_path / "out"
+    result = lantern("export", demo_copy, "--profile", "public", "--format", "csv", "--out", out,
+                     "--csv-dialect", "excel-lv")
+    assert result.returncode == 0, result.stderr
+    files = sorted(out.glob("*.csv"))
+    assert files and all(f.read_bytes().startswith(b"\xef\xbb\xbf") for f in files)
+    assert all(f.read_text(encoding="utf-8-sig").splitlines()[0].startswith("marking;") for f in files)
+    bad = lantern("export", demo_copy, "--profile", "public", "--format", "csv", "--out", tmp_path / "o2",
+                  "--csv-dialect", "excel-fr")
+    assert bad.returncode == 2 and "excel-lv" in bad.stderr and not (tmp_path / "o2").exists()
+
+
 def test_import_osm_command(tmp_path):
     from layers.osm import helsinki_extract
 

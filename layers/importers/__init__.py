@@ -80,18 +80,23 @@ def list_layers(path: str | Path) -> list[str]:
     return [] if format_of(path) == "CSV" else vector.list_layers(path)
 
 
-def read_source(path: str | Path, layer: str | None = None):
-    """A GeoDataFrame from any supported file (CSV coordinates are WGS 84)."""
+def read_source(path: str | Path, layer: str | None = None, encoding: str | None = None, crs: str | None = None):
+    """A GeoDataFrame from any supported file, in EPSG:4326 for CSV. ``encoding``: of a CSV or Shapefile (None:
+    declared or detected); ``crs``: of a CSV's x/y columns (None: longitude/latitude). Notices of the reading
+    (an encoding detected) are in ``attrs["notices"]``."""
     if format_of(path) == "CSV":
-        return csv_format.read(path)
-    return vector.read(path, layer)
+        return csv_format.read(path, crs, encoding)
+    return vector.read(path, layer, encoding)
 
 
-def read_batches(path: str | Path, layer: str | None = None, batch_rows: int | None = None):
+def read_batches(path: str | Path, layer: str | None = None, batch_rows: int | None = None,
+                 encoding: str | None = None, crs: str | None = None):
     """``read_source`` a batch of rows at a time, so memory is bounded by the batch, not the file."""
     if format_of(path) == "CSV":
-        return csv_format.read_batches(path, batch_rows=batch_rows or csv_format.BATCH_ROWS)
-    return vector.read_batches(path, layer, batch_rows=batch_rows or vector.BATCH_ROWS)
+        return csv_format.read_batches(path, crs, batch_rows or csv_format.BATCH_ROWS, encoding)
+    if crs:
+        raise InputError(path, _("a coordinate system can be given only for a CSV; this file declares its own"))
+    return vector.read_batches(path, layer, batch_rows or vector.BATCH_ROWS, encoding)
 
 
 def skipped_file_for(source: Path, workspace_path: Path) -> Path:
@@ -146,6 +151,8 @@ def import_file(
     constants: dict | None = None,
     skip_invalid: bool = False,
     batch_rows: int | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
 ) -> ImportReport:
     """Import a file into the kind's layer, all or nothing (see layers.features.prepare for the mappings).
 
@@ -156,16 +163,20 @@ def import_file(
 
     With ``skip_invalid`` the rows that cannot be imported are left out and written, with their
     reasons, to ``<source>.skipped.csv`` (see ``skipped_file_for``); the report names it.
+
+    ``encoding`` (CSV, Shapefile; None: declared or detected, with a notice) and ``crs`` (a CSV's x/y
+    columns; None: longitude/latitude) are the reading's settings; a bad value is refused, naming the file.
     """
     path = Path(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's "non closed ring": we say it in the report
-        batches = read_batches(path, layer, batch_rows)
+        batches = read_batches(path, layer, batch_rows, encoding, crs)
         first = next(batches, None)
         if first is None or len(first) == 0:
             raise InputError(path, _("the file holds no features"))
         preparation = Preparation(path, get_kind(kind_id), [c for c in first.columns if c != first.geometry.name],
                                   mapping, overrides, constants, skip_invalid, keep_skipped_rows=True)
+        preparation.notices[:0] = first.attrs.get("notices", [])
         prepared = preparation.batch(first)
         with workspace.atomic():
             bulk = workspace.bulk_insert(kind_id, source=path.name)

@@ -1,4 +1,8 @@
-"""CSV files with longitude/latitude columns."""
+"""CSV files with longitude/latitude columns, or x/y in another coordinate system (``crs``, e.g. EPSG:3059).
+
+The text encoding is the one asked for, else detected (layers.importers.encoding). Points are returned in
+EPSG:4326. x/y columns that look like LKS-92 metres, with no ``crs`` given, are refused with the remedy.
+"""
 from __future__ import annotations
 
 import csv as csv_module
@@ -6,9 +10,13 @@ from pathlib import Path
 
 from layers.errors import InputError
 from layers.i18n import _
+from layers.importers import encoding as text_encoding
 
-LONGITUDE_NAMES = ("longitude", "lon", "lng", "long", "x", "garums", "lon_wgs84", "x_coord")
-LATITUDE_NAMES = ("latitude", "lat", "y", "platums", "lat_wgs84", "y_coord")
+LONGITUDE_NAMES = ("longitude", "lon", "lng", "long", "x", "garums", "lon_wgs84", "x_coord", "easting")
+LATITUDE_NAMES = ("latitude", "lat", "y", "platums", "lat_wgs84", "y_coord", "northing")
+#: LKS-92 / Latvia TM (EPSG:3059) over Latvia: eastings, northings in metres
+LKS92_EASTINGS = (300_000, 770_000)
+LKS92_NORTHINGS = (160_000, 450_000)
 
 
 def _find(columns, names) -> str | None:
@@ -27,15 +35,16 @@ def coordinate_columns(columns) -> tuple[str | None, str | None]:
 BATCH_ROWS = 50_000
 
 
-def read(path: str | Path, crs: str = "EPSG:4326"):
-    """Points from a CSV; coordinates are in ``crs`` (WGS 84 lon/lat by default).
+def read(path: str | Path, crs: str | None = None, encoding: str | None = None):
+    """Points (EPSG:4326) from a CSV whose coordinates are in ``crs`` (None: WGS 84 lon/lat), in ``encoding``
+    (None: detected).
 
     Rows whose coordinates are missing, not numbers, NaN or infinite get no geometry and a
     problem in ``attrs["row_problems"]`` ({row index: problem}); layers.features decides.
     """
     import pandas as pd
 
-    frames = list(read_batches(path, crs))
+    frames = list(read_batches(path, crs, encoding=encoding))
     if len(frames) == 1:
         return frames[0]
     problems, offset = {}, 0
@@ -44,47 +53,54 @@ def read(path: str | Path, crs: str = "EPSG:4326"):
         offset += len(frame)
     gdf = pd.concat(frames, ignore_index=True)
     gdf.attrs["row_problems"] = problems
+    gdf.attrs["notices"] = frames[0].attrs.get("notices", [])
     return gdf
 
 
-def _check_text(path: Path) -> None:
-    """Refuse a file that is empty, binary or not UTF-8, reading it a block at a time."""
-    import codecs
+def _blocks(path: Path):
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            yield block
 
+
+def _check_text(path: Path, encoding: str | None = None) -> tuple[str, list[str]]:
+    """The encoding to read the file with, and the notices; refuse a file that is empty, binary, or not text
+    in ``encoding`` (None: UTF-8, or detected Windows-1257), reading it a block at a time."""
     if not path.is_file():
         raise InputError(path, _("no such file"))
     if path.stat().st_size == 0:
         raise InputError(path, _("the file is empty"))
-    decoder, offset, content = codecs.getincrementaldecoder("utf-8")(), 0, False
     with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            if offset == 0 and b"\x00" in block[:65536]:
-                raise InputError(path, _("cannot be read as CSV: the file holds binary data, not text"))
-            pending = len(decoder.getstate()[0])
-            try:
-                text = decoder.decode(block)
-            except UnicodeDecodeError as exc:  # exc.object: the bytes held back from the last block, then this one
-                _not_utf8(path, exc.object[exc.start], offset - pending + exc.start)
-            content = content or bool(text.lstrip("\ufeff").strip())
-            offset += len(block)
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        _not_utf8(path, exc.object[exc.start], offset - len(exc.object) + exc.start)
-    if not content:
+        if b"\x00" in fh.read(65536):
+            raise InputError(path, _("cannot be read as CSV: the file holds binary data, not text"))
+    chosen, notices = (text_encoding.requested(path, encoding) if encoding else "utf-8"), []
+    error = text_encoding.first_error(_blocks(path), chosen)
+    if error is not None and encoding:
+        raise text_encoding.not_readable(path, encoding, *error)
+    if error is not None:
+        if not text_encoding.looks_baltic(_blocks(path)):
+            _not_utf8(path, *error)
+        chosen, notices = text_encoding.BALTIC, [text_encoding.notice(path, text_encoding.BALTIC)]
+    chosen = "utf-8-sig" if chosen == "utf-8" else chosen
+    if not any(block.decode(chosen, errors="replace").lstrip("\ufeff").strip() for block in _blocks(path)):
         raise InputError(path, _("the file is empty"))
+    return chosen, notices
 
 
 def _not_utf8(path: Path, byte: int, pos: int):
-    raise InputError(
-        path, _("cannot be read as CSV: it is not UTF-8 text (byte 0x{byte:02X} at position {pos}); "
-                "save it as \"CSV UTF-8\" and try again").format(byte=byte, pos=pos)
-    ) from None
+    """Refuse a file that is not UTF-8; when its bytes are text in Windows-1257, naming an encoding may help."""
+    if text_encoding.first_error(_blocks(path), text_encoding.BALTIC) is None:
+        problem = _("cannot be read as CSV: it is not UTF-8 text (byte 0x{byte:02X} at position {pos}); save it as "
+                    "\"CSV UTF-8\", or give its encoding (e.g. cp1257), and try again")
+    else:
+        problem = _("cannot be read as CSV: it is not UTF-8 text (byte 0x{byte:02X} at position {pos}); save it as "
+                    "\"CSV UTF-8\" and try again")
+    raise InputError(path, problem.format(byte=byte, pos=pos)) from None
 
 
-def _delimiter(path: Path) -> str | None:
+def _delimiter(path: Path, encoding: str) -> str | None:
     """The delimiter pandas' python engine would sniff from the first line (None: it cannot tell)."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with open(path, encoding=encoding, newline="") as fh:
         line = fh.readline()
     try:
         return csv_module.Sniffer().sniff(line).delimiter
@@ -92,50 +108,53 @@ def _delimiter(path: Path) -> str | None:
         return None
 
 
-def _whole(path: Path):
+def _whole(path: Path, encoding: str):
     """The file read at once by pandas' python engine (the reference reading, and its messages)."""
     import pandas as pd
 
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=None, engine="python")
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, sep=None, engine="python")
     except pd.errors.EmptyDataError:
         raise InputError(path, _("the file is empty")) from None
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError, csv_module.Error) as exc:
         raise InputError(path, _("cannot be read as CSV ({e})").format(e=str(exc).splitlines()[0])) from None
 
 
-def _chunks(path: Path, batch_rows: int):
+def _chunks(path: Path, batch_rows: int, encoding: str):
     """The file's records as DataFrames of text, ``batch_rows`` at a time (pandas' C parser with the
     delimiter the python engine would sniff); a file it cannot parse is read by ``_whole`` for its message."""
     import pandas as pd
 
-    sep = _delimiter(path)
+    sep = _delimiter(path, encoding)
     csv_module.field_size_limit(max(csv_module.field_size_limit(), 64 * 1024 * 1024))  # long notes are fine
     if sep is None:
-        yield _whole(path)
+        yield _whole(path, encoding)
         return
     try:
-        reader = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=sep, engine="c",
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, sep=sep, engine="c",
                              chunksize=batch_rows)
         header = True
         for chunk in reader:
             header = False
             yield chunk
         if header:  # only a header row: pandas yields nothing, so read it for the columns
-            yield pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=sep, nrows=0)
+            yield pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, sep=sep, nrows=0)
     except pd.errors.EmptyDataError:
         raise InputError(path, _("the file is empty")) from None
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError, csv_module.Error) as exc:
-        _whole(path)  # raises the reference message
+        _whole(path, encoding)  # raises the reference message
         raise InputError(path, _("cannot be read as CSV ({e})").format(e=str(exc).splitlines()[0])) from None
 
 
-def read_batches(path: str | Path, crs: str = "EPSG:4326", batch_rows: int = BATCH_ROWS):
-    """``read`` a batch of rows at a time (GeoDataFrames; row problems counted within each batch)."""
+def read_batches(path: str | Path, crs: str | None = None, batch_rows: int = BATCH_ROWS,
+                 encoding: str | None = None):
+    """``read`` a batch of rows at a time (GeoDataFrames; row problems counted within each batch). The first
+    batch carries the reading's notices in ``attrs["notices"]`` (an encoding that was detected)."""
     path = Path(path)
-    _check_text(path)
+    source_crs = _source_crs(path, crs)
+    encoding, notices = _check_text(path, encoding)
     columns = None
-    for frame in _chunks(path, batch_rows):
+    for frame in _chunks(path, batch_rows, encoding):
         if columns is None:
             columns = coordinate_columns(frame.columns)
             if columns[0] is None or columns[1] is None:
@@ -143,10 +162,49 @@ def read_batches(path: str | Path, crs: str = "EPSG:4326", batch_rows: int = BAT
                     path, _("no coordinate columns found; name them lon/lat, lng/lat, longitude/latitude or x/y"))
             if len(frame) == 0:
                 raise InputError(path, _("the file holds no features (only a header row)"))
-        yield _points(frame, *columns, crs)
+        points = _points(frame, *columns, source_crs)
+        if source_crs is None:
+            _refuse_lks92(path, points)
+        else:
+            points = points.to_crs("EPSG:4326")
+        points.attrs["notices"], notices = notices, []
+        yield points
 
 
-def _points(frame, lon: str, lat: str, crs: str):
+def _source_crs(path: Path, crs: str | None):
+    """The pyproj CRS asked for (None: lon/lat); an unknown one is refused, naming the file."""
+    if crs is None or not str(crs).strip():
+        return None
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        return CRS.from_user_input(str(crs).strip())
+    except CRSError:
+        raise InputError(path, _("unknown coordinate system '{crs}'; give one such as EPSG:3059 (LKS-92) or "
+                                 "EPSG:4326 (longitude/latitude)").format(crs=crs)) from None
+
+
+def _refuse_lks92(path: Path, points) -> None:
+    """Refuse points whose x/y are plainly LKS-92 metres read as longitude/latitude: say how to import them."""
+    import numpy as np
+
+    geoms = points.geometry[points.geometry.notna()]
+    if not len(geoms):
+        return
+    xs, ys = geoms.x.to_numpy(), geoms.y.to_numpy()
+
+    def inside(values, bounds):
+        return (values >= bounds[0]) & (values <= bounds[1])
+
+    lks = (inside(xs, LKS92_EASTINGS) & inside(ys, LKS92_NORTHINGS)) | (
+        inside(xs, LKS92_NORTHINGS) & inside(ys, LKS92_EASTINGS))
+    if np.mean(lks) >= 0.9:
+        raise InputError(path, _("the x/y columns look like LKS-92 (EPSG:3059) metres, not longitude/latitude: "
+                                 "is the CRS right? Import with the coordinate system EPSG:3059 (--crs EPSG:3059)"))
+
+
+def _points(frame, lon: str, lat: str, crs=None):
     """The records as points; rows without usable coordinates get none, and a problem."""
     import geopandas as gpd
     import numpy as np
@@ -165,6 +223,7 @@ def _points(frame, lon: str, lat: str, crs: str):
     attrs = frame.drop(columns=[lon, lat])
     geometry = np.asarray(gpd.points_from_xy(np.where(bad, 0.0, xs), np.where(bad, 0.0, ys)), dtype=object)
     geometry[bad] = None
+    crs = "EPSG:4326" if crs is None else crs
     gdf = gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geometry, crs=crs), crs=crs)
     gdf.attrs["row_problems"] = problems
     return gdf

@@ -1,4 +1,9 @@
-"""GeoJSON, GeoPackage and Shapefile (folder or .zip), read with pyogrio."""
+"""GeoJSON, GeoPackage and Shapefile (folder or .zip), read with pyogrio.
+
+A Shapefile's text encoding is the one asked for, else its .cpg (or the .dbf's own language mark, which
+GDAL reads), else detected from the .dbf's records (layers.importers.encoding) with a notice: without
+this, GDAL reads a .dbf without .cpg as Latin-1 and Latvian letters come out garbled.
+"""
 from __future__ import annotations
 
 import zipfile
@@ -9,6 +14,7 @@ import shapely.errors
 
 from layers.errors import InputError
 from layers.i18n import _
+from layers.importers import encoding as text_encoding
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 
@@ -76,29 +82,94 @@ def _layer_of(path: Path, layer: str | None) -> str:
     return layer
 
 
-def read(path: str | Path, layer: str | None = None):
-    """A GeoDataFrame from a vector file; the layer must be named when there are several."""
+def read(path: str | Path, layer: str | None = None, encoding: str | None = None):
+    """A GeoDataFrame from a vector file; the layer must be named when there are several. ``encoding``: a
+    Shapefile's text encoding (None: its .cpg, else detected)."""
+    return next(read_batches(path, layer, batch_rows=0, encoding=encoding))
+
+
+def _dbf_parts(path: Path, layer: str) -> tuple[bytes | None, bool]:
+    """The Shapefile layer's .dbf bytes (None: not a Shapefile, or no .dbf), and whether a .cpg declares its
+    encoding or the .dbf carries a language mark (GDAL then reads it right)."""
+    def named(names, suffix):
+        return next((n for n in names if Path(n).stem == layer and Path(n).suffix.lower() == suffix), None)
+
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            dbf, cpg = named(names, ".dbf"), named(names, ".cpg")
+            data = zf.read(dbf) if dbf else None
+    elif path.is_dir() or path.suffix.lower() == ".shp":
+        folder = path if path.is_dir() else path.parent
+        names = [str(p.name) for p in folder.iterdir()]
+        dbf, cpg = named(names, ".dbf"), named(names, ".cpg")
+        data = (folder / dbf).read_bytes() if dbf else None
+    else:
+        return None, False
+    declared = cpg is not None or (data is not None and len(data) > 29 and data[29] != 0)
+    return data, declared
+
+
+def _records(dbf: bytes) -> bytes:
+    """The .dbf's records (the header is binary)."""
+    start = int.from_bytes(dbf[8:10], "little") if len(dbf) >= 10 else len(dbf)
+    return dbf[start:].rstrip(b"\x1a")
+
+
+def text_encoding_of(path: Path, layer: str, encoding: str | None) -> tuple[str | None, list[str]]:
+    """The encoding pyogrio should decode a Shapefile's text with (None: GDAL's own, from .cpg), and notices.
+    Other formats declare UTF-8 and ignore ``encoding``."""
+    try:
+        dbf, declared = _dbf_parts(path, layer)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InputError(path, _("cannot be read as a GIS file: {e}").format(e=exc)) from None
+    if dbf is None:
+        return None, []
+    records = _records(dbf)
+    if encoding:
+        chosen = text_encoding.requested(path, encoding)
+        error = text_encoding.first_error([records], chosen)
+        if error is not None:
+            raise text_encoding.not_readable(path, encoding, *error)
+        return chosen, []
+    if declared:
+        return None, []
+    found = text_encoding.detect(lambda: [records])
+    if found is None:
+        raise InputError(path, _("the Shapefile has no .cpg naming its text encoding, and its text is neither UTF-8 "
+                                 "nor Windows-1257; give its encoding"))
+    return found, [] if found == "utf-8" else [text_encoding.notice(path, found)]
+
+
+def read_batches(path: str | Path, layer: str | None = None, batch_rows: int = BATCH_ROWS,
+                 encoding: str | None = None):
+    """``read`` a batch of features at a time (GeoDataFrames; row problems counted within each batch). The
+    first batch carries the reading's notices in ``attrs["notices"]``. ``batch_rows`` 0: all at once."""
     path = Path(path)
-    return _read_part(path, _layer_of(path, layer))
+    layer = _layer_of(path, layer)
+    encoding, notices = text_encoding_of(path, layer, encoding)
+    for frame in _batches(path, layer, batch_rows, encoding):
+        frame.attrs["notices"], notices = notices, []
+        yield frame
 
 
-def read_batches(path: str | Path, layer: str | None = None, batch_rows: int = BATCH_ROWS):
-    """``read`` a batch of features at a time (GeoDataFrames; row problems counted within each batch)."""
+def _batches(path: Path, layer: str, batch_rows: int, encoding: str | None):
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
-    path = Path(path)
-    layer = _layer_of(path, layer)
+    if not batch_rows:
+        yield _read_part(path, layer, encoding=encoding)
+        return
     try:
         total = pyogrio.read_info(_gdal_path(path), layer=layer)["features"]
     except (DataSourceError, DataLayerError, ValueError, RuntimeError, UnicodeDecodeError) as exc:
         raise InputError(path, _("cannot be read as a GIS file: {e}").format(e=_short(exc))) from exc
     if 0 <= total <= batch_rows:
-        yield _read_part(path, layer)
+        yield _read_part(path, layer, encoding=encoding)
         return
     skip = 0
     while True:
-        frame = _read_part(path, layer, skip, batch_rows)
+        frame = _read_part(path, layer, skip, batch_rows, encoding)
         if len(frame) or not skip:
             yield frame
         skip += len(frame)
@@ -106,19 +177,20 @@ def read_batches(path: str | Path, layer: str | None = None, batch_rows: int = B
             return
 
 
-def _read_part(path: Path, layer: str, skip: int = 0, count: int | None = None):
+def _read_part(path: Path, layer: str, skip: int = 0, count: int | None = None, encoding: str | None = None):
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
     try:
-        return pyogrio.read_dataframe(_gdal_path(path), layer=layer, skip_features=skip, max_features=count)
+        return pyogrio.read_dataframe(_gdal_path(path), layer=layer, skip_features=skip, max_features=count,
+                                      encoding=encoding)
     except shapely.errors.GEOSException:
-        return _read_repairing(path, layer, skip, count)  # e.g. an unclosed ring: GDAL reads it, GEOS will not
+        return _read_repairing(path, layer, skip, count, encoding)  # e.g. an unclosed ring: GDAL reads it, GEOS will not
     except (DataSourceError, DataLayerError, ValueError, RuntimeError, UnicodeDecodeError) as exc:
         raise InputError(path, _("cannot be read as a GIS file: {e}").format(e=_short(exc))) from exc
 
 
-def _read_repairing(path: Path, layer: str, skip: int = 0, count: int | None = None):
+def _read_repairing(path: Path, layer: str, skip: int = 0, count: int | None = None, encoding: str | None = None):
     """Read with geometries decoded one by one: unclosed rings are closed (counted in
     ``attrs["closed_rings"]``), a geometry that still cannot be decoded is a row problem."""
     import geopandas as gpd
@@ -126,7 +198,7 @@ def _read_repairing(path: Path, layer: str, skip: int = 0, count: int | None = N
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
-    part = {"skip_features": skip, "max_features": count}
+    part = {"skip_features": skip, "max_features": count, "encoding": encoding}
     try:
         frame = pyogrio.read_dataframe(_gdal_path(path), layer=layer, read_geometry=False, **part)
         meta, _index, wkb, _fields = pyogrio.raw.read(_gdal_path(path), layer=layer, columns=[], **part)

@@ -31,6 +31,11 @@
 
   var SVG_NS = "http://www.w3.org/2000/svg";
 
+  // a tool measuring the page (bench/) sets window.lanternTrace = []: the page's steps are timed into it
+  function traced(name, start) {
+    if (window.lanternTrace) window.lanternTrace.push([name, Math.round(start), Math.round(performance.now() - start)]);
+  }
+
   function shapeSvg(style, size, highlighted, ringColor) {
     var s = size, h = s / 2, sw = style.weight || 2;
     var svg = document.createElementNS(SVG_NS, "svg");
@@ -150,6 +155,37 @@
     }
   }
 
+  // -- drawing in slices: many tiles (or markers) arriving together must not make one long task -----
+  // Work queued here runs in tasks of at most SLICE_MS (a task of over 50 ms delays input and frames).
+  var SLICE_MS = 40;
+  var slices = { queue: [], scheduled: false, channel: null };
+
+  function yieldThen(fn) {
+    // a new task at once (setTimeout(0) waits 4 ms once nested): a message to ourselves
+    if (!slices.channel && typeof MessageChannel !== "undefined") {
+      slices.channel = new MessageChannel();
+      slices.channel.port1.onmessage = function () { var f = slices.next; slices.next = null; if (f) f(); };
+    }
+    if (slices.channel) { slices.next = fn; slices.channel.port2.postMessage(0); } else setTimeout(fn, 0);
+  }
+
+  function inSlices(fn) {
+    slices.queue.push(fn);
+    if (slices.scheduled) return;
+    slices.scheduled = true;
+    yieldThen(drainSlices);
+  }
+
+  function drainSlices() {
+    var start = performance.now();
+    while (slices.queue.length && performance.now() - start < SLICE_MS) {
+      var fn = slices.queue.shift();
+      try { fn(); } catch (e) { console.error("map drawing failed: " + e); }
+    }
+    if (slices.queue.length) yieldThen(drainSlices);
+    else slices.scheduled = false;
+  }
+
   // -- vector tiles (the app's basemap on a big workspace): canvas tiles, non-interactive -----------
   function tileStyle(def) {
     var polygon = def.geometry !== "MultiLineString" && def.geometry !== "LineString";
@@ -162,65 +198,287 @@
     };
   }
 
-  // Beyond the tiles' deepest zoom Leaflet would scale that zoom's canvases up (blurred, every line
-  // thickened 2x a zoom); instead a deeper tile is drawn from its ancestor's data, scaled and shifted.
-  var OverzoomTiles = null;
-  function overzoomTiles() {
-    if (OverzoomTiles) return OverzoomTiles;
-    var base = L.VectorGrid.Protobuf.prototype._getVectorTilePromise;
-    OverzoomTiles = L.VectorGrid.Protobuf.extend({
-      _getVectorTilePromise: function (coords) {
-        var dz = coords.z - this.options.dataMaxZoom;
-        if (dz <= 0) return base.call(this, coords);
-        var k = 1 << dz, px = coords.x >> dz, py = coords.y >> dz;
-        var ix = coords.x - px * k, iy = coords.y - py * k;
-        return base.call(this, { x: px, y: py, z: coords.z - dz }).then(function (tile) {
-          Object.keys(tile.layers).forEach(function (name) {
-            var layer = tile.layers[name], e = layer.extent;
-            layer.features.forEach(function (f) {
-              f.geometry.forEach(function (ring) {
-                ring.forEach(function (p) { p.x = p.x * k - ix * e; p.y = p.y * k - iy * e; });
-              });
-            });
-          });
-          return tile;
-        });
-      },
-    });
-    return OverzoomTiles;
+  function featureBox(f) {
+    // [minx, miny, maxx, maxy] of a tile feature, in tile units (kept on the feature: asked per child tile)
+    if (f.box) return f.box;
+    var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (var i = 0; i < f.geometry.length; i++) {
+      var ring = f.geometry[i];
+      for (var j = 0; j < ring.length; j++) {
+        var p = ring[j];
+        if (p.x < x0) x0 = p.x;
+        if (p.x > x1) x1 = p.x;
+        if (p.y < y0) y0 = p.y;
+        if (p.y > y1) y1 = p.y;
+      }
+    }
+    f.box = [x0, y0, x1, y1];
+    return f.box;
   }
 
-  function tileLayer(entry) {
-    var def = entry.def, styles = {};
-    styles[def.id] = tileStyle(def);
-    var Tiles = overzoomTiles();
-    var layer = new Tiles(def.tiles, {
-      rendererFactory: L.canvas.tile,
-      interactive: false,
-      pane: "lanternBasemap",
-      vectorTileLayerStyles: styles,
-      minNativeZoom: def.tile_min_zoom,  // zoomed out, the shallowest tiles are drawn scaled down
-      dataMaxZoom: def.tile_max_zoom,
-      // below this the layer is not drawn: zoomed out further, every tile in view would be asked for at
-      // tile_min_zoom (at the page's first zoom, 2, that is the whole world: millions of tiles)
-      minZoom: def.tile_show_from,
-      maxZoom: 19,
-      updateWhenZooming: false,
-      keepBuffer: 1,
+  function addBatches(out, tile, coords, dataZoom, style, w, h) {
+    // the features of ``tile`` (of zoom dataZoom: coords' own tile or its ancestor) that reach coords' tile,
+    // in tile pixels, grouped by style into out.batches (in out.order)
+    var dz = Math.max(coords.z - dataZoom, 0), k = 1 << dz;
+    var ix = coords.x - (coords.x >> dz) * k, iy = coords.y - (coords.y >> dz) * k;
+    Object.keys(tile.layers).forEach(function (name) {
+      var layer = tile.layers[name], e = layer.extent, s = (w * k) / e;
+      var margin = 16 / s;  // half a thick line, in tile units: strokes just outside still reach the edge
+      var x0 = (ix * e) / k - margin, x1 = ((ix + 1) * e) / k + margin;
+      var y0 = (iy * e) / k - margin, y1 = ((iy + 1) * e) / k + margin;
+      var at = { s: s, ox: ix * w, oy: iy * h };
+      layer.features.forEach(function (f) {
+        var b = featureBox(f);
+        if (b[2] < x0 || b[0] > x1 || b[3] < y0 || b[1] > y1) return;  // not on this tile
+        var st = style(f.properties, coords.z);
+        var key = out.prefix + "|" + f.type + "|" + st.color + "|" + st.weight + "|" + st.fillColor + "|" +
+          st.fillOpacity + "|" + st.opacity + "|" + st.dashArray + "|" + st.fill;
+        var batch = out.batches[key];
+        if (!batch) { batch = out.batches[key] = { style: st, type: f.type, at: at, features: [] }; out.order.push(batch); }
+        batch.features.push(f);
+      });
     });
-    // a complete paint waits for the visible tiles: Leaflet's GridLayer fires "loading" when it asks for
-    // tiles and "load" when every tile in view has arrived and been drawn
-    var release = function () { if (entry.tilesBusy) { entry.tilesBusy = false; busy(-1); } };
-    layer.on("loading", function () { if (!entry.tilesBusy) { entry.tilesBusy = true; busy(1); } });
-    layer.on("load", function () { entry.tilesLoaded = (entry.tilesLoaded || 0) + 1; release(); });
-    layer.on("remove", release);
-    layer.on("tileerror", function () { entry.tileErrors = (entry.tileErrors || 0) + 1; });
-    entry.tiled = true;
-    return layer;
+  }
+
+  function drawBatch(ctx, batch) {
+    // one path for every feature of one style: a tile's 10,000 roads are a few strokes, not 10,000
+    var st = batch.style, fill = st.fill && batch.type === 3;
+    var s = batch.at.s, ox = batch.at.ox, oy = batch.at.oy;
+    ctx.beginPath();
+    batch.features.forEach(function (f) {
+      f.geometry.forEach(function (ring) {
+        ctx.moveTo(ring[0].x * s - ox, ring[0].y * s - oy);
+        for (var i = 1; i < ring.length; i++) ctx.lineTo(ring[i].x * s - ox, ring[i].y * s - oy);
+        if (f.type === 1) ctx.lineTo(ring[0].x * s - ox + 0.01, ring[0].y * s - oy);  // a point: a dot
+        else if (fill) ctx.closePath();
+      });
+    });
+    if (fill) {
+      ctx.globalAlpha = st.fillOpacity === undefined ? 0.2 : st.fillOpacity;
+      ctx.fillStyle = st.fillColor || st.color;
+      ctx.fill("nonzero");  // vector tiles wind holes the other way: nonzero keeps them, and joins touching shapes
+    }
+    if (st.stroke !== false && st.weight !== 0) {
+      ctx.globalAlpha = st.opacity === undefined ? 1 : st.opacity;
+      ctx.lineWidth = st.weight === undefined ? 3 : st.weight;
+      ctx.strokeStyle = st.color;
+      ctx.lineCap = "round";
+      ctx.lineJoin = "round";
+      ctx.setLineDash(st.dashArray ? String(st.dashArray).split(/[ ,]+/).map(Number) : []);
+      ctx.stroke();
+    }
+  }
+
+  // The tiled layers (water, buildings, roads, railways) are drawn together, one canvas a tile: five
+  // canvases a tile made the browser allocate, composite and garbage-collect five times as much (a 160 ms
+  // pause at each zoom). Each kind is a TileKind in its entry's group: adding, hiding or reordering it
+  // redraws the shared tiles in place. A tile is drawn from its kind's data at that zoom, or beyond the
+  // deepest zoom from its ancestor, scaled and shifted (Leaflet would scale that zoom's canvases up,
+  // blurred, lines thickened 2x a zoom). A parsed tile is kept a while: a zoom-16 view's 15 tiles come from
+  // 6 zoom-15 ones, and a zoom back out finds the tiles it showed before.
+  var TILE_FEATURES_KEPT = 150000;  // parsed features kept per kind (a few tens of MB)
+  var CANVASES_KEPT = 48;  // canvases of tiles gone, kept for new tiles (a new one costs an allocation)
+
+  var TileKind = L.Layer.extend({
+    initialize: function (entry) {
+      var def = entry.def;
+      this.entry = entry;
+      this.z = 0;
+      this.style = tileStyle(def);
+      this.minZoom = def.tile_min_zoom;
+      this.maxZoom = def.tile_max_zoom;
+      this.showFrom = def.tile_show_from;
+      this.kept = { tiles: {}, order: [], features: 0 };
+      // what VectorGrid's fetch-and-parse reads of its layer
+      this.source = { _url: def.tiles, options: { subdomains: "abc", fetchOptions: {} },
+                      _getSubdomain: L.TileLayer.prototype._getSubdomain };
+    },
+    onAdd: function (map) { basemapGrid(map).addKind(this); },
+    onRemove: function (map) { if (state.grid) state.grid.removeKind(this); },
+    setZIndex: function (z) {
+      if (z !== this.z) { this.z = z; if (state.grid && this._map) state.grid.changed(); }
+      return this;
+    },
+    drawnAt: function (coords, zoom) {
+      // coords.z: the tile's zoom; zoom: the map's, rounded (kinds cut from a deeper zoom show from there)
+      return coords.z >= this.minZoom && zoom >= this.showFrom;
+    },
+    parsed: function (coords) {
+      // the parsed tile this kind draws ``coords`` from, fetched once while kept
+      var dataZoom = Math.min(coords.z, this.maxZoom), dz = coords.z - dataZoom;
+      var at = { x: coords.x >> dz, y: coords.y >> dz, z: dataZoom };
+      var key = at.z + "/" + at.x + "/" + at.y, kept = this.kept, found = kept.tiles[key];
+      if (found) {
+        kept.order.splice(kept.order.indexOf(key), 1);
+        kept.order.push(key);
+        return found.promise;
+      }
+      var entry = { features: 0 };
+      entry.promise = L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(this.source, at).then(function (tile) {
+        tile.dataZoom = dataZoom;
+        Object.keys(tile.layers).forEach(function (n) { entry.features += tile.layers[n].features.length; });
+        kept.features += entry.features;
+        while (kept.features > TILE_FEATURES_KEPT && kept.order.length > 1 && kept.order[0] !== key) {
+          var old = kept.order.shift();
+          kept.features -= kept.tiles[old].features;
+          delete kept.tiles[old];
+        }
+        return tile;
+      }, function (e) {
+        if (kept.tiles[key] === entry) { delete kept.tiles[key]; kept.order.splice(kept.order.indexOf(key), 1); }
+        throw e;
+      });
+      kept.tiles[key] = entry;
+      kept.order.push(key);
+      return entry.promise;
+    },
+  });
+
+  var BasemapGrid = L.GridLayer.extend({
+    initialize: function (options) {
+      L.GridLayer.prototype.initialize.call(this, options);
+      this.kinds = [];
+      this.canvases = [];
+      this.round = 0;  // bumped at each in-place redraw: a slower draw of an older round is dropped
+      this.on("tileunload", function (e) {
+        if (this.canvases.length < CANVASES_KEPT) this.canvases.push(e.tile);
+      }, this);
+    },
+
+    addKind: function (kind) {
+      if (this.kinds.indexOf(kind) < 0) this.kinds.push(kind);
+      this.changed();
+    },
+
+    removeKind: function (kind) {
+      var i = this.kinds.indexOf(kind);
+      if (i >= 0) this.kinds.splice(i, 1);
+      this.changed();
+    },
+
+    changed: function () {
+      // kinds added, removed or reordered: the tiles are drawn again (once, however many changes come at once)
+      if (!this.kinds.length) { if (this._map) this._map.removeLayer(this); return; }
+      this.kinds.sort(function (a, b) { return a.z - b.z; });
+      this.options.minNativeZoom = Math.min.apply(null, this.kinds.map(function (k) { return k.minZoom; }));
+      this.options.minZoom = Math.min.apply(null, this.kinds.map(function (k) { return k.showFrom; }));
+      if (!this._map) { state.map.addLayer(this); return; }  // its tiles are made as it is added
+      if (this.soon) return;
+      this.soon = true;
+      this.hold(1);  // a paint asked for meanwhile waits for the redraw
+      var self = this;
+      Promise.resolve().then(function () {
+        self.soon = false;
+        if (self._map) self.redrawInPlace();
+        self.hold(-1);
+      });
+    },
+
+    redrawInPlace: function () {
+      // every tile drawn again with the kinds shown now, without taking it off the map first
+      var self = this, keys = Object.keys(this._tiles), left = keys.length;
+      this.round += 1;
+      if (!left) return;
+      this.hold(1);
+      keys.forEach(function (key) {
+        var tile = self._tiles[key];
+        self.fill(tile.el, tile.coords, function () { left -= 1; if (!left) self.hold(-1); });
+      });
+    },
+
+    createTile: function (coords, done) {
+      var size = this.getTileSize(), canvas = this.canvases.pop();
+      if (canvas) {
+        L.DomUtil.removeClass(canvas, "leaflet-tile-loaded");
+        canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);  // not the tile it showed before
+      } else {
+        canvas = document.createElement("canvas");
+        canvas.width = size.x;
+        canvas.height = size.y;
+      }
+      this.fill(canvas, coords, function (error) { done(error, canvas); });
+      return canvas;
+    },
+
+    fill: function (canvas, coords, done) {
+      // fetch (or find) each kind's data for coords, then draw them all, bottom to top, in a slice
+      var self = this, round = this.round, zoom = Math.round(this._map.getZoom());
+      var kinds = this.kinds.filter(function (k) { return k.drawnAt(coords, zoom); });
+      var error = null;
+      var parts = kinds.map(function (kind) {
+        return kind.parsed(coords).then(null, function (e) {
+          kind.entry.tileErrors = (kind.entry.tileErrors || 0) + 1;
+          error = e;
+          return null;
+        });
+      });
+      Promise.all(parts).then(function (tiles) {
+        inSlices(function () {
+          var key = self._tileCoordsToKey(coords), shown = self._tiles[key];
+          // a tile panned past meanwhile, or redrawn since, is not drawn (done() is then a no-op)
+          if (round === self.round && shown && shown.el === canvas) {
+            var t0 = performance.now();
+            var out = { batches: {}, order: [], prefix: "" };
+            kinds.forEach(function (kind, i) {
+              out.prefix = String(i);  // each kind's batches in its own place in the order
+              if (tiles[i]) addBatches(out, tiles[i], coords, tiles[i].dataZoom, kind.style, canvas.width, canvas.height);
+            });
+            var ctx = canvas.getContext("2d");
+            ctx.clearRect(0, 0, canvas.width, canvas.height);
+            out.order.forEach(function (batch) { drawBatch(ctx, batch); });
+            ctx.globalAlpha = 1;
+            traced("tile " + key, t0);
+          }
+          done(error);
+        });
+      });
+    },
+
+    hold: function (delta) {
+      // tiles being fetched or drawn (Leaflet's loading, a redraw): a complete paint waits for them
+      var before = this.holding || 0;
+      this.holding = Math.max(before + delta, 0);
+      if (!before && this.holding) busy(1);
+      if (before && !this.holding) {
+        busy(-1);
+        this.kinds.forEach(function (k) { k.entry.tilesLoaded = (k.entry.tilesLoaded || 0) + 1; });
+      }
+    },
+
+    onAdd: function (map) {
+      // GridLayer fires "loading" when it asks for tiles and "load" once every tile in view is drawn
+      this.on("loading", this.startLoading, this);
+      this.on("load", this.endLoading, this);
+      L.GridLayer.prototype.onAdd.call(this, map);
+    },
+
+    onRemove: function (map) {
+      this.off("loading", this.startLoading, this);
+      this.off("load", this.endLoading, this);
+      this.loadingTiles = false;
+      if (this.holding) { this.holding = 1; this.hold(-1); }
+      L.GridLayer.prototype.onRemove.call(this, map);
+    },
+
+    startLoading: function () { if (!this.loadingTiles) { this.loadingTiles = true; this.hold(1); } },
+    endLoading: function () { if (this.loadingTiles) { this.loadingTiles = false; this.hold(-1); } },
+  });
+
+  function basemapGrid() {
+    if (!state.grid) {
+      state.grid = new BasemapGrid({
+        pane: "lanternBasemap",
+        maxZoom: 19,
+        updateWhenZooming: false,
+        keepBuffer: 1,
+      });
+    }
+    return state.grid;
   }
 
   function fillTiles(entry) {
-    entry.inner = tileLayer(entry);
+    entry.inner = new TileKind(entry);
+    entry.tiled = true;
     entry.group.addLayer(entry.inner);
     entry.loaded = true;
   }
@@ -424,7 +682,9 @@
     fetch(url)
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
       .then(function (answer) {
+        var t0 = performance.now();
         if (entry.viewSeq === seq && state.layers[entry.def.id] === entry) drawView(entry, answer);
+        traced("view " + entry.def.id, t0);
       })
       .catch(function (e) { console.error("layer " + entry.def.id + " view not loaded: " + e); })
       .then(function () { busy(-1); });
@@ -747,7 +1007,7 @@
     state.order.forEach(function (id, i) {
       var entry = state.layers[id];
       if (!entry || !entry.inner || !state.map.hasLayer(entry.group)) return;
-      if (entry.tiled) { entry.inner.setZIndex(i); return; }  // tile layers stack in the basemap pane
+      if (entry.tiled) { entry.inner.setZIndex(i); return; }  // kinds drawn in this order on the shared tiles
       if (entry.def.basemap) return;  // on its own canvas, under every thematic layer
       if (entry.clustered) return;  // on the points' canvas; clusters are markers above
       entry.inner.eachLayer(function (layer) {

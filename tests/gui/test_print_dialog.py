@@ -1,18 +1,8 @@
 """File → Print map…: the dialog's choices reach print_map, the printing runs in a worker, police needs its words."""
-import pytest
 from PySide6.QtCore import Qt
 
 from gui.print_dialog import PrintDialog
 from mapping.print_map import view_extent
-from mapping.session import Session
-
-
-@pytest.fixture
-def session(demo_copy):
-    s = Session(author="Tester")
-    s.open(demo_copy)
-    yield s
-    s.close()
 
 
 def test_print_the_current_view_in_a_worker(qtbot, session, tmp_path):

@@ -297,3 +297,15 @@ def test_the_bundled_catalogue_compiles_without_errors():
 def test_catalogues_are_found_through_resources_not_file_paths():
     source = (ROOT / "layers" / "i18n.py").read_text(encoding="utf-8")
     assert "__file__" not in source and "resource(" in source
+
+
+def test_numbers_are_written_as_each_language_writes_them():
+    from layers.i18n import decimal, integer, percent, using
+
+    with using("en"):
+        assert (integer(1234567), decimal(2.25, 1), percent(0.981)) == ("1,234,567", "2.2", "98.1%")
+    with using("lv"):
+        assert (integer(1234567), decimal(2.25, 1)) == ("1\u00a0234\u00a0567", "2,2")
+        assert percent(0.981).startswith("98,1")  # a decimal comma
+    with using("en"):
+        assert integer(45) == "45"  # small counts read as before

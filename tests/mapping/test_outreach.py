@@ -136,3 +136,20 @@ def test_no_case_location_note_or_author_in_any_exported_file(exported):
                     assert (round(x, 7), round(y, 7)) in public_vertices, (name, x, y)
         for case in cases.geometry:  # binary doubles (GeoPackage WKB) of a case position
             assert struct.pack("<d", case.x) + struct.pack("<d", case.y) not in data, name
+
+
+def test_the_quality_text_names_its_bound_in_words_and_says_when_the_exact_search_stopped():
+    from types import SimpleNamespace
+
+    from layers.i18n import using
+    from mapping.outreach import OutreachPlan
+    from mapping.site_selection import Plan
+
+    stopped = Plan([1, 2], [3.0, 2.0], 5.0, 10.0, 6.0, "exact (HiGHS), time limit reached", False, "HiGHS")
+    finished = Plan([1, 2], [3.0, 2.0], 5.0, 10.0, 6.0, "greedy + swaps", False, "LP relaxation")
+    text = lambda plan: OutreachPlan.quality_text(SimpleNamespace(plan=plan))  # noqa: E731
+    with using("en"):
+        assert "stopped at its time limit" in text(stopped) and "HiGHS solver bound" in text(stopped)
+        assert "time limit" not in text(finished)  # control: a search that finished says nothing of the kind
+    with using("lv"):
+        assert "laika ierobežojuma" in text(stopped) and "LP relaksācija" in text(finished)

@@ -10,14 +10,6 @@ from layers.errors import LanternError
 from mapping.session import Overlay, Session
 
 
-@pytest.fixture
-def session(demo_copy):
-    s = Session(author="Tester")
-    s.open(demo_copy)
-    yield s
-    s.close()
-
-
 def record(signal):
     """Collect what a psygnal signal emits."""
     seen = []
