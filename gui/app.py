@@ -156,6 +156,9 @@ def run(workspace: str | None, screenshot: str | None = None, timeout_s: float =
 
     from gui.main_window import MainWindow
 
+    from gui.crash import CrashHandler
+
+    app.crash_handler = CrashHandler(app)  # for the app's life: logs an unexpected error, and shows a dialog
     window = MainWindow(settings=settings)
     shot = Screenshot(app, window, screenshot, timeout_s) if screenshot else None
     if size is not None:
