@@ -345,15 +345,26 @@ class AssessmentPanel(QWidget):
         tabs.addTab(self.plan, _("Action plan"))
         QVBoxLayout(self).addWidget(tabs)
         self.statuses = {s["id"]: plan_status_label(s["id"]) for s in load_json("action_plan.json")["statuses"]}
+        self._stale = False
         session.edited.connect(lambda tables: self.refresh())
         session.opened.connect(self.refresh)
 
     def refresh(self) -> None:
+        """Show the workspace's answers and plan; a panel not on screen (another tab is) does it when shown."""
         ws = self.session.workspace
         if ws is None:
             return
+        if not self.isVisible():
+            self._stale = True  # opening a city: the questionnaire's 150 rows wait until the tab is chosen
+            return
+        self._stale = False
         self._fill_tree(answers(ws), {p["section"]: p for p in progress(ws)})
         self._fill_plan(plan_items(ws))
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     def _expanded(self) -> tuple[set[str], str | None]:
         """The sections open now and the question selected, to be kept across a refresh."""

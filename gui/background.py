@@ -9,7 +9,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 
 class Background(QObject):
@@ -28,17 +28,27 @@ class Background(QObject):
     def __init__(self, name: str, workers: int = 1):
         super().__init__()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        self.started = 0  # jobs handed to the pool
 
-    def submit(self, ticket: Any, fn: Callable, *args) -> Future:
-        """Run ``fn(*args)`` in a worker; its answer comes back as ``answered(ticket, result)``."""
-        future = self._pool.submit(fn, *args)
+    def submit(self, ticket: Any, fn: Callable, *args) -> None:
+        """Run ``fn(*args)`` in a worker; its answer comes back as ``answered(ticket, result)``.
+
+        The job reaches the pool once the UI thread is done with the event it is handling: opening a city
+        starts several scans, and started at once they would take the CPU from the rest of the opening."""
+        QTimer.singleShot(0, self, lambda: self._start(ticket, fn, args))
+
+    def _start(self, ticket, fn: Callable, args) -> None:
+        try:
+            future = self._pool.submit(fn, *args)
+        except RuntimeError:
+            return  # shut down meanwhile (the window is closing): nobody waits for this answer
+        self.started += 1
 
         def done(f: Future) -> None:
             if not f.cancelled():
                 self.answered.emit(ticket, f.exception() or f.result())
 
         future.add_done_callback(done)
-        return future
 
     def shutdown(self) -> None:
         """Drop the jobs not started (the one running finishes; its answer is still sent)."""

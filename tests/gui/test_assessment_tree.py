@@ -78,3 +78,20 @@ def test_long_section_names_and_questions_wrap_in_a_narrow_dock(demo_window, qtb
         assert tree.visualItemRect(item).height() >= needed, item.text(0)
     assert tree.visualItemRect(longest).height() >= 2 * metrics.lineSpacing()
     assert longest.toolTip(0).startswith(longest.text(0)) and longest.toolTip(1) == longest.toolTip(0)
+
+
+def test_a_panel_off_screen_fills_its_tree_when_it_is_shown(session, qtbot):
+    """Opening a workspace does not build the questionnaire of a tab nobody looks at; showing it does."""
+    from gui.assessment_panel import AssessmentPanel
+
+    panel = AssessmentPanel(session, lambda *args: None)
+    qtbot.addWidget(panel)
+    session.opened.emit()  # as opening a workspace does
+    assert panel.tree.topLevelItemCount() == 0  # hidden: nothing built yet
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.tree.topLevelItemCount() > 0 and panel.plan.rowCount() > 0
+    count = panel.tree.topLevelItemCount()
+    panel.tree.clear()
+    session.opened.emit()  # shown: refreshed at once, as before
+    assert panel.tree.topLevelItemCount() == count

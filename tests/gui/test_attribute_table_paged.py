@@ -115,7 +115,9 @@ def test_an_answer_for_a_table_that_is_gone_is_dropped(demo_copy, tmp_path, qtbo
     session.open(demo_copy)
     table = AttributeTable(session, lambda *args: None)
     rows = table._rows
-    session.set_current_layer(CASES)  # the count starts in the worker
+    session.set_current_layer(CASES)
+    table.show_current()  # (whether or not the cases were the current layer already)
+    qtbot.waitUntil(lambda: rows.started >= 1, timeout=5000)  # the count runs in the worker
     table.deleteLater()
     qtbot.waitUntil(lambda: not shiboken6.isValid(table), timeout=5000)
     rows._pool.shutdown(wait=True)  # the count finishes and answers a table that is gone
