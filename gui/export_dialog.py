@@ -55,25 +55,7 @@ class ExportDialog(QDialog):
         self.session = session
         self.setWindowTitle(_("Export for sharing"))
         self.resize(640, 560)
-        self.profile = QComboBox()
-        for pid, text in (("public", _("Public — campaign maps, anyone")),
-                          ("partner", _("Partner — NGOs, other municipalities")),
-                          ("police", _("Police liaison — full detail, restricted"))):
-            self.profile.addItem(text, pid)
-        self.format = QComboBox()
-        for fmt, text in (("html", _("HTML map")), ("pdf", "PDF"), ("png", "PNG"),
-                          ("gpkg", _("GeoPackage (partner package)")), ("csv", _("CSV (a folder)")),
-                          ("geojson", _("GeoJSON (a folder)")),
-                          ("report", _("District report (PDF and HTML)"))):
-            self.format.addItem(text, fmt)
-        self.lang = QComboBox()
-        for lang in SUPPORTED:
-            self.lang.addItem(NAMES[lang], lang)  # each language by its own name
-        self.lang.setCurrentIndex(self.lang.findData(language()))
-        self.csv_dialect = QComboBox()  # csv, and a geojson folder's tables without geometries
-        for dialect, text in (("standard", _("UTF-8, comma, decimal point")),
-                              ("excel-lv", _("Excel (Latvian): semicolon, decimal comma"))):
-            self.csv_dialect.addItem(text, dialect)
+        self._make_choices()
         self.overwrite = False
         self.path = QLineEdit()
         browse = QPushButton(_("Choose…"))
@@ -117,6 +99,28 @@ class ExportDialog(QDialog):
         for edit in (self.confirm, self.recipient, self.path):
             edit.textChanged.connect(self._update_button)
         self.refresh()
+
+    def _make_choices(self) -> None:
+        """The profile, format, report language and CSV dialect boxes."""
+        self.profile = QComboBox()
+        for pid, text in (("public", _("Public — campaign maps, anyone")),
+                          ("partner", _("Partner — NGOs, other municipalities")),
+                          ("police", _("Police liaison — full detail, restricted"))):
+            self.profile.addItem(text, pid)
+        self.format = QComboBox()
+        for fmt, text in (("html", _("HTML map")), ("pdf", "PDF"), ("png", "PNG"),
+                          ("gpkg", _("GeoPackage (partner package)")), ("csv", _("CSV (a folder)")),
+                          ("geojson", _("GeoJSON (a folder)")),
+                          ("report", _("District report (PDF and HTML)"))):
+            self.format.addItem(text, fmt)
+        self.lang = QComboBox()
+        for lang in SUPPORTED:
+            self.lang.addItem(NAMES[lang], lang)  # each language by its own name
+        self.lang.setCurrentIndex(self.lang.findData(language()))
+        self.csv_dialect = QComboBox()  # csv, and a geojson folder's tables without geometries
+        for dialect, text in (("standard", _("UTF-8, comma, decimal point")),
+                              ("excel-lv", _("Excel (Latvian): semicolon, decimal comma"))):
+            self.csv_dialect.addItem(text, dialect)
 
     def _layout(self, path_box: QWidget) -> None:
         form = QFormLayout()

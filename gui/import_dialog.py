@@ -68,6 +68,19 @@ class ImportDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
+        self._layout()
+        self._load_layers()
+        csv_file = self.path.suffix.lower() == ".csv"
+        self.crs_combo.setEnabled(csv_file)
+        self.encoding_combo.setEnabled(csv_file or self.path.suffix.lower() in (".shp", ".zip") or self.path.is_dir())
+        self.layer_combo.currentIndexChanged.connect(self._read)
+        for combo in (self.encoding_combo, self.crs_combo):
+            combo.currentIndexChanged.connect(self._read)
+            combo.lineEdit().editingFinished.connect(self._read)
+        self.kind_combo.currentIndexChanged.connect(self._fill_mapping)
+        self._read()
+
+    def _layout(self) -> None:
         form = QFormLayout()
         form.addRow(_("Source layer:"), self.layer_combo)
         form.addRow(_("Text encoding:"), self.encoding_combo)
@@ -82,17 +95,6 @@ class ImportDialog(QDialog):
         layout.addWidget(self.skip_invalid_box)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
-
-        self._load_layers()
-        csv_file = self.path.suffix.lower() == ".csv"
-        self.crs_combo.setEnabled(csv_file)
-        self.encoding_combo.setEnabled(csv_file or self.path.suffix.lower() in (".shp", ".zip") or self.path.is_dir())
-        self.layer_combo.currentIndexChanged.connect(self._read)
-        for combo in (self.encoding_combo, self.crs_combo):
-            combo.currentIndexChanged.connect(self._read)
-            combo.lineEdit().editingFinished.connect(self._read)
-        self.kind_combo.currentIndexChanged.connect(self._fill_mapping)
-        self._read()
 
     def _load_layers(self) -> None:
         try:
