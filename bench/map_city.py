@@ -141,10 +141,11 @@ view = lambda z, dx=0.0: f"lantern.setView({lat}, {lng + dx}, {z});"
 steps = [("zoom_in", view(16)), ("pan", view(16, 0.006)), ("zoom_out", view(13, 0.006)),
          ("filter", lambda: win.session.set_filters(FilterState(forms=frozenset({"labour"}))))]
 driver = Steps(app, mv.page, mv.painted, mv.request_paint, steps, probe)
-def open_it():  # as gui.app.run opens it, once the event loop runs: building the window is its own stall
+from gui.app import open_when_ready
+def open_it():  # as gui.app.run opens it (once the window is drawn): building the window is its own stall
     driver.results["stall_build"] = probe.take() * 1000
     win.open_workspace(path)
-QTimer.singleShot(1, open_it)
+open_when_ready(open_it)
 app.exec()
 os._exit(0)
 """

@@ -118,6 +118,11 @@ def warm_up() -> None:
     _warming[0].start()
 
 
+def warming() -> bool:
+    """The start-up loading (warm_up) is still running."""
+    return bool(_warming) and _warming[0].is_alive()
+
+
 def encode_layer(layer: MapLayer, source=None, batch: int = 2000) -> bytes:
     """A layer's GeoJSON as the page fetches it; a layer not built yet is built by ``source(layer_id)``.
 
