@@ -593,6 +593,7 @@
     div.style.background = def.style.fill_color;
     div.style.borderColor = def.style.color;
     div.textContent = String(count);
+    div.title = def.label + ": " + count.toLocaleString();  // the layer and the whole count, where markers overlap
     var d = shift || [0, 0];
     return L.divIcon({ html: div, className: "lantern-cluster-icon", iconSize: [size, size],
                        iconAnchor: [size / 2 - d[0], size / 2 - d[1]] });

@@ -97,3 +97,22 @@ def test_many_points_are_clustered_and_still_select_filter_and_click(many_cases_
                     timeout=10000)
     qtbot.waitUntil(lambda: js(w, "lantern.info()")["pending"] == 0, timeout=10000)
     assert w.map_view.guard.network_requests() == []
+
+
+def test_a_count_marker_names_its_layer_and_its_whole_count(make_window, demo_copy, tmp_path, js, qtbot):
+    """Counts of several layers share a cell and can overlap: each marker's tooltip says whose count it is."""
+    from layers.catalogue import kind as get_kind
+    from mapping.viewport_index import VIEWPORT_ABOVE
+    from tests.gui.conftest import add_cases
+
+    add_cases(demo_copy, VIEWPORT_ABOVE + 1500, 8, tmp_path)
+    w = make_window(demo_copy)
+    qtbot.waitUntil(lambda: js(w, "document.querySelectorAll('.lantern-cluster').length") > 0, timeout=15000)
+    titles = js(w, "Array.prototype.map.call(document.querySelectorAll('.lantern-cluster'), "
+                   "function (d) { return d.title + '|' + d.textContent; })")
+    label = get_kind("reported_cases").label
+    cases = [t for t in titles if t.startswith(label + ":")]
+    assert cases, titles[:5]
+    for t in cases:
+        title, shown = t.split("|")
+        assert int(title.split(":")[1].strip().replace(",", "").replace("\u00a0", "").replace(" ", "")) == int(shown)
