@@ -149,7 +149,10 @@ def _blobs(files: list[Path]) -> dict[str, bytes]:
             out[str(p)] = p.read_bytes()
             if p.suffix == ".gpkg":  # a long row spills over SQLite pages: scan its values too
                 conn = sqlite3.connect(p)
-                out[f"{p} (rows)"] = "\n".join(conn.iterdump()).encode("utf-8")
+                # the rows' values as text; blob literals (X'0A96…', geometries) are left out: their hex digits
+                # spell any short number by chance (an OSM id 9630 was "found" in a masked point's bytes)
+                dump = "\n".join(conn.iterdump())
+                out[f"{p} (rows)"] = re.sub(r"X'[0-9A-Fa-f]*'", "X''", dump).encode("utf-8")
                 conn.close()
             if p.suffix == ".pdf":
                 text = subprocess.run(["pdftotext", "-layout", str(p), "-"], capture_output=True).stdout
@@ -627,3 +630,20 @@ def test_demo_never_replaces_a_workspace_unasked(tmp_path):
     result = subprocess.run([sys.executable, str(root / "main.py"), "demo", str(mine)], capture_output=True, text=True,
                             cwd=root)
     assert result.returncode == 2 and "--overwrite" in result.stderr and mine.read_bytes() == b"a real workspace"
+
+
+def test_the_rows_scan_ignores_blob_hex_but_sees_values(tmp_path):
+    """The id scan reads a GeoPackage's values, not the hex of its blobs (a short id appears in hex by chance)."""
+    path = tmp_path / "t.gpkg"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (id INTEGER, tags TEXT, geom BLOB)")
+    conn.execute("INSERT INTO t VALUES (1, 'none', X'0A9630FF')")
+    conn.commit()
+    conn.close()
+    rows = _blobs([path])[f"{path} (rows)"]
+    assert not re.search(rb"(?<!\d)9630(?!\d)", rows)  # the blob's hex is not read as a number
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO t VALUES (2, '{\"osm_id\": 9630}', NULL)")  # control: a real value is seen
+    conn.commit()
+    conn.close()
+    assert re.search(rb"(?<!\d)9630(?!\d)", _blobs([path])[f"{path} (rows)"])
