@@ -337,7 +337,8 @@ def cmd_plan_outreach(args) -> int:
         plan = plan_outreach(ws, params, progress=_terminal_progress())
         files, _disclosure = export_plan(plan, ws, args.out, paper=args.paper, overwrite=args.overwrite,
                                          recipient=args.recipient, confirm_police=args.confirm_police,
-                                         author=args.author, lang=args.lang or i18n.language())
+                                         author=args.author, lang=args.lang or i18n.language(),
+                                         csv_dialect=args.csv_dialect)
     for row in plan.sites.itertuples():
         print(f"{row.rank}. {row.name} ({row.category}): {row.reason}")
     print(plan.quality_text())
@@ -378,6 +379,11 @@ def _add_plan_outreach(sub, name: str) -> None:
     _add_output_options(p, overwrite=_("replace files of an earlier plan in DIR"),
                         recipient=_("who receives the plan (required for police)"),
                         confirm=_("confirm a police-liaison plan"))
+    from layers.spreadsheet import DEFAULT_DIALECT, DIALECTS
+
+    p.add_argument("--csv-dialect", choices=list(DIALECTS), default=DEFAULT_DIALECT,
+                   help=_("sites.csv: 'standard' (comma, decimal point) or 'excel-lv' (semicolon, decimal comma); "
+                          "both UTF-8 with BOM"))
     p.set_defaults(func=cmd_plan_outreach, bad_input=(ValueError,))
 
 

@@ -180,6 +180,19 @@ def test_export_command_csv_dialect(demo_copy, tmp_path):
     assert bad.returncode == 2 and "excel-lv" in bad.stderr and not (tmp_path / "o2").exists()
 
 
+def test_plan_outreach_command_csv_dialect(demo_copy, tmp_path):
+    out = tmp_path / "plan"
+    result = lantern("plan-outreach", demo_copy, "--sites", "3", "--out", out, "--csv-dialect", "excel-lv")
+    assert result.returncode == 0, result.stderr
+    sites = out / "sites.csv"
+    assert sites.read_bytes().startswith(b"\xef\xbb\xbf")
+    header = sites.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert ";" in header and "," not in header  # control: the standard dialect writes commas (below)
+    standard = lantern("plan-outreach", demo_copy, "--sites", "3", "--out", tmp_path / "p2")
+    assert standard.returncode == 0, standard.stderr
+    assert "," in (tmp_path / "p2" / "sites.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+
+
 def test_import_osm_command(tmp_path):
     from layers.osm import helsinki_extract
 
