@@ -8,11 +8,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from audit.annotations import annotate, annotation_values
-from audit.commands import History
 from audit.disclosure import DisclosureError, disclose
 from audit.redaction import redact
 from layers.workspace import Workspace
+from tests.mapping.conftest import annotated_copy
 from mapping.share_export import ConfirmationRequired, export
 
 XSS_NOTE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> pay withheld'
@@ -22,14 +21,7 @@ FORMATS = ["html", "pdf", "png", "gpkg", "csv", "geojson"]
 
 @pytest.fixture(scope="module")
 def hostile_demo(demo_file, tmp_path_factory):
-    path = tmp_path_factory.mktemp("share") / "demo.gpkg"
-    shutil.copy(demo_file, path)
-    with Workspace.open(path) as ws:
-        fid = int(ws.read_layer("places_of_concern").index[-1])
-        History(ws, HOSTILE_AUTHOR).do(annotate(annotation_values(
-            "places_of_concern", fid, indicators_seen=["gen_controlled"], observed="2026-01-05", confidence="high",
-            source="police", author=HOSTILE_AUTHOR, note=XSS_NOTE)))
-    return path
+    return annotated_copy(demo_file, tmp_path_factory.mktemp("share"), HOSTILE_AUTHOR, [XSS_NOTE])
 
 
 def _secrets(path):

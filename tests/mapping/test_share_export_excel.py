@@ -7,10 +7,9 @@ import shutil
 import pyogrio
 import pytest
 
-from audit.annotations import annotate, annotation_values
-from audit.commands import History
 from layers.errors import LanternError
 from layers.workspace import Workspace
+from tests.mapping.conftest import annotated_copy
 from mapping.share_export import export
 
 STREET = "Brīvības iela — ā ē ī ū š ž č ķ ļ ņ ģ"  # a made-up note: no personal data
@@ -20,15 +19,7 @@ FORMULA = "=HYPERLINK(\"http://example.invalid\",\"x\")"
 
 @pytest.fixture(scope="module")
 def latvian_demo(demo_file, tmp_path_factory):
-    path = tmp_path_factory.mktemp("excel") / "demo.gpkg"
-    shutil.copy(demo_file, path)
-    with Workspace.open(path) as ws:
-        fid = int(ws.read_layer("places_of_concern").index[-1])
-        for note in (STREET, CELL_ID, FORMULA):
-            History(ws, "Auditor").do(annotate(annotation_values(
-                "places_of_concern", fid, indicators_seen=["gen_controlled"], observed="2026-01-05",
-                confidence="high", source="police", author="Auditor", note=note)))
-    return path
+    return annotated_copy(demo_file, tmp_path_factory.mktemp("excel"), "Auditor", (STREET, CELL_ID, FORMULA))
 
 
 def _export(path, fmt, out, profile="police", **kw):
