@@ -59,7 +59,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audit import changelog
-from layers import queries
+from layers import place_outline, queries
+from layers.catalogue import layer_kinds
 from layers.errors import LanternError
 from layers.i18n import _, ngettext
 from layers.migrations import CHANGE_LOG_TABLE, current_version
@@ -169,6 +170,22 @@ def _history(conn) -> tuple[changelog.HistoryReport | None, list[str]]:
     return report, problems
 
 
+def _outline_copy_problems(conn) -> list[str]:
+    """The outline tables GIS programs read that are not an exact copy of the places' outlines."""
+    problems = []
+    for table, n in place_outline.copy_differences(conn, layer_kinds().values()).items():
+        problems.append(_("{t}, the copy of the places' outlines that GIS programs show, is missing or damaged "
+                          "(opening the workspace in Lantern makes it again)")
+                        .format(t=table) if n < 0 else
+                        ngettext("{t}, the copy of the places' outlines that GIS programs show, differs from "
+                                 "them in {n} row: a program changed it directly (opening the workspace in "
+                                 "Lantern makes it again)",
+                                 "{t}, the copy of the places' outlines that GIS programs show, differs from "
+                                 "them in {n} rows: a program changed it directly (opening the workspace in "
+                                 "Lantern makes it again)", n).format(t=table, n=n))
+    return problems
+
+
 def check_workspace(path: str | Path) -> CheckResult:
     path = Path(path)
     if not path.is_file():
@@ -195,6 +212,7 @@ def check_workspace(path: str | Path) -> CheckResult:
         for table in queries.user_tables(conn):
             if table not in registered:
                 problems.append(_("table {t} is not registered in gpkg_contents").format(t=table))
+        problems.extend(_outline_copy_problems(conn))
         geometry_tables = queries.geometry_tables(conn)
         for table, data_type in registered.items():
             if data_type == "features" and table not in geometry_tables:

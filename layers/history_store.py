@@ -180,9 +180,11 @@ def partner_tables(conn) -> set[str]:
 
 def trackable_tables(conn) -> list[str]:
     """The data tables whose rows the log describes: every registered table but the log's own and partners'."""
-    partners = partner_tables(conn)
-    return [t for t in registered_tables(conn)
-            if t not in UNTRACKED and t not in partners and table_exists(conn, t)]
+    from layers.catalogue import layer_kinds
+    from layers.place_outline import outline_tables
+
+    skipped = UNTRACKED | partner_tables(conn) | outline_tables(layer_kinds().values())
+    return [t for t in registered_tables(conn) if t not in skipped and table_exists(conn, t)]
 
 
 # -- signing ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from layers import gpkg_geometry
+from layers import gpkg_geometry, place_outline
 from layers.catalogue import kind
 
 SRS_ID = 4326
@@ -27,7 +27,7 @@ def read_frame(conn: sqlite3.Connection, kind_id: str, where: str = "", params=(
     import pandas as pd
 
     k = kind(kind_id)
-    cols = ", ".join(f't."{c}"' for c in (FID_COLUMN, GEOMETRY_COLUMN, *k.columns))
+    cols = ", ".join([f't."{FID_COLUMN}"', place_outline.geometry_sql(k), *(f't."{c}"' for c in k.columns)])
     sql = f'SELECT {cols} FROM "{kind_id}" AS t' + (f" WHERE {where}" if where else "") + f" ORDER BY t.{FID_COLUMN}"
     rows = conn.execute(sql, tuple(params)).fetchall()
     columns = list(zip(*rows)) if rows else [[] for _ in range(2 + len(k.columns))]

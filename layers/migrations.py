@@ -21,7 +21,10 @@ LAYER_INFO_TABLE = "layer_info"
 #: first build (no schema change); kept out of the change log, the check's row comparison and every export.
 TILES_TABLE = "lantern_tiles"
 TILES_STATE_TABLE = "lantern_tiles_state"
-DERIVED_TABLES = frozenset({TILES_TABLE, TILES_STATE_TABLE})
+#: QGIS's table of layer styles (layers/qgis_styles.py): Lantern writes its default styles from the catalogue,
+#: made again at will like the tiles (a user's own styles saved there from QGIS are kept)
+STYLES_TABLE = "layer_styles"
+DERIVED_TABLES = frozenset({TILES_TABLE, TILES_STATE_TABLE, STYLES_TABLE})
 
 
 def migration(version: int):
@@ -98,15 +101,15 @@ def _create_metadata_tables(db: sqlite_utils.Database) -> None:
 _PLACE_TABLES = ("transport_hubs", "worksites", "shelters", "places_of_concern")
 
 
-def _set_declared_geometry_type(conn, table: str, column: str, old: str, new: str) -> None:
-    """Change a geometry column's declared SQL type, as GeoPackage req 31 wants it
-    to match gpkg_geometry_columns. SQLite cannot ALTER a column's type; its
-    documented procedure edits the schema text and bumps schema_version. Safe
-    here: geometries are blobs, stored the same whatever the declared type."""
+def _set_declared_type(conn, table: str, column: str, old: str, new: str) -> bool:
+    """Change a column's declared SQL type (whether it was changed). SQLite cannot ALTER a column's type;
+    its documented procedure edits the schema text and bumps schema_version. Safe for the changes made
+    here (a geometry blob's type; TEXT to DATE/DATETIME for ISO dates, which stay text under the NUMERIC
+    affinity): the stored values do not change, and no index covers these columns."""
     row = conn.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone()
     old_decl, new_decl = f'"{column}" {old}', f'"{column}" {new}'
     if row is None or old_decl not in row[0]:
-        return
+        return False
     version = conn.execute("PRAGMA schema_version").fetchone()[0]
     conn.execute("PRAGMA writable_schema = ON")
     conn.execute(
@@ -114,10 +117,16 @@ def _set_declared_geometry_type(conn, table: str, column: str, old: str, new: st
     )
     conn.execute(f"PRAGMA schema_version = {version + 1}")
     conn.execute("PRAGMA writable_schema = OFF")
-    conn.execute(
-        "UPDATE gpkg_geometry_columns SET geometry_type_name = ? WHERE table_name = ? AND column_name = ?",
-        (new, table, column),
-    )
+    return True
+
+
+def _set_declared_geometry_type(conn, table: str, column: str, old: str, new: str) -> None:
+    """A geometry column's declared type, as GeoPackage req 31 wants it to match gpkg_geometry_columns."""
+    if _set_declared_type(conn, table, column, old, new):
+        conn.execute(
+            "UPDATE gpkg_geometry_columns SET geometry_type_name = ? WHERE table_name = ? AND column_name = ?",
+            (new, table, column),
+        )
 
 
 @migration(2)
@@ -277,3 +286,72 @@ def _guidelines_in_full(db: sqlite_utils.Database) -> None:
         history_store.append(db, author="Lantern", action="baseline", table="*", row_id=None, before=None,
                              after={"tables": sorted(rows), "note": "migration 6: questionnaire and action plan of "
                                     "the guidelines in full", **{k: v for k, v in done.items() if v}}, rows=rows)
+
+
+#: dates of the attributes tables, declared DATE or DATETIME (GeoPackage's date types) so GIS programs read
+#: them as dates; the values were ISO 8601 text before and stay so. Times written as ``+00:00`` (the change
+#: log's, an annotation's ``created``, a signer's ``added``) stay TEXT: GeoPackage's DATETIME is
+#: ``…SS.SSSZ``, and rewriting them would change rows the signed log describes.
+DATE_COLUMNS = {
+    ANNOTATIONS_TABLE: {"observed": "DATE"},
+    ANSWERS_TABLE: {"answered_on": "DATE"},
+    ACTION_PLAN_TABLE: {"due_date": "DATE"},
+    LAYER_INFO_TABLE: {"updated": "DATETIME"},
+}
+
+
+def fit_kind_table(db: sqlite_utils.Database, k) -> list[int]:
+    """Give a layer table the storage of schema 7: a place kind stores its position as POINT and its area
+    in ``outline`` (layers.place_outline), copied to its outline table; ``date`` fields are declared DATE.
+    Idempotent; returns the fids whose rows changed (areas moved to the outline)."""
+    from layers import place_outline
+
+    conn = db.conn
+    moved: list[int] = []
+    if place_outline.has_outline(k):
+        place_outline.add_outline_column(conn, k)
+        moved = place_outline.move_areas_to_outline(conn, k)
+        _set_declared_geometry_type(conn, k.id, "geom", "GEOMETRY", "POINT")
+        place_outline.create_outline_table(conn, k)
+    for f in k.fields:
+        if f.type == "date":
+            _set_declared_type(conn, k.id, f.name, "TEXT", "DATE")
+    return moved
+
+
+@migration(7)
+def _one_geometry_type_and_dates(db: sqlite_utils.Database) -> None:
+    """Every layer one geometry type, and dates declared as dates, so QGIS and GDAL read what Lantern means.
+
+    Places mapped as areas keep their area as ``outline`` and get a point on it as their position (the
+    rows change, so one signed baseline entry of the change log names them, as migration 6 does).
+    """
+    from layers import history_store
+    from layers.catalogue import layer_kinds
+
+    conn = db.conn
+    rows = {}
+    for k in layer_kinds().values():
+        if db[k.id].exists():
+            moved = fit_kind_table(db, k)
+            if moved:
+                rows[k.id] = moved
+    for table, columns in DATE_COLUMNS.items():
+        for column, sql_type in columns.items():
+            _set_declared_type(conn, table, column, "TEXT", sql_type)
+    if rows and history_store.table_exists(conn, CHANGE_LOG_TABLE):
+        history_store.append(db, author="Lantern", action="baseline", table="*", row_id=None, before=None,
+                             after={"tables": sorted(rows), "note": "migration 7: places mapped as areas keep "
+                                    "their area as the outline and get a point on it as their position"}, rows=rows)
+    write_qgis_metadata(db)
+
+
+def write_qgis_metadata(db: sqlite_utils.Database, language: str | None = None) -> None:
+    """QGIS's view of the workspace in the user's language: a default style for every layer
+    (layer_styles), field aliases and value lists (gpkg_data_columns and their enum constraints)."""
+    from layers import data_columns, i18n, qgis_styles
+
+    language = language or i18n.language()
+    qgis_styles.write_layer_styles(db.conn, language)
+    data_columns.write_data_columns(db.conn, language)
+    set_meta(db, "qgis_language", language)

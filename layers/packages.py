@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from layers import history_store
+from layers import history_store, place_outline
 from layers.errors import InputError, LanternError
 from layers.i18n import _, ngettext
 
@@ -287,6 +287,7 @@ def _read_layers(path: Path, manifest: dict) -> dict:
     for name, info in manifest["layers"].items():
         try:
             frame = pyogrio.read_dataframe(path, layer=name, fid_as_index=info["form"] == "features")
+            frame = place_outline.join_frame(frame) if "geometry" in frame.columns else frame
             if "geometry" in frame.columns and frame.geometry.crs is not None:
                 frame = frame.to_crs(4326)
         except Exception as exc:  # noqa: BLE001 - any read failure means the package is damaged
@@ -402,10 +403,15 @@ def _geometry_type(frame) -> tuple[str, int]:
 
 
 def _write_table(db, table: str, frame, declared: dict, label: str) -> None:
-    """Create and fill one partner table, registered as GeoPackage features or attributes."""
+    """Create and fill one partner table, registered as GeoPackage features or attributes. A layer that mixes
+    points and areas is stored as the workspace stores places: positions, outlines and their copy."""
     from layers import gpkg_geometry
 
     spatial = "geometry" in frame.columns
+    if spatial:
+        frame, outlines = place_outline.split_frame(frame)
+        if outlines is not None:
+            _write_table(db, place_outline.outline_table(table), outlines, declared, label)
     columns = [c for c in frame.columns if c != "geometry"]
     defs = ['"fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL']
     geom_type, z = _geometry_type(frame) if spatial else ("", 0)

@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 import sqlite_utils
 
-from layers import gpkg_geometry, history_store, lock, migrations
+from layers import gpkg_geometry, history_store, i18n, lock, migrations, place_outline
 from layers.catalogue import EXTRA_COLUMN, LayerKind, kind, layer_kinds
 from layers.errors import LanternError, ReadOnlyWorkspace, StorageError, ValidationError, WorkspaceError
 from layers.files import sibling_temp
@@ -57,7 +57,7 @@ def _create_feature_table(path: Path, k: LayerKind, first: bool) -> None:
         path,
         layer=k.id,
         driver="GPKG",
-        geometry_type="Unknown" if k.geometry == "Geometry" else k.geometry,
+        geometry_type="Point" if k.geometry == "Geometry" else k.geometry,  # a place: its position (+ outline)
         promote_to_multi=k.geometry.startswith("Multi"),
         dataset_options={"VERSION": "1.3"} if first else None,
         layer_options={"FID": FID_COLUMN, "GEOMETRY_NAME": GEOMETRY_COLUMN, "DESCRIPTION": k.en},
@@ -283,6 +283,37 @@ class Workspace:
                 self._try_claim()
             if pending:
                 self._migrate_on_open()
+            if not self.read_only:
+                self._upkeep()
+
+    def _upkeep(self) -> None:
+        """What opening keeps true, when it is not: the outline copies GIS programs read (remade if a program
+        changed them) and QGIS's styles, aliases and value lists in the user's language. Never waits for
+        the write lock: when another writer holds it, the next open does it. A lock taken here is let go."""
+        kinds = layer_kinds().values()
+        stale = place_outline.copy_differences(self.db.conn, kinds)
+        language = self.metadata.get("qgis_language") != i18n.language()
+        if not stale and not language:
+            return
+        held = self.holds_lock
+        if not held:
+            try:
+                self.claim(wait=0)
+            except lock.WorkspaceLocked:
+                return
+        try:
+            with self.atomic():
+                for k in kinds:
+                    if place_outline.outline_table(k.id) in stale:
+                        place_outline.create_outline_table(self.db.conn, k)
+                migrations.write_qgis_metadata(self.db)
+        finally:
+            if not held:
+                self._lock.release()
+        if stale:
+            self.notices.append(_("{name}: made again {tables}, the copy of the places' outlines that GIS programs "
+                                  "show (a program had changed it)").format(name=self.path.name,
+                                                                             tables=", ".join(sorted(stale))))
 
     def _try_claim(self) -> None:
         """Take the write lock, or open read-only saying who holds it."""
@@ -327,6 +358,10 @@ class Workspace:
         finally:
             self.db = _connect(self.path)
             self._remember_version()
+        with self.db.atomic():
+            for k in missing:
+                migrations.fit_kind_table(self.db, k)
+            migrations.write_qgis_metadata(self.db)
 
     # -- one writer -----------------------------------------------------------------------
 
@@ -511,7 +546,7 @@ class Workspace:
     def read_partner_layer(self, table: str):
         import pyogrio
 
-        return pyogrio.read_dataframe(self.path, layer=table)
+        return place_outline.join_frame(pyogrio.read_dataframe(self.path, layer=table))
 
     # -- rows: get / insert / update / delete (thin wrappers over sqlite-utils) -------------
 
@@ -614,6 +649,8 @@ class Workspace:
             "UPDATE gpkg_contents SET min_x=?, min_y=?, max_x=?, max_y=?, last_change=? WHERE table_name=?",
             (*ext, _now(), kind_id),
         )
+        if place_outline.has_outline(kind(kind_id)):
+            place_outline.update_outline_extent(self.db.conn, kind_id)
 
     def bounds(self, tables=None) -> tuple[float, float, float, float] | None:
         """(west, south, east, north) of ``tables`` (default: every feature table), or None when empty."""
@@ -716,7 +753,9 @@ class BulkInsert:
         info = conn.execute(f'PRAGMA table_info("{t}")').fetchall()
         declared = {r[1]: r[2] for r in info}
         self.defaults = any(r[4] is not None for r in info if r[1] not in (FID_COLUMN, GEOMETRY_COLUMN, *self.kind.columns))
-        self.names = [FID_COLUMN, GEOMETRY_COLUMN, *self.kind.columns]
+        self.outline = place_outline.has_outline(self.kind)
+        self.names = [FID_COLUMN, GEOMETRY_COLUMN, *([place_outline.OUTLINE_COLUMN] if self.outline else []),
+                      *self.kind.columns]
         self.affinities = [_affinity(declared.get(c, "")) for c in self.names]
         self.sql = (f'INSERT INTO "{t}" ({", ".join(chr(34) + c + chr(34) for c in self.names)})'
                     f' VALUES ({", ".join("?" * len(self.names))})')
@@ -735,8 +774,12 @@ class BulkInsert:
         geoms = np.asarray(geometries, dtype=object)
         n = len(geoms)
         fids = range(self.next_fid, self.next_fid + n)
-        values = [list(fids), gpkg_geometry.encode(geoms, SRS_ID),
-                  *(_sql_column(columns.get(c), n) for c in self.kind.columns)]
+        if self.outline:  # a place: its position, and its outline when it is an area (layers.place_outline)
+            geoms, outlines = place_outline.split(geoms)
+            blobs = [gpkg_geometry.encode(geoms, SRS_ID), gpkg_geometry.encode(outlines, SRS_ID)]
+        else:
+            blobs = [gpkg_geometry.encode(geoms, SRS_ID)]
+        values = [list(fids), *blobs, *(_sql_column(columns.get(c), n) for c in self.kind.columns)]
         conn = self.ws.db.conn
         conn.executemany(self.sql, zip(*values))
         self._index(fids, geoms)

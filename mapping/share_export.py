@@ -18,8 +18,9 @@ from pathlib import Path
 from audit.disclosure import Disclosure, profile_label, require
 from audit.export_log import ConfirmationRequired, log_export, require_confirmation
 from audit.redaction import Bundle, SharedLayer, redact
+from layers import place_outline, qgis_styles
 from layers.errors import LanternError
-from layers.i18n import _, using
+from layers.i18n import _, language, using
 from layers.output import staged_files, staged_folder
 from layers.packages import FORMAT as PACKAGE_FORMAT
 from layers.packages import layer_hash, manifest_rows, sign_manifest
@@ -157,10 +158,14 @@ def write_gpkg(bundle: Bundle, path: Path) -> None:
     hashes = {}
     for layer in bundle.layers.values():
         frame = layer.frame.reset_index(drop=layer.form != "features")
-        if layer.spatial:
-            pyogrio.write_dataframe(frame, path, layer=layer.name, driver="GPKG",
+        if layer.spatial:  # one geometry type per table, as in the workspace (layers.place_outline)
+            stored, outlines = place_outline.split_frame(frame)
+            pyogrio.write_dataframe(stored, path, layer=layer.name, driver="GPKG",
                                     dataset_options={"VERSION": "1.3"} if not path.exists() else None,
                                     append=path.exists())
+            if outlines is not None:
+                pyogrio.write_dataframe(outlines, path, layer=place_outline.outline_table(layer.name), driver="GPKG",
+                                        promote_to_multi=True, append=True)
         else:
             pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=layer.name, driver="GPKG", append=path.exists())
         hashes[layer.name] = layer_hash(layer.frame)
@@ -168,6 +173,7 @@ def write_gpkg(bundle: Bundle, path: Path) -> None:
     keys, values = zip(*manifest_rows(manifest, signature))
     rows = pd.DataFrame({"key": list(keys), "value": list(values)})
     pyogrio.write_dataframe(rows, path, layer=MANIFEST_TABLE, driver="GPKG", append=True)
+    qgis_styles.style_file(path, language())  # QGIS shows the layers styled, with value lists
 
 
 def package_manifest(bundle: Bundle, hashes: dict) -> dict:

@@ -4,7 +4,7 @@ import subprocess
 import pytest
 import shapely
 
-from layers import migrations
+from layers import migrations, place_outline
 from layers.catalogue import layer_kinds
 from layers.errors import WorkspaceError
 from layers.features import prepare
@@ -40,7 +40,8 @@ def test_new_workspace_is_a_geopackage_1_3(workspace):
 
 def test_feature_tables_are_registered_in_epsg_4326(workspace):
     rows = dict(_sql(workspace.path, "SELECT table_name, srs_id FROM gpkg_contents WHERE data_type='features'"))
-    assert rows == {k: 4326 for k in layer_kinds()}
+    outlines = place_outline.outline_tables(layer_kinds().values())
+    assert rows == {k: 4326 for k in [*layer_kinds(), *outlines]}
     geom = dict(_sql(workspace.path, "SELECT table_name, geometry_type_name FROM gpkg_geometry_columns"))
     assert geom["risk_areas"] == "MULTIPOLYGON"
     assert geom["reported_cases"] == "POINT"
@@ -51,7 +52,7 @@ def test_attribute_tables_are_registered_as_attributes(workspace):
     assert sorted(rows) == sorted([(migrations.LAYER_INFO_TABLE, None), (migrations.META_TABLE, None),
                                    (migrations.ANNOTATIONS_TABLE, None), (migrations.CHANGE_LOG_TABLE, None),
                                    (migrations.ANSWERS_TABLE, None), (migrations.ACTION_PLAN_TABLE, None),
-                                   (migrations.SIGNERS_TABLE, None)])
+                                   (migrations.SIGNERS_TABLE, None), (migrations.STYLES_TABLE, None)])
 
 
 def test_metadata_holds_name_and_schema_version(workspace):
@@ -216,7 +217,8 @@ def test_a_schema_1_workspace_is_migrated_and_stays_valid(tmp_path):
         assert ws.db["basemap_roads"].exists()
         assert ws.db.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     geom = dict(_sql(old, "SELECT table_name, geometry_type_name FROM gpkg_geometry_columns"))
-    assert geom["worksites"] == "GEOMETRY" and geom["reported_cases"] == "POINT"
+    assert geom["worksites"] == "POINT" and geom["worksites_outlines"] == "MULTIPOLYGON"
+    assert geom["reported_cases"] == "POINT"
     result = subprocess.run(["/usr/bin/python3", VALIDATOR, "-k", "--extra", "--warning-as-error", str(old)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,216 @@
+"""Places stored as one geometry type: a position (POINT) and, for places mapped as areas, an outline.
+
+A place (a transport hub, worksite, shelter, service or place of concern) may be mapped as a point
+or as an area. A GeoPackage table that mixes both is split by QGIS into two layers, and its rows
+without a position into neither. So the place tables store ``geom`` as POINT — the node, or a
+point on the surface of the area — and the area itself in the BLOB column ``outline`` (a
+GeoPackage geometry, NULL for points). A copy kept by triggers, the table ``<kind>_outlines``
+(MULTIPOLYGON), shows the outlines to GIS programs. Lantern reads a place as its outline when it has one
+(:func:`geometry_sql`), so everything above this module sees the same geometries as before.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import shapely
+
+from layers import gpkg_geometry
+from layers.catalogue import LayerKind
+
+OUTLINE_COLUMN = "outline"
+VIEW_SUFFIX = "_outlines"
+SRS_ID = 4326
+
+
+def has_outline(k: LayerKind) -> bool:
+    """Whether the kind's places may be areas (catalogue geometry ``Geometry``): stored as position + outline."""
+    return k.geometry == "Geometry"
+
+
+def outline_table(kind_id: str) -> str:
+    return kind_id + VIEW_SUFFIX
+
+
+def geometry_sql(k: LayerKind, alias: str = "t") -> str:
+    """The SQL expression of a place's geometry as Lantern uses it: its outline, else its position."""
+    if has_outline(k):
+        return f'COALESCE({alias}."{OUTLINE_COLUMN}", {alias}."geom")'
+    return f'{alias}."geom"'
+
+
+def split(geometries) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, outlines) of geometries: points stay, areas get a point on their surface and keep
+    their polygons (as MultiPolygon) as the outline; missing geometries stay missing in both."""
+    geoms = np.asarray(geometries, dtype=object)
+    positions = geoms.copy()
+    outlines = np.full(len(geoms), None, dtype=object)
+    present = ~shapely.is_missing(geoms)
+    areal = np.zeros(len(geoms), dtype=bool)
+    areal[present] = np.isin(shapely.get_type_id(geoms[present]), (3, 6))  # Polygon, MultiPolygon
+    areal &= ~shapely.is_empty(geoms)
+    if areal.any():
+        polys = geoms[areal]
+        positions[areal] = shapely.point_on_surface(polys)
+        outlines[areal] = [p if p.geom_type == "MultiPolygon" else shapely.MultiPolygon([p]) for p in polys]
+    return positions, outlines
+
+
+# -- the schema ------------------------------------------------------------------------------------------
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+
+
+def _mirror_columns(conn: sqlite3.Connection, k: LayerKind) -> list[tuple[str, str]]:
+    """(name, declared type) of the place table's attribute columns, which the outline table repeats."""
+    return [(r[1], r[2]) for r in conn.execute(f'PRAGMA table_info("{k.id}")')
+            if r[1] not in ("fid", "geom", OUTLINE_COLUMN)]
+
+
+def create_outline_table(conn: sqlite3.Connection, k: LayerKind) -> None:
+    """The ``<kind>_outlines`` table (MULTIPOLYGON), kept equal to the places' outlines by triggers.
+
+    GeoPackage wants each feature table's geometry column declared with its type, which a BLOB column
+    of the place table cannot be; so the outlines GIS programs see are a copy, made again here and
+    kept by SQLite itself on every insert, update and delete of a place (by Lantern or by QGIS). It is
+    derived data: the change log tracks the place table's ``outline``, not this copy."""
+    name = outline_table(k.id)
+    columns = _mirror_columns(conn, k)
+    for trigger in ("insert", "update", "delete"):
+        conn.execute(f'DROP TRIGGER IF EXISTS "{name}_{trigger}"')
+    conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+    defs = ", ".join(['"fid" INTEGER PRIMARY KEY NOT NULL', '"geom" MULTIPOLYGON',
+                      *(f'"{c}" {t}' for c, t in columns)])
+    conn.execute(f'CREATE TABLE "{name}" ({defs})')
+    names = ", ".join(['"fid"', '"geom"', *(f'"{c}"' for c, _t in columns)])
+    new = ", ".join(["NEW.fid", f'NEW."{OUTLINE_COLUMN}"', *(f'NEW."{c}"' for c, _t in columns)])
+    copy = f'INSERT INTO "{name}" ({names}) SELECT {new} WHERE NEW."{OUTLINE_COLUMN}" IS NOT NULL;'
+    conn.execute(f'CREATE TRIGGER "{name}_insert" AFTER INSERT ON "{k.id}" BEGIN {copy} END')
+    conn.execute(f'CREATE TRIGGER "{name}_update" AFTER UPDATE ON "{k.id}" BEGIN '
+                 f'DELETE FROM "{name}" WHERE fid = OLD.fid; {copy} END')
+    conn.execute(f'CREATE TRIGGER "{name}_delete" AFTER DELETE ON "{k.id}" BEGIN '
+                 f'DELETE FROM "{name}" WHERE fid = OLD.fid; END')
+    old = ", ".join(["fid", f'"{OUTLINE_COLUMN}"', *(f'"{c}"' for c, _t in columns)])
+    conn.execute(f'INSERT INTO "{name}" ({names}) SELECT {old} FROM "{k.id}" WHERE "{OUTLINE_COLUMN}" IS NOT NULL')
+    conn.execute("DELETE FROM gpkg_geometry_columns WHERE table_name = ?", (name,))
+    conn.execute("DELETE FROM gpkg_contents WHERE table_name = ?", (name,))
+    conn.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)"
+        " VALUES (?, 'features', ?, ?, ?)", (name, name, f"{k.en}: outlines of the places mapped as areas", SRS_ID))
+    conn.execute("INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m)"
+                 " VALUES (?, 'geom', 'MULTIPOLYGON', ?, 0, 0)", (name, SRS_ID))
+    update_outline_extent(conn, k.id)
+
+
+def update_outline_extent(conn: sqlite3.Connection, kind_id: str) -> None:
+    """The outline table's extent in gpkg_contents, from the outlines."""
+    row = conn.execute('SELECT min(ST_MinX(geom)), min(ST_MinY(geom)), max(ST_MaxX(geom)), max(ST_MaxY(geom))'
+                       f' FROM "{outline_table(kind_id)}"').fetchone()
+    conn.execute("UPDATE gpkg_contents SET min_x=?, min_y=?, max_x=?, max_y=?, last_change=? WHERE table_name=?",
+                 (*row, _now(), outline_table(kind_id)))
+
+
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def outline_tables(kinds) -> frozenset[str]:
+    """The outline tables of ``kinds`` (derived data: not logged, compared or exported)."""
+    return frozenset(outline_table(k.id) for k in kinds if has_outline(k))
+
+
+def add_outline_column(conn: sqlite3.Connection, k: LayerKind) -> None:
+    if OUTLINE_COLUMN not in _columns(conn, k.id):
+        conn.execute(f'ALTER TABLE "{k.id}" ADD COLUMN "{OUTLINE_COLUMN}" BLOB')
+
+
+def move_areas_to_outline(conn: sqlite3.Connection, k: LayerKind) -> list[int]:
+    """Rows whose ``geom`` is an area: the area goes to ``outline``, ``geom`` becomes a point on it.
+    Returns the fids changed. GDAL's R-tree triggers follow the new positions."""
+    rows = conn.execute(f'SELECT fid, geom FROM "{k.id}" WHERE geom IS NOT NULL AND {OUTLINE_COLUMN} IS NULL').fetchall()
+    if not rows:
+        return []
+    fids = np.array([r[0] for r in rows], dtype=np.int64)
+    geoms = gpkg_geometry.decode([r[1] for r in rows])
+    positions, outlines = split(geoms)
+    moved = np.array([o is not None for o in outlines], dtype=bool)
+    if not moved.any():
+        return []
+    pos_blobs = gpkg_geometry.encode(positions[moved], SRS_ID)
+    out_blobs = gpkg_geometry.encode(outlines[moved], SRS_ID)
+    conn.executemany(f'UPDATE "{k.id}" SET geom = ?, {OUTLINE_COLUMN} = ? WHERE fid = ?',
+                     zip(pos_blobs, out_blobs, (int(f) for f in fids[moved])))
+    return [int(f) for f in fids[moved]]
+
+
+def copy_differences(conn: sqlite3.Connection, kinds) -> dict[str, int]:
+    """Outline tables that are not an exact copy of their places' outlines: table -> rows that differ
+    (-1: the table is gone). A program that edits the copy directly would show GIS users areas
+    Lantern does not have; ``check`` reports it, and opening the workspace in Lantern remakes it."""
+    out = {}
+    for k in kinds:
+        if not has_outline(k) or not _exists(conn, k.id) or OUTLINE_COLUMN not in _columns(conn, k.id):
+            continue  # not a place kind, or a workspace from before schema 7 (no copies yet)
+        name = outline_table(k.id)
+        if not _exists(conn, name):
+            out[name] = -1
+            continue
+        columns = [c for c, _t in _mirror_columns(conn, k)]
+        if [c for c in _columns(conn, name) if c not in ("fid", "geom")] != columns:
+            out[name] = -1
+            continue
+        cols = ", ".join(f'"{c}"' for c in columns)
+        source = f'SELECT fid, "{OUTLINE_COLUMN}", {cols} FROM "{k.id}" WHERE "{OUTLINE_COLUMN}" IS NOT NULL'
+        copy = f'SELECT fid, geom, {cols} FROM "{name}"'
+        n = conn.execute(f"SELECT count(*) FROM (SELECT fid FROM ({source} EXCEPT {copy})"
+                         f" UNION SELECT fid FROM ({copy} EXCEPT {source}))").fetchone()[0]
+        if n:
+            out[name] = n
+    return out
+
+
+def _exists(conn: sqlite3.Connection, table: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None
+
+
+# -- files that leave: the same storage in export GeoPackages ----------------------------------------------
+
+
+def split_frame(frame):
+    """A layer that mixes points and areas, as an export GeoPackage stores it: (the layer with each
+    place's position as its geometry and the area's exact WKB (hex) in ``outline``, the areas alone as
+    MultiPolygons for GIS programs); ``(frame, None)`` when the layer holds one kind of geometry.
+    :func:`join_frame` gives back the layer exactly (its hash in a partner package's manifest holds)."""
+    import geopandas as gpd
+
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    positions, outlines = split(geoms)
+    areal = np.array([o is not None for o in outlines], dtype=bool)
+    points = ~areal & ~shapely.is_missing(geoms)
+    if not areal.any() or not points.any():
+        return frame, None
+    wkb = np.full(len(geoms), None, dtype=object)
+    wkb[areal] = shapely.to_wkb(geoms[areal], hex=True)  # text: GDAL writes an object column as TEXT
+    stored = frame.copy()
+    stored[OUTLINE_COLUMN] = wkb
+    stored = stored.set_geometry(gpd.GeoSeries(positions, index=frame.index, crs=frame.crs))
+    copy = frame[areal].copy()
+    copy = copy.set_geometry(gpd.GeoSeries(outlines[areal], index=copy.index, crs=frame.crs))
+    return stored, copy
+
+
+def join_frame(frame):
+    """The layer :func:`split_frame` stored: the areas back from ``outline``, the column dropped."""
+    if OUTLINE_COLUMN not in frame.columns:
+        return frame
+    values = frame[OUTLINE_COLUMN].to_numpy(dtype=object)
+    areal = np.array([isinstance(v, (str, bytes)) and len(v) > 0 for v in values], dtype=bool)
+    geoms = np.asarray(frame.geometry.values, dtype=object).copy()
+    if areal.any():
+        geoms[areal] = shapely.from_wkb(list(values[areal]))
+    joined = frame.drop(columns=[OUTLINE_COLUMN])
+    return joined.set_geometry(type(frame.geometry)(geoms, index=frame.index, crs=frame.crs))
