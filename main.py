@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from layers import i18n
+from layers import cli_output, i18n
 from layers.errors import LanternError
 from layers.i18n import N_, _, ngettext, decimal
 
@@ -129,11 +129,13 @@ def _profiles() -> list[str]:
 
 
 _bar = {"open": False}  # a progress bar is on the terminal's last line: an error starts on a new line
+OUTPUT = cli_output.Output()  # this run's output mode (--quiet, --json); main() sets it
 
 
-def _terminal_progress(stream=sys.stderr):
-    """A one-line text progress bar on a terminal; silent when output is piped."""
-    if not stream.isatty():
+def _terminal_progress(stream=None):
+    """A one-line text progress bar on a terminal (stderr); silent when output is piped or --quiet."""
+    stream = sys.stderr if stream is None else stream
+    if OUTPUT.quiet or not stream.isatty():
         return None
 
     def show(fraction: float, message: str) -> None:
@@ -163,9 +165,13 @@ def cmd_demo(args) -> int:
         raise LanternError(_("{out} exists; nothing was written (use --overwrite to replace it with the demo)").format(
             out=args.out))
     with build_demo(args.out) as ws:
-        counts = ", ".join(f"{kind(k).label} {ws.count(k)}" for k in layer_kinds())
-    print(_("wrote {out}: real OpenStreetMap places of central Helsinki (© OpenStreetMap contributors)"
-            " with SYNTHETIC reported cases and risk areas ({counts})").format(out=args.out, counts=counts))
+        numbers = {k: ws.count(k) for k in layer_kinds()}
+        synthetic = [k for k in layer_kinds() if ws.layer_info(k)["synthetic"]]
+    counts = ", ".join(f"{kind(k).label} {n}" for k, n in numbers.items())
+    OUTPUT.say(_("wrote {out}: real OpenStreetMap places of central Helsinki (© OpenStreetMap contributors)"
+                 " with SYNTHETIC reported cases and risk areas ({counts})").format(out=args.out, counts=counts))
+    OUTPUT.result(file=args.out, counts=numbers, synthetic_layers=synthetic,
+                  attribution="© OpenStreetMap contributors")
     return 0
 
 
@@ -186,7 +192,8 @@ def cmd_import(args) -> int:
         report = import_file(ws, args.source, args.kind, args.layer, overrides=dict(args.map),
                              constants=dict(args.set), skip_invalid=args.skip_invalid, encoding=args.encoding,
                              crs=args.crs)
-    print(report.summary())
+    OUTPUT.say(report.summary())
+    OUTPUT.result(**cli_output.import_result(report, args.into))
     return 0
 
 
@@ -219,15 +226,17 @@ def cmd_import_osm(args) -> int:
     from layers.osm import import_osm
 
     report = import_osm(args.source, args.out, args.bbox, args.clip_layer, progress=_terminal_progress())
-    print(report.summary())
-    print(_("wrote {out} in {seconds} s").format(out=args.out, seconds=decimal(report.seconds, 2)))
+    OUTPUT.say(report.summary())
+    OUTPUT.say(_("wrote {out} in {seconds} s").format(out=args.out, seconds=decimal(report.seconds, 2)))
+    OUTPUT.result(**cli_output.osm_result(report, args.out))
     if args.tiles:
-        _build_tiles(Path(args.out))
+        OUTPUT.result(tiles=_build_tiles(Path(args.out)))
     return 0
 
 
-def _build_tiles(path: Path) -> None:
-    """Cut the basemap into the workspace's vector tiles now (else the window does it when it first shows it)."""
+def _build_tiles(path: Path) -> dict:
+    """Cut the basemap into the workspace's vector tiles now (else the window does it when it first shows it);
+    what happened, for --json."""
     import time
 
     from layers import tiles
@@ -240,10 +249,12 @@ def _build_tiles(path: Path) -> None:
             tiles.build_tiles(ws, tiles.TILED_KINDS, progress=(lambda done, total: progress(
                 done / total, _("map tiles"))) if progress else None)
     except LanternError as exc:  # the import itself is written: say so, not "nothing was written"
-        print(_("the map tiles were not made ({error}); the window makes them when it shows the workspace")
-              .format(error=exc), file=sys.stderr)
-        return
-    print(_("made the map tiles in {seconds} s").format(seconds=decimal(time.perf_counter() - start, 1)))
+        OUTPUT.warn(_("the map tiles were not made ({error}); the window makes them when it shows the workspace")
+                    .format(error=exc))
+        return {"made": False, "error": str(exc)}
+    seconds = time.perf_counter() - start
+    OUTPUT.say(_("made the map tiles in {seconds} s").format(seconds=decimal(seconds, 1)))
+    return {"made": True, "seconds": round(seconds, 1)}
 
 
 def _add_import_osm(sub, name: str) -> None:
@@ -273,19 +284,20 @@ def cmd_check(args) -> int:
     if args.accept:
         with Workspace.open(args.workspace) as ws:
             accepted = accept_outside_edits(ws, args.author)
-        print(ngettext("{workspace}: accepted {n} outside edit (by {author})",
-                       "{workspace}: accepted {n} outside edits (by {author})", len(accepted)).format(
+        OUTPUT.say(ngettext("{workspace}: accepted {n} outside edit (by {author})",
+                            "{workspace}: accepted {n} outside edits (by {author})", len(accepted)).format(
             workspace=args.workspace, n=len(accepted), author=args.author.strip()))
+        OUTPUT.result(accepted=len(accepted))
     result = check_workspace(args.workspace)
-    out = sys.stdout if result.ok else sys.stderr
+    OUTPUT.result(**cli_output.check_result(args.workspace, result))
     if result.ok:
-        print(ngettext("{workspace}: OK (integrity, GeoPackage registration, change log of {n} entry)",
-                       "{workspace}: OK (integrity, GeoPackage registration, change log of {n} entries)",
-                       result.entries).format(workspace=args.workspace, n=result.entries))
-    for problem in result.problems:
-        print(f"{args.workspace}: {problem}", file=out)
+        OUTPUT.say(ngettext("{workspace}: OK (integrity, GeoPackage registration, change log of {n} entry)",
+                            "{workspace}: OK (integrity, GeoPackage registration, change log of {n} entries)",
+                            result.entries).format(workspace=args.workspace, n=result.entries))
+    for problem in result.problems:  # a failed check is an error: on stderr, even with --quiet
+        OUTPUT.warn(f"{args.workspace}: {problem}")
     for line in describe(result):
-        print(f"{args.workspace}: {line}", file=out)
+        (OUTPUT.say if result.ok else OUTPUT.inform)(f"{args.workspace}: {line}")
     return 0 if result.ok else 1
 
 
@@ -304,8 +316,10 @@ def _add_check(sub, name: str) -> None:
 def cmd_checklist(args) -> int:
     from audit.field_checklist import write_checklist
 
-    pages = write_checklist(args.out, args.place_type, args.lang or i18n.language())
-    print(ngettext("wrote {out} ({n} page)", "wrote {out} ({n} pages)", pages).format(out=args.out, n=pages))
+    lang = args.lang or i18n.language()
+    pages = write_checklist(args.out, args.place_type, lang)
+    OUTPUT.say(ngettext("wrote {out} ({n} page)", "wrote {out} ({n} pages)", pages).format(out=args.out, n=pages))
+    OUTPUT.result(files=[args.out], pages=pages, place_type=args.place_type, lang=lang)
     return 0
 
 
@@ -340,9 +354,10 @@ def cmd_plan_outreach(args) -> int:
                                          author=args.author, lang=args.lang or i18n.language(),
                                          csv_dialect=args.csv_dialect)
     for row in plan.sites.itertuples():
-        print(f"{row.rank}. {row.name} ({row.category}): {row.reason}")
-    print(plan.quality_text())
-    print(_("wrote {files}").format(files=", ".join(str(f) for f in files.values())))
+        OUTPUT.say(f"{row.rank}. {row.name} ({row.category}): {row.reason}")
+    OUTPUT.say(plan.quality_text())
+    OUTPUT.say(_("wrote {files}").format(files=", ".join(str(f) for f in files.values())))
+    OUTPUT.result(workspace=args.workspace, **cli_output.plan_result(plan, files.values()))
     return 0
 
 
@@ -404,8 +419,10 @@ def cmd_export(args) -> int:
                                    confirm_police=args.confirm_police, author=args.author,
                                    extent=args.bbox, overwrite=args.overwrite, lang=args.lang or i18n.language(),
                                    csv_dialect=args.csv_dialect)
-    print(disclosure.summary())
-    print(_("wrote {files}").format(files=", ".join(str(f) for f in files)))
+    OUTPUT.say(disclosure.summary())
+    OUTPUT.say(_("wrote {files}").format(files=", ".join(str(f) for f in files)))
+    OUTPUT.result(workspace=args.workspace, profile=args.profile, format=args.format, files=[str(f) for f in files],
+                  disclosure=cli_output.disclosure_result(disclosure))
     return 0
 
 
@@ -444,7 +461,8 @@ def cmd_import_package(args) -> int:
 
     with Workspace.open(args.into, lock_now=True) as ws:
         report = import_package(ws, args.package, trust_new=args.trust_new)
-    print(report.summary())
+    OUTPUT.say(report.summary())
+    OUTPUT.result(package=args.package, workspace=args.into, **cli_output.jsonable(report))
     return 0
 
 
@@ -464,13 +482,18 @@ def cmd_trust_key(args) -> int:
     from layers.packages import trust_package_key
 
     if args.list:
-        for entry in trust.trusted_keys():
-            print(entry.line())
+        entries = trust.trusted_keys()
+        for entry in entries:
+            OUTPUT.say(entry.line())
+        OUTPUT.result(keys=[{"fingerprint": e.fingerprint, "municipality": e.municipality, "trusted": e.trusted}
+                            for e in entries])
         return 0
     signer, added = trust_package_key(args.package)
-    print(_("fingerprint: {fp}").format(fp=signer.fingerprint))
-    print(_("municipality: {name}").format(name=signer.municipality))
-    print(_("trusted from now on") if added else _("already trusted"))
+    OUTPUT.say(_("fingerprint: {fp}").format(fp=signer.fingerprint))
+    OUTPUT.say(_("municipality: {name}").format(name=signer.municipality))
+    OUTPUT.say(_("trusted from now on") if added else _("already trusted"))
+    OUTPUT.result(package=args.package, fingerprint=signer.fingerprint, municipality=signer.municipality,
+                  newly_trusted=added)
     return 0
 
 
@@ -490,11 +513,13 @@ def cmd_report(args) -> int:
     from mapping.share_export import export
 
     with Workspace.open(args.workspace, lock_now=_police_lock(args)) as ws:
-        files, _disclosure = export(ws, args.profile, "report", args.out, recipient=args.recipient,
-                                    confirm_police=args.confirm_police, author=args.author,
-                                    overwrite=args.overwrite, lang=args.lang or i18n.language())
-    print(_("wrote {pdf} and {html}").format(pdf=files[0], html=files[1]) if len(files) == 2
-          else _("wrote {files}").format(files=", ".join(str(f) for f in files)))
+        files, disclosure = export(ws, args.profile, "report", args.out, recipient=args.recipient,
+                                   confirm_police=args.confirm_police, author=args.author,
+                                   overwrite=args.overwrite, lang=args.lang or i18n.language())
+    OUTPUT.say(_("wrote {pdf} and {html}").format(pdf=files[0], html=files[1]) if len(files) == 2
+               else _("wrote {files}").format(files=", ".join(str(f) for f in files)))
+    OUTPUT.result(workspace=args.workspace, profile=args.profile, files=[str(f) for f in files],
+                  disclosure=cli_output.disclosure_result(disclosure))
     return 0
 
 
@@ -525,7 +550,8 @@ def cmd_print_map(args) -> int:
                           profile=args.profile, fmt=args.format, lang=args.lang or i18n.language(),
                           recipient=args.recipient, confirm_police=args.confirm_police, author=args.author,
                           overwrite=args.overwrite)
-    print(_("wrote {files}").format(files=", ".join(str(f) for f in files)))
+    OUTPUT.say(_("wrote {files}").format(files=", ".join(str(f) for f in files)))
+    OUTPUT.result(workspace=args.workspace, profile=args.profile, files=[str(f) for f in files])
     return 0
 
 
@@ -566,9 +592,10 @@ def cmd_referral(args) -> int:
         where = (_("{m} m, ~{min} min walk").format(m=r["distance_m"], min=r["walk_min"])
                  if r["distance_m"] is not None else _("no address"))
         status = {True: _("open now"), False: _("closed now"), None: _("hours unknown")}[r["open_now"]]
-        print(f"{r['name']} ({r['type']}) · {where} · {status} · {r['phone']} · {', '.join(r['offers'])}")
+        OUTPUT.say(f"{r['name']} ({r['type']}) · {where} · {status} · {r['phone']} · {', '.join(r['offers'])}")
     if not rows:
-        print(_("no suitable service found"))
+        OUTPUT.say(_("no suitable service found"))
+    OUTPUT.result(workspace=args.workspace, services=rows)
     return 0
 
 
@@ -597,10 +624,11 @@ def cmd_gaps(args) -> int:
         gaps = service_gaps(ws.read_layer("services"), ws.read_layer("risk_areas"), compute(ws).cells, args.distance,
                             args.assistance, args.form, streets=ws.read_layer("basemap_roads"))
     for row in gaps.itertuples():
-        print(_("{what}: {name} · nearest suitable service {m:.0f} m").format(what=row.what, name=row.name,
-                                                                              m=row.nearest_m))
-    print(ngettext("{n} gap farther than {m:.0f} m", "{n} gaps farther than {m:.0f} m", len(gaps)).format(
+        OUTPUT.say(_("{what}: {name} · nearest suitable service {m:.0f} m").format(what=row.what, name=row.name,
+                                                                                   m=row.nearest_m))
+    OUTPUT.say(ngettext("{n} gap farther than {m:.0f} m", "{n} gaps farther than {m:.0f} m", len(gaps)).format(
         n=len(gaps), m=args.distance))
+    OUTPUT.result(workspace=args.workspace, **cli_output.gaps_result(gaps, args.distance))
     return 0
 
 
@@ -630,7 +658,8 @@ def cmd_answer(args) -> int:
     with Workspace.open(args.workspace) as ws:
         History(ws, args.author).do(answer(ws, args.question, text=args.text, number=args.number,
                                            source=args.source, confidence=args.confidence, author=args.author))
-    print(_("answer recorded"))
+    OUTPUT.say(_("answer recorded"))
+    OUTPUT.result(workspace=args.workspace, question=args.question, recorded=True)
     return 0
 
 
@@ -710,9 +739,33 @@ def _window_size(text: str) -> tuple[int, int]:
     return width, height
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, remembering its error message so that --json can also give it as {"error": ...} on stdout."""
+
+    last_error: str | None = None
+
+    def error(self, message):
+        _Parser.last_error = message
+        super().error(message)
+
+
+OUTPUT_FLAGS = ("-q", "--quiet", "--json")
+
+
+def _add_output_mode(p: argparse.ArgumentParser) -> None:
+    """--quiet and --json, which every command takes (before or after its name), one or the other."""
+    group = p.add_argument_group(_("output of a command"))
+    mode = group.add_mutually_exclusive_group()
+    mode.add_argument("-q", "--quiet", action="store_true",
+                      help=_("print nothing but errors (on stderr); the exit code says how it went"))
+    mode.add_argument("--json", action="store_true",
+                      help=_("print the result as one JSON document on stdout (UTF-8, keys in English, numbers "
+                             "as numbers; an error as its \"error\" key)"))
+
+
 def _app_parser() -> argparse.ArgumentParser:
     """The options of the app mode alone (no command): light, so the app starts without the catalogues."""
-    p = argparse.ArgumentParser(prog="lantern", description=_(DESCRIPTION), add_help=False)
+    p = _Parser(prog="lantern", description=_(DESCRIPTION), add_help=False)
     p.add_argument("-h", "--help", action=_WholeHelp)
     _add_app_options(p)
     return p
@@ -724,13 +777,15 @@ def build_parser(names=COMMANDS) -> argparse.ArgumentParser:
     prefix = _("usage: ")
     app_usage = _app_parser().format_usage().removeprefix(prefix).strip()
     command_usage = _("COMMAND [options]")
-    p = argparse.ArgumentParser(prog="lantern", description=_(DESCRIPTION),
-                                usage=f"{app_usage}\n{' ' * len(prefix)}%(prog)s {command_usage}")
+    p = _Parser(prog="lantern", description=_(DESCRIPTION),
+                usage=f"{app_usage}\n{' ' * len(prefix)}%(prog)s {command_usage}")
     _add_app_options(p)
+    _add_output_mode(p)
     sub = p.add_subparsers(title=_("commands"), metavar="COMMAND", dest="command", prog="lantern",
                            help=_("run 'lantern COMMAND --help' for a command's options"))
     for name in names:
         COMMANDS[name](sub, name)
+        _add_output_mode(sub.choices[name])
     return p
 
 
@@ -746,6 +801,29 @@ def _looks_like_workspace(arg: str) -> bool:
     return bool(Path(arg).suffix) or "/" in arg or os.sep in arg or Path(arg).exists()
 
 
+def _output_flags_after_command(argv: list[str]) -> list[str]:
+    """``argv`` with the --quiet/--json given before a command moved just after its name, where its parser reads
+    them (a leading ``--lang LANG`` is already applied and dropped). Without a command they are refused."""
+    flags, rest = [], list(argv)
+    while rest:
+        if rest[0] in OUTPUT_FLAGS:
+            flags.append(rest.pop(0))
+        elif rest[0] == "--lang" and len(rest) > 1 and rest[1] in i18n.SUPPORTED:
+            del rest[:2]
+        elif rest[0].startswith("--lang=") and rest[0].partition("=")[2] in i18n.SUPPORTED:
+            del rest[0]
+        else:
+            break
+    if not flags:
+        return argv
+    if rest and rest[0] in COMMANDS:
+        return [rest[0], *flags, *rest[1:]]
+    if rest and rest[0].startswith("-"):
+        return argv  # --help, or an app option: the app's parser answers
+    build_parser([]).error(_("{options} must come with a COMMAND, e.g. lantern --json check WORKSPACE.gpkg").format(
+        options=" ".join(flags)))
+
+
 def _parse(argv: list[str]) -> argparse.Namespace:
     """A known command is parsed by its parser; anything else is the app's options (or an unknown command)."""
     if argv and argv[0] in COMMANDS:
@@ -757,18 +835,45 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def _print_notice(text: str) -> None:
-    print(_("note: {text}").format(text=text), file=sys.stderr)
+    """A workspace's notice (e.g. opened read-only): on stderr, listed in --json's document, silent with --quiet."""
+    OUTPUT.notice(text, _("note: {text}").format(text=text))
 
 
 def guarded(args: argparse.Namespace) -> int:
-    """The one error wrapper: a Lantern error (or a command's bad input) is one line on stderr and exit 2."""
+    """The one error wrapper: a Lantern error (or a command's bad input) is one line on stderr and exit 2; with
+    --json the result, or the error, is then written as one JSON document."""
     try:
-        return args.func(args)
+        with OUTPUT.running():
+            code = args.func(args)
     except (LanternError, *getattr(args, "bad_input", ())) as exc:  # e.g. a held, read-only or missing workspace
-        print(("\n" if _bar["open"] else "") + _("error: {message}").format(message=exc), file=sys.stderr)
-        for line in getattr(args, "after_error", lambda _args: [])(args):
-            print(line, file=sys.stderr)
-        return 2
+        details = list(getattr(args, "after_error", lambda _args: [])(args))
+        OUTPUT.warn(("\n" if _bar["open"] else "") + _("error: {message}").format(message=exc))
+        for line in details:
+            OUTPUT.warn(line)
+        OUTPUT.error(str(exc), details)
+        code = 2
+    except Exception as exc:  # a bug: the traceback goes to stderr as always, --json still gets its one document
+        OUTPUT.error(f"{type(exc).__name__}: {exc}", [])
+        OUTPUT.emit()
+        raise
+    OUTPUT.emit()
+    return code
+
+
+def _output_mode(args: argparse.Namespace) -> str:
+    return "json" if getattr(args, "json", False) else "quiet" if getattr(args, "quiet", False) else "text"
+
+
+def _parse_for(argv: list[str]) -> argparse.Namespace:
+    """Parse; when --json was asked for and the command line is wrong, also say so as {"error": ...} on stdout."""
+    _Parser.last_error = None
+    try:
+        return _parse(_output_flags_after_command(argv))
+    except SystemExit as exc:
+        asked = argv[:argv.index("--")] if "--" in argv else argv
+        if exc.code and "--json" in asked and _Parser.last_error:
+            cli_output.write_utf8(sys.stdout, cli_output.dumps({"error": _Parser.last_error}) + "\n")
+        raise
 
 
 def _language_option(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -798,7 +903,9 @@ def main(argv: list[str] | None = None) -> int:
     if lang:
         i18n.set_language(lang)
         os.environ["LANTERN_LANG"] = lang  # the window (and any child process) starts in the same language
-    args = _parse(argv)
+    args = _parse_for(argv)
+    global OUTPUT
+    OUTPUT = cli_output.Output(_output_mode(args))
     if args.func is not open_app:
         from layers.workspace import notice_hooks
 
