@@ -11,6 +11,7 @@ PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/lantern.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 .PHONY: run test bench sysdeps sysdeps-test screenshot demo clean messages catalogues glossary-check
+.PHONY: bundle bundle-test
 
 # install, then compile the translation catalogues so a fresh checkout has them
 $(STAMP): pyproject.toml
@@ -73,4 +74,20 @@ demo: $(STAMP)
 	$(PY) main.py demo demo.gpkg --overwrite
 
 clean:
-	rm -rf $(VENV) .pytest_cache screenshots
+	rm -rf $(VENV) .pytest_cache screenshots dist build/pyinstaller
+
+# the desktop app as one folder, dist/lantern/ (PyInstaller; packaging/lantern.spec, packaging/README.md)
+BUNDLE_STAMP := $(VENV)/.bundle-installed
+
+$(BUNDLE_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install -q -e ".[bundle]"
+	touch $(BUNDLE_STAMP)
+
+bundle: $(STAMP) catalogues $(BUNDLE_STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/lantern.spec
+	du -sh dist/lantern
+
+# install the bundle with its own install.sh under a temporary PREFIX, then run, isolated, what a user runs first
+bundle-test: sysdeps bundle
+	$(PY) packaging/smoke_test.py dist/lantern --install

@@ -39,6 +39,11 @@ def _font() -> str:
         found = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Sans"], capture_output=True, text=True).stdout
         if found.endswith(".ttf") and Path(found).is_file():
             return found
+    import matplotlib
+
+    bundled = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"  # matplotlib ships it
+    if bundled.is_file():
+        return str(bundled)
     raise LanternError(_("no font with Latvian letters found: install DejaVu Sans (Debian: fonts-dejavu-core)"))
 
 

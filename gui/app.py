@@ -18,6 +18,10 @@ def prepare_environment(headless: bool = False) -> None:
     os.environ.setdefault("QT_LOGGING_RULES", "qt.webenginecontext.debug=false")
 
 
+#: the application id of the launcher entry and AppStream file (packaging/)
+DESKTOP_ID = "io.github.lantern_gis.Lantern"
+
+
 def create_application(argv: list[str] | None = None, settings=None):
     """The QApplication, in the user's language: set before any widget exists, Qt's own dialogs included."""
     from PySide6.QtCore import QCoreApplication, QSettings
@@ -31,11 +35,23 @@ def create_application(argv: list[str] | None = None, settings=None):
     QCoreApplication.setOrganizationName("Lantern")
     QCoreApplication.setApplicationName("Lantern")
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    _set_identity(app)
     settings = settings if settings is not None else QSettings()
     i18n.set_language(i18n.startup_language(settings.value("language")))
     install_qt_translations(app, i18n.language())
     warm_up()
     return app
+
+
+def _set_identity(app) -> None:
+    """The window icon, and the launcher entry the desktop matches the windows to (Wayland, task bars)."""
+    from PySide6.QtGui import QGuiApplication, QIcon
+
+    from layers.resources import resource_path
+
+    QGuiApplication.setDesktopFileName(DESKTOP_ID)
+    with resource_path("icons/lantern.svg") as svg:
+        app.setWindowIcon(QIcon(str(svg)))
 
 
 def install_qt_translations(app, lang: str) -> list:
