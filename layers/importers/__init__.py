@@ -111,22 +111,17 @@ def skipped_file_for(source: Path, workspace_path: Path) -> Path:
 def write_skipped(target: Path, columns: list, skipped: list[SkippedRow]) -> Path:
     """The skipped rows, with row number and reason first, then their own columns (geometry as WKT).
 
-    Written under a temporary name and moved into place; cells that a spreadsheet would run as a
-    formula are neutralised."""
-    import csv as csv_lib
-
-    def cell(value) -> str:
-        text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
-        return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    Written as every CSV Lantern writes (layers.spreadsheet: UTF-8 with BOM, so Excel shows Latvian letters;
+    empty cells empty; cells a spreadsheet would run as a formula neutralised), under a temporary name and
+    moved into place."""
+    from layers.spreadsheet import csv_writer
 
     tmp = target.with_name(target.name + ".part")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as out:
-            w = csv_lib.writer(out)
-            w.writerow(["row", "problem", *map(str, columns), "geometry_wkt"])
+        with csv_writer(tmp) as write:
+            write(["row", "problem", *map(str, columns), "geometry_wkt"])
             for row in skipped:
-                geom = "" if row.geometry is None else cell(_safe_wkt(row.geometry))
-                w.writerow([row.row, cell(row.problem), *map(cell, row.values), geom])
+                write([row.row, row.problem, *row.values, None if row.geometry is None else _safe_wkt(row.geometry)])
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -153,7 +153,7 @@ def read_batches(path: str | Path, crs: str | None = None, batch_rows: int = BAT
     path = Path(path)
     source_crs = _source_crs(path, crs)
     encoding, notices = _check_text(path, encoding)
-    columns = None
+    columns, swap = None, False
     for frame in _chunks(path, batch_rows, encoding):
         if columns is None:
             columns = coordinate_columns(frame.columns)
@@ -162,7 +162,12 @@ def read_batches(path: str | Path, crs: str | None = None, batch_rows: int = BAT
                     path, _("no coordinate columns found; name them lon/lat, lng/lat, longitude/latitude or x/y"))
             if len(frame) == 0:
                 raise InputError(path, _("the file holds no features (only a header row)"))
-        points = _points(frame, *columns, source_crs)
+            if source_crs is not None and _axes_swapped(_points(frame, *columns, source_crs), source_crs):
+                swap = True
+                notices.append(_("{name}: the {x} column holds northings and the {y} column eastings (as surveyors "
+                                 "in Latvia write X and Y); they were read that way round").format(
+                                     name=path.name, x=columns[0], y=columns[1]))
+        points = _points(frame, *(columns[::-1] if swap else columns), source_crs)
         if source_crs is None:
             _refuse_lks92(path, points)
         else:
@@ -183,6 +188,28 @@ def _source_crs(path: Path, crs: str | None):
     except CRSError:
         raise InputError(path, _("unknown coordinate system '{crs}'; give one such as EPSG:3059 (LKS-92) or "
                                  "EPSG:4326 (longitude/latitude)").format(crs=crs)) from None
+
+
+def _inside_fraction(points, bounds) -> float:
+    """The share of ``points`` (any CRS) inside a W, S, E, N box in degrees."""
+    lonlat = points.to_crs("EPSG:4326").geometry
+    w, s, e, n = bounds
+    return float(((lonlat.x >= w) & (lonlat.x <= e) & (lonlat.y >= s) & (lonlat.y <= n)).mean())
+
+
+def _axes_swapped(points, source_crs) -> bool:
+    """Whether the x/y columns hold the coordinates the other way round: as given, at most half the points
+    fall inside the coordinate system's area of use (pyproj), swapped, 9 in 10 do. Latvian surveyors write X
+    for the northing of LKS-92; a file with x = northing would otherwise land in the sea, far from Latvia."""
+    import geopandas as gpd
+
+    area = source_crs.area_of_use
+    present = points[points.geometry.notna()]
+    if area is None or not len(present) or not source_crs.is_projected:
+        return False
+    bounds = (area.west, area.south, area.east, area.north)
+    swapped = gpd.GeoDataFrame(geometry=gpd.points_from_xy(present.geometry.y, present.geometry.x), crs=present.crs)
+    return _inside_fraction(present, bounds) <= 0.5 and _inside_fraction(swapped, bounds) >= 0.9
 
 
 def _refuse_lks92(path: Path, points) -> None:

@@ -85,10 +85,11 @@ def test_shapefile_encoding_option_overrides_and_a_wrong_one_is_refused(workspac
 PLACES = [(24.1211, 56.9466), (21.0108, 56.5047)]
 
 
-def _lks92_csv(path):
+def _lks92_csv(path, northing_first: bool = False):
     to_lks = Transformer.from_crs(4326, 3059, always_xy=True)
-    rows = [f"{x:.2f};{y:.2f};Vieta {i} {LETTERS};tram_stop" for i, (x, y) in
-            enumerate(to_lks.transform(lon, lat) for lon, lat in PLACES)]
+    pairs = [to_lks.transform(lon, lat) for lon, lat in PLACES]
+    rows = [f"{a:.2f};{b:.2f};Vieta {i} {LETTERS};tram_stop" for i, (a, b) in
+            enumerate((y, x) if northing_first else (x, y) for x, y in pairs)]
     path.write_text("x;y;name;hub_type\n" + "\n".join(rows) + "\n", encoding="utf-8-sig")
     return path
 
@@ -140,3 +141,21 @@ def test_non_baltic_non_utf8_csv_is_refused_with_the_remedy_that_fits(workspace,
     with pytest.raises(InputError) as err:
         import_file(workspace, odd, "transport_hubs")
     assert "not UTF-8" in str(err.value) and "give its encoding" not in str(err.value)
+
+
+def test_lks92_csv_with_x_as_northing_lands_in_latvia_and_says_so(workspace, tmp_path):
+    """Latvian surveyors write X for the northing: read as given, Rīga station would fall in the Baltic Sea."""
+    src = _lks92_csv(tmp_path / "surveyor.csv", northing_first=True)
+    report = import_file(workspace, src, "transport_hubs", crs="EPSG:3059")
+    layer = workspace.read_layer("transport_hubs").iloc[-2:]
+    for geom, (lon, lat) in zip(layer.geometry, PLACES):
+        assert abs(geom.x - lon) < 1e-6 and abs(geom.y - lat) < 1e-6
+    assert any("northings" in n and "surveyor.csv" in n for n in report.notices), report.notices
+
+
+def test_lks92_csv_in_the_usual_order_is_not_swapped(workspace, tmp_path):
+    """Control: x = easting stays as it is, with no notice."""
+    report = import_file(workspace, _lks92_csv(tmp_path / "usual.csv"), "transport_hubs", crs="EPSG:3059")
+    assert not any("northings" in n for n in report.notices)
+    geom = workspace.read_layer("transport_hubs").geometry.iloc[-2]
+    assert abs(geom.x - PLACES[0][0]) < 1e-6

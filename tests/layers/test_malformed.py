@@ -306,7 +306,9 @@ def test_skip_invalid_imports_the_rest_and_writes_the_skipped_rows_beside_the_so
     assert report.count == 2 and workspace.count("reported_cases") == 2
     assert [r for r, _ in report.skipped] == [2, 3]
     assert report.skipped_file == tmp_path / "cases.csv.skipped.csv"
-    lines = report.skipped_file.read_text(encoding="utf-8").splitlines()
+    raw = report.skipped_file.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads the file as UTF-8 (Latvian letters)
+    lines = raw.decode("utf-8-sig").splitlines()
     assert lines[0] == "row,problem,reported,forms,status,geometry_wkt"
     assert lines[1].startswith('2,"coordinates that are not numbers (nan, 56.9)"') and "maybe" in lines[2]
     assert str(report.skipped_file) in report.summary()
