@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from layers.catalogue import layer_kinds
-from layers.data_columns import write_data_columns
 from layers.place_outline import VIEW_SUFFIX
-from layers.qgis_styles import AREA_FILL_OPACITY, NULL_LABEL, NULL_VALUE, TABLE, write_layer_styles
+from layers.qgis_styles import AREA_FILL_OPACITY, NULL_LABEL, NULL_VALUE, TABLE
 from tests.layers.test_data_columns import strip
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,17 +40,6 @@ def qgis_report(path: Path) -> dict:
                             timeout=600)
     assert result.returncode == 0, f"open_in_qgis.py failed ({result.returncode}):\n{result.stderr[-3000:]}"
     return json.loads(result.stdout)
-
-
-def _write(path: Path, language: str) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("BEGIN")
-        write_layer_styles(conn, language)
-        write_data_columns(conn, language)
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
 
 
 def _lantern_view(path: Path) -> tuple[dict, dict]:
@@ -155,9 +143,30 @@ def problems(path: Path, report: dict, language: str) -> list[str]:
 
 @pytest.fixture
 def demo_for_qgis(demo_copy):
-    """The demo as Lantern would write it for QGIS; Lantern's own integration replaces ``_write`` later."""
-    _write(demo_copy, "lv")
+    """The demo as Lantern writes it for a Latvian user: opening it in Latvian rewrites QGIS's metadata."""
+    from layers.i18n import using
+    from layers.workspace import Workspace
+
+    with using("lv"):
+        Workspace.open(demo_copy).close()
     return demo_copy
+
+
+def test_qgis_shows_a_partner_export_styled_and_unsplit(demo_copy, tmp_path):
+    """What leaves for a partner reads as well in QGIS: one layer per table, styled, value lists in Latvian."""
+    from layers.workspace import Workspace
+    from mapping.share_export import export
+
+    out = tmp_path / "partner.gpkg"
+    with Workspace.open(demo_copy) as ws:
+        export(ws, "partner", "gpkg", out, lang="lv")
+    report = qgis_report(out)
+    names = [s["name"] for s in report["sublayers"]]
+    assert len(names) == len(set(names)), names  # none split in two
+    layers = {layer["name"]: layer for layer in report["layers"]}
+    assert all(layer["valid"] for layer in layers.values())
+    assert layers["worksites"]["db_styles"][:1] == ["Lantern"]
+    assert "worksites_outlines" in layers  # the areas, beside the positions
 
 
 def test_qgis_shows_the_workspace_styled_with_value_lists_in_latvian(demo_for_qgis):
