@@ -170,6 +170,17 @@ def _history(conn) -> tuple[changelog.HistoryReport | None, list[str]]:
     return report, problems
 
 
+def _registration_problems(conn) -> list[str]:
+    """Tables GeoPackage readers would not see: unregistered, or features without a geometry column entry."""
+    registered = queries.registered_contents(conn)
+    problems = [_("table {t} is not registered in gpkg_contents").format(t=table)
+                for table in queries.user_tables(conn) if table not in registered]
+    geometry_tables = queries.geometry_tables(conn)
+    return problems + [_("feature table {t} has no entry in gpkg_geometry_columns").format(t=table)
+                       for table, data_type in registered.items()
+                       if data_type == "features" and table not in geometry_tables]
+
+
 def _outline_copy_problems(conn) -> list[str]:
     """The outline tables GIS programs read that are not an exact copy of the places' outlines."""
     problems = []
@@ -208,15 +219,7 @@ def check_workspace(path: str | Path) -> CheckResult:
         if queries.application_id(conn) != GPKG_APPLICATION_ID:
             problems.append(_("not a GeoPackage (application_id)"))
             return result
-        registered = queries.registered_contents(conn)
-        for table in queries.user_tables(conn):
-            if table not in registered:
-                problems.append(_("table {t} is not registered in gpkg_contents").format(t=table))
-        problems.extend(_outline_copy_problems(conn))
-        geometry_tables = queries.geometry_tables(conn)
-        for table, data_type in registered.items():
-            if data_type == "features" and table not in geometry_tables:
-                problems.append(_("feature table {t} has no entry in gpkg_geometry_columns").format(t=table))
+        problems.extend(_registration_problems(conn) + _outline_copy_problems(conn))
         report, history_problems = _history(conn)
         problems.extend(history_problems)
         schema = current_version(conn)
