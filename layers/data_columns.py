@@ -108,8 +108,9 @@ def write_data_columns(conn: sqlite3.Connection, language: str) -> int:
     conn.execute("DELETE FROM gpkg_data_columns WHERE substr(constraint_name, 1, ?) = ?", own)
     # rows of tables that are gone (e.g. left out of an export) break GeoPackage req. 104, whoever wrote them
     conn.execute("DELETE FROM gpkg_data_columns WHERE table_name NOT IN (SELECT table_name FROM gpkg_contents)")
-    conn.executemany("INSERT INTO gpkg_data_columns (table_name, column_name, name, title, description, mime_type,"
-                     " constraint_name) VALUES (?, ?, ?, ?, ?, ?, ?)", columns)
+    # OR IGNORE: a name a user gave one of their own columns (GDAL 3.7+ keeps aliases here) stays theirs
+    conn.executemany("INSERT OR IGNORE INTO gpkg_data_columns (table_name, column_name, name, title, description,"
+                     " mime_type, constraint_name) VALUES (?, ?, ?, ?, ?, ?, ?)", columns)
     conn.executemany("INSERT INTO gpkg_data_column_constraints (constraint_name, constraint_type, value,"
                      " description) VALUES (?, ?, ?, ?)", constraints)
     return len(columns) + len(constraints)

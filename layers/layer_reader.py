@@ -27,7 +27,7 @@ def read_frame(conn: sqlite3.Connection, kind_id: str, where: str = "", params=(
     import pandas as pd
 
     k = kind(kind_id)
-    cols = ", ".join([f't."{FID_COLUMN}"', place_outline.geometry_sql(k), *(f't."{c}"' for c in k.columns)])
+    cols = ", ".join([f't."{FID_COLUMN}"', place_outline.geometry_sql(conn, k), *(f't."{c}"' for c in k.columns)])
     sql = f'SELECT {cols} FROM "{kind_id}" AS t' + (f" WHERE {where}" if where else "") + f" ORDER BY t.{FID_COLUMN}"
     rows = conn.execute(sql, tuple(params)).fetchall()
     columns = list(zip(*rows)) if rows else [[] for _ in range(2 + len(k.columns))]

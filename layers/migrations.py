@@ -307,15 +307,15 @@ def fit_kind_table(db: sqlite_utils.Database, k) -> list[int]:
     from layers import place_outline
 
     conn = db.conn
-    moved: list[int] = []
-    if place_outline.has_outline(k):
-        place_outline.add_outline_column(conn, k)
-        moved = place_outline.move_areas_to_outline(conn, k)
-        _set_declared_geometry_type(conn, k.id, "geom", "GEOMETRY", "POINT")
-        place_outline.create_outline_table(conn, k)
-    for f in k.fields:
+    for f in k.fields:  # first: the outline copy repeats the declared types
         if f.type == "date":
             _set_declared_type(conn, k.id, f.name, "TEXT", "DATE")
+    if not place_outline.has_outline(k):
+        return []
+    place_outline.add_outline_column(conn, k)
+    moved = place_outline.move_areas_to_outline(conn, k)
+    _set_declared_geometry_type(conn, k.id, "geom", "GEOMETRY", "POINT")
+    place_outline.create_outline_table(conn, k)
     return moved
 
 

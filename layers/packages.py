@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from layers import history_store, place_outline
+from layers import history_store, package_view, place_outline
 from layers.errors import InputError, LanternError
 from layers.i18n import _, ngettext
 
@@ -303,6 +303,9 @@ def _read_layers(path: Path, manifest: dict) -> dict:
             raise _refuse(path, _("layer {name} does not match its hash in the manifest: the package was "
                                   "altered or damaged").format(name=name))
         frames[name] = frame
+    shown = package_view.problems(path, manifest, frames)  # what QGIS would show of it: signed too
+    if shown:
+        raise _refuse(path, shown[0])
     return frames
 
 

@@ -21,6 +21,7 @@ from layers.catalogue import LayerKind
 OUTLINE_COLUMN = "outline"
 VIEW_SUFFIX = "_outlines"
 SRS_ID = 4326
+MOVE_BATCH = 20_000  # rows the migration reads at a time
 
 
 def has_outline(k: LayerKind) -> bool:
@@ -32,9 +33,10 @@ def outline_table(kind_id: str) -> str:
     return kind_id + VIEW_SUFFIX
 
 
-def geometry_sql(k: LayerKind, alias: str = "t") -> str:
-    """The SQL expression of a place's geometry as Lantern uses it: its outline, else its position."""
-    if has_outline(k):
+def geometry_sql(conn: sqlite3.Connection, k: LayerKind, alias: str = "t") -> str:
+    """The SQL expression of a place's geometry as Lantern uses it: its outline, else its position (a
+    workspace from before schema 7 opened read-only has no outlines: its areas are in ``geom``)."""
+    if has_outline(k) and OUTLINE_COLUMN in _columns(conn, k.id):
         return f'COALESCE({alias}."{OUTLINE_COLUMN}", {alias}."geom")'
     return f'{alias}."geom"'
 
@@ -64,9 +66,11 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
 
 
 def _mirror_columns(conn: sqlite3.Connection, k: LayerKind) -> list[tuple[str, str]]:
-    """(name, declared type) of the place table's attribute columns, which the outline table repeats."""
-    return [(r[1], r[2]) for r in conn.execute(f'PRAGMA table_info("{k.id}")')
-            if r[1] not in ("fid", "geom", OUTLINE_COLUMN)]
+    """(name, declared type) of the catalogue's columns of the place table, which the outline table repeats.
+    Only the catalogue's: a field a user adds (or drops) in QGIS stays the user's, and its name never
+    reaches the triggers' SQL."""
+    declared = {r[1]: r[2] for r in conn.execute(f'PRAGMA table_info("{k.id}")')}
+    return [(c, declared[c]) for c in k.columns if c in declared]
 
 
 def create_outline_table(conn: sqlite3.Connection, k: LayerKind) -> None:
@@ -131,20 +135,22 @@ def add_outline_column(conn: sqlite3.Connection, k: LayerKind) -> None:
 def move_areas_to_outline(conn: sqlite3.Connection, k: LayerKind) -> list[int]:
     """Rows whose ``geom`` is an area: the area goes to ``outline``, ``geom`` becomes a point on it.
     Returns the fids changed. GDAL's R-tree triggers follow the new positions."""
-    rows = conn.execute(f'SELECT fid, geom FROM "{k.id}" WHERE geom IS NOT NULL AND {OUTLINE_COLUMN} IS NULL').fetchall()
-    if not rows:
-        return []
-    fids = np.array([r[0] for r in rows], dtype=np.int64)
-    geoms = gpkg_geometry.decode([r[1] for r in rows])
-    positions, outlines = split(geoms)
-    moved = np.array([o is not None for o in outlines], dtype=bool)
-    if not moved.any():
-        return []
-    pos_blobs = gpkg_geometry.encode(positions[moved], SRS_ID)
-    out_blobs = gpkg_geometry.encode(outlines[moved], SRS_ID)
-    conn.executemany(f'UPDATE "{k.id}" SET geom = ?, {OUTLINE_COLUMN} = ? WHERE fid = ?',
-                     zip(pos_blobs, out_blobs, (int(f) for f in fids[moved])))
-    return [int(f) for f in fids[moved]]
+    changed: list[int] = []
+    after = 0
+    while True:  # a batch at a time: memory stays flat on a city of areas
+        rows = conn.execute(f'SELECT fid, geom FROM "{k.id}" WHERE fid > ? AND geom IS NOT NULL AND '
+                            f'"{OUTLINE_COLUMN}" IS NULL ORDER BY fid LIMIT ?', (after, MOVE_BATCH)).fetchall()
+        if not rows:
+            return changed
+        after = rows[-1][0]
+        fids = np.array([r[0] for r in rows], dtype=np.int64)
+        positions, outlines = split(gpkg_geometry.decode([r[1] for r in rows]))
+        moved = np.array([o is not None for o in outlines], dtype=bool)
+        if moved.any():
+            conn.executemany(f'UPDATE "{k.id}" SET geom = ?, "{OUTLINE_COLUMN}" = ? WHERE fid = ?',
+                             zip(gpkg_geometry.encode(positions[moved], SRS_ID),
+                                 gpkg_geometry.encode(outlines[moved], SRS_ID), (int(f) for f in fids[moved])))
+            changed += [int(f) for f in fids[moved]]
 
 
 def copy_differences(conn: sqlite3.Connection, kinds) -> dict[str, int]:

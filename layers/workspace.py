@@ -307,6 +307,10 @@ class Workspace:
                     if place_outline.outline_table(k.id) in stale:
                         place_outline.create_outline_table(self.db.conn, k)
                 migrations.write_qgis_metadata(self.db)
+        except (sqlite3.Error, LanternError) as exc:  # upkeep: the workspace opens all the same
+            self.notices.append(_("{name}: could not bring up to date what GIS programs read ({e}); the next "
+                                  "opening tries again").format(name=self.path.name, e=exc))
+            return
         finally:
             if not held:
                 self._lock.release()

@@ -575,21 +575,35 @@ def test_open_package_requires_trust_when_asked(package):
     assert open_package(package).signer.municipality == MUNICIPALITY
 
 
-def test_tables_the_manifest_does_not_list_are_never_imported(package, receiver, partner_keys):
-    """A table smuggled into the file (not in the signed manifest) is ignored, whatever its name."""
+def test_a_table_the_manifest_does_not_list_refuses_the_package(package, receiver, partner_keys):
+    """A table smuggled into the file (not in the signed manifest) would show in QGIS: the package is refused,
+    whatever the table's name, and nothing is imported."""
     from layers import trust
 
     trust.add(_partner_key(partner_keys).public, MUNICIPALITY)
     _sql(package, 'CREATE TABLE change_log (id INTEGER PRIMARY KEY, note TEXT)')
     _sql(package, "INSERT INTO change_log (note) VALUES ('forged history')")
-    conn = sqlite3.connect(receiver)
-    before = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    conn.close()
-    report = _import_ok(receiver, package)
-    conn = sqlite3.connect(receiver)
-    after = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    notes = [r[0] for r in conn.execute("SELECT after FROM change_log")]
-    conn.close()
-    copies = {place_outline.outline_table(t) for t in report.tables}  # outline copies of imported layers
-    assert set(report.tables) <= after - before <= set(report.tables) | copies
-    assert not any("forged history" in (n or "") for n in notes)
+    _import_refused(receiver, package, "tables that were not signed")
+
+
+def test_a_forged_outline_copy_or_value_list_refuses_the_package(package, receiver, partner_keys, tmp_path):
+    """What QGIS shows of a package is signed too: the areas it draws and the labels of its value lists."""
+    import shutil
+
+    from layers import trust
+
+    trust.add(_partner_key(partner_keys).public, MUNICIPALITY)
+    with sqlite3.connect(package) as conn:
+        names = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
+    copies = sorted(n for n in names if n.endswith("_outlines"))
+    assert copies, "the partner package has no outline copy: this test would prove nothing"
+    forged = tmp_path / "forged_areas.gpkg"
+    shutil.copy(package, forged)
+    _sql(forged, f'UPDATE "{copies[0]}" SET name = \'FORGED\'')
+    _import_refused(receiver, forged, "GIS programs show differ from the signed layer")
+    labels = tmp_path / "forged_labels.gpkg"
+    shutil.copy(package, labels)
+    _sql(labels, "UPDATE gpkg_data_column_constraints SET description = 'Low' WHERE rowid = "
+                 "(SELECT min(rowid) FROM gpkg_data_column_constraints)")
+    _import_refused(receiver, labels, "styles or value lists")
+    _import_ok(receiver, package)  # control: the untouched package still imports

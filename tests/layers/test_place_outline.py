@@ -194,3 +194,51 @@ def test_date_fields_are_declared_as_dates(places):
     assert declared[("assessment_answers", "answered_on")] == "DATE"
     assert declared[("action_plan", "due_date")] == "DATE"
     assert declared[("risk_group_estimates", "area_name")] == "TEXT"  # a control: text stays text
+
+
+def test_a_schema_6_workspace_opened_read_only_still_shows_its_areas(tmp_path, monkeypatch):
+    """A folder that cannot be written opens an old workspace read-only (no migration): its places still read."""
+    from layers import workspace as workspace_module
+
+    old = tmp_path / "v6.gpkg"
+    shutil.copy(FIXTURE, old)
+    monkeypatch.setattr(workspace_module, "_read_only_place", lambda path: True)
+    with Workspace.open(old) as ws:
+        assert ws.read_only and ws.schema_version == 6
+        layer = ws.read_layer("worksites")
+        assert layer.geometry[1].geom_type in ("Polygon", "MultiPolygon") and layer.geometry[2].geom_type == "Point"
+
+
+def test_a_failing_upkeep_never_stops_the_workspace_from_opening(tmp_path, monkeypatch):
+    from layers.i18n import using
+
+    path = tmp_path / "w.gpkg"
+    with using("en"):
+        Workspace.create(path).close()
+
+    def broken(db, language=None):
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: gpkg_data_columns.name (simulated)")
+
+    monkeypatch.setattr(migrations, "write_qgis_metadata", broken)
+    with using("lv"), Workspace.open(path) as ws:  # the language changed: the styles would be written again
+        assert not ws.read_only
+        assert any("gpkg_data_columns.name (simulated)" in n for n in ws.notices), ws.notices
+        assert ws.metadata["qgis_language"] == "en"  # untouched: the next opening tries again
+
+
+def test_a_users_own_column_never_breaks_the_copy_or_its_triggers(places):
+    """A field a user adds in QGIS (any name) stays theirs: not copied, not in the triggers' SQL, droppable."""
+    ws, (depot, _kiosk, _yard) = places
+    path = ws.path
+    ws.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute('ALTER TABLE worksites ADD COLUMN "my ""odd"" field" TEXT')
+        conn.execute("UPDATE worksites_outlines SET name = 'stale' WHERE fid = ?", (depot,))  # forces a remake
+    with Workspace.open(path) as reopened:
+        assert not any("could not" in n for n in reopened.notices), reopened.notices
+        with reopened.atomic():
+            reopened.update_row("worksites", depot, {"name": "Depot again"})
+        copied = reopened.db.conn.execute("SELECT name FROM worksites_outlines WHERE fid = ?", (depot,)).fetchone()
+        assert copied == ("Depot again",)
+    with sqlite3.connect(path) as conn:
+        conn.execute('ALTER TABLE worksites DROP COLUMN "my ""odd"" field"')  # the user can still drop it
