@@ -914,5 +914,14 @@ def main(argv: list[str] | None = None) -> int:
     return guarded(args)
 
 
+def run() -> int:
+    """``main``, ending quietly when the reader of our output goes away (``lantern check W | head -1``)."""
+    try:
+        return main()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -84,6 +84,8 @@ def create_outline_table(conn: sqlite3.Connection, k: LayerKind) -> None:
     columns = _mirror_columns(conn, k)
     for trigger in ("insert", "update", "delete"):
         conn.execute(f'DROP TRIGGER IF EXISTS "{name}_{trigger}"')
+    conn.execute(f'DROP TABLE IF EXISTS "{rtree_name(k.id)}"')
+    conn.execute("DELETE FROM gpkg_extensions WHERE table_name = ?", (name,))
     conn.execute(f'DROP TABLE IF EXISTS "{name}"')
     defs = ", ".join(['"fid" INTEGER PRIMARY KEY NOT NULL', '"geom" MULTIPOLYGON',
                       *(f'"{c}" {t}' for c, t in columns)])
@@ -105,7 +107,31 @@ def create_outline_table(conn: sqlite3.Connection, k: LayerKind) -> None:
         " VALUES (?, 'features', ?, ?, ?)", (name, name, f"{k.en}: outlines of the places mapped as areas", SRS_ID))
     conn.execute("INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m)"
                  " VALUES (?, 'geom', 'MULTIPOLYGON', ?, 0, 0)", (name, SRS_ID))
+    _create_rtree(conn, k)
     update_outline_extent(conn, k.id)
+
+
+def rtree_name(kind_id: str) -> str:
+    """The GeoPackage R-tree of a kind's outline table: each area's box (the place table's holds its position)."""
+    return f"rtree_{outline_table(kind_id)}_geom"
+
+
+def _create_rtree(conn: sqlite3.Connection, k: LayerKind) -> None:
+    """The outline table's R-tree, with the triggers GDAL gave the place table (same GeoPackage extension),
+    renamed: maps, searches and QGIS find an area wherever it is in view, not only at its position."""
+    name, rtree, place_rtree = outline_table(k.id), rtree_name(k.id), f"rtree_{k.id}_geom"
+    triggers = conn.execute("SELECT sql FROM sqlite_master WHERE type='trigger' AND tbl_name=? AND name LIKE ?",
+                            (k.id, f"{place_rtree}_%")).fetchall()
+    if not triggers:
+        return  # the place table has no R-tree (set aside or never made): neither does its copy
+    conn.execute(f'CREATE VIRTUAL TABLE "{rtree}" USING rtree(id, minx, maxx, miny, maxy)')
+    conn.execute(f'INSERT INTO "{rtree}" SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), ST_MaxY(geom)'
+                 f' FROM "{name}" WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom)')
+    for (sql,) in triggers:
+        conn.execute(sql.replace(f'"{place_rtree}', f'"{rtree}').replace(f'ON "{k.id}"', f'ON "{name}"'))
+    conn.execute("INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope)"
+                 " VALUES (?, 'geom', 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree',"
+                 " 'write-only')", (name,))
 
 
 def update_outline_extent(conn: sqlite3.Connection, kind_id: str) -> None:

@@ -13,6 +13,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from layers import place_outline
 from layers.catalogue import kind
 
 
@@ -53,6 +54,19 @@ def _rtree(kind_id: str) -> str:
     return f'"rtree_{kind_id}_geom"'
 
 
+def _boxes(conn: sqlite3.Connection, kind_id: str) -> str:
+    """The features' boxes as an SQL source (id, minx, maxx, miny, maxy): the layer's R-tree; for places, an
+    area's box from its outline's R-tree instead of its position's (layers.place_outline), so an area is
+    found wherever it is in view."""
+    k = kind(kind_id)
+    outlines = place_outline.rtree_name(kind_id)
+    if not place_outline.has_outline(k) or not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (outlines,)).fetchone():
+        return _rtree(kind_id)
+    return (f'(SELECT id, minx, maxx, miny, maxy FROM {_rtree(kind_id)} WHERE id NOT IN (SELECT id FROM "{outlines}")'
+            f' UNION ALL SELECT id, minx, maxx, miny, maxy FROM "{outlines}")')
+
+
 def _box_sql(bbox) -> tuple[str, list]:
     if bbox is None:
         return "", []
@@ -60,11 +74,11 @@ def _box_sql(bbox) -> tuple[str, list]:
     return "r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?", [w, e, s, n]
 
 
-def _where(kind_id: str, bbox, row_filter: RowFilter | None) -> tuple[str, str, list]:
+def _where(conn: sqlite3.Connection, kind_id: str, bbox, row_filter: RowFilter | None) -> tuple[str, str, list]:
     """FROM clause and WHERE condition over the R-tree ``r`` (joined to the table ``t`` when filtered)."""
     box, params = _box_sql(bbox)
     cond, fparams = (row_filter or RowFilter()).sql()
-    source = f"{_rtree(kind_id)} AS r"
+    source = f"{_boxes(conn, kind_id)} AS r"
     if cond:
         source += f' JOIN "{kind_id}" AS t ON t.fid = r.id'
     where = " AND ".join(p for p in (box, cond) if p)
@@ -73,7 +87,7 @@ def _where(kind_id: str, bbox, row_filter: RowFilter | None) -> tuple[str, str, 
 
 def count(conn: sqlite3.Connection, kind_id: str, bbox=None, row_filter: RowFilter | None = None) -> int:
     """Features of a layer with a geometry in ``bbox`` (west, south, east, north; None: anywhere)."""
-    source, where, params = _where(kind_id, bbox, row_filter)
+    source, where, params = _where(conn, kind_id, bbox, row_filter)
     sql = f"SELECT count(*) FROM {source}" + (f" WHERE {where}" if where else "")
     return conn.execute(sql, params).fetchone()[0]
 
@@ -93,7 +107,7 @@ def bins(conn: sqlite3.Connection, kind_id: str, bbox, cell: tuple[float, float]
     The cells are fixed to the grid (multiples of dx, dy), so panning does not move them; each is
     placed at the mean position of its features."""
     dx, dy = cell
-    source, where, params = _where(kind_id, bbox, row_filter)
+    source, where, params = _where(conn, kind_id, bbox, row_filter)
     sql = (f"SELECT avg((r.minx + r.maxx) / 2), avg((r.miny + r.maxy) / 2), count(*) FROM {source}"
            + (f" WHERE {where}" if where else "")
            + " GROUP BY CAST(floor((r.minx + r.maxx) / 2 / ?) AS INTEGER), CAST(floor((r.miny + r.maxy) / 2 / ?) AS INTEGER)")
@@ -103,12 +117,12 @@ def bins(conn: sqlite3.Connection, kind_id: str, bbox, cell: tuple[float, float]
 def fids_in(conn: sqlite3.Connection, kind_id: str, bbox, row_filter: RowFilter | None = None) -> str:
     """An SQL condition selecting the rows (table alias ``t``) with a geometry in ``bbox``, and its params."""
     box, params = _box_sql(bbox)
-    return (f"t.fid IN (SELECT r.id FROM {_rtree(kind_id)} AS r" + (f" WHERE {box})" if box else ")")), params
+    return (f"t.fid IN (SELECT r.id FROM {_boxes(conn, kind_id)} AS r" + (f" WHERE {box})" if box else ")")), params
 
 
 def location(conn: sqlite3.Connection, kind_id: str, fid: int) -> tuple[float, float] | None:
     """(lon, lat) of the centre of a feature's bounding box, or None (no such feature, or no geometry)."""
-    row = conn.execute(f"SELECT (minx + maxx) / 2, (miny + maxy) / 2 FROM {_rtree(kind_id)} WHERE id = ?",
+    row = conn.execute(f"SELECT (minx + maxx) / 2, (miny + maxy) / 2 FROM {_boxes(conn, kind_id)} WHERE id = ?",
                        (int(fid),)).fetchone()
     return None if row is None else (row[0], row[1])
 
@@ -127,10 +141,13 @@ def boxes(conn: sqlite3.Connection, kind_id: str, row_filter: RowFilter | None =
     import numpy as np
 
     if row_filter is None or not row_filter.sql()[0]:
-        found = _rtree_leaves(conn, kind_id)
+        found = _rtree_leaves(conn, f"rtree_{kind(kind_id).id}_geom")
+        if found is not None and _boxes(conn, kind_id) != _rtree(kind_id):  # places: areas by their outline
+            areas = _rtree_leaves(conn, place_outline.rtree_name(kind_id))
+            found = None if areas is None else np.concatenate([found[~np.isin(found["id"], areas["id"])], areas])
         if found is not None:
             return (found["id"].astype(np.int64), *(found[c].astype(np.float64) for c in ("minx", "miny", "maxx", "maxy")))
-    source, where, params = _where(kind_id, None, row_filter)
+    source, where, params = _where(conn, kind_id, None, row_filter)
     sql = f"SELECT r.id, r.minx, r.miny, r.maxx, r.maxy FROM {source}" + (f" WHERE {where}" if where else "")
     rows = conn.execute(sql, params).fetchall()
     if not rows:
@@ -170,7 +187,7 @@ def rank_of(conn: sqlite3.Connection, kind_id: str, fid: int, row_filter: RowFil
 _RTREE_CELL = [("id", ">i8"), ("minx", ">f4"), ("maxx", ">f4"), ("miny", ">f4"), ("maxy", ">f4")]
 
 
-def _rtree_leaves(conn: sqlite3.Connection, kind_id: str):
+def _rtree_leaves(conn: sqlite3.Connection, name: str):
     """Every leaf cell of a layer's R-tree, read from its node blobs (a million boxes in 0.2 s, where
     selecting them row by row takes 1.8 s); None when the tree is not as expected (then ask SQL).
 
@@ -178,7 +195,6 @@ def _rtree_leaves(conn: sqlite3.Connection, kind_id: str):
     a node holds a 2-byte depth (root only), a 2-byte cell count, then its cells; the root is node 1."""
     import numpy as np
 
-    name = f"rtree_{kind(kind_id).id}_geom"
     try:
         nodes = dict(conn.execute(f'SELECT nodeno, data FROM "{name}_node"').fetchall())
         expected = conn.execute(f'SELECT count(*) FROM "{name}_rowid"').fetchone()[0]

@@ -658,7 +658,9 @@ class Workspace:
 
     def bounds(self, tables=None) -> tuple[float, float, float, float] | None:
         """(west, south, east, north) of ``tables`` (default: every feature table), or None when empty."""
-        names = tuple(tables if tables is not None else layer_kinds())
+        names = list(tables if tables is not None else layer_kinds())
+        kinds = layer_kinds()
+        names += [place_outline.outline_table(n) for n in names if n in kinds and place_outline.has_outline(kinds[n])]
         marks = ",".join("?" * len(names))
         row = self.db.conn.execute(
             f"SELECT min(min_x), min(min_y), max(max_x), max(max_y) FROM gpkg_contents"

@@ -31,7 +31,7 @@ def main() -> int:
         return run_child(sys.argv[2], sys.argv[3:])
     import main as lantern
 
-    return lantern.main()
+    return lantern.run()
 
 
 if __name__ == "__main__":

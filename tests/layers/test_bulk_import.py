@@ -172,7 +172,7 @@ def test_skipped_rows_across_batches_keep_their_row_numbers(workspace, tmp_path)
     src = _cases(tmp_path / "cases.csv", 12, bad=(1, 9))
     report = import_file(workspace, src, "reported_cases", skip_invalid=True, batch_rows=4)
     assert report.count == 10 and [r for r, _p in report.skipped] == [2, 10]
-    lines = report.skipped_file.read_text(encoding="utf-8").splitlines()
+    lines = report.skipped_file.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "row,problem,reported,forms,status,geometry_wkt"
     assert lines[1].startswith('2,"field \'status\'') and lines[2].startswith("10,") and "POINT" in lines[2]
     _rtree_ok(workspace)

@@ -39,6 +39,13 @@ def _mixed_tables(path) -> list[str]:
     return [t for t in tables if len(_geometry_types(path, t)) > 1]
 
 
+def _plain_connection(path):
+    """A connection as another SQLite program has it, with the ST_* functions GeoPackage R-tree triggers call."""
+    conn = sqlite3.connect(path)
+    gpkg_geometry.register_functions(conn)
+    return conn
+
+
 @pytest.fixture
 def places(tmp_path):
     ws = Workspace.create(tmp_path / "w.gpkg")
@@ -102,7 +109,7 @@ def test_a_copy_changed_behind_lanterns_back_is_reported_and_remade_on_open(plac
     path = ws.path
     assert check_workspace(path).ok
     ws.close()
-    with sqlite3.connect(path) as conn:  # an attacker moves the area QGIS users see
+    with _plain_connection(path) as conn:  # an attacker moves the area QGIS users see
         moved = gpkg_geometry.encode([shapely.MultiPolygon([shapely.affinity.translate(DEPOT, 0.05)])])[0]
         conn.execute("UPDATE worksites_outlines SET geom = ? WHERE fid = ?", (moved, depot))
     result = check_workspace(path)
@@ -231,7 +238,7 @@ def test_a_users_own_column_never_breaks_the_copy_or_its_triggers(places):
     ws, (depot, _kiosk, _yard) = places
     path = ws.path
     ws.close()
-    with sqlite3.connect(path) as conn:
+    with _plain_connection(path) as conn:
         conn.execute('ALTER TABLE worksites ADD COLUMN "my ""odd"" field" TEXT')
         conn.execute("UPDATE worksites_outlines SET name = 'stale' WHERE fid = ?", (depot,))  # forces a remake
     with Workspace.open(path) as reopened:
@@ -240,5 +247,30 @@ def test_a_users_own_column_never_breaks_the_copy_or_its_triggers(places):
             reopened.update_row("worksites", depot, {"name": "Depot again"})
         copied = reopened.db.conn.execute("SELECT name FROM worksites_outlines WHERE fid = ?", (depot,)).fetchone()
         assert copied == ("Depot again",)
-    with sqlite3.connect(path) as conn:
+    with _plain_connection(path) as conn:
         conn.execute('ALTER TABLE worksites DROP COLUMN "my ""odd"" field"')  # the user can still drop it
+
+
+def test_an_area_is_found_wherever_it_is_in_view_searched_and_framed(places):
+    """The map's viewport, the search and the layer extent use the area's box, not only its position."""
+    from layers import search, viewport
+
+    ws, (depot, kiosk, _yard) = places
+    conn = ws.db.conn
+    position = gpkg_geometry.decode([ws.get_row("worksites", depot)["geom"]])[0]
+    edge = (24.9398, 60.1601, 24.9399, 60.1699)  # a strip along the depot's eastern edge
+    assert not shapely.box(*edge).contains(position)
+    positions_only = conn.execute("SELECT id FROM rtree_worksites_geom WHERE maxx >= ? AND minx <= ? AND "
+                                  "maxy >= ? AND miny <= ?", (edge[0], edge[2], edge[1], edge[3])).fetchall()
+    assert (depot,) not in positions_only  # control: the position's R-tree alone misses it
+    condition, params = viewport.fids_in(conn, "worksites", edge)
+    found = {r[0] for r in conn.execute(f"SELECT t.fid FROM worksites AS t WHERE {condition}", params)}
+    assert depot in found and kiosk not in found
+    assert viewport.count(conn, "worksites", edge) == len(found)
+    fids, minx, miny, maxx, maxy = viewport.boxes(conn, "worksites")
+    i = list(fids).index(depot)
+    assert (minx[i], maxx[i]) == pytest.approx((24.93, 24.94), abs=1e-5)
+    hit = next(h for h in search.search(conn, "depot") if h.fid == depot)
+    assert hit.bbox == pytest.approx(DEPOT.bounds, abs=1e-5)
+    west, south, east, north = ws.bounds(["worksites"])
+    assert west <= 24.93 and east >= 24.95 and north >= 60.17

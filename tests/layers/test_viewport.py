@@ -106,7 +106,7 @@ def test_only_catalogue_layers_reach_the_sql(cases):
 def test_boxes_read_from_the_rtree_nodes_match_sql(cases):
     """The node-blob reader gives exactly the boxes SQLite's own R-tree query gives (ids and float32 bounds)."""
     conn = cases.db.conn
-    leaves = viewport._rtree_leaves(conn, "reported_cases")
+    leaves = viewport._rtree_leaves(conn, "rtree_reported_cases_geom")
     assert leaves is not None and len(leaves) == N
     rows = sorted(conn.execute("SELECT id, minx, maxx, miny, maxy FROM rtree_reported_cases_geom").fetchall())
     got = sorted(zip(leaves["id"].tolist(), *(leaves[c].astype(float).tolist() for c in ("minx", "maxx", "miny", "maxy"))))
