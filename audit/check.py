@@ -194,6 +194,12 @@ def _outline_copy_problems(conn) -> list[str]:
                                  "{t}, the copy of the places' outlines that GIS programs show, differs from "
                                  "them in {n} rows: a program changed it directly (opening the workspace in "
                                  "Lantern makes it again)", n).format(t=table, n=n))
+    for table, n in place_outline.misplaced_areas(conn, layer_kinds().values()).items():
+        problems.append(ngettext("{t}: {n} place holds an area where its position belongs (another program wrote "
+                                 "it): GIS programs show it wrongly; import it again with Lantern",
+                                 "{t}: {n} places hold an area where their position belongs (another program wrote "
+                                 "them): GIS programs show them wrongly; import them again with Lantern", n)
+                        .format(t=table, n=n))
     return problems
 
 

@@ -246,3 +246,29 @@ def join_frame(frame):
         geoms[areal] = shapely.from_wkb(list(values[areal]))
     joined = frame.drop(columns=[OUTLINE_COLUMN])
     return joined.set_geometry(type(frame.geometry)(geoms, index=frame.index, crs=frame.crs))
+
+
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def _is_point_blob(blob) -> bool:
+    """Whether a GeoPackage geometry blob holds a point (read from its header and WKB type, no parsing)."""
+    blob = bytes(blob)
+    start = 8 + _ENVELOPE_BYTES.get((blob[3] >> 1) & 0b111, 0)
+    order = "little" if blob[start] == 1 else "big"
+    wkb_type = int.from_bytes(blob[start + 1:start + 5], order)
+    return (wkb_type & 0x0FFFFFFF) % 1000 == 1
+
+
+def misplaced_areas(conn: sqlite3.Connection, kinds) -> dict[str, int]:
+    """Place tables whose position column holds something else than a point (another program wrote an area
+    there, e.g. ``ogr2ogr -append``): table -> rows. Lantern still reads them as areas; GIS programs do not."""
+    out = {}
+    for k in kinds:
+        if not has_outline(k) or not _exists(conn, k.id) or OUTLINE_COLUMN not in _columns(conn, k.id):
+            continue
+        n = sum(1 for (blob,) in conn.execute(f'SELECT geom FROM "{k.id}" WHERE geom IS NOT NULL')
+                if not _is_point_blob(blob))
+        if n:
+            out[k.id] = n
+    return out

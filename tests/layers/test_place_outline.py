@@ -274,3 +274,26 @@ def test_an_area_is_found_wherever_it_is_in_view_searched_and_framed(places):
     assert hit.bbox == pytest.approx(DEPOT.bounds, abs=1e-5)
     west, south, east, north = ws.bounds(["worksites"])
     assert west <= 24.93 and east >= 24.95 and north >= 60.17
+
+
+def test_an_area_another_program_appends_as_a_position_is_reported(places):
+    """``ogr2ogr -append`` of a polygon lands in the POINT column (GDAL only warns): check names it."""
+    import warnings
+
+    import pyogrio
+
+    ws, _fids = places
+    path = ws.path
+    ws.close()
+    assert not any("holds an area" in p for p in check_workspace(path).problems)  # control
+    frame = gpd.GeoDataFrame({"name": ["Appended by GDAL"]}, geometry=[DEPOT.buffer(0.002)], crs=4326)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pyogrio.write_dataframe(frame, path, layer="worksites", append=True)
+    problems = check_workspace(path).problems
+    assert any(p.startswith("worksites: 1 place holds an area") for p in problems), problems
+
+
+def test_the_point_test_reads_every_kind_of_blob():
+    blobs = gpkg_geometry.encode([shapely.Point(1, 2), shapely.Point(1, 2, 3), DEPOT, shapely.MultiPoint([(0, 0)])])
+    assert [place_outline._is_point_blob(b) for b in blobs] == [True, True, False, False]
