@@ -79,10 +79,14 @@ def qgis_metadata_matches(path: Path) -> bool:
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         held = _rows(conn)
+        foreign = "layer_styles" in held and conn.execute(
+            "SELECT count(*) FROM layer_styles WHERE styleName IS NOT ?", (qgis_styles.STYLE_NAME,)).fetchone()[0]
     finally:
         conn.close()
     if not held:
         return True
+    if foreign:
+        return False  # a style Lantern did not write (QGIS might open the layer with it)
     with tempfile.TemporaryDirectory() as folder:
         for language in SUPPORTED:
             copy = Path(folder) / f"{language}.gpkg"

@@ -329,20 +329,20 @@ def ensure_table(conn: sqlite3.Connection) -> None:
 def write_layer_styles(conn: sqlite3.Connection, language: str) -> int:
     """Replace Lantern's default style of every styled layer (rows named ``Lantern``); returns how many.
 
-    Other styles (a user's, saved from QGIS) stay, but no longer as the default. Idempotent; no commit:
+    Other styles (a user's, saved from QGIS) stay, and a user's default stays the default. Idempotent; no commit:
     inside the caller's transaction when there is one.
     """
     layers = [(layer, layer_qml(layer, table_columns(conn, layer.table), language)) for layer in styled_layers(conn)]
     ensure_table(conn)
     conn.execute(f'DELETE FROM "{TABLE}" WHERE "styleName" = ?', (STYLE_NAME,))
-    conn.executemany(
-        f'UPDATE "{TABLE}" SET "useAsDefault" = 0 WHERE "f_table_name" = ? AND "f_geometry_column" = ?',
-        [(layer.table, layer.geometry_column) for layer, _qml in layers])
-    conn.executemany(
+    users = {tuple(r) for r in conn.execute(
+        f'SELECT "f_table_name", "f_geometry_column" FROM "{TABLE}" WHERE "useAsDefault"')}
+    conn.executemany(  # the default unless the user chose one of their own styles as the default
         f'INSERT INTO "{TABLE}" ("f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column",'
         ' "styleName", "styleQML", "styleSLD", "useAsDefault", "description", "owner", "ui")'
-        " VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', NULL)",
-        [(layer.table, layer.geometry_column, STYLE_NAME, qml, f"Lantern ({language})") for layer, qml in layers])
+        " VALUES ('', '', ?, ?, ?, ?, '', ?, ?, '', NULL)",
+        [(layer.table, layer.geometry_column, STYLE_NAME, qml, int((layer.table, layer.geometry_column) not in users),
+          f"Lantern ({language})") for layer, qml in layers])
     return len(layers)
 
 

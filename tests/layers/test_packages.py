@@ -606,4 +606,9 @@ def test_a_forged_outline_copy_or_value_list_refuses_the_package(package, receiv
     _sql(labels, "UPDATE gpkg_data_column_constraints SET description = 'Low' WHERE rowid = "
                  "(SELECT min(rowid) FROM gpkg_data_column_constraints)")
     _import_refused(receiver, labels, "styles or value lists")
+    styled = tmp_path / "forged_style.gpkg"  # a style of its own, which QGIS could open a layer with
+    shutil.copy(package, styled)
+    _sql(styled, "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                 "styleName, styleQML, useAsDefault) VALUES ('', '', 'worksites', 'geom', 'hide', '<qgis/>', 1)")
+    _import_refused(receiver, styled, "styles or value lists")
     _import_ok(receiver, package)  # control: the untouched package still imports

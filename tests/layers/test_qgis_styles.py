@@ -29,11 +29,11 @@ def _write(path, language="en"):
     return n
 
 
-def _styles(path) -> dict[str, ET.Element]:
+def _styles(path, defaults_only: bool = True) -> dict[str, ET.Element]:
     conn = sqlite3.connect(path)
     try:
-        rows = conn.execute(f"SELECT f_table_name, styleQML FROM {TABLE} WHERE styleName = ? AND useAsDefault = 1",
-                            (STYLE_NAME,)).fetchall()
+        rows = conn.execute(f"SELECT f_table_name, styleQML FROM {TABLE} WHERE styleName = ?"
+                            + (" AND useAsDefault = 1" if defaults_only else ""), (STYLE_NAME,)).fetchall()
     finally:
         conn.close()
     return {table: ET.fromstring(qml) for table, qml in rows}
@@ -102,9 +102,9 @@ def test_writing_again_replaces_lantern_rows_and_keeps_a_users_own_style(workspa
     registered = conn.execute("SELECT count(*) FROM gpkg_contents WHERE table_name = ?", (TABLE,)).fetchone()[0]
     conn.close()
     assert counts == {STYLE_NAME: len(_spatial_tables(path)), "mine": 1}
-    assert mine == (0,) and defaults == 1  # as QGIS does when a style is saved as the default
+    assert mine == (1,) and defaults == 1  # the user's default stays the default; Lantern's is one to choose
     assert registered == 1
-    assert _widgets(_styles(path)["worksites"])["sector"][0] == "ValueMap"
+    assert _widgets(_styles(path, defaults_only=False)["worksites"])["sector"][0] == "ValueMap"
 
 
 def test_nothing_is_committed_inside_the_callers_transaction(workspace):
