@@ -44,14 +44,16 @@ from layers import history_store, package_view, place_outline
 from layers.errors import InputError, LanternError
 from layers.i18n import _, ngettext
 
-MANIFEST_TABLE = "lantern_manifest"
-FORMAT = "lantern-partner-package/2"
+MANIFEST_TABLE = package_view.MANIFEST_TABLE
+FORMAT = "lantern-partner-package/3"  # 3: the manifest also signs the file's whole content (layers.package_view)
 OLD_FORMATS = ("lantern-partner-package/1",)
+#: signed, but only the layers Lantern reads: what QGIS shows of the file besides them is not
+UNSIGNED_CONTENT_FORMATS = ("lantern-partner-package/2",)
 PREFIX = "partner_"
 SIGNATURE_KEY = "signature"
 SIGNER_KEY = "signer"
 MANIFEST_FIELDS = ("format", "municipality", "profile", "marking", "created", "catalogues", "rules", "history", "layers",
-                   SIGNER_KEY)
+                   "content", SIGNER_KEY)
 LAYER_FIELDS = ("label", "form", "sha256", "features")
 PROFILES = ("public", "partner", "police")
 
@@ -208,6 +210,9 @@ def check_signature(path: Path, manifest: dict, signature) -> "object":
     fmt = manifest.get("format")
     if fmt in OLD_FORMATS:
         raise _refuse(path, _("an unsigned package from an older Lantern; ask the sender to export it again"))
+    if fmt in UNSIGNED_CONTENT_FORMATS:
+        raise _refuse(path, _("a package from an older Lantern, whose signature does not cover what GIS programs "
+                              "show of it; ask the sender to export it again"))
     if fmt != FORMAT:
         raise _refuse(path, _("unknown package format {f!r}").format(f=fmt))
     if not isinstance(signature, str) or not isinstance(manifest.get(SIGNER_KEY), str):
@@ -253,6 +258,8 @@ def check_shape(path: Path, manifest: dict) -> None:
         raise _refuse(path, _("unknown profile {p!r}").format(p=manifest["profile"]))
     if not isinstance(manifest["created"], str) or not isinstance(layers, dict) or not layers:
         raise _refuse(path, _("the manifest lists no layers"))
+    if not isinstance(manifest["content"], str) or not re.fullmatch(r"[0-9a-f]{64}", manifest["content"]):
+        raise _refuse(path, _("the manifest's digest of the file is malformed"))
     known, seen = shared_layer_names(), {}
     for name, info in layers.items():
         folded = name.casefold()
@@ -303,10 +310,33 @@ def _read_layers(path: Path, manifest: dict) -> dict:
             raise _refuse(path, _("layer {name} does not match its hash in the manifest: the package was "
                                   "altered or damaged").format(name=name))
         frames[name] = frame
-    shown = package_view.problems(path, manifest, frames)  # what QGIS would show of it: signed too
-    if shown:
-        raise _refuse(path, shown[0])
     return frames
+
+
+def write_manifest(path: Path, rows) -> None:
+    """The manifest table (key, value), written last, with plain SQLite: nothing else in the file changes, so
+    the digest the manifest holds stays true (layers.package_view leaves out only this table's own rows)."""
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            conn.execute(f'CREATE TABLE "{MANIFEST_TABLE}" ("fid" INTEGER PRIMARY KEY NOT NULL, "key" TEXT,'
+                         ' "value" TEXT)')
+            conn.executemany(f'INSERT INTO "{MANIFEST_TABLE}" ("key", "value") VALUES (?, ?)', list(rows))
+            conn.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change,"
+                         " srs_id) VALUES (?, 'attributes', ?, '', ?, NULL)", (MANIFEST_TABLE, MANIFEST_TABLE, _now()))
+    finally:
+        conn.close()
+
+
+def check_content(path: Path, manifest: dict) -> None:
+    """The file holds exactly what was signed: its digest (everything but the manifest) is the manifest's."""
+    try:
+        digest = package_view.file_digest(path)
+    except sqlite3.Error as exc:
+        raise _refuse(path, _("cannot be read ({e})").format(e=exc)) from None
+    if digest != manifest["content"]:
+        raise _refuse(path, _("the file's content differs from what was signed (a table, a style, an index or a "
+                              "layer was changed after signing, e.g. what GIS programs show)"))
 
 
 def open_package(path: str | Path, require_trust: bool = False) -> Package:
@@ -318,6 +348,7 @@ def open_package(path: str | Path, require_trust: bool = False) -> Package:
     manifest, signature = read_manifest(path)
     public = check_signature(path, manifest, signature)
     check_shape(path, manifest)
+    check_content(path, manifest)
     signer = signer_of(path, manifest, public)
     if require_trust and not signer.trusted:
         raise UntrustedKeyError(path, signer)
@@ -471,6 +502,7 @@ def import_package(workspace, path: str | Path, *, trust_new: bool = False,
     manifest, signature = read_manifest(path)
     public = check_signature(path, manifest, signature)
     check_shape(path, manifest)
+    check_content(path, manifest)
     signer = signer_of(path, manifest, public)
     tables = _target_tables(path, workspace, manifest)
     if not signer.trusted and not (trust_new or (ask is not None and ask(signer))):

@@ -18,12 +18,12 @@ from pathlib import Path
 from audit.disclosure import Disclosure, profile_label, require
 from audit.export_log import ConfirmationRequired, log_export, require_confirmation
 from audit.redaction import Bundle, SharedLayer, redact
-from layers import place_outline, qgis_styles
+from layers import package_view, place_outline, qgis_styles
 from layers.errors import LanternError
 from layers.i18n import _, language, using
 from layers.output import staged_files, staged_folder
 from layers.packages import FORMAT as PACKAGE_FORMAT
-from layers.packages import layer_hash, manifest_rows, sign_manifest
+from layers.packages import layer_hash, manifest_rows, sign_manifest, write_manifest
 from layers.spreadsheet import DEFAULT_DIALECT, csv_writer, using_dialect
 from layers.spreadsheet import dialect as csv_dialect_named
 from mapping.compose import MapLayer, MapOptions, layer_from_frame, write_map
@@ -169,14 +169,13 @@ def write_gpkg(bundle: Bundle, path: Path) -> None:
         else:
             pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=layer.name, driver="GPKG", append=path.exists())
         hashes[layer.name] = layer_hash(layer.frame)
-    manifest, signature = sign_manifest(package_manifest(bundle, hashes))
-    keys, values = zip(*manifest_rows(manifest, signature))
-    rows = pd.DataFrame({"key": list(keys), "value": list(values)})
-    pyogrio.write_dataframe(rows, path, layer=MANIFEST_TABLE, driver="GPKG", append=True)
     qgis_styles.style_file(path, language())  # QGIS shows the layers styled, with value lists
+    content = package_view.file_digest(path)  # everything written so far: what QGIS shows is signed too
+    manifest, signature = sign_manifest(package_manifest(bundle, hashes, content))
+    write_manifest(path, manifest_rows(manifest, signature))
 
 
-def package_manifest(bundle: Bundle, hashes: dict) -> dict:
+def package_manifest(bundle: Bundle, hashes: dict, content: str) -> dict:
     from audit.catalogue import catalogue_version
     from layers.resources import load_json
 
@@ -192,6 +191,7 @@ def package_manifest(bundle: Bundle, hashes: dict) -> dict:
         "history": bundle.anchor,  # the exporter's history head and key: anchors the history outside the building
         "layers": {name: {"label": bundle.layers[name].label, "form": bundle.layers[name].form, "sha256": h,
                           "features": len(bundle.layers[name].frame)} for name, h in hashes.items()},
+        "content": content,
     }
 
 

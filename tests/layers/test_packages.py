@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from layers import place_outline
+from layers import package_view, place_outline
 from layers.errors import InputError
 from layers.packages import (
     MANIFEST_TABLE, UntrustedKeyError, import_package, layer_hash, manifest_rows, open_package, read_manifest,
@@ -93,6 +93,7 @@ def _rewrite_manifest(path, manifest: dict, signature: str) -> None:
 def _resign(path, partner_keys, change=lambda m: None, key=None) -> dict:
     """Change the manifest and sign it again — with Riga's key (a legitimate re-export) or ``key``."""
     manifest, _signature = read_manifest(path)
+    manifest["content"] = package_view.file_digest(path)  # the file as it is now (anyone can compute it)
     change(manifest)
     signed, signature = sign_manifest(manifest, key or _partner_key(partner_keys))
     _rewrite_manifest(path, signed, signature)
@@ -139,7 +140,7 @@ def test_round_trip_imports_exactly_the_signed_layers(package, receiver, partner
     from layers import trust
 
     manifest = verify(package)
-    assert manifest["format"] == "lantern-partner-package/2" and manifest["municipality"] == MUNICIPALITY
+    assert manifest["format"] == "lantern-partner-package/3" and manifest["municipality"] == MUNICIPALITY
     assert manifest["signer"] == _partner_key(partner_keys).public.text
     report = _import_ok(receiver, package, trust_new=True)
     assert report.newly_trusted and report.fingerprint == _partner_key(partner_keys).public.fingerprint
@@ -287,7 +288,7 @@ def test_altered_value_is_refused_even_with_hashes_recomputed(package, receiver,
 
     trust.add(_partner_key(partner_keys).public, MUNICIPALITY)
     _sql(package, "UPDATE reported_cases SET count = count + 100 WHERE fid = (SELECT min(fid) FROM reported_cases)")
-    _import_refused(receiver, package, "does not match its hash")
+    _import_refused(receiver, package, "content differs from what was signed")
     # recompute the layer's hash in the manifest (anyone can): the signature no longer matches
     frame = __import__("pyogrio").read_dataframe(package, layer="reported_cases", fid_as_index=True)
     frame.index.name = "fid"
@@ -307,7 +308,7 @@ def test_html_in_names_is_imported_as_data(package, receiver, partner_keys):
     trust.add(_partner_key(partner_keys).public, MUNICIPALITY)
     hostile = '<img src=x onerror="alert(1)"><b>Shelter</b>'
     _sql(package, f"UPDATE shelters SET name = '{hostile}' WHERE fid = (SELECT min(fid) FROM shelters)")
-    _import_refused(receiver, package, "does not match its hash")  # control: an unsigned change is caught
+    _import_refused(receiver, package, "content differs from what was signed")  # control: an unsigned change is caught
 
     frame = __import__("pyogrio").read_dataframe(package, layer="shelters", fid_as_index=True)
     frame.index.name = "fid"
@@ -575,40 +576,60 @@ def test_open_package_requires_trust_when_asked(package):
     assert open_package(package).signer.municipality == MUNICIPALITY
 
 
-def test_a_table_the_manifest_does_not_list_refuses_the_package(package, receiver, partner_keys):
-    """A table smuggled into the file (not in the signed manifest) would show in QGIS: the package is refused,
-    whatever the table's name, and nothing is imported."""
-    from layers import trust
+#: changes to a signed package that QGIS would show (areas, labels, titles, hidden features, extra layers, metadata,
+#: triggers that fire when QGIS edits) but Lantern's own reading of the signed layers would not see
+QGIS_VISIBLE_FORGERIES = {
+    "a table the manifest does not list": [
+        "CREATE TABLE change_log (id INTEGER PRIMARY KEY, note TEXT)",
+        "INSERT INTO change_log (note) VALUES ('forged history')"],
+    "a layer named like a system table": [
+        "CREATE TABLE gpkg_evil (fid INTEGER PRIMARY KEY, note TEXT)",
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier) VALUES ('gpkg_evil', 'attributes', 'Safe')"],
+    "a view": ["CREATE VIEW rtree_worksites_geom_evil AS SELECT 1 AS fid"],
+    "an outline copy's attribute": ["UPDATE worksites_outlines SET name = 'FORGED'"],
+    "the position of an area": ["UPDATE worksites SET geom = (SELECT geom FROM worksites WHERE outline IS NULL LIMIT 1)"
+                                " WHERE fid = (SELECT min(fid) FROM worksites WHERE outline IS NOT NULL)"],
+    "a value list's label": ["UPDATE gpkg_data_column_constraints SET description = 'Low' WHERE rowid = "
+                             "(SELECT min(rowid) FROM gpkg_data_column_constraints)"],
+    "a style of its own": ["INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column,"
+                           " styleName, styleQML, useAsDefault) VALUES ('', '', 'worksites', 'geom', 'x', '<qgis/>', 1)"],
+    "a layer's title": ["UPDATE gpkg_contents SET identifier = 'Verified safe shelters' WHERE table_name = 'worksites'"],
+    "a spatial index entry (QGIS would not draw the feature)": [
+        "DELETE FROM rtree_worksites_geom WHERE id = (SELECT min(id) FROM rtree_worksites_geom)"],
+    "a trigger": ["CREATE TRIGGER evil AFTER UPDATE ON worksites BEGIN UPDATE worksites SET name = 'x'; END"],
+}
 
-    trust.add(_partner_key(partner_keys).public, MUNICIPALITY)
-    _sql(package, 'CREATE TABLE change_log (id INTEGER PRIMARY KEY, note TEXT)')
-    _sql(package, "INSERT INTO change_log (note) VALUES ('forged history')")
-    _import_refused(receiver, package, "tables that were not signed")
 
-
-def test_a_forged_outline_copy_or_value_list_refuses_the_package(package, receiver, partner_keys, tmp_path):
-    """What QGIS shows of a package is signed too: the areas it draws and the labels of its value lists."""
+@pytest.mark.parametrize("what", sorted(QGIS_VISIBLE_FORGERIES))
+def test_a_change_qgis_would_show_refuses_the_package(package, receiver, partner_keys, tmp_path, what):
+    """The signature covers the whole file, not only the layers Lantern reads: anything QGIS would show of a
+    package that was changed after signing refuses it, and nothing is imported."""
     import shutil
 
     from layers import trust
 
     trust.add(_partner_key(partner_keys).public, MUNICIPALITY)
-    with sqlite3.connect(package) as conn:
-        names = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
-    copies = sorted(n for n in names if n.endswith("_outlines"))
-    assert copies, "the partner package has no outline copy: this test would prove nothing"
-    forged = tmp_path / "forged_areas.gpkg"
+    forged = tmp_path / "forged.gpkg"
     shutil.copy(package, forged)
-    _sql(forged, f'UPDATE "{copies[0]}" SET name = \'FORGED\'')
-    _import_refused(receiver, forged, "GIS programs show differ from the signed layer")
-    labels = tmp_path / "forged_labels.gpkg"
-    shutil.copy(package, labels)
-    _sql(labels, "UPDATE gpkg_data_column_constraints SET description = 'Low' WHERE rowid = "
-                 "(SELECT min(rowid) FROM gpkg_data_column_constraints)")
-    _import_refused(receiver, labels, "styles or value lists")
-    styled = tmp_path / "forged_style.gpkg"  # a style of its own, which QGIS could open a layer with
-    shutil.copy(package, styled)
-    _sql(styled, "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
-                 "styleName, styleQML, useAsDefault) VALUES ('', '', 'worksites', 'geom', 'hide', '<qgis/>', 1)")
-    _import_refused(receiver, styled, "styles or value lists")
-    _import_ok(receiver, package)  # control: the untouched package still imports
+    for statement in QGIS_VISIBLE_FORGERIES[what]:
+        _sql(forged, statement)
+    _import_refused(receiver, forged, "content differs from what was signed")
+
+
+def test_the_untouched_package_and_a_legitimately_resigned_one_import(package, receiver, partner_keys):
+    """Positive control for the forgeries above: the same file imports, and so does a change the sender signed."""
+    from layers import trust
+
+    trust.add(_partner_key(partner_keys).public, MUNICIPALITY)
+    _sql(package, "UPDATE gpkg_contents SET identifier = 'Darba vietas' WHERE table_name = 'worksites'")
+    _resign(package, partner_keys)
+    assert _import_ok(receiver, package).tables
+
+
+def test_a_package_whose_signature_covers_only_its_layers_is_refused(package, receiver, partner_keys):
+    """Format 2 signed only the layers: what QGIS shows of it cannot be trusted, so the sender exports again."""
+    from layers import trust
+
+    trust.add(_partner_key(partner_keys).public, MUNICIPALITY)
+    _resign(package, partner_keys, lambda m: m.update(format="lantern-partner-package/2"))
+    _import_refused(receiver, package, "export it again")
