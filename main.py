@@ -13,7 +13,7 @@ from pathlib import Path
 
 from layers import cli_output, i18n
 from layers.errors import LanternError
-from layers.i18n import N_, _, ngettext, decimal
+from layers.i18n import N_, _, decimal, integer, ngettext
 
 ROOT = Path(__file__).resolve().parent
 DESCRIPTION = N_("Lantern: map human-trafficking risk in a district, offline and privately.")
@@ -334,6 +334,76 @@ def _add_checklist(sub, name: str) -> None:
                                                              "the messages)"))
     p.add_argument("--out", required=True, metavar="FILE.pdf", help=_("the PDF to write"))
     p.set_defaults(func=cmd_checklist)
+
+
+def cmd_field_form(args) -> int:
+    from audit.field_form import export_field_form
+    from layers.workspace import Workspace
+
+    with Workspace.open(args.workspace) as ws:
+        result = export_field_form(ws, args.place_type, args.lang, args.out, overwrite=args.overwrite,
+                                   progress=_terminal_progress())
+    OUTPUT.say(ngettext("{n} place in places.csv", "{n} places in places.csv", result.places).format(n=result.places))
+    OUTPUT.say(_("checked by pyxform and ODK Validate") if result.odk_validated else
+               _("checked by pyxform; ODK Validate did not run (it needs Java)"))
+    for warning in result.warnings:
+        OUTPUT.warn(warning)
+    OUTPUT.say(_("wrote {files}").format(files=", ".join(str(f) for f in result.files)))
+    OUTPUT.result(workspace=args.workspace, files=[str(f) for f in result.files], place_type=result.place_type,
+                  languages=list(result.langs), places=result.places, indicators=result.indicators,
+                  version=result.version, odk_validated=result.odk_validated, warnings=result.warnings)
+    return 0
+
+
+def _add_field_form(sub, name: str) -> None:
+    from audit.catalogue import place_types
+    from audit.field_form import ALL
+
+    p = sub.add_parser(name, help=_("write a field form for phones (XLSForm, its XForm and places.csv) for ODK "
+                                    "Collect or KoBoToolbox"),
+                       description=_("A field form from the indicator catalogue, for ODK Collect or KoBoToolbox: "
+                                     "the XLSForm, its XForm and places.csv (public places only)."))
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("--place-type", required=True, choices=[*[t["id"] for t in place_types()], ALL], metavar="TYPE",
+                   help=_("one of: %(choices)s"))
+    p.add_argument("--lang", default="lv,en", metavar="LANG,LANG",
+                   help=_("languages of the form, the first shown first (default: %(default)s)"))
+    p.add_argument("--out", required=True, metavar="DIR", help=_("folder for the form's files"))
+    p.add_argument("--overwrite", action="store_true", help=_("replace the files of an earlier form in DIR"))
+    p.set_defaults(func=cmd_field_form)
+
+
+def cmd_field_map(args) -> int:
+    from layers.workspace import Workspace
+    from mapping.field_map import write_field_map
+
+    with Workspace.open(args.workspace) as ws:
+        report = write_field_map(ws, args.out, min_zoom=args.min_zoom, max_zoom=args.max_zoom,
+                                 overwrite=args.overwrite)
+    for zoom in sorted(report.tiles):
+        OUTPUT.say(_("zoom {z}: {n} tiles, {mb} MB").format(z=zoom, n=integer(report.tiles[zoom]),
+                                                           mb=decimal(report.bytes[zoom] / 1e6, 2)))
+    OUTPUT.say(_("wrote {out} ({mb} MB) in {seconds} s").format(
+        out=report.path, mb=decimal(report.total_bytes / 1e6, 1), seconds=decimal(report.seconds, 1)))
+    OUTPUT.result(workspace=args.workspace, file=str(report.path), tiles={str(z): n for z, n in report.tiles.items()},
+                  bytes={str(z): n for z, n in report.bytes.items()}, total_bytes=report.total_bytes,
+                  seconds=round(report.seconds, 2))
+    return 0
+
+
+def _add_field_map(sub, name: str) -> None:
+    from mapping.field_map import DEFAULT_MAX_ZOOM, DEFAULT_MIN_ZOOM
+
+    p = sub.add_parser(name, help=_("write the district's basemap as an offline map for phones (MBTiles for ODK "
+                                    "Collect)"),
+                       description=_("The basemap only (streets, buildings, water, railways) as raster tiles ODK "
+                                     "Collect shows offline: no cases, no places of concern, no annotations."))
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("--out", required=True, metavar="FILE.mbtiles")
+    p.add_argument("--min-zoom", type=int, default=DEFAULT_MIN_ZOOM, help=_("first zoom (default: %(default)s)"))
+    p.add_argument("--max-zoom", type=int, default=DEFAULT_MAX_ZOOM, help=_("last zoom (default: %(default)s)"))
+    p.add_argument("--overwrite", action="store_true", help=_("replace FILE if it exists"))
+    p.set_defaults(func=cmd_field_map)
 
 
 def cmd_plan_outreach(args) -> int:
@@ -683,7 +753,8 @@ COMMANDS = {"demo": _add_demo, "import": _add_import, "import-osm": _add_import_
             "checklist": _add_checklist, "plan-outreach": _add_plan_outreach, "export": _add_export,
             "import-package": _add_import_package, "trust-key": _add_trust_key, "report": _add_report,
             "print-map": _add_print_map, "referral": _add_referral, "gaps": _add_gaps,
-            "answer": _add_answer}  # name -> adds its subparser
+            "answer": _add_answer, "field-form": _add_field_form,
+            "field-map": _add_field_map}  # name -> adds its subparser
 
 
 # -- the app (no command) ------------------------------------------------------------------------

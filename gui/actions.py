@@ -81,6 +81,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("verify", "tools", N_("&Verify workspace"), "audit.verify", None, "workspace"),
     ActionSpec("accept", "tools", N_("&Accept outside edits…"), "audit.accept_outside_edits", None, "writable"),
     ActionSpec("checklist", "tools", N_("Print field &checklist…"), "audit.print_checklist", "Ctrl+Shift+K"),
+    ActionSpec("field_form", "tools", N_("&Field form for phones…"), "tools.open_field_form", None, "workspace"),
     _sep("tools"),
     ActionSpec("referral", "tools", N_("&Referral helper…"), "tools.open_referral", None, "workspace"),
     ActionSpec("gaps", "tools", N_("Service &gaps…"), "tools.ask_gaps", None, "workspace"),

@@ -1,10 +1,11 @@
-"""Tools and Help menu handlers: the referral helper, service gaps, the method, About."""
+"""Tools and Help menu handlers: the referral helper, the field form, service gaps, the method, About."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from audit.gaps import GAP_DISTANCE
+from gui.field_form_dialog import FieldFormDialog
 from gui.referral_dialog import ReferralDialog
 from gui.tasks import Task, run_with_progress
 from layers.i18n import _, ngettext
@@ -26,6 +27,24 @@ class ToolsController(QObject):
         if interactive:
             dialog.open()
         return dialog
+
+    def open_field_form(self, _checked=False, interactive: bool = True) -> FieldFormDialog | None:
+        """Tools → Field form…: choose, then write the form in a worker (``interactive=False``: tests drive it)."""
+        if self.session.workspace is None:
+            return None
+        dialog = FieldFormDialog(self.session, self.parent_widget)
+        if interactive and dialog.exec() == FieldFormDialog.DialogCode.Accepted:
+            self.write_field_form(dialog)
+        return dialog
+
+    def write_field_form(self, dialog: FieldFormDialog) -> Task:
+        self.field_form_task = run_with_progress(
+            self.parent_widget, _("Writing the field form…"), dialog.job(),
+            on_done=lambda result: self.notify.finished(ngettext(
+                "Field form written: {n} file in {where}", "Field form written: {n} files in {where}",
+                len(result.files)).format(n=len(result.files), where=result.files[0].parent), result.files),
+            notifier=self.notify, failure_title=_("The field form was not written"), cancellable=False, owner=self)
+        return self.field_form_task
 
     def ask_gaps(self) -> None:
         distance, ok = QInputDialog.getInt(self.parent_widget, _("Service gaps"),

@@ -25,8 +25,9 @@ SKIP_DIRS = ("__pycache__",)
 
 #: Third-party packages whose non-code files the app reads and that no PyInstaller hook collects:
 #: Leaflet and its clustering plugin (``mapping/assets.py`` reads ``xstatic.pkg.*.BASE_DIR``), and pyogrio's
-#: GDAL and PROJ data (``gdal_data``, ``proj_data`` beside its extension modules).
-PACKAGE_DATA = ("xstatic.pkg.leaflet", "xstatic.pkg.leaflet_markercluster", "pyogrio")
+#: GDAL and PROJ data (``gdal_data``, ``proj_data`` beside its extension modules), and pyxform's ODK Validate
+#: (a .jar) and its form templates (Tools → Field form).
+PACKAGE_DATA = ("xstatic.pkg.leaflet", "xstatic.pkg.leaflet_markercluster", "pyogrio", "pyxform")
 #: Sub-folders of those packages that are not needed at run time.
 PACKAGE_DATA_EXCLUDES = ("**/tests/**",)
 

@@ -21,7 +21,7 @@ runtime=(libnss3 libnspr4 "libasound2t64|libasound2" libegl1 libgl1 libgbm1 libf
   libxkbcommon-x11-0 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libx11-xcb1 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libdbus-1-3
   fonts-dejavu-core)
-test_tools=(gdal-bin python3-gdal poppler-utils python3-qgis desktop-file-utils appstream)
+test_tools=(gdal-bin python3-gdal poppler-utils python3-qgis desktop-file-utils appstream default-jre-headless)
 wanted=("${runtime[@]}")
 [ "$what" = test ] && wanted+=("${test_tools[@]}")
 lock_timeout=${LANTERN_APT_LOCK_TIMEOUT:-300}
