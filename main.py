@@ -749,12 +749,81 @@ def _add_answer(sub, name: str) -> None:
     p.set_defaults(func=cmd_answer, bad_input=(ValueError,))
 
 
+def cmd_import_submissions(args) -> int:
+    from audit.submissions import import_submissions
+    from layers.workspace import Workspace
+
+    with Workspace.open(args.into) as ws:
+        report = import_submissions(ws, args.export, author=args.author, progress=_terminal_progress())
+    OUTPUT.say(ngettext("{n} submission added to the Incoming queue", "{n} submissions added to the Incoming queue",
+                        report.added).format(n=report.added))
+    OUTPUT.say(ngettext("{n} duplicate skipped (same instance id)", "{n} duplicates skipped (same instance id)",
+                        report.duplicates).format(n=report.duplicates))
+    OUTPUT.say(ngettext("{n} photo stored, metadata removed", "{n} photos stored, metadata removed",
+                        report.photos).format(n=report.photos))
+    for instance_id, ids in report.unmapped.items():
+        OUTPUT.warn(_("{id}: indicators not in today's catalogue: {ids}").format(id=instance_id, ids=", ".join(ids)))
+    for instance_id, name in report.missing_photos:
+        OUTPUT.warn(_("{id}: photo {name} is missing from the export").format(id=instance_id, name=name))
+    for notice in report.notices:
+        OUTPUT.inform(notice)
+    OUTPUT.result(workspace=args.into, export=args.export, source=report.source, added=report.added,
+                  duplicates=report.duplicates, photos=report.photos, ids=report.ids, unmapped=report.unmapped,
+                  missing_photos=[list(m) for m in report.missing_photos], notices=report.notices,
+                  seconds=round(report.seconds, 3))
+    return 0
+
+
+def _add_import_submissions(sub, name: str) -> None:
+    p = sub.add_parser(name, help=_("put field submissions (ODK Central CSV zip, KoBoToolbox CSV or XLSX export) "
+                                    "into the workspace's Incoming queue for review"),
+                       description=_("Read an ODK Central or KoBoToolbox export into the Incoming queue: nothing "
+                                     "reaches the audit until a reviewer accepts it. Photos are stored without "
+                                     "metadata; duplicates are skipped."))
+    p.add_argument("export", metavar="EXPORT", help=_("the export: a zip, its unpacked folder, or the CSV/XLSX file"))
+    p.add_argument("--into", required=True, metavar="WORKSPACE.gpkg", help=_("workspace file (must exist)"))
+    p.add_argument("--author", default="", metavar="NAME", help=_("who imports (written to the change log)"))
+    p.set_defaults(func=cmd_import_submissions, after_error=lambda args: [_("the workspace was not changed")])
+
+
+def cmd_review_submissions(args) -> int:
+    from audit import submissions
+    from audit.commands import History
+    from layers.workspace import Workspace
+
+    with Workspace.open(args.workspace) as ws:
+        history = History(ws, args.author)
+        if args.accept:
+            history.do(submissions.accept_batch(ws, args.accept, args.author))
+            OUTPUT.say(ngettext("accepted {n} submission", "accepted {n} submissions", len(args.accept)).format(
+                n=len(args.accept)))
+        else:
+            history.do(submissions.reject(ws, args.reject, args.author, args.reason))
+            OUTPUT.say(_("rejected submission {id}").format(id=args.reject))
+    OUTPUT.result(workspace=args.workspace, accepted=args.accept or [], rejected=[args.reject] if args.reject else [])
+    return 0
+
+
+def _add_review_submissions(sub, name: str) -> None:
+    p = sub.add_parser(name, help=_("accept or reject submissions of the Incoming queue (logged, like every edit)"),
+                       description=_("Accept submissions (each as an annotation of the place it names, or of a new "
+                                     "place) or reject one with a reason."))
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--accept", nargs="+", type=int, metavar="ID", help=_("queue ids to accept"))
+    what.add_argument("--reject", type=int, metavar="ID", help=_("the queue id to reject (needs --reason)"))
+    p.add_argument("--reason", default="", metavar="TEXT", help=_("why the submission is rejected"))
+    p.add_argument("--author", default="", metavar="NAME", help=_("who reviews (written to the change log)"))
+    p.set_defaults(func=cmd_review_submissions, bad_input=(ValueError,))
+
+
 COMMANDS = {"demo": _add_demo, "import": _add_import, "import-osm": _add_import_osm, "check": _add_check,
             "checklist": _add_checklist, "plan-outreach": _add_plan_outreach, "export": _add_export,
             "import-package": _add_import_package, "trust-key": _add_trust_key, "report": _add_report,
             "print-map": _add_print_map, "referral": _add_referral, "gaps": _add_gaps,
             "answer": _add_answer, "field-form": _add_field_form,
-            "field-map": _add_field_map}  # name -> adds its subparser
+            "field-map": _add_field_map, "import-submissions": _add_import_submissions,
+            "review-submissions": _add_review_submissions}  # name -> adds its subparser
 
 
 # -- the app (no command) ------------------------------------------------------------------------

@@ -138,9 +138,20 @@ def table_exists(conn, table: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None
 
 
+#: rows hashed at a time in a table holding files (the field teams' photos): memory stays flat
+BLOB_CHUNK = 64
+
+
+def _chunk(conn, table: str) -> int:
+    """Rows to hash at a time: few where a column holds files (declared BLOB; a place's ``outline``, a geometry,
+    is not one), else many."""
+    declared = [str(r[2]).upper() for r in conn.execute(f"PRAGMA table_info({quote(table)})") if r[1] != "outline"]
+    return BLOB_CHUNK if "BLOB" in declared else 20_000
+
+
 def current_row_hashes(conn, table: str) -> dict[int, str]:
     """The hash of every row of ``table`` now, by rowid."""
-    return dict(_hash_rows(conn.execute(f"SELECT rowid, * FROM {quote(table)}")))
+    return dict(_hash_rows(conn.execute(f"SELECT rowid, * FROM {quote(table)}"), _chunk(conn, table)))
 
 
 def row_hashes(conn, table: str, ids=None) -> dict[str, str | None]:

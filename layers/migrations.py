@@ -355,3 +355,36 @@ def write_qgis_metadata(db: sqlite_utils.Database, language: str | None = None) 
     qgis_styles.write_layer_styles(db.conn, language)
     data_columns.write_data_columns(db.conn, language)
     set_meta(db, "qgis_language", language)
+
+
+SUBMISSIONS_TABLE = "incoming_submissions"
+PHOTOS_TABLE = "submission_photos"
+
+
+@migration(8)
+def _incoming_submissions(db: sqlite_utils.Database) -> None:
+    """The *Incoming* queue of field submissions (ODK Central, KoBoToolbox) and their cleaned photos.
+
+    Submissions wait here for a reviewer; nothing reaches the audit until one is accepted (audit.submissions).
+    Both tables are confidential (data/sensitivity.json names no profile for them): photos and unreviewed
+    notes never leave the workspace. They are registered attributes tables, so the change log describes
+    their rows like any other data (one signed entry per import, one per review step).
+    """
+    db[SUBMISSIONS_TABLE].create(
+        {"id": int, "instance_id": str, "source": str, "received": str, "submitted": str, "form_id": str,
+         "form_version": str, "catalogue_version": int, "lon": float, "lat": float, "place_key": str,
+         "new_place_name": str, "place_type": str, "indicators": str, "unmapped": str, "other_text": str,
+         "note": str, "observed": str, "team": str, "author": str, "confidence": str, "source_of_information": str,
+         "status": str, "reason": str, "annotation_id": int, "decided": str, "decided_by": str},
+        pk="id", not_null={"instance_id", "status"}, if_not_exists=True,
+    )
+    db[SUBMISSIONS_TABLE].create_index(["instance_id"], unique=True, if_not_exists=True)
+    db[SUBMISSIONS_TABLE].create_index(["status"], if_not_exists=True)
+    _set_declared_type(db.conn, SUBMISSIONS_TABLE, "observed", "TEXT", "DATE")
+    register_attributes_table(db.conn, SUBMISSIONS_TABLE, "Field submissions waiting for review (confidential)")
+    db[PHOTOS_TABLE].create(
+        {"id": int, "instance_id": str, "name": str, "mime": str, "data": bytes, "bytes": int},
+        pk="id", not_null={"instance_id"}, if_not_exists=True,
+    )
+    db[PHOTOS_TABLE].create_index(["instance_id"], if_not_exists=True)
+    register_attributes_table(db.conn, PHOTOS_TABLE, "Photos of field submissions, metadata stripped (confidential)")

@@ -52,7 +52,8 @@ def test_attribute_tables_are_registered_as_attributes(workspace):
     assert sorted(rows) == sorted([(migrations.LAYER_INFO_TABLE, None), (migrations.META_TABLE, None),
                                    (migrations.ANNOTATIONS_TABLE, None), (migrations.CHANGE_LOG_TABLE, None),
                                    (migrations.ANSWERS_TABLE, None), (migrations.ACTION_PLAN_TABLE, None),
-                                   (migrations.SIGNERS_TABLE, None), (migrations.STYLES_TABLE, None)])
+                                   (migrations.SIGNERS_TABLE, None), (migrations.STYLES_TABLE, None),
+                                   (migrations.SUBMISSIONS_TABLE, None), (migrations.PHOTOS_TABLE, None)])
 
 
 def test_metadata_holds_name_and_schema_version(workspace):
