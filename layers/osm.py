@@ -315,7 +315,7 @@ class _Reader:
                 if self.ready:
                     yield from self.ready
                     self.ready.clear()
-        except LanternError:
+        except (LanternError, BrokenPipeError):  # ours, or the reader's parent has gone: not the file's fault
             raise
         except Exception as exc:  # osmium reports damaged data as RuntimeError and friends
             raise _osmium_error(self.path, exc) from exc
@@ -551,15 +551,18 @@ def _child_main() -> None:
         return False
 
     try:
-        for batch in reader.batches(report):
-            send(("batch", batch))
-        send(("done", reader.seen, reader.skipped, reader.matched))
-    except InputError as exc:
-        send(("input", exc.problem))
-    except BrokenPipeError:  # the parent has gone (a cancel, an error, or it was killed)
-        pass
-    except Exception as exc:  # noqa: BLE001 - told to the parent, which raises it
-        send(("error", f"{type(exc).__name__}: {exc}"))
+        try:
+            for batch in reader.batches(report):
+                send(("batch", batch))
+            send(("done", reader.seen, reader.skipped, reader.matched))
+        except InputError as exc:
+            send(("input", exc.problem))
+        except BrokenPipeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - told to the parent, which raises it
+            send(("error", f"{type(exc).__name__}: {exc}"))
+    except BrokenPipeError:  # the parent has gone (a cancel, an error, or it was killed): end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
 
 
 def _clip(geoms, boundary, report: OsmReport):

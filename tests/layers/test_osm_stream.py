@@ -141,3 +141,20 @@ def test_the_city_extract_is_tiled_copies_with_unique_ids(tmp_path, monkeypatch)
     report = import_osm(path, tmp_path / "city.gpkg")
     assert report.places == 2 * import_osm(helsinki_extract(), tmp_path / "one.gpkg").places
     assert report.counts["basemap_buildings"] >= 2 * 50
+
+
+def test_the_reader_child_ends_quietly_when_its_parent_goes(monkeypatch):
+    """A parent killed (or cancelling) mid-read closes the pipe: the reader child (``_child_main``, run here
+    in-process on a pipe whose reading end is already closed) ends quietly, whether the pipe breaks while it
+    reports progress from inside the reader or while it sends a batch; a crash test once saw a traceback
+    in the log it shares with its parent."""
+    import io
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the parent is gone before the first message
+    pipe = io.TextIOWrapper(os.fdopen(write_end, "wb"))
+    # batches larger than the extract: the first message is a progress report from inside the reader
+    monkeypatch.setattr(sys, "argv", ["-c", str(helsinki_extract()), "100000000", "en"])
+    monkeypatch.setattr(sys, "stdout", pipe)
+    osm._child_main()  # returns: no BrokenPipeError, no error re-raised from sending it
