@@ -17,7 +17,7 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
-from layers import place_outline
+from layers.viewport import boxes_source
 from layers.catalogue import kind as get_kind
 from layers.resources import load_json
 
@@ -98,9 +98,9 @@ def _match(text: str) -> str:
     return f"({text} {like} OR ({text} GLOB '*[^ -~]*' AND {FOLD_FUNCTION}({text}) {like}))"
 
 
-def _kind_sql(kind_id: str, spec: dict, areas: str | None = None) -> str:
-    """The search of one layer; ``areas``: the R-tree of its places' outlines, whose boxes win over the
-    positions' (a hit on an area zooms to the whole area)."""
+def _kind_sql(kind_id: str, spec: dict, boxes: str) -> str:
+    """The search of one layer; ``boxes``: its features' boxes as an SQL source (layers.viewport.boxes_source:
+    an area's box is its outline's, so a hit on an area zooms to the whole area)."""
     name = " || ' ' || ".join(f'coalesce(t."{f}", \'\')' for f in spec["fields"])
     address = _address_sql(spec)
     text = f'(t."{spec["fields"][0]}")' if address == "''" and len(spec["fields"]) == 1 \
@@ -109,17 +109,13 @@ def _kind_sql(kind_id: str, spec: dict, areas: str | None = None) -> str:
     nonempty = " OR ".join(f't."{f}" IS NOT NULL' for f in spec["fields"])
     if spec.get("osm_tags"):
         nonempty += " OR t.osm_tags IS NOT NULL"
-    rtree = f'"rtree_{kind_id}_geom"'
-    if areas:
-        rtree = (f'(SELECT id, minx, maxx, miny, maxy FROM {rtree} WHERE id NOT IN (SELECT id FROM "{areas}")'
-                 f' UNION ALL SELECT id, minx, maxx, miny, maxy FROM "{areas}")')
     if spec.get("group_by_name"):
         first = spec["fields"][0]
         return (f'SELECT min(t.fid), t."{first}", \'\', min(r.minx), min(r.miny), max(r.maxx), max(r.maxy) '
-                f'FROM "{kind_id}" AS t LEFT JOIN {rtree} AS r ON r.id = t.fid '
+                f'FROM "{kind_id}" AS t LEFT JOIN {boxes} AS r ON r.id = t.fid '
                 f'WHERE t."{first}" IS NOT NULL AND {likes} GROUP BY t."{first}" LIMIT {PER_KIND}')
     return (f"SELECT t.fid, {name}, {address}, r.minx, r.miny, r.maxx, r.maxy "
-            f'FROM "{kind_id}" AS t LEFT JOIN {rtree} AS r ON r.id = t.fid '
+            f'FROM "{kind_id}" AS t LEFT JOIN {boxes} AS r ON r.id = t.fid '
             f"WHERE ({nonempty}) AND {likes} LIMIT {PER_KIND}")
 
 
@@ -161,9 +157,7 @@ def search(conn: sqlite3.Connection, text: str, limit: int = 30, kinds=None) -> 
             continue
         if f"rtree_{kind_id}_geom" not in present:
             continue
-        areas = place_outline.rtree_name(kind_id)
-        sql = _kind_sql(kind_id, spec, areas if areas in present else None)
-        rows = conn.execute(sql, {"pattern": pattern}).fetchall()
+        rows = conn.execute(_kind_sql(kind_id, spec, boxes_source(conn, kind_id)), {"pattern": pattern}).fetchall()
         hits.extend(_hit(kind_id, row, bool(spec.get("group_by_name"))) for row in rows)
     query = " ".join(words)
     hits.sort(key=lambda h: _rank(h, query))

@@ -54,7 +54,7 @@ def _rtree(kind_id: str) -> str:
     return f'"rtree_{kind_id}_geom"'
 
 
-def _boxes(conn: sqlite3.Connection, kind_id: str) -> str:
+def boxes_source(conn: sqlite3.Connection, kind_id: str) -> str:
     """The features' boxes as an SQL source (id, minx, maxx, miny, maxy): the layer's R-tree; for places, an
     area's box from its outline's R-tree instead of its position's (layers.place_outline), so an area is
     found wherever it is in view."""
@@ -78,7 +78,7 @@ def _where(conn: sqlite3.Connection, kind_id: str, bbox, row_filter: RowFilter |
     """FROM clause and WHERE condition over the R-tree ``r`` (joined to the table ``t`` when filtered)."""
     box, params = _box_sql(bbox)
     cond, fparams = (row_filter or RowFilter()).sql()
-    source = f"{_boxes(conn, kind_id)} AS r"
+    source = f"{boxes_source(conn, kind_id)} AS r"
     if cond:
         source += f' JOIN "{kind_id}" AS t ON t.fid = r.id'
     where = " AND ".join(p for p in (box, cond) if p)
@@ -117,12 +117,13 @@ def bins(conn: sqlite3.Connection, kind_id: str, bbox, cell: tuple[float, float]
 def fids_in(conn: sqlite3.Connection, kind_id: str, bbox, row_filter: RowFilter | None = None) -> str:
     """An SQL condition selecting the rows (table alias ``t``) with a geometry in ``bbox``, and its params."""
     box, params = _box_sql(bbox)
-    return (f"t.fid IN (SELECT r.id FROM {_boxes(conn, kind_id)} AS r" + (f" WHERE {box})" if box else ")")), params
+    source = boxes_source(conn, kind_id)
+    return (f"t.fid IN (SELECT r.id FROM {source} AS r" + (f" WHERE {box})" if box else ")")), params
 
 
 def location(conn: sqlite3.Connection, kind_id: str, fid: int) -> tuple[float, float] | None:
     """(lon, lat) of the centre of a feature's bounding box, or None (no such feature, or no geometry)."""
-    row = conn.execute(f"SELECT (minx + maxx) / 2, (miny + maxy) / 2 FROM {_boxes(conn, kind_id)} WHERE id = ?",
+    row = conn.execute(f"SELECT (minx + maxx) / 2, (miny + maxy) / 2 FROM {boxes_source(conn, kind_id)} WHERE id = ?",
                        (int(fid),)).fetchone()
     return None if row is None else (row[0], row[1])
 
@@ -142,7 +143,7 @@ def boxes(conn: sqlite3.Connection, kind_id: str, row_filter: RowFilter | None =
 
     if row_filter is None or not row_filter.sql()[0]:
         found = _rtree_leaves(conn, f"rtree_{kind(kind_id).id}_geom")
-        if found is not None and _boxes(conn, kind_id) != _rtree(kind_id):  # places: areas by their outline
+        if found is not None and boxes_source(conn, kind_id) != _rtree(kind_id):  # places: areas by their outline
             areas = _rtree_leaves(conn, place_outline.rtree_name(kind_id))
             found = None if areas is None else np.concatenate([found[~np.isin(found["id"], areas["id"])], areas])
         if found is not None:
