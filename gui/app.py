@@ -75,24 +75,31 @@ def install_qt_translations(app, lang: str) -> list:
 
 #: a painted map pane (markers, areas, legend) has far more distinct colours than a blank one
 MIN_MAP_COLOURS = 40
-#: how many complete paints --screenshot waits for before it gives up on a blank map pane
-SCREENSHOT_ATTEMPTS = 6
+#: how many complete paints --screenshot waits for before it gives up on a blank or still changing map pane
+SCREENSHOT_ATTEMPTS = 8
 
 
-def map_colours(window, step: int = 7) -> int:
-    """Distinct colours in a sample of the map pane as the window shows it (a blank pane has a few)."""
-    from PySide6.QtCore import QPoint
+def map_pane(window):
+    """The map pane as the window shows it (a QImage): what reached the screen, not what the page holds."""
+    from PySide6.QtCore import QPoint, QRect
 
-    image = window.grab().toImage()
     view = window.map_view
-    top_left = view.mapTo(window, QPoint(0, 0))
-    x0, y0 = max(top_left.x(), 0), max(top_left.y(), 0)
-    x1, y1 = min(x0 + view.width(), image.width()), min(y0 + view.height(), image.height())
-    return len({image.pixel(x, y) for x in range(x0, x1, step) for y in range(y0, y1, step)})
+    image = window.grab().toImage()
+    return image.copy(QRect(view.mapTo(window, QPoint(0, 0)), view.size()).intersected(image.rect()))
+
+
+def map_colours(pane, step: int = 7) -> int:
+    """Distinct colours in a sample of the map pane (a blank pane has a few)."""
+    return len({pane.pixel(x, y) for x in range(0, pane.width(), step) for y in range(0, pane.height(), step)})
 
 
 class Screenshot:
-    """--screenshot: save the window once the map pane is really painted, else exit non-zero and say why."""
+    """--screenshot: save the window once the map pane is really painted and has settled, else exit non-zero
+    and say why.
+
+    "Painted" comes from the page (its layers drawn, two frames passed); the frame reaching the window can
+    lag behind it on a busy machine, so the picture is taken only when two grabs of the pane, one complete
+    paint apart, are the same (one CI run caught a pane that showed four layers of twelve)."""
 
     def __init__(self, app, window, path: str, timeout_s: float):
         from PySide6.QtCore import QTimer
@@ -100,6 +107,7 @@ class Screenshot:
         self.app, self.window, self.path, self.timeout_s = app, window, path, timeout_s
         self.attempts = 0
         self.exit_code = 0
+        self.last_pane = None
         window.resize(1400, 880)
         window.map_view.painted.connect(lambda: QTimer.singleShot(150 * self.attempts + 100, self.check_and_save))
         QTimer.singleShot(int(timeout_s * 1000), self.give_up)
@@ -116,15 +124,23 @@ class Screenshot:
         self.finish(0 if ok else 1)
 
     def check_and_save(self) -> None:
-        # "painted" came from the page; make sure the pixels reached the window too
+        # "painted" came from the page; make sure the pixels reached the window too, and stopped changing
         self.attempts += 1
-        colours = map_colours(self.window)
-        if colours > MIN_MAP_COLOURS or not any(self.window.session.counts.values()):
+        pane = map_pane(self.window)
+        colours = map_colours(pane)
+        empty = not any(self.window.session.counts.values())
+        settled = self.last_pane is not None and pane == self.last_pane
+        self.last_pane = pane
+        if (colours > MIN_MAP_COLOURS or empty) and settled:
             self.save()
         elif self.attempts < SCREENSHOT_ATTEMPTS:
             self.window.map_view.request_paint()  # wait for another complete paint, then look again
-        else:
+        elif colours <= MIN_MAP_COLOURS and not empty:
             print(f"the map pane was still blank after {self.attempts} paints ({colours} colours); "
+                  f"{self.path} was not written", file=sys.stderr)
+            self.finish(3)
+        else:
+            print(f"the map pane was still changing after {self.attempts} paints; "
                   f"{self.path} was not written", file=sys.stderr)
             self.finish(3)
 

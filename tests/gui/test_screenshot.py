@@ -40,3 +40,30 @@ def test_screenshot_gives_up_on_a_blank_map_pane_with_a_message(tmp_path):
     assert result.returncode == 3, result.stderr[-2000:]
     assert "the map pane was still blank after 3 paints" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_screenshot_waits_for_the_map_pane_to_settle(tmp_path):
+    """A pane that differs at every look (a frame still on its way to the window): no picture, a message, exit 3.
+    Positive control for the settling rule: the same run with a steady pane writes the file."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}
+
+    def run(pane_code: str, out: Path):
+        code = (f"import sys, itertools; sys.path.insert(0, {str(ROOT)!r}); import main, gui.app as a; "
+                "from PySide6.QtGui import QImage; a.SCREENSHOT_ATTEMPTS = 3; a.map_colours = lambda pane: 10**6; "
+                "c = itertools.count(1)\n"
+                "def pane(window):\n"
+                "    image = QImage(4, 4, QImage.Format.Format_RGB32)\n"
+                f"    image.fill({pane_code})\n"
+                "    return image\n"
+                f"a.map_pane = pane; sys.exit(main.main(['--demo', '--screenshot', {str(out)!r}]))")
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+
+    changing = run("next(c)", tmp_path / "changing.png")
+    assert changing.returncode == 3, changing.stderr[-2000:]
+    assert "the map pane was still changing after 3 paints" in changing.stderr
+    assert "Traceback" not in changing.stderr and not (tmp_path / "changing.png").exists()
+
+    steady = run("7", tmp_path / "steady.png")
+    assert steady.returncode == 0, steady.stderr[-2000:]
+    assert (tmp_path / "steady.png").is_file()
