@@ -750,11 +750,18 @@ def _add_answer(sub, name: str) -> None:
 
 
 def cmd_import_submissions(args) -> int:
-    from audit.submissions import import_submissions
+    from audit.submissions import import_from_odk_central, import_submissions
+    from layers.importers.odk_central import parse_form
     from layers.workspace import Workspace
 
+    if bool(args.export) == bool(args.odk_central):
+        raise LanternError(_("give an EXPORT or --odk-central PROJECT_ID/FORM_ID, one of the two"))
+    form = parse_form(args.odk_central) if args.odk_central else None
     with Workspace.open(args.into) as ws:
-        report = import_submissions(ws, args.export, author=args.author, progress=_terminal_progress())
+        if form:
+            report = import_from_odk_central(ws, *form, author=args.author, progress=_terminal_progress())
+        else:
+            report = import_submissions(ws, args.export, author=args.author, progress=_terminal_progress())
     OUTPUT.say(ngettext("{n} submission added to the Incoming queue", "{n} submissions added to the Incoming queue",
                         report.added).format(n=report.added))
     OUTPUT.say(ngettext("{n} duplicate skipped (same instance id)", "{n} duplicates skipped (same instance id)",
@@ -767,10 +774,10 @@ def cmd_import_submissions(args) -> int:
         OUTPUT.warn(_("{id}: photo {name} is missing from the export").format(id=instance_id, name=name))
     for notice in report.notices:
         OUTPUT.inform(notice)
-    OUTPUT.result(workspace=args.into, export=args.export, source=report.source, added=report.added,
-                  duplicates=report.duplicates, photos=report.photos, ids=report.ids, unmapped=report.unmapped,
-                  missing_photos=[list(m) for m in report.missing_photos], notices=report.notices,
-                  seconds=round(report.seconds, 3))
+    OUTPUT.result(workspace=args.into, export=args.export, odk_central=args.odk_central, source=report.source,
+                  added=report.added, duplicates=report.duplicates, photos=report.photos, ids=report.ids,
+                  unmapped=report.unmapped, missing_photos=[list(m) for m in report.missing_photos],
+                  notices=report.notices, seconds=round(report.seconds, 3))
     return 0
 
 
@@ -780,7 +787,12 @@ def _add_import_submissions(sub, name: str) -> None:
                        description=_("Read an ODK Central or KoBoToolbox export into the Incoming queue: nothing "
                                      "reaches the audit until a reviewer accepts it. Photos are stored without "
                                      "metadata; duplicates are skipped."))
-    p.add_argument("export", metavar="EXPORT", help=_("the export: a zip, its unpacked folder, or the CSV/XLSX file"))
+    p.add_argument("export", nargs="?", metavar="EXPORT",
+                   help=_("the export: a zip, its unpacked folder, or the CSV/XLSX file"))
+    p.add_argument("--odk-central", metavar="PROJECT_ID/FORM_ID",
+                   help=_("read the form's submissions and photos from ODK Central (OData, through pyodk) instead "
+                          "of an EXPORT; the server, user and password come from pyodk's configuration file "
+                          "(PYODK_CONFIG_FILE, else ~/.pyodk_config.toml), never from Lantern"))
     p.add_argument("--into", required=True, metavar="WORKSPACE.gpkg", help=_("workspace file (must exist)"))
     p.add_argument("--author", default="", metavar="NAME", help=_("who imports (written to the change log)"))
     p.set_defaults(func=cmd_import_submissions, after_error=lambda args: [_("the workspace was not changed")])

@@ -1,6 +1,7 @@
 """Field submissions, reviewed before they reach the audit: the Incoming queue, its import and its review.
 
-``import_submissions`` reads an ODK Central or KoBoToolbox export (layers.importers.submissions) into the
+``import_submissions`` reads an ODK Central or KoBoToolbox export (layers.importers.submissions), and
+``import_from_odk_central`` a form on an ODK Central server (layers.importers.odk_central), into the
 queue in one transaction with one signed change-log entry: duplicates (a known instance id) are skipped
 and counted, indicator ids are mapped to the current catalogue (ids it no longer knows are kept in
 ``unmapped`` and reported), photos are stored with every metadata stripped (layers.photos), a missing
@@ -24,7 +25,7 @@ from audit.catalogue import catalogue_version, indicators, place_type_of
 from audit.commands import Macro, UpdateRow
 from layers import submission_store
 from layers.i18n import _
-from layers.importers.submissions import read_export
+from layers.importers.submissions import SubmissionExport, read_export
 from layers.migrations import PHOTOS_TABLE, SUBMISSIONS_TABLE
 from layers.photos import clean_photo
 from layers.resources import load_json
@@ -153,21 +154,23 @@ def _new_rows(export, seen: set[str], report: ImportReport, received: str) -> tu
     return rows, new
 
 
-def import_submissions(ws, path: str | Path, author: str = "", progress=None) -> ImportReport:
-    """Read an export into the Incoming queue (one transaction, one change-log entry); see the module's doc.
+def import_submissions(ws, export: str | Path | SubmissionExport, author: str = "", progress=None) -> ImportReport:
+    """Read an export (a file or folder, or an export already read, e.g. from ODK Central) into the Incoming
+    queue (one transaction, one change-log entry); see the module's doc.
 
     ``progress(fraction, message)`` is called as photos are cleaned (for a worker thread's progress bar).
     """
     progress = progress or (lambda fraction, message: None)
     started = time.perf_counter()
-    export = read_export(path)
-    report = ImportReport(Path(path), export.source)
+    if not isinstance(export, SubmissionExport):
+        export = read_export(export)
+    report = ImportReport(export.path, export.source)
     received = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     try:
         rows, new = _new_rows(export, submission_store.known_instance_ids(ws.db.conn), report, received)
         with ws.atomic():
             ids = submission_store.add_submissions(ws.db, rows, _photo_rows(export, new, report, progress),
-                                                   author=author, source=str(Path(path).name))
+                                                   author=author, source=export.name)
             for table in (SUBMISSIONS_TABLE, PHOTOS_TABLE):
                 ws.touch(table)
     finally:
@@ -176,6 +179,27 @@ def import_submissions(ws, path: str | Path, author: str = "", progress=None) ->
     report.added, report.photos, report.ids = len(rows), len(ids[PHOTOS_TABLE]), ids[SUBMISSIONS_TABLE]
     report.seconds = time.perf_counter() - started
     return report
+
+
+def import_from_odk_central(ws, project_id: int | None, form_id: str, author: str = "", progress=None,
+                            client=None) -> ImportReport:
+    """Read a form's submissions from ODK Central (OData, through pyodk) into the Incoming queue, exactly as
+    an export file is read. ``client``: a pyodk Client; by default one for the server pyodk's configuration
+    names (layers.importers.odk_central). A server that cannot be asked raises LanternError and changes
+    nothing, also when it fails while photos are fetched (the transaction is rolled back)."""
+    from layers.importers import odk_central
+
+    progress = progress or (lambda fraction, message: None)
+    progress(0.0, _("Reading submissions from ODK Central…"))
+    own = client is None
+    client = odk_central.connect() if own else client
+    try:
+        export = odk_central.read_form(client, project_id, form_id, close_client=own)
+    except BaseException:
+        if own:
+            client.session.close()
+        raise
+    return import_submissions(ws, export, author=author, progress=progress)
 
 
 # -- the queue --------------------------------------------------------------------------------------------------

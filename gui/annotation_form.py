@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from audit.annotations import annotation_values
 from audit.catalogue import confidence_levels, indicators_for, place_type_of, place_types, sources
 from gui.accessible import name, name_form_fields
+from gui.field_photo_strip import PhotoStrip
 from layers.catalogue import kind as get_kind
 from layers.catalogue import place_categories
 from layers.i18n import _, label
@@ -34,16 +35,20 @@ from layers.i18n import _, label
 ID_ROLE = Qt.ItemDataRole.UserRole
 #: the form's size when the screen has room; it fits a 1366×768 laptop (the list and history scroll inside)
 FORM_SIZE = (980, 640)
+PHOTOS_COLUMN = 4  # the history table's count of photos from the field
 
 
 class AnnotationForm(QDialog):
     """For an existing place (``fid``) or a new place of concern where the user clicked (``fid`` None).
 
     Two columns, the place and its indicator checklist on the left, the observation and the place's
-    history on the right, the buttons below: only the indicator list and the history scroll."""
+    history on the right, the buttons below: only the indicator list and the history scroll.
+
+    ``photos``: the photos from the field per annotation id (audit.field_photos), read with
+    ``load_photo(photo id) -> bytes``; they show as a strip of thumbnails under the history (none: no strip)."""
 
     def __init__(self, kind_id: str, fid: int | None, row: dict, history: list[dict], assessment_text: str,
-                 author: str = "", team: str = "", parent=None):
+                 author: str = "", team: str = "", parent=None, photos: dict | None = None, load_photo=None):
         super().__init__(parent)
         self.kind_id, self.fid, self.row = kind_id, fid, dict(row)
         k = get_kind(kind_id)
@@ -67,7 +72,9 @@ class AnnotationForm(QDialog):
         self.risk_label = QLabel(assessment_text)
         self.risk_label.setWordWrap(True)
         self.risk_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.photos = photos or {}
         self.history_table = self._history_table(history)
+        self._make_photo_strip(history, load_photo)
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color: #a00000;")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -146,11 +153,15 @@ class AnnotationForm(QDialog):
         right = QVBoxLayout()
         right.addWidget(self._observation_box())
         history_box = QGroupBox(_("History of this place"))
-        QVBoxLayout(history_box).addWidget(self.history_table)
+        history = QVBoxLayout(history_box)
+        history.addWidget(self.history_table, 1)
+        if self.photo_strip is not None:
+            history.addWidget(self.photos_label)
+            history.addWidget(self.photo_strip)
         right.addWidget(history_box, 1)
         columns = QHBoxLayout()
-        columns.addLayout(left, 3)
-        columns.addLayout(right, 2)
+        columns.addLayout(left, 1 if self.photo_strip else 3)  # photos: the history's columns and strip get room
+        columns.addLayout(right, 1 if self.photo_strip else 2)
         layout = QVBoxLayout(self)
         layout.addLayout(columns, 1)
         layout.addWidget(self.error_label)
@@ -233,13 +244,28 @@ class AnnotationForm(QDialog):
         hint = self.minimumSizeHint()
         self.resize(max(width, hint.width()), max(height, hint.height()))
 
+    def _make_photo_strip(self, history: list[dict], load_photo) -> None:
+        """The thumbnails of the place's photos, newest annotation first; no strip when there are none."""
+        shown = [(photo, ann) for ann in history for photo in self.photos.get(ann["id"], [])]
+        self.photo_strip = self.photos_label = None
+        if not shown or load_photo is None:
+            return
+        self.photo_strip = PhotoStrip(shown, load_photo)
+        self.photos_label = QLabel(_("Photos from the field ({n})").format(n=len(shown)))
+        self.photos_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.photos_label.setBuddy(self.photo_strip)
+        name(self.photo_strip, _("Photos from the field"))
+        self.photo_strip.setToolTip(_("Photos the audit team took here, from accepted field submissions. "
+                                      "Double-click one, or press Enter, to see it larger."))
+
     def _history_table(self, history: list[dict]) -> QTableWidget:
-        table = QTableWidget(len(history), 5)
-        table.setHorizontalHeaderLabels([_("Observed"), _("Author"), _("Confidence"),
-                                         _("Indicators"), _("Note")])
+        headers = [_("Observed"), _("Author"), _("Confidence"), _("Indicators"), _("Photos"), _("Note")]
+        table = QTableWidget(len(history), len(headers))
+        table.setHorizontalHeaderLabels(headers)
         table.verticalHeader().hide()
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        table.horizontalHeader().setSectionResizeMode(len(headers) - 1, QHeaderView.ResizeMode.Stretch)
+        table.setColumnHidden(PHOTOS_COLUMN, not self.photos)  # no photos at this place: no column of zeros
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         import json
 
@@ -248,7 +274,7 @@ class AnnotationForm(QDialog):
             count = len(json.loads(ann["indicators"] or "[]")) + (1 if ann.get("other_text") else 0)
             confidence = levels.get(ann.get("confidence"), ann.get("confidence") or "")
             values = [ann["observed"], ann.get("author") or "", confidence, str(count),
-                      ann.get("note") or ""]
+                      str(len(self.photos.get(ann.get("id"), []))), ann.get("note") or ""]
             for c, value in enumerate(values):
                 cell = QTableWidgetItem(value)  # plain text, never HTML
                 cell.setToolTip(value)
@@ -256,7 +282,7 @@ class AnnotationForm(QDialog):
         if not history:
             table.setRowCount(1)
             table.setItem(0, 0, QTableWidgetItem(_("No earlier annotations")))
-            table.setSpan(0, 0, 1, 5)
+            table.setSpan(0, 0, 1, len(headers))
         return table
 
     # -- indicators -------------------------------------------------------------------

@@ -20,6 +20,7 @@ from audit.commands import Command, DeleteRow, Macro
 from audit.demo import discard_demo_copy, fresh_demo_copy, is_demo_copy
 from audit.estimates import record_estimate
 from audit.field_checklist import write_checklist
+from audit.field_photos import photo_bytes, photos_of_annotations
 from gui.annotation_form import AnnotationForm
 from gui.estimate_form import EstimateForm
 from gui.notify import do_command
@@ -124,8 +125,11 @@ class AuditController(QObject):
         if row is None:
             frame = s.frames[layer_id]
             row = frame.drop(columns=frame.geometry.name).loc[fid].to_dict()
+        ws = s.workspace
+        photos = photos_of_annotations(ws, [a["id"] for a in history]) if history else {}
         return AnnotationForm(layer_id, fid, row, history, text, author=self.author,
-                              team=str(self.settings.value("audit/team", "") or ""), parent=self.parent_widget)
+                              team=str(self.settings.value("audit/team", "") or ""), parent=self.parent_widget,
+                              photos=photos, load_photo=lambda photo_id: photo_bytes(ws, photo_id))
 
     def open_annotation_form(self, layer_id: str, fid: int | None, lonlat=None, interactive: bool = True):
         key = (layer_id, int(fid)) if fid is not None else None

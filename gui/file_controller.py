@@ -9,16 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog
 
 from audit.demo import is_demo_copy
+from audit.submissions import import_from_odk_central, import_submissions
 from gui.export_dialog import ExportDialog
 from gui.import_dialog import ImportDialog
 from gui.notify import output_folder
+from gui.submissions_summary import submissions_summary
 from gui.tasks import Task, run_with_progress
 from layers.errors import LanternError
 from layers.i18n import N_, _, ngettext
 from layers.importers import import_file
+from layers.importers.odk_central import parse_form
+from layers.migrations import PHOTOS_TABLE, SUBMISSIONS_TABLE
 from layers.osm import Cancelled, prepare_extract, write_extract
 from layers.packages import import_package
 from mapping.session import Session
@@ -29,10 +33,12 @@ MAX_RECENT = 8
 GPKG_FILTER = N_("Lantern workspace (*.gpkg)")
 IMPORT_FILTER = N_("GIS files (*.geojson *.json *.gpkg *.shp *.zip *.csv);;All files (*)")
 OSM_FILTER = N_("OpenStreetMap extracts (*.osm.pbf *.pbf);;All files (*)")
+SUBMISSIONS_FILTER = N_("ODK Central or KoBoToolbox exports (*.zip *.csv *.xlsx);;All files (*)")
 
 
 class FileController(QObject):
     busyChanged = Signal(bool)  # a long import runs: opening or importing again waits
+    submissionsImported = Signal(int)  # field submissions were added to the Incoming queue (how many)
 
     def __init__(self, session: Session, notify, settings: QSettings, parent):
         super().__init__(parent)
@@ -209,6 +215,76 @@ class FileController(QObject):
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setDefaultButton(QMessageBox.StandardButton.No)
         return box.exec() == QMessageBox.StandardButton.Yes
+
+    # -- field submissions ------------------------------------------------------------
+
+    def import_submissions(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self.parent_widget, _("Import field submissions"), "",
+                                                    _(SUBMISSIONS_FILTER))
+        if path:
+            self.import_submissions_file(path)
+
+    def import_submissions_file(self, path) -> Task:
+        """Read an ODK Central or KoBoToolbox export into the Incoming queue (see _run_submissions_import)."""
+        ws, author = self.session.workspace, self.session.author
+        return self._run_submissions_import(
+            _("Reading {name}…").format(name=Path(path).name),
+            lambda progress: import_submissions(ws, path, author=author, progress=progress))
+
+    def import_odk_central(self) -> None:
+        """File → Import from ODK Central…: the form as PROJECT_ID/FORM_ID; the server and the login come from
+        pyodk's own configuration file (Lantern keeps no address or password)."""
+        text, ok = QInputDialog.getText(
+            self.parent_widget, _("Import from ODK Central"),
+            _("The form, as PROJECT_ID/FORM_ID (e.g. 7/lantern_field_all).\nThe server and the login are read from "
+              "pyodk's configuration file (~/.pyodk_config.toml)."),
+            text=str(self.settings.value("odk/form", "") or ""))
+        if ok and text.strip():
+            self.import_odk_central_form(text.strip())
+
+    def import_odk_central_form(self, text: str, client=None) -> Task | None:
+        try:
+            project_id, form_id = parse_form(text)
+        except LanternError as exc:
+            self.notify(_("Field submissions not imported — the workspace is unchanged"), str(exc))
+            return None
+        self.settings.setValue("odk/form", text)
+        ws, author = self.session.workspace, self.session.author
+        return self._run_submissions_import(
+            _("Reading submissions from ODK Central…"),
+            lambda progress: import_from_odk_central(ws, project_id, form_id, author=author, progress=progress,
+                                                     client=client))
+
+    def _run_submissions_import(self, label: str, read) -> Task:
+        """Run ``read(progress)`` in a worker (cleaning a thousand photos takes most of a minute), cancellable:
+        the import is one transaction, so a cancel or a failure leaves the workspace as it was. The window is
+        busy meanwhile (no other edit, no disk check: the worker writes through the window's connection)."""
+        def work(report, cancelled):
+            def progress(fraction, message):
+                if cancelled() and fraction < 1.0:  # at 1.0 the transaction is committed: too late to stop
+                    raise Cancelled(_("Import cancelled; nothing was changed."))
+                report(fraction, message)
+            return read(progress)
+
+        self.busyChanged.emit(True)
+        task = run_with_progress(self.parent_widget, label, work, on_done=self._submissions_imported,
+                                 notifier=self.notify,
+                                 failure_title=_("Field submissions not imported — the workspace is unchanged"),
+                                 owner=self)
+        task.done.connect(lambda: self.busyChanged.emit(False))
+        self.submissions_task = task
+        return task
+
+    def _submissions_imported(self, report) -> None:
+        self.session.tables_changed((SUBMISSIONS_TABLE, PHOTOS_TABLE))
+        self.submissionsImported.emit(report.added)
+        text = "\n".join(submissions_summary(report))
+        self.notify.status(text.splitlines()[0], 15000)
+        box = QMessageBox(QMessageBox.Icon.Information, _("Field submissions imported"), text,
+                          QMessageBox.StandardButton.Ok, self.parent_widget)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # ids and file names are data, never markup
+        box.open()
+        self.submissions_box = box
 
     # -- exports ----------------------------------------------------------------------
 

@@ -25,10 +25,15 @@ HIT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 def zoom_for(hit: Hit, width_px: int) -> int:
     """The Leaflet zoom at which the hit's box fits a map ``width_px`` wide (a point: street level)."""
-    if hit.bbox is None:
-        return POINT_ZOOM
-    west, south, east, north = hit.bbox
-    span = max(east - west, (north - south) / max(math.cos(math.radians(hit.lat)), 0.1), 1e-6)
+    return POINT_ZOOM if hit.bbox is None else fit_zoom(hit.bbox, width_px)
+
+
+def fit_zoom(bbox, width_px: int) -> int:
+    """The Leaflet zoom at which a box (west, south, east, north) fits a map ``width_px`` wide, at most street
+    level."""
+    west, south, east, north = bbox
+    lat = (south + north) / 2
+    span = max(east - west, (north - south) / max(math.cos(math.radians(lat)), 0.1), 1e-6)
     return max(3, min(POINT_ZOOM, int(math.log2(max(width_px, 256) * 360 / (256 * span)))))
 
 

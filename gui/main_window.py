@@ -20,6 +20,7 @@ from gui.bookmarks import Bookmarks
 from gui.file_controller import FileController
 from gui.filter_panel import FilterPanel
 from gui.find_bar import FindBar
+from gui.incoming_panel import IncomingPanel
 from gui.layer_panel import LayerPanel
 from gui.map_view import MapView
 from gui.measure import MeasureTool
@@ -33,7 +34,7 @@ from layers.i18n import _, decimal
 from mapping.measure import grid_text
 from mapping.session import Session
 
-WINDOW_STATE_VERSION = 4  # bump when docks are added or renamed
+WINDOW_STATE_VERSION = 5  # bump when docks are added or renamed
 DISK_CHECK_MS = 1500  # how often to look for changes made to the file by another program
 
 
@@ -93,7 +94,13 @@ class MainWindow(QMainWindow):
         filters = self._add_dock(self.filter_panel, _("Filters"), left, "filters_dock", tab_with=layers)
         outreach = self._add_dock(self.outreach_panel, _("Outreach planning"), left, "outreach_dock",
                                   tab_with=filters)
-        self._add_dock(self.assessment_panel, _("Assessment"), left, "assessment_dock", tab_with=outreach)
+        assessment = self._add_dock(self.assessment_panel, _("Assessment"), left, "assessment_dock",
+                                    tab_with=outreach)
+        self.incoming_panel = IncomingPanel(s, self.notify, self)
+        self.incoming_dock = self._add_dock(self.incoming_panel, _("Incoming"), left, "incoming_dock",
+                                            tab_with=assessment)
+        self.incoming_panel.countChanged.connect(self._show_incoming_count)
+        self.incoming_dock.visibilityChanged.connect(self.incoming_panel.set_on_screen)
         layers.raise_()
 
     def _build_gis_tools(self) -> None:
@@ -121,6 +128,8 @@ class MainWindow(QMainWindow):
         s.message.connect(lambda text: self.notify.status(text, 15000))
         s.selection_changed.connect(self._on_selection)
         self.files.busyChanged.connect(self._set_busy)
+        self.files.submissionsImported.connect(lambda _n: self.incoming_dock.raise_())
+        self.incoming_panel.import_button.clicked.connect(self.actions["import_submissions"].trigger)
         self.attribute_table.summaryChanged.connect(self.count_label.setText)
         self.map_view.cursorMoved.connect(lambda lat, lng: self.coords_label.setText(
             _("Lat {lat}, Lon {lng} (WGS 84)").format(lat=decimal(lat, 5), lng=decimal(lng, 5))))
@@ -140,8 +149,18 @@ class MainWindow(QMainWindow):
                                 + (" " + _("(read-only)") if ws.read_only else ""))
 
     def _set_busy(self, busy: bool) -> None:
+        """A long import runs: commands that would write wait, and so does the check for outside changes (the
+        import writes through the window's own connection)."""
         self.busy = busy
+        if busy:
+            self.disk_timer.stop()
+        elif self.session.workspace is not None:
+            self.disk_timer.start()
         self._update()
+
+    def _show_incoming_count(self, waiting: int) -> None:
+        """The Incoming tab says how many submissions wait, so a reviewer sees them from any tab."""
+        self.incoming_dock.setWindowTitle(_("Incoming ({n})").format(n=waiting) if waiting else _("Incoming"))
 
     def _on_selection(self, layer_id, fid, _pan) -> None:
         if layer_id is not None and fid is not None and layer_id in self.session.frames:

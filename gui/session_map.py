@@ -69,6 +69,7 @@ class SessionMap:
         s.selection_changed.connect(self.select)
         s.focus_requested.connect(lambda layer_id, fid: self.select(layer_id, fid, True))
         s.overlay_changed.connect(self.show_overlay)
+        s.view_requested.connect(self.show_box)
         s.density_changed.connect(lambda spec: view.set_choropleth("risk_group_estimates", spec))
         s.mode_changed.connect(view.set_mode)
         s.basemap_changed.connect(self.set_basemap)
@@ -78,6 +79,7 @@ class SessionMap:
         view.polygonDrawn.connect(s.finish_polygon)
         view.modeCancelled.connect(lambda: s.set_mode(None))
         view.disposing.connect(self.stop_tiles)
+        self.overlay_layers: dict[str, list[str]] = {}  # overlay name -> the ids of its layers on the map
         self.tiled: dict[str, str] = {}  # kind -> fingerprint of the fresh tiles the page draws it from
         self.tile_task: TileCut | None = None
         self._tiles_again = False
@@ -215,8 +217,20 @@ class SessionMap:
             at = None if found is None else (found[1], found[0])
         self.view.select_feature(layer_id, fid, pan=pan, at=at)
 
+    def show_box(self, bbox) -> None:
+        from gui.find_bar import fit_zoom
+
+        west, south, east, north = bbox
+        zoom = fit_zoom(bbox, min(self.view.width(), self.view.height()))
+        self.view.run_js(f"lantern.setView({(south + north) / 2!r}, {(west + east) / 2!r}, {int(zoom)});")
+
     def show_overlay(self, name: str) -> None:
+        """Draw an overlay's layers; the layers it no longer has (all of them, when it is gone) are removed."""
         overlay = self.session.overlays.get(name)
+        layers = overlay.layers if overlay is not None else []
+        for layer_id in set(self.overlay_layers.get(name, ())) - {layer.id for layer in layers}:
+            self.view.remove_layer(layer_id)
+        self.overlay_layers[name] = [layer.id for layer in layers]
         if overlay is None:
             return
         for layer in overlay.layers:

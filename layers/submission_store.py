@@ -1,8 +1,10 @@
 """The SQL of the Incoming queue (``incoming_submissions``) and its photos (``submission_photos``)."""
 from __future__ import annotations
 
+import json
+
 from layers import history_store
-from layers.migrations import PHOTOS_TABLE, SUBMISSIONS_TABLE
+from layers.migrations import ANNOTATIONS_TABLE, PHOTOS_TABLE, SUBMISSIONS_TABLE
 
 QUEUE_COLUMNS = ("instance_id", "source", "received", "submitted", "form_id", "form_version", "catalogue_version",
                  "lon", "lat", "place_key", "new_place_name", "place_type", "indicators", "unmapped", "other_text",
@@ -68,3 +70,55 @@ def photos_of(conn, instance_id: str) -> list[dict]:
 def photo_counts(conn) -> dict[str, int]:
     """Photos stored per instance id (without reading them)."""
     return dict(conn.execute(f"SELECT instance_id, count(*) FROM {PHOTOS_TABLE} GROUP BY instance_id"))
+
+
+# -- photos of accepted submissions (the annotation form and the place's history) --------------------------------
+
+ACCEPTED_PHOTO_COLUMNS = ("id", "name", "mime", "bytes", "instance_id", "annotation_id")
+
+
+def _has_queue(conn) -> bool:
+    """Whether the queue's tables exist (a workspace of an older schema opened read-only has none)."""
+    found = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
+                         (SUBMISSIONS_TABLE, PHOTOS_TABLE)).fetchone()[0]
+    return found == 2
+
+
+def accepted_photos(conn, annotation_ids, *, with_data: bool = False) -> list[dict]:
+    """The photos of the submissions accepted into these annotations, by annotation then photo id: id, name,
+    mime, bytes, instance_id, annotation_id (and ``data`` only when asked: a form lists photos without
+    reading every full-size one).
+
+    A submission counts only while it is ``accepted`` (an undone accept is ``incoming`` again) and while its
+    annotation is the one the accept created: annotation ids are rowids, which SQLite hands out again once
+    the highest is deleted (a deleted place takes its annotations along), so the annotation must carry the
+    submission's observation date and have been created no later than the decision.
+    """
+    ids = sorted({int(i) for i in annotation_ids})
+    if not ids or not _has_queue(conn):
+        return []
+    columns = ", ".join(f"p.{c}" for c in ("id", "name", "mime", "bytes", "instance_id"))
+    data = ", p.data" if with_data else ""
+    cursor = conn.execute(
+        f"SELECT {columns}, s.annotation_id{data} FROM {PHOTOS_TABLE} AS p "
+        f"JOIN {SUBMISSIONS_TABLE} AS s ON s.instance_id = p.instance_id "
+        f"JOIN {ANNOTATIONS_TABLE} AS a ON a.id = s.annotation_id "
+        "WHERE s.status = 'accepted' AND s.annotation_id IN (SELECT value FROM json_each(?)) "
+        "AND a.observed = s.observed AND a.created <= s.decided "
+        "ORDER BY s.annotation_id, p.id", (json.dumps(ids),))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r)) for r in cursor]
+
+
+def photo_data(conn, photo_id: int) -> bytes | None:
+    """One stored photo's bytes (None when there is no such photo)."""
+    if not _has_queue(conn):
+        return None
+    row = conn.execute(f"SELECT data FROM {PHOTOS_TABLE} WHERE id = ?", (int(photo_id),)).fetchone()
+    return None if row is None else row[0]
+
+
+def photo_ids_of(conn, instance_id: str) -> list[int]:
+    """The ids of a submission's photos, oldest first (without reading them)."""
+    return [r[0] for r in conn.execute(f"SELECT id FROM {PHOTOS_TABLE} WHERE instance_id = ? ORDER BY id",
+                                       (instance_id,))]

@@ -77,7 +77,8 @@ def text_color(name: str = "muted") -> str:
 
 
 def _geometry_type(style_name: str) -> str:
-    return "MultiPolygon" if styles()["styles"][style_name].get("shape") == "polygon" else "Point"
+    shape = styles()["styles"][style_name].get("shape")
+    return {"polygon": "MultiPolygon", "line": "LineString"}.get(shape, "Point")
 
 
 def map_layer(layer_id: str, label: str, frame, style_name: str, *, tips=None, fids=None, props=None,

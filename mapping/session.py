@@ -53,6 +53,7 @@ class Session:
     current_layer_changed = Signal(object)  # layer id or None
     selection_changed = Signal(object, object, bool)  # layer id, fid (None: nothing), pan the map to it
     focus_requested = Signal(str, int)  # show this feature on the map (e.g. an outreach site), selecting nothing
+    view_requested = Signal(object)  # show this box (west, south, east, north) on the map
     activated = Signal(str, int)  # a feature double-clicked: open it (places: the annotation form)
     overlay_changed = Signal(str)  # overlay name
     density_changed = Signal(object)  # choropleth spec or None
@@ -365,6 +366,10 @@ class Session:
         """Pan to and highlight a feature of any map layer, overlays included."""
         self.focus_requested.emit(layer_id, int(fid))
 
+    def show_box(self, bbox) -> None:
+        """Show this box (west, south, east, north, EPSG:4326) on the map, as large as fits."""
+        self.view_requested.emit(tuple(float(v) for v in bbox))
+
     def activate(self, layer_id: str, fid: int) -> None:
         self.select(layer_id, fid)
         self.activated.emit(layer_id, int(fid))
@@ -479,6 +484,10 @@ class Session:
         if command is not None:
             self._after(command)
         return command
+
+    def tables_changed(self, tables) -> None:
+        """Tables written outside the undo history (field submissions imported into the queue): tell the views."""
+        self.edited.emit(tuple(tables))
 
     def _after(self, command: Command) -> None:
         tables = tuple(command.tables)

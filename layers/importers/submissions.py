@@ -19,7 +19,9 @@ Layouts read (as documented; the tests write synthetic exports in these layouts)
   attachments folder holds ``attachments/<…>/<submission uuid>/<file>``.
 
 An export is given as the zip, as the folder it was unpacked to, or as the CSV/XLSX file itself (its
-``media/`` or ``attachments/`` folder beside it). ODK Central's OData (pyodk) is not read here.
+``media/`` or ``attachments/`` folder beside it). ODK Central's OData feed is read by
+layers.importers.odk_central, which lays each submission out as a row of the CSV export and reads it with
+``odk_submission``, so both give the same submissions.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from layers.errors import InputError
 from layers.i18n import _
@@ -55,12 +58,25 @@ class RawSubmission:
     repeat_rows: int = 0
 
 
+class Attachments(Protocol):
+    """Where an export's attachments come from: its files (``_Files``), or a server (odk_central)."""
+
+    def attachment(self, source: str, instance_id: str, name: str) -> bytes | None: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class SubmissionExport:
-    source: str  # ODK_CSV, KOBO_CSV or KOBO_XLSX
+    source: str  # ODK_CSV, KOBO_CSV, KOBO_XLSX or odk_central.ODK_ODATA
     path: Path
     submissions: list[RawSubmission]
-    files: "_Files"
+    files: Attachments
+    label: str = ""  # what the change log names as the import's source (default: the file's name)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.path.name
 
     def photo(self, sub: RawSubmission, name: str) -> bytes | None:
         """The attachment ``name`` of ``sub`` as stored in the export, or None when it is missing."""
@@ -134,7 +150,8 @@ def _csv_rows(data: bytes, path: Path, name: str) -> list[dict[str, str]]:
     return [dict(zip(head, r)) for r in rows[1:] if any(c.strip() for c in r)]
 
 
-def _cell(value) -> str:
+def cell_text(value) -> str:
+    """A spreadsheet or JSON value as the text a CSV export would hold."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -153,7 +170,7 @@ def _xlsx_sheets(data: bytes, path: Path) -> list[tuple[str, list[dict[str, str]
         raise InputError(path, _("not a readable XLSX workbook: {error}").format(error=exc)) from exc
     sheets = []
     for sheet in book.worksheets:
-        rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         if rows:
             head = [h.strip() for h in rows[0]]
             sheets.append((sheet.title, [dict(zip(head, r)) for r in rows[1:] if any(c.strip() for c in r)]))
@@ -235,24 +252,34 @@ def _odk_tables(files: _Files) -> tuple[str, list[str]]:
     return (roots[0] if len(roots) == 1 else ""), [n for n in tops if n not in roots]
 
 
+def odk_submission(row: dict[str, str], form_id: str) -> RawSubmission:
+    """One row of ODK Central's CSV export (columns named by group path joined with ``-``) as a submission."""
+    fields = _leaf_fields(row, "-")
+    iid = _instance_id(row.get("meta-instanceID") or fields.get("instanceID", "")) or _instance_id(row.get("KEY", ""))
+    lon, lat = _geopoint(row, fields, "-")
+    return RawSubmission(iid, row.get("SubmissionDate") or None, form_id, row.get("FormVersion", ""), fields, lon, lat,
+                         _photos(row))
+
+
+def add_repeat_row(parent: RawSubmission, row: dict[str, str]) -> None:
+    """A repeat group's row: its photos belong to the submission."""
+    parent.photos += _photos(row)
+    parent.repeat_rows += 1
+
+
 def _read_odk(files: _Files, path: Path, root: str, repeats: list[str]) -> list[RawSubmission]:
     form_id = root[:-4]
     subs, by_key = [], {}
     for row in _csv_rows(files.read(root), path, root):
-        fields = _leaf_fields(row, "-")
-        iid = _instance_id(row.get("meta-instanceID") or fields.get("instanceID", "")) or \
-            _instance_id(row.get("KEY", ""))
-        lon, lat = _geopoint(row, fields, "-")
-        sub = RawSubmission(iid, row.get("SubmissionDate") or None, form_id, row.get("FormVersion", ""), fields,
-                            lon, lat, _photos(row))
+        sub = odk_submission(row, form_id)
+        iid = sub.instance_id
         subs.append(sub)
         by_key[row.get("KEY") or iid] = sub
     for name in repeats:
         for row in _csv_rows(files.read(name), path, name):
             parent = by_key.get((row.get("PARENT_KEY") or "").split("/")[0])
             if parent is not None:
-                parent.photos += _photos(row)
-                parent.repeat_rows += 1
+                add_repeat_row(parent, row)
     return subs
 
 

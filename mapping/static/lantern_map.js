@@ -1046,8 +1046,8 @@
     state.selected = null;
     state.selectPan = false;
     var entry = state.layers[id];
-    if (entry && !entry.loaded) {
-      // its features are on their way: select it when they arrive
+    if ((entry && !entry.loaded) || (!entry && state.seq[id])) {
+      // its features (or a new layer's, e.g. an overlay just added) are on their way: select it when they arrive
       state.selected = { id: id, fid: fid };
       state.selectPan = pan;
       return true;
@@ -1255,7 +1255,9 @@
   }
 
   function setView(lat, lng, zoom) {
-    // for tests and tools: show this place at this zoom
+    // the app (find, bookmarks, a submission under review) and tests: show this place at this zoom; the
+    // district is no longer fitted when the window resizes
+    state.touched = true;
     state.map.setView([lat, lng], zoom, { animate: false });
     return state.map.getZoom();
   }
@@ -1331,13 +1333,12 @@
       };
       if (config.view) map.setView([config.view[0], config.view[1]], config.view[2], { animate: false });
       else fit();
-      // until the user moves the map, keep the district fitted as the window settles
-      var touched = false;
-      map.getContainer().addEventListener("mousedown", function () { touched = true; });
-      map.getContainer().addEventListener("wheel", function () { touched = true; });
-      map.getContainer().addEventListener("keydown", function () { touched = true; });
-      if (config.view) touched = true;
-      map.on("resize", function () { if (!touched) fit(); });
+      // until the user (or the app, through setView) moves the map, keep the district fitted as the window settles
+      state.touched = !!config.view;
+      ["mousedown", "wheel", "keydown"].forEach(function (name) {
+        map.getContainer().addEventListener(name, function () { state.touched = true; });
+      });
+      map.on("resize", function () { if (!state.touched) fit(); });
     }
     state.viewSet = true;  // the district (or the kept view) is in view: big layers ask what is in it
     refreshViews();
