@@ -171,6 +171,22 @@ def check_tiles(runner: Runner) -> None:
           "any other -c code is refused", refused.stderr.strip())
 
 
+def check_odk_client(runner: Runner) -> None:
+    """ODK Central's client (pyodk, pydantic, requests: imported only when asked) is in the bundle: it starts its
+    login and fails on the network, not on an import."""
+    print("import-submissions --odk-central (pyodk)")
+    config = runner.home / "pyodk_config.toml"
+    config.write_text('[central]\nbase_url = "http://127.0.0.1:9"\nusername = "smoke@example.lv"\n'
+                      'password = "synthetic"\n', encoding="utf-8")
+    done = runner.run("import-submissions", "--odk-central", "7/lantern_field_all", "--into",
+                      str(runner.cwd / "out" / "demo.gpkg"), "--json", PYODK_CONFIG_FILE=str(config),
+                      PYODK_CACHE_FILE=str(runner.home / "pyodk_cache.toml"))
+    answer = json.loads(done.stdout or "{}")
+    check(done.returncode == 2 and "/v1/sessions" in answer.get("error", ""),
+          "pyodk ran and asked the server to log in (refused: no network)", answer.get("error", done.stderr)[-300:])
+    check("No module named" not in done.stderr and "Traceback" not in done.stderr, "nothing was missing from the bundle")
+
+
 def check_translations(runner: Runner) -> None:
     print("--lang lv --help")
     english = runner.run("--help")
@@ -356,6 +372,7 @@ def main(argv=None) -> int:
         check_version(runner)
         check_demo(runner, dist)
         check_tiles(runner)
+        check_odk_client(runner)
         check_translations(runner)
         reference = None
         if args.reference == "auto" and (ROOT / "main.py").is_file():
