@@ -388,3 +388,90 @@ def _incoming_submissions(db: sqlite_utils.Database) -> None:
     )
     db[PHOTOS_TABLE].create_index(["instance_id"], if_not_exists=True)
     register_attributes_table(db.conn, PHOTOS_TABLE, "Photos of field submissions, metadata stripped (confidential)")
+
+
+ROUNDS_TABLE = "audit_rounds"
+CAMPAIGNS_TABLE = "campaigns"
+CAMPAIGN_SITES_TABLE = "campaign_locations"  # not "campaign_sites": the outreach plan's derived layer
+CONTACTS_TABLE = "service_contacts"
+ACTORS_TABLE = "local_actors"
+FIRST_ROUND_NAME = "Round 1"  # the round a migration gives the annotations and estimates made before rounds
+
+
+def _working_over_time_tables(db: sqlite_utils.Database) -> None:
+    """Tables of migration 9. Lists (teams, audiences, languages, ...) are JSON arrays of catalogue ids; areas
+    are GeoJSON geometries in EPSG:4326 (NULL: the whole district / derived, see audit.campaigns)."""
+    tables = {
+        ROUNDS_TABLE: ({"id": int, "name": str, "starts": str, "ends": str, "teams": str, "area": str, "notes": str,
+                        "created": str}, {"name"}, "Audit rounds: one pass over the district"),
+        CAMPAIGNS_TABLE: ({"id": int, "name": str, "starts": str, "ends": str, "audiences": str, "languages": str,
+                           "materials": str, "channels": str, "people_reached": int, "leaflets": int, "events": int,
+                           "action_items": str, "catchment": str, "comparison_area": str, "notes": str,
+                           "created": str}, {"name"}, "Prevention campaigns: audiences, materials, sites, reach"),
+        CAMPAIGN_SITES_TABLE: ({"id": int, "campaign_id": int, "name": str, "lon": float, "lat": float,
+                                "source": str, "place_table": str, "place_fid": int}, {"campaign_id"},
+                               "Where each campaign reaches people"),
+        CONTACTS_TABLE: ({"id": int, "month": str, "channel": str, "area_table": str, "area_fid": int,
+                          "area_name": str, "count": int, "source": str}, {"month", "channel", "count"},
+                         "Hotline and service contacts per month and area or service (counts, no personal data)"),
+        ACTORS_TABLE: ({"id": int, "name": str, "sector": str, "roles": str, "contact_point": str,
+                        "contact_phone": str, "contact_email": str, "address": str, "lon": float, "lat": float,
+                        "agreement_date": str, "agreement_scope": str, "agreement_renewal": str, "staff": int,
+                        "staff_trained": int, "trained_on": str, "training_needs": str, "service_fid": int,
+                        "notes": str}, {"name", "sector"}, "The local network of actors who identify and help victims"),
+    }
+    for table, (columns, not_null, description) in tables.items():
+        db[table].create(columns, pk="id", not_null=not_null, if_not_exists=True)
+        register_attributes_table(db.conn, table, description)
+    db[CAMPAIGN_SITES_TABLE].create_index(["campaign_id"], if_not_exists=True)
+    db[CONTACTS_TABLE].create_index(["month", "channel"], if_not_exists=True)
+    for table, column in ((ROUNDS_TABLE, "starts"), (ROUNDS_TABLE, "ends"), (CAMPAIGNS_TABLE, "starts"),
+                          (CAMPAIGNS_TABLE, "ends"), (ACTORS_TABLE, "agreement_date"),
+                          (ACTORS_TABLE, "agreement_renewal"), (ACTORS_TABLE, "trained_on")):
+        _set_declared_type(db.conn, table, column, "TEXT", "DATE")
+
+
+def _first_round(db: sqlite_utils.Database) -> dict[str, list[int]]:
+    """Give every annotation and estimate a round: the rows made before rounds existed go to a first round
+    spanning their dates. Returns the rows changed by table."""
+    conn = db.conn
+    dated = {ANNOTATIONS_TABLE: "observed", ESTIMATES_TABLE: "estimated_on"}
+    present = {t: c for t, c in dated.items() if db[t].exists()}
+    for table in present:
+        if "round_id" not in db[table].columns_dict:
+            conn.execute(f'ALTER TABLE "{table}" ADD COLUMN round_id INTEGER')
+    rows = {t: [r[0] for r in conn.execute(f'SELECT {"fid" if t == ESTIMATES_TABLE else "id"} FROM "{t}" '
+                                             f"WHERE round_id IS NULL")] for t in present}
+    if not any(rows.values()):
+        return {}
+    dates = [d for t, c in present.items() for (d,) in conn.execute(f'SELECT "{c}" FROM "{t}" WHERE "{c}" IS NOT NULL')]
+    round_id = conn.execute(f"INSERT INTO {ROUNDS_TABLE} (name, starts, ends, teams, created) VALUES (?, ?, ?, '[]', ?)",
+                            (FIRST_ROUND_NAME, min(dates)[:10] if dates else None, max(dates)[:10] if dates else None,
+                             _now())).lastrowid
+    for table in present:
+        conn.execute(f'UPDATE "{table}" SET round_id = ? WHERE round_id IS NULL', (round_id,))
+    return {ROUNDS_TABLE: [round_id], **{t: ids for t, ids in rows.items() if ids}}
+
+
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@migration(9)
+def _working_over_time(db: sqlite_utils.Database) -> None:
+    """Working over time (issue 18): audit rounds, campaigns and their sites, monthly contacts, local actors.
+
+    Annotations and risk-group estimates gain ``round_id``; those that exist go to a first round spanning their
+    dates, recorded in one signed change-log entry (action ``baseline``) naming the rows it changed, so the
+    log stays verifiable.
+    """
+    from layers import history_store
+
+    _working_over_time_tables(db)
+    changed = _first_round(db)
+    if changed and history_store.table_exists(db.conn, CHANGE_LOG_TABLE):
+        history_store.append(db, author="Lantern", action="baseline", table="*", row_id=None, before=None,
+                             after={"tables": sorted(changed), "note": "migration 9: existing annotations and "
+                                    "estimates belong to the first audit round"}, rows=changed)

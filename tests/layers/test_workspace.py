@@ -53,7 +53,10 @@ def test_attribute_tables_are_registered_as_attributes(workspace):
                                    (migrations.ANNOTATIONS_TABLE, None), (migrations.CHANGE_LOG_TABLE, None),
                                    (migrations.ANSWERS_TABLE, None), (migrations.ACTION_PLAN_TABLE, None),
                                    (migrations.SIGNERS_TABLE, None), (migrations.STYLES_TABLE, None),
-                                   (migrations.SUBMISSIONS_TABLE, None), (migrations.PHOTOS_TABLE, None)])
+                                   (migrations.SUBMISSIONS_TABLE, None), (migrations.PHOTOS_TABLE, None),
+                                   (migrations.ROUNDS_TABLE, None), (migrations.CAMPAIGNS_TABLE, None),
+                                   (migrations.CAMPAIGN_SITES_TABLE, None), (migrations.CONTACTS_TABLE, None),
+                                   (migrations.ACTORS_TABLE, None)])
 
 
 def test_metadata_holds_name_and_schema_version(workspace):
