@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -204,7 +204,8 @@ class IncomingPanel(QWidget):
                 cell.setToolTip(text if c != FLAGS else "\n".join(review.warnings(item.row)))
                 table.setItem(r, c, cell)
             if item.id in chosen:
-                table.selectRow(r)
+                table.selectionModel().select(table.model().index(r, 0), QItemSelectionModel.SelectionFlag.Select
+                                              | QItemSelectionModel.SelectionFlag.Rows)
         table.blockSignals(False)
         self._on_rows_selected()
 
@@ -214,9 +215,12 @@ class IncomingPanel(QWidget):
         return [self.items[r] for r in rows if r < len(self.items)]
 
     def select_submission(self, submission_id: int) -> bool:
+        """Select that submission's row alone (whatever keys are held: selectRow would extend or toggle)."""
         for r, item in enumerate(self.items):
             if item.id == submission_id:
-                self.table.selectRow(r)
+                flags = QItemSelectionModel.SelectionFlag
+                index = self.table.model().index(r, 0)
+                self.table.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
                 return True
         return False
 

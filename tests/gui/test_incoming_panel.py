@@ -47,6 +47,10 @@ def _row_of(panel, uuid: str) -> int:
     return next(r for r, item in enumerate(panel.items) if item.row["instance_id"] == f"uuid:{uuid}")
 
 
+def _id_of(panel, uuid: str) -> int:
+    return panel.items[_row_of(panel, uuid)].id
+
+
 def _status(ws, uuid: str) -> str:
     return ws.db.conn.execute(f"SELECT status FROM {SUBMISSIONS_TABLE} WHERE instance_id = ?",
                               (f"uuid:{uuid}",)).fetchone()[0]
@@ -74,7 +78,7 @@ def test_import_fills_the_queue_and_shows_it_on_the_map(demo_window, tmp_path, q
     links = js(w, "lantern.info()")["layers"][incoming_map.LINKS_LAYER]["count"]
     assert links == 2  # named and nearest; the new places have no place yet
     # selecting a row highlights that submission on the map
-    panel.table.selectRow(_row_of(panel, _uuid(1)))
+    panel.select_submission(_id_of(panel, _uuid(1)))
     qtbot.waitUntil(lambda: (js(w, "lantern.info()")["selected"] or {}).get("id") == incoming_map.SUBMISSIONS_LAYER,
                     timeout=10000)
     # positive control of the map check: another tab hides the queue from the map
@@ -112,10 +116,10 @@ def test_attach_to_the_place_selected_on_the_map(demo_window, tmp_path, qtbot):
     _import(w, qtbot, path)
     panel = w.incoming_panel
     shelter = int(ws.read_layer("shelters").index[0])
-    panel.table.selectRow(_row_of(panel, _uuid(3)))
+    panel.select_submission(_id_of(panel, _uuid(3)))
     assert not panel.attach_button.isEnabled()  # no place selected yet
     w.session.select("shelters", shelter)
-    panel.table.selectRow(_row_of(panel, _uuid(3)))
+    panel.select_submission(_id_of(panel, _uuid(3)))
     assert panel.attach_button.isEnabled()
     assert panel.attach()
     notes = annotations_of(ws, "shelters", shelter)
@@ -130,7 +134,7 @@ def test_new_place_from_a_submission(demo_window, tmp_path, qtbot):
     _import(w, qtbot, path)
     panel = w.incoming_panel
     count = ws.count("places_of_concern")
-    panel.table.selectRow(_row_of(panel, _uuid(4)))
+    panel.select_submission(_id_of(panel, _uuid(4)))
     # a category the catalogue does not know is refused, with a message, and nothing changes
     assert not panel.new_place({"kind": "places_of_concern", "fields": {"category": "nope", "name": "Noliktava B"}})
     assert w.notify.last_error and ws.count("places_of_concern") == count and _status(ws, _uuid(4)) == "incoming"
@@ -152,7 +156,7 @@ def test_reject_needs_a_reason_and_changes_only_the_queue(demo_window, tmp_path,
     panel = w.incoming_panel
     told = []
     monkeypatch.setattr(QMessageBox, "information", lambda *args: told.append(args[2]))
-    panel.table.selectRow(_row_of(panel, _uuid(2)))
+    panel.select_submission(_id_of(panel, _uuid(2)))
     assert not panel.reject_selected("   ")
     assert told and _status(ws, _uuid(2)) == "incoming"
     annotations = ws.db.conn.execute("SELECT count(*) FROM annotations").fetchone()[0]
@@ -200,7 +204,7 @@ def test_a_submissions_photos_show_beside_it_and_only_its_own(demo_window, tmp_p
     path, _named, _near = _export(tmp_path, w.session.workspace)
     _import(w, qtbot, path)
     panel = w.incoming_panel
-    panel.table.selectRow(_row_of(panel, _uuid(1)))
+    panel.select_submission(_id_of(panel, _uuid(1)))
     strip = panel.photo_strip
     assert strip is not None and strip.count() == 1
     qtbot.waitUntil(lambda: strip.built == {0}, timeout=10000)
@@ -210,7 +214,7 @@ def test_a_submissions_photos_show_beside_it_and_only_its_own(demo_window, tmp_p
     viewer = strip.open_viewer(0)
     assert viewer.isVisible()
     viewer.close()
-    panel.table.selectRow(_row_of(panel, _uuid(3)))  # no photos: no strip
+    panel.select_submission(_id_of(panel, _uuid(3)))  # no photos: no strip
     assert panel.photo_strip is None
 
 
