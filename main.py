@@ -655,9 +655,13 @@ def cmd_referral(args) -> int:
     from audit.referral import Situation, suitable_services
     from layers.workspace import Workspace
 
+    from audit.actors import actors
+    from audit.referral_actors import suitable_actors
+
     situation = Situation(args.form, args.sex, args.age_band, args.language, args.urgency)
     with Workspace.open(args.workspace) as ws:
         rows = suitable_services(ws.read_layer("services"), situation, args.at)
+        fitting = suitable_actors(actors(ws), situation)  # partner level: contact points of the local network
     for r in rows:
         where = (_("{m} m, ~{min} min walk").format(m=r["distance_m"], min=r["walk_min"])
                  if r["distance_m"] is not None else _("no address"))
@@ -665,7 +669,14 @@ def cmd_referral(args) -> int:
         OUTPUT.say(f"{r['name']} ({r['type']}) · {where} · {status} · {r['phone']} · {', '.join(r['offers'])}")
     if not rows:
         OUTPUT.say(_("no suitable service found"))
-    OUTPUT.result(workspace=args.workspace, services=rows)
+    if fitting:  # beside the result (stdout stays the list of services): partner-level contacts, on stderr
+        OUTPUT.inform(_("Local actors whose role fits — partner level: their contact points are for the "
+                        "cooperation network, never for publication"))
+    for a in fitting:
+        OUTPUT.inform(_("local actor: {name} ({sector}) · {roles} · {contact}").format(
+            name=a["name"], sector=a["sector"], roles=", ".join(a["roles"]),
+            contact=" · ".join(x for x in (a["contact_point"], a["contact_phone"], a["contact_email"]) if x)))
+    OUTPUT.result(workspace=args.workspace, services=rows, actors=fitting)
     return 0
 
 
@@ -829,13 +840,352 @@ def _add_review_submissions(sub, name: str) -> None:
     p.set_defaults(func=cmd_review_submissions, bad_input=(ValueError,))
 
 
+def cmd_actors(args) -> int:
+    from audit import actors
+    from audit.actor_import import import_actors
+    from audit.commands import History
+    from layers.workspace import Workspace
+
+    with Workspace.open(args.workspace) as ws:
+        history, notes = History(ws, args.author), []
+        if args.add:
+            values = {"name": args.add, "sector": args.sector, "roles": args.roles, "contact_point": args.contact_point,
+                      "contact_phone": args.phone, "contact_email": args.email, "address": args.address,
+                      "agreement_date": args.agreement_date, "agreement_scope": args.agreement_scope,
+                      "agreement_renewal": args.renewal, "staff": args.staff, "staff_trained": args.trained,
+                      "trained_on": args.trained_on, "training_needs": args.training_needs}
+            notes = actors.warnings(values)
+            added = [history.do(actors.add_actor(ws, values)).row_id]
+        elif args.import_csv:
+            found = import_actors(ws, args.import_csv)
+            notes = found.warnings
+            for notice in found.notices:
+                OUTPUT.inform(notice)
+            added = [c.row_id for c in history.do(found.command).commands]
+        else:
+            added = []
+        for note in notes:
+            OUTPUT.warn(_("warning: {text}").format(text=note))
+        rows, summary = actors.actors(ws), actors.actor_summary(ws, "police")
+        shown = [] if added else [actors.actor_line(r) for r in rows] + actors.coverage_lines(actors.coverage(ws))
+        for line in shown:
+            OUTPUT.say(line)
+    if added:
+        OUTPUT.say(ngettext("added {n} local actor", "added {n} local actors", len(added)).format(n=len(added)))
+    OUTPUT.result(workspace=args.workspace, added=added, warnings=notes, actors=rows,
+                  **{k: summary[k] for k in ("sectors", "overall", "renewals", "training_needs")})
+    return 0
+
+
+def _add_actors(sub, name: str) -> None:
+    p = sub.add_parser(name, help=_("the local actors who identify and help victims: list with training coverage, "
+                                    "add one, or import a CSV (logged, like every edit)"),
+                       description=_("List the register of local actors with its training coverage and agreements "
+                                     "due, add an actor, or import a CSV of actors. A contact point is an office or "
+                                     "a role, never a private person."))
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--add", metavar="NAME", help=_("add an actor of this name (the organisation or office)"))
+    what.add_argument("--import", dest="import_csv", metavar="CSV",
+                      help=_("import actors from a CSV with the register's columns (name, sector, roles, …)"))
+    p.add_argument("--sector", metavar="S", help=_("the actor's sector, an id of the catalogue, e.g. social_services"))
+    p.add_argument("--roles", metavar="A,B", help=_("roles in the chain of assistance, e.g. identification,referral"))
+    for option, dest, meta, text in (
+            ("--contact-point", "contact_point", "TEXT", _("an office or a role, never a private person")),
+            ("--phone", "phone", "PHONE", _("the contact point's phone")),
+            ("--email", "email", "E-MAIL", _("the contact point's e-mail")),
+            ("--address", "address", "TEXT", _("the actor's address")),
+            ("--agreement-date", "agreement_date", "YYYY-MM-DD", _("date of the cooperation agreement")),
+            ("--agreement-scope", "agreement_scope", "TEXT", _("what the agreement covers")),
+            ("--renewal", "renewal", "YYYY-MM-DD", _("date the agreement is to be renewed")),
+            ("--staff", "staff", "N", _("staff who may meet victims")),
+            ("--trained", "trained", "N", _("of them, staff trained on the indicators")),
+            ("--trained-on", "trained_on", "YYYY-MM-DD", _("date of the last training")),
+            ("--training-needs", "training_needs", "TEXT", _("training the actor still needs"))):
+        p.add_argument(option, dest=dest, metavar=meta, help=text)
+    p.add_argument("--author", default="", metavar="NAME", help=_("who makes the change (written to the change log)"))
+    p.set_defaults(func=cmd_actors, after_error=lambda args: [_("the workspace was not changed")])
+
+
 COMMANDS = {"demo": _add_demo, "import": _add_import, "import-osm": _add_import_osm, "check": _add_check,
             "checklist": _add_checklist, "plan-outreach": _add_plan_outreach, "export": _add_export,
             "import-package": _add_import_package, "trust-key": _add_trust_key, "report": _add_report,
             "print-map": _add_print_map, "referral": _add_referral, "gaps": _add_gaps,
             "answer": _add_answer, "field-form": _add_field_form,
             "field-map": _add_field_map, "import-submissions": _add_import_submissions,
-            "review-submissions": _add_review_submissions}  # name -> adds its subparser
+            "review-submissions": _add_review_submissions, "actors": _add_actors}  # name -> adds its subparser
+
+
+# -- campaigns and their evaluation (issue 18) ---------------------------------------------------
+
+
+def _place_ref(text: str):
+    """--place LAYER:FID."""
+    kind_id, sep, fid = text.partition(":")
+    if not sep or not fid.strip().isdigit():
+        raise argparse.ArgumentTypeError(_("expects LAYER:FID, e.g. transport_hubs:3, got {text!r}").format(text=text))
+    return kind_id.strip(), int(fid)
+
+
+def _campaign_step(ws, args):
+    """The one change ``campaigns`` makes: add (options or a file) or delete."""
+    from audit import campaigns
+
+    if args.delete:
+        return campaigns.delete_campaign(ws, campaigns.campaign(ws, args.delete).id)
+    if args.file:
+        return campaigns.import_campaigns(ws, args.file)
+    values = {"name": args.add, "starts": args.starts, "ends": args.ends, "audiences": args.audiences,
+              "languages": args.languages, "channels": args.channels, "materials": args.materials,
+              "people_reached": args.people, "leaflets": args.leaflets, "events": args.events,
+              "action_items": args.action_items}
+    locations = [campaigns.location_values(ws, lon=lon, lat=lat, source="map") for lon, lat in args.at]
+    locations += [campaigns.location_at_place(ws, kind_id, fid) for kind_id, fid in args.place]
+    return campaigns.add_campaign(ws, values, locations)
+
+
+def cmd_campaigns(args) -> int:
+    from audit.campaigns import campaigns
+    from audit.commands import History
+    from layers.workspace import Workspace
+
+    with Workspace.open(args.workspace) as ws:
+        if args.add or args.file or args.delete:
+            step = History(ws, args.author).do(_campaign_step(ws, args))
+            OUTPUT.say(_("{what}: done").format(what=step.label))
+        listed = campaigns(ws)
+    for c in listed:
+        OUTPUT.say(f"{c.id}. {c.summary()}")
+    if not listed:
+        OUTPUT.say(_("no campaigns recorded"))
+    OUTPUT.result(workspace=args.workspace, campaigns=[c.to_dict() for c in listed])
+    return 0
+
+
+def _add_campaigns(sub, name: str) -> None:
+    p = sub.add_parser(name, help=_("list the prevention campaigns; add one (options or a JSON file) or delete one "
+                                    "(logged like every edit)"),
+                       description=_("Prevention campaigns: their dates, audiences, languages, channels, reach, "
+                                     "locations and the action-plan items they serve."))
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--add", metavar="NAME", help=_("add a campaign with this name (needs --starts and --ends)"))
+    what.add_argument("--file", metavar="FILE.json", help=_("add the campaigns of a JSON file (one step)"))
+    what.add_argument("--delete", metavar="NAME|ID", help=_("delete a campaign and its locations"))
+    p.add_argument("--starts", metavar="YYYY-MM-DD", help=_("first day of the campaign"))
+    p.add_argument("--ends", metavar="YYYY-MM-DD", help=_("last day of the campaign"))
+    p.add_argument("--audiences", default="", metavar="ID,ID", help=_("audiences: professional groups, risk groups"))
+    p.add_argument("--languages", default="", metavar="CODE,CODE", help=_("languages, e.g. lv,ru,en"))
+    p.add_argument("--channels", default="", metavar="ID,ID", help=_("channels, e.g. leaflets,posters,events"))
+    p.add_argument("--materials", default="", metavar="TEXT", help=_("materials used"))
+    p.add_argument("--people", type=int, metavar="N", help=_("people reached"))
+    p.add_argument("--leaflets", type=int, metavar="N", help=_("leaflets handed out"))
+    p.add_argument("--events", type=int, metavar="N", help=_("events held"))
+    p.add_argument("--action-items", default="", metavar="ID,ID", help=_("action-plan items the campaign serves"))
+    p.add_argument("--at", action="append", default=[], type=_lonlat, metavar="LON,LAT",
+                   help=_("a location of the campaign (repeat for more)"))
+    p.add_argument("--place", action="append", default=[], type=_place_ref, metavar="LAYER:FID",
+                   help=_("a place of the workspace as a location, e.g. transport_hubs:3 (repeat for more)"))
+    p.add_argument("--author", default="", metavar="NAME", help=_("who records it (written to the change log)"))
+    p.set_defaults(func=cmd_campaigns, bad_input=(ValueError,))
+
+
+def cmd_evaluate(args) -> int:
+    from audit.evaluation import evaluate
+    from audit.evaluation_output import lines, write_evaluation
+    from audit.export_log import log_export, require_confirmation
+    from layers.workspace import Workspace
+
+    if args.out:
+        require_confirmation(args.profile, args.recipient, args.confirm_police)
+    with Workspace.open(args.workspace, lock_now=_police_lock(args) and bool(args.out)) as ws:
+        result = evaluate(ws, args.campaign, args.profile, months=args.months, radius=args.radius)
+        files = write_evaluation(result, args.out, args.overwrite, args.csv_dialect) if args.out else []
+        if files:
+            log_export(ws, args.profile, "evaluation", args.recipient, args.author, files)
+    for line in lines(result):
+        OUTPUT.say(line)
+    if files:
+        OUTPUT.say(_("wrote {files}").format(files=", ".join(str(f) for f in files)))
+    OUTPUT.result(workspace=args.workspace, files=[str(f) for f in files], **result.to_dict())
+    return 0
+
+
+def _add_evaluate(sub, name: str) -> None:
+    from audit.evaluation import DEFAULT_RADIUS
+    from layers.spreadsheet import DEFAULT_DIALECT, DIALECTS
+
+    p = sub.add_parser(name, help=_("compare before and after a campaign, in its catchment and a comparison area "
+                                    "(difference-in-differences; small counts suppressed below police level)"),
+                       description=_("Hotline and service contacts, referrals and reported cases in equal windows "
+                                     "before and after a campaign, in its catchment and in a comparison area, with "
+                                     "the ratio of rate ratios and its exact 95 % interval. No causal claim."))
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("--campaign", required=True, metavar="NAME|ID", help=_("the campaign, by name or number"))
+    p.add_argument("--profile", choices=_profiles(), default="public",
+                   help=_("who the figures are for: %(choices)s (default %(default)s)"))
+    p.add_argument("--months", type=int, metavar="N",
+                   help=_("length of each window (default: the campaign's own months, at least 3)"))
+    p.add_argument("--radius", type=float, default=DEFAULT_RADIUS, metavar="METRES",
+                   help=_("catchment: walking distance around each location (default %(default).0f m)"))
+    p.add_argument("--out", metavar="DIR", help=_("also write the table (CSV) and the evaluation (JSON) here"))
+    p.add_argument("--csv-dialect", choices=list(DIALECTS), default=DEFAULT_DIALECT,
+                   help=_("the CSV: 'standard' (comma, decimal point) or 'excel-lv' (semicolon, decimal comma)"))
+    _add_output_options(p, overwrite=_("replace the files of an earlier evaluation in DIR"),
+                        recipient=_("who receives the files (required for police)"),
+                        confirm=_("confirm a police-liaison evaluation"))
+    p.set_defaults(func=cmd_evaluate, bad_input=(ValueError,))
+
+
+def cmd_import_contacts(args) -> int:
+    from audit.commands import History
+    from audit.contacts import import_contacts
+    from layers.workspace import Workspace
+
+    with Workspace.open(args.into) as ws:
+        step = History(ws, args.author).do(import_contacts(ws, args.csv, args.encoding))
+    n = len(step.commands)
+    OUTPUT.say(ngettext("{n} monthly contact count imported into {workspace}",
+                        "{n} monthly contact counts imported into {workspace}", n).format(n=n, workspace=args.into))
+    OUTPUT.result(workspace=args.into, source=args.csv, imported=n)
+    return 0
+
+
+def _add_import_contacts(sub, name: str) -> None:
+    p = sub.add_parser(name, help=_("import monthly hotline and service contact counts (CSV: month, channel, "
+                                    "area or service, count, source); no personal data"),
+                       description=_("Import monthly counts of hotline and service contacts per risk area or "
+                                     "service. Only the columns month, channel, area, service, count and source are "
+                                     "read; any other column, a bad month or count, an unknown area, or a count "
+                                     "already recorded refuses the whole file."))
+    p.add_argument("csv", metavar="CSV", help=_("the counts, one row per month, channel and area or service"))
+    p.add_argument("--into", required=True, metavar="WORKSPACE.gpkg", help=_("workspace file (must exist)"))
+    p.add_argument("--encoding", metavar="ENCODING", help=_("text encoding, e.g. utf-8 or cp1257 (default: detected)"))
+    p.add_argument("--author", default="", metavar="NAME", help=_("who imports (written to the change log)"))
+    p.set_defaults(func=cmd_import_contacts, bad_input=(ValueError,),
+                   after_error=lambda args: [_("the workspace was not changed")])
+
+
+COMMANDS.update({"campaigns": _add_campaigns, "evaluate": _add_evaluate, "import-contacts": _add_import_contacts})
+
+
+def cmd_rounds(args) -> int:
+    from audit import rounds
+    from audit.commands import History
+    from layers.workspace import Workspace
+
+    with Workspace.open(args.workspace) as ws:
+        if args.add or args.edit:
+            History(ws, args.author).do(_round_change(ws, args))
+            OUTPUT.say(_("audit round saved"))
+        counts = rounds.row_counts(ws)
+        listed = [{**r.as_dict(), **counts.get(r.id, {"annotations": 0, "estimates": 0})} for r in rounds.rounds(ws)]
+    for r in listed:
+        OUTPUT.say(_("{id}. {name} · {starts} – {ends} · teams: {teams} · {a} annotations, {e} estimates").format(
+            id=r["id"], name=r["name"], starts=r["starts"] or "—", ends=r["ends"] or "—",
+            teams=", ".join(r["teams"]) or "—", a=r["annotations"], e=r["estimates"]))
+    if not listed:
+        OUTPUT.say(_("no audit rounds yet"))
+    unassigned = counts.get(None, {"annotations": 0, "estimates": 0})
+    OUTPUT.result(workspace=args.workspace, rounds=listed, without_round=unassigned)
+    return 0
+
+
+def _round_change(ws, args):
+    from audit import rounds
+
+    area = _risk_area_shape(ws, args.area) if args.area else None
+    if args.add:
+        return rounds.add_round(ws, args.add, args.starts, args.ends, args.teams or (), area, args.notes or "")
+    changes = {k: v for k, v in (("name", args.rename), ("starts", args.starts), ("ends", args.ends),
+                                 ("teams", args.teams), ("notes", args.notes), ("area", area)) if v is not None}
+    if args.whole_district:
+        changes["area"] = None
+    return rounds.edit_round(ws, rounds.resolve(ws, args.edit).id, **changes)
+
+
+def _risk_area_shape(ws, which: str):
+    """The outline of a risk area, by its name or fid."""
+    areas = ws.read_layer("risk_areas")
+    found = areas[(areas["name"].astype(str).str.casefold() == which.casefold()) |
+                  (areas.index.astype(str) == which)]
+    if not len(found):
+        raise ValueError(_("no risk area {which!r}").format(which=which))
+    return found.geometry.iloc[0]
+
+
+def _add_rounds(sub, name: str) -> None:
+    p = sub.add_parser(name, help=_("list the audit rounds, or add or edit one (logged, undoable in the window)"),
+                       description=_("Audit rounds: each pass over the district has a name, dates, teams and the "
+                                     "part of the district it covers. New annotations and estimates go to the round "
+                                     "whose dates hold their date (else the latest round)."))
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--add", metavar="NAME", help=_("add a round with this name"))
+    what.add_argument("--edit", metavar="ROUND", help=_("edit a round (its name or id)"))
+    p.add_argument("--starts", metavar="YYYY-MM-DD", help=_("first day of the round"))
+    p.add_argument("--ends", metavar="YYYY-MM-DD", help=_("last day of the round"))
+    p.add_argument("--teams", nargs="+", metavar="TEAM", help=_("the teams that work in the round"))
+    p.add_argument("--area", metavar="RISK_AREA",
+                   help=_("the round covers only this risk area (its name or id; default: the whole district)"))
+    p.add_argument("--whole-district", action="store_true", help=_("(--edit) the round covers the whole district"))
+    p.add_argument("--rename", metavar="NAME", help=_("(--edit) the round's new name"))
+    p.add_argument("--notes", metavar="TEXT", help=_("notes on the round"))
+    p.add_argument("--author", default="", metavar="NAME", help=_("who changes the rounds (written to the change log)"))
+    p.set_defaults(func=cmd_rounds, bad_input=(ValueError,))
+
+
+def cmd_compare(args) -> int:
+    from layers.workspace import Workspace
+    from mapping.round_export import export_comparison, summary_lines
+    from mapping.round_change import cell_summary
+
+    with Workspace.open(args.workspace, lock_now=_police_lock(args)) as ws:
+        files, disclosure, result = export_comparison(
+            ws, args.from_round, args.to_round, args.out, args.profile, lang=args.lang or i18n.language(),
+            overwrite=args.overwrite, recipient=args.recipient, confirm_police=args.confirm_police, author=args.author,
+            csv_dialect=args.csv_dialect, cell_size=args.cell_size, progress=_terminal_progress())
+    for line in summary_lines(result):
+        OUTPUT.say(line)
+    OUTPUT.say(_("wrote {files}").format(files=", ".join(str(f) for f in files)))
+    c = result.comparison
+    OUTPUT.result(workspace=args.workspace, profile=args.profile,
+                  **{"from": c.first.as_dict(args.profile), "to": c.second.as_dict(args.profile)},
+                  places=c.places, drivers=c.drivers, estimates=c.estimates, estimate_areas=c.estimate_areas,
+                  indicators=c.indicators, cells=cell_summary(result.surface.cells), notes=c.notes,
+                  files=[str(f) for f in files], disclosure=cli_output.disclosure_result(disclosure))
+    return 0
+
+
+def _add_compare(sub, name: str) -> None:
+    from layers.spreadsheet import DEFAULT_DIALECT, DIALECTS
+
+    p = sub.add_parser(name, help=_("compare two audit rounds: CSV tables and a print map of the risk change"),
+                       description=_("What changed between two audit rounds: places new, no longer found, with risk "
+                                     "up or down and what drove it; risk-group estimates; indicators seen more or less "
+                                     "often; the change of the risk index per cell. Written as CSV tables and a print "
+                                     "map (PDF and PNG) for a profile, with its suppression applied to both rounds "
+                                     "and to their difference."))
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("--from", dest="from_round", required=True, metavar="ROUND", help=_("the earlier round (name or id)"))
+    p.add_argument("--to", dest="to_round", required=True, metavar="ROUND", help=_("the later round (name or id)"))
+    p.add_argument("--out", required=True, metavar="DIR", help=_("folder for the tables and the print map"))
+    p.add_argument("--profile", choices=_profiles(), default="public",
+                   help=_("who receives it: %(choices)s (default %(default)s)"))
+    p.add_argument("--lang", choices=i18n.SUPPORTED,
+                   help=_("language of the tables and the map (default: the language of the messages)"))
+    p.add_argument("--cell-size", type=float, default=250.0, metavar="M",
+                   help=_("hexagon size (default %(default).0f m)"))
+    p.add_argument("--csv-dialect", choices=list(DIALECTS), default=DEFAULT_DIALECT,
+                   help=_("'standard' (comma, decimal point) or 'excel-lv' (semicolon, decimal comma); both UTF-8 "
+                          "with BOM"))
+    _add_output_options(p, overwrite=_("replace files of an earlier comparison in DIR"),
+                        recipient=_("who receives the comparison (required for police)"),
+                        confirm=_("confirm a police-liaison comparison"))
+    p.set_defaults(func=cmd_compare, bad_input=(ValueError,))
+
+
+COMMANDS.update({"rounds": _add_rounds, "compare": _add_compare})
 
 
 # -- the app (no command) ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from audit.catalogue import catalogue_version, confidence_levels, indicators, sources
 from audit.commands import InsertRow, Macro
+from audit.rounds import InsertInRound
 from audit.risk import Assessment, RiskRules, assess
 from layers import gpkg_geometry, queries
 from layers.catalogue import kind as get_kind
@@ -53,7 +54,8 @@ def annotation_values(place_table: str, place_fid: int | None, *, indicators_see
 
 
 def annotate(values: dict) -> InsertRow:
-    return InsertRow(ANNOTATIONS_TABLE, values, label=_("Annotate place"))
+    """The one command that inserts an annotation: it goes to the audit round of its observation date."""
+    return InsertInRound(ANNOTATIONS_TABLE, values, label=_("Annotate place"), date_field="observed")
 
 
 def new_place(kind_id: str, lon: float, lat: float, fields: dict) -> InsertRow:
@@ -81,17 +83,21 @@ def annotations_of(ws, place_table: str, place_fid: int) -> list[dict]:
 
 
 def all_annotations(ws, date_from: str | None = None, date_to: str | None = None,
-                    confidence: set[str] | None = None) -> dict[tuple[str, int], list[dict]]:
+                    confidence: set[str] | None = None, round_id: int | None = None) -> dict[tuple[str, int], list[dict]]:
+    """Annotations by place; ``round_id``: only that audit round's."""
     grouped: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for row in queries.annotations_where(ws.db, date_from, date_to, confidence):
-        grouped[(row["place_table"], row["place_fid"])].append(row)
+        if round_id is None or row.get("round_id") == round_id:
+            grouped[(row["place_table"], row["place_fid"])].append(row)
     return grouped
 
 
 def place_assessments(ws, as_of: dt.date | None = None, *, forms: set[str] | None = None,
-                      confidence: set[str] | None = None, date_from: str | None = None) -> dict[tuple[str, int], Assessment]:
-    """Risk assessment of every annotated place (unannotated places are 'none')."""
+                      confidence: set[str] | None = None, date_from: str | None = None,
+                      round_id: int | None = None) -> dict[tuple[str, int], Assessment]:
+    """Risk assessment of every annotated place (unannotated places are 'none'); ``round_id``: from that audit
+    round's annotations only."""
     rules = RiskRules.load()
     as_of = as_of or dt.date.today()
-    grouped = all_annotations(ws, date_from, as_of.isoformat(), confidence)
+    grouped = all_annotations(ws, date_from, as_of.isoformat(), confidence, round_id)
     return {key: assess(rows, as_of, rules, forms) for key, rows in grouped.items() if key[0] in layer_kinds()}

@@ -338,6 +338,13 @@ def plan_item_text(row: dict, lang: str | None = None) -> dict:
     return {k: local[k] if out[k] == english[k] else out[k] for k in out}
 
 
+def plan_campaigns(workspace) -> dict[int, list[str]]:
+    """Action-plan row id → the names of the campaigns that serve it (audit.campaigns)."""
+    from audit.campaigns import serving
+
+    return serving(workspace)
+
+
 def plan_status_label(status: str | None, lang: str | None = None) -> str:
     statuses = {s["id"]: s for s in plan_catalogue()["statuses"]}
     return label(statuses[status], lang) if status in statuses else (status or "")

@@ -25,6 +25,7 @@ import numpy as np
 from audit.annotations import annotate, annotation_values, new_place_with_annotation
 from audit.changelog import record_baseline
 from audit.commands import History
+from audit.demo_actors import add_synthetic_actors
 from audit.estimates import record_estimate
 from layers import migrations
 from layers.catalogue import kind as get_kind
@@ -37,7 +38,7 @@ from layers.workspace import Workspace
 
 DEMO_NAME = N_("Central Helsinki — demo (real OSM places; synthetic cases, risk areas, annotations and estimates)")
 SEED = 20261128
-DEMO_VERSION = 7  # bump when the generator below changes, so cached demos are rebuilt
+DEMO_VERSION = 9  # bump when the generator below changes, so cached demos are rebuilt
 SYNTHETIC_LAYERS = ("reported_cases", "risk_areas")
 
 # Where the synthetic cases of each form are placed: (layer, field, values) of real places nearby.
@@ -198,6 +199,12 @@ def add_synthetic_annotations(ws: Workspace, seed: int = SEED) -> None:
     where = {name.split(": ", 1)[-1]: geom for name, geom in zip(areas["name"], areas.geometry)}
     today = dt.date.today()
     history = History(ws, author=_("Demo auditor A (synthetic)"))
+    from audit.rounds import add_round
+
+    team = [_("Demo audit team (synthetic)")]  # two rounds, so "Compare rounds" and the report show change
+    history.do(add_round(ws, _("Round 1 (synthetic)"), today - dt.timedelta(days=540),
+                         today - dt.timedelta(days=151), team))
+    history.do(add_round(ws, _("Round 2 (synthetic)"), today - dt.timedelta(days=150), today, team))
     for n, (place, category, observations) in enumerate(_ANNOTATED, start=1):
         place = _(place)
         if place not in where:
@@ -281,6 +288,7 @@ def build_demo(path: str | Path, overwrite: bool = True) -> Workspace:
             add_synthetic_audit_data(ws)
             add_synthetic_annotations(ws)
             add_services(ws)
+            add_synthetic_actors(ws)  # after the services; logged through the command path
             ws.set_metadata("name", _(DEMO_NAME))
             with ws.atomic() as db:  # the synthetic rows bypass the command path: log them
                 record_baseline(db, author="Lantern demo", note="synthetic demo data",

@@ -66,6 +66,12 @@ def field_label(layer: str, column: str) -> str:
     """A column's label from the layer catalogue; columns of derived results keep a readable name."""
     if layer in layer_kinds() and column in get_kind(layer).field_names:
         return get_kind(layer).field(column).label
+    if layer == "local_actors":
+        from audit.actor_checks import FIELD_LABELS
+        from audit.actor_checks import field_label as actor_label
+
+        if column in FIELD_LABELS:
+            return actor_label(column)
     return {"name": _("Name"), "category": _("Category"), "count": _("Count"), "rank": _("Rank"),
             "risk": _("Risk index"), "class": _("Class"), "cell": _("Cell"), "cell_id": _("Cell"),
             "question_id": _("Question"), "answer_text": _("Answer"), "answer_number": _("Number"),

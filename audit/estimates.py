@@ -5,6 +5,7 @@ import json
 import math
 
 from audit.commands import InsertRow
+from audit.rounds import InsertInRound
 from layers import gpkg_geometry
 from layers.catalogue import kind as get_kind
 from layers.crs import metric_crs
@@ -96,7 +97,7 @@ def record_estimate(geometry, fields: dict) -> InsertRow:
         raise ValueError(_("the area is empty"))
     row = estimate_values(fields)
     row["geom"] = gpkg_geometry.encode([geometry])[0]
-    return InsertRow(TABLE, row, label=_("Record risk-group estimate"))
+    return InsertInRound(TABLE, row, label=_("Record risk-group estimate"), date_field="estimated_on")
 
 
 def densities(frame):

@@ -82,7 +82,14 @@ def photo_ids(ws, item: api.QueueItem) -> list[int]:
 
 def accept_as_shown(ws, items, author: str) -> Macro:
     """Accept each item to its target (named, nearest, or a new place) as ONE undo step."""
-    steps = [api.accept(ws, item.id, author, place=item.candidate) for item in items]
+    steps = []
+    for item in {i.id: i for i in items}.values():  # a submission named twice is accepted once
+        try:
+            steps.append(api.accept(ws, item.id, author, place=item.candidate))
+        except (ValueError, KeyError) as exc:
+            raise ValueError(_("Submission of {date} by {team} ({id}): {problem}").format(
+                date=item.row.get("observed") or "?", team=item.row.get("team") or "?",
+                id=item.row["instance_id"], problem=exc)) from exc
     label_text = _("Accept submission") if len(steps) == 1 else _("Accept submissions")
     return Macro([c for step in steps for c in step.commands], label=label_text)
 

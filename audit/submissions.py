@@ -120,7 +120,12 @@ def _photo_rows(export, subs, report: ImportReport, progress):
     for n, sub in enumerate(subs):
         progress(0.05 + 0.9 * n / max(len(subs), 1), _("Cleaning photos…"))
         for name in dict.fromkeys(sub.photos):
-            data = export.photo(sub, name)
+            try:
+                data = export.photo(sub, name)
+            except ValueError as exc:  # larger than a photo may be: not read
+                report.notices.append(_("{id}: photo {name} was not stored: {error}").format(
+                    id=sub.instance_id, name=name, error=exc))
+                continue
             if data is None:
                 report.missing_photos.append((sub.instance_id, name))
                 continue
@@ -247,36 +252,49 @@ def _places(ws):
     return places.to_crs(metric_crs(places))
 
 
-def _nearest(places, row: dict) -> tuple[tuple[str, int] | None, float | None]:
+def _nearest_all(places, rows: list[dict]) -> dict[int, tuple[tuple[str, int], float]]:
+    """The nearest place of each row's place type within NEAR_M, by row id: one spatial index per place type,
+    every row of that type looked up at once (a thousand submissions take a moment, not minutes)."""
     import geopandas as gpd
 
-    if places is None or row["lon"] is None or row["lat"] is None:
-        return None, None
-    wanted = row["place_type"]
-    pool = places if wanted in (None, "any") else places[places["place_type"] == wanted]
-    if not len(pool):
-        return None, None
-    point = gpd.GeoSeries.from_xy([row["lon"]], [row["lat"]], crs=4326).to_crs(places.crs).iloc[0]
-    index = pool.sindex.nearest(point, max_distance=NEAR_M, return_all=False)[1]
-    if not len(index):
-        return None, None
-    best = pool.iloc[int(index[0])]
-    return (best["table"], int(best["fid"])), float(best.geometry.distance(point))
+    found: dict[int, tuple[tuple[str, int], float]] = {}
+    placed = [r for r in rows if r["lon"] is not None and r["lat"] is not None]
+    if places is None or not placed:
+        return found
+    by_type: dict = {}
+    for r in placed:
+        by_type.setdefault(r["place_type"] if r["place_type"] not in (None, "any") else None, []).append(r)
+    for wanted, group in by_type.items():
+        pool = places if wanted is None else places[places["place_type"] == wanted]
+        if not len(pool):
+            continue
+        points = gpd.GeoSeries.from_xy([r["lon"] for r in group], [r["lat"] for r in group], crs=4326).to_crs(places.crs)
+        (i_points, i_pool), distances = pool.sindex.nearest(points, max_distance=NEAR_M, return_all=False,
+                                                             return_distance=True)
+        for i, j, d in zip(i_points, i_pool, distances):
+            best = pool.iloc[int(j)]
+            found.setdefault(group[int(i)]["id"], ((best["table"], int(best["fid"])), float(d)))
+    return found
 
 
 def queue(ws, status: str | None = "incoming") -> list[QueueItem]:
     """The queue (``status`` None: every row), each with its candidate place."""
     rows = submission_store.queue_rows(ws.db.conn, status)
-    places = _places(ws) if rows else None
     counts = submission_store.photo_counts(ws.db.conn)
+    named = {r["id"]: parse_place_key(r["place_key"]) for r in rows}
+    named = {i: key for i, key in named.items() if key and ws.get_row(key[0], key[1]) is not None}
+    unnamed = [r for r in rows if r["id"] not in named]
+    nearest = _nearest_all(_places(ws), unnamed) if unnamed else {}
     items = []
     for r in rows:
-        named = parse_place_key(r["place_key"])
-        if named and ws.get_row(named[0], named[1]) is not None:
-            items.append(QueueItem(r, named, "named", None, counts.get(r["instance_id"], 0)))
-            continue
-        near, distance = _nearest(places, r)
-        items.append(QueueItem(r, near, "nearest" if near else None, distance, counts.get(r["instance_id"], 0)))
+        photos = counts.get(r["instance_id"], 0)
+        if r["id"] in named:
+            items.append(QueueItem(r, named[r["id"]], "named", None, photos))
+        elif r["id"] in nearest:
+            place, distance = nearest[r["id"]]
+            items.append(QueueItem(r, place, "nearest", distance, photos))
+        else:
+            items.append(QueueItem(r, None, None, None, photos))
     return items
 
 
@@ -359,8 +377,9 @@ def accept(ws, submission_id: int, author: str, place: tuple[str, int] | None = 
 
 
 def accept_batch(ws, submission_ids, author: str) -> Macro:
-    """Accept several submissions (each to the place it names, or a new place) as ONE undo step."""
-    steps = [accept(ws, i, author) for i in submission_ids]
+    """Accept several submissions (each to the place it names, or a new place) as ONE undo step; an id named
+    twice is accepted once."""
+    steps = [accept(ws, i, author) for i in dict.fromkeys(submission_ids)]
     return Macro([c for s in steps for c in s.commands], label=_("Accept submissions"))
 
 

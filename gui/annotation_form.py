@@ -28,6 +28,7 @@ from audit.annotations import annotation_values
 from audit.catalogue import confidence_levels, indicators_for, place_type_of, place_types, sources
 from gui.accessible import name, name_form_fields
 from gui.field_photo_strip import PhotoStrip
+from gui.tooltips import plain_tip
 from layers.catalogue import kind as get_kind
 from layers.catalogue import place_categories
 from layers.i18n import _, label
@@ -277,7 +278,7 @@ class AnnotationForm(QDialog):
                       str(len(self.photos.get(ann.get("id"), []))), ann.get("note") or ""]
             for c, value in enumerate(values):
                 cell = QTableWidgetItem(value)  # plain text, never HTML
-                cell.setToolTip(value)
+                cell.setToolTip(plain_tip(value))
                 table.setItem(r, c, cell)
         if not history:
             table.setRowCount(1)

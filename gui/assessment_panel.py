@@ -35,6 +35,7 @@ from audit.assessment import (
     answers,
     display_value,
     options,
+    plan_campaigns,
     plan_item_text,
     plan_items,
     plan_status_label,
@@ -48,6 +49,7 @@ from audit.assessment import (
 from audit.catalogue import confidence_levels
 from gui.accessible import name, name_form_fields
 from gui.notify import do_command
+from gui.tooltips import plain_tip
 from layers.catalogue import kind as get_kind
 from layers.i18n import _, label, language, decimal
 from layers.resources import load_json
@@ -79,7 +81,7 @@ def _checklist(entries, checked) -> QListWidget:
     for data, text in entries:
         item = QListWidgetItem(text)
         item.setData(ID_ROLE, data)
-        item.setToolTip(text)
+        item.setToolTip(plain_tip(text))
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked if data in checked else Qt.CheckState.Unchecked)
         widget.addItem(item)
@@ -325,8 +327,9 @@ class AssessmentPanel(QWidget):
         self.tree.itemDoubleClicked.connect(self._on_question)
         name(self.tree, _("Questionnaire"))
         self.tree.setToolTip(_("Double-click a question to answer it"))
-        self.plan = QTableWidget(0, 5)
-        self.plan.setHorizontalHeaderLabels([_("Goal"), _("Action"), _("Status"), _("Responsible"), _("Due")])
+        self.plan = QTableWidget(0, 6)
+        self.plan.setHorizontalHeaderLabels([_("Goal"), _("Action"), _("Status"), _("Responsible"), _("Due"),
+                                             _("Campaigns")])
         self.plan.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.plan.setWordWrap(True)
         self.plan.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked)
@@ -399,15 +402,15 @@ class AssessmentPanel(QWidget):
                 section=section_name, answered=p["answered"], total=p["total"])
             for column, text, tip in ((0, section_name, summary), (1, progress_text, summary)):
                 top.setText(column, text)
-                top.setToolTip(column, tip)
+                top.setToolTip(column, plain_tip(tip))
             for k, q in enumerate(section["questions"]):
                 a = given.get(q["id"])
                 text = "" if a is None else answer_text(q, a, frames)
                 child = top.child(k)
                 child.setText(0, label(q))
-                child.setToolTip(0, label(q))
+                child.setToolTip(0, plain_tip(label(q)))
                 child.setText(1, text)
-                child.setToolTip(1, text)
+                child.setToolTip(1, plain_tip(text))
         if scrolled is not None:
             self.tree.doItemsLayout()
             self.tree.verticalScrollBar().setValue(scrolled)
@@ -432,15 +435,18 @@ class AssessmentPanel(QWidget):
     def _fill_plan(self, items: list[dict]) -> None:
         self.plan.blockSignals(True)
         self.plan.setRowCount(len(items))
+        serving = plan_campaigns(self.session.workspace)  # the campaigns that serve each item (read-only here)
         for r, item in enumerate(items):
             text = plan_item_text(item)
-            for c, key in enumerate(("goal", "action", "status", "responsible", "due_date")):
+            for c, key in enumerate(("goal", "action", "status", "responsible", "due_date", "campaigns")):
                 value = {"goal": text["goal"], "action": text["action"],
-                         "status": self.statuses.get(item["status"], item["status"] or "")}.get(key, item[key] or "")
+                         "campaigns": ", ".join(serving.get(item["id"], [])),
+                         "status": self.statuses.get(item["status"], item["status"] or "")
+                         }.get(key, item.get(key) or "")
                 cell = QTableWidgetItem(value)
-                cell.setToolTip(value)
+                cell.setToolTip(plain_tip(value))
                 cell.setData(ID_ROLE, (item["id"], key))
-                if key in ("goal", "action"):
+                if key in ("goal", "action", "campaigns"):
                     cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.plan.setItem(r, c, cell)
         self.plan.blockSignals(False)

@@ -71,10 +71,16 @@ class AuditController(QObject):
         return do_command(self.session, self.notify, command)
 
     def undo(self) -> None:
-        self.session.undo()
+        try:
+            self.session.undo()
+        except LanternError as exc:
+            self.notify(_("Nothing was undone"), str(exc))
 
     def redo(self) -> None:
-        self.session.redo()
+        try:
+            self.session.redo()
+        except LanternError as exc:
+            self.notify(_("Nothing was redone"), str(exc))
 
     # -- deleting features ------------------------------------------------------------------
 
@@ -203,6 +209,17 @@ class AuditController(QObject):
         if interactive:
             form.open()
         return form
+
+    def open_rounds(self, _checked=False, interactive: bool = True):
+        """Edit → Audit rounds…: the rounds with their counts; adding or editing one is an undoable step."""
+        from gui.rounds_dialog import RoundsDialog
+
+        if self.session.workspace is None:
+            return None
+        self.rounds_dialog = RoundsDialog(self.session, self.do, self.parent_widget)
+        if interactive:
+            self.rounds_dialog.open()
+        return self.rounds_dialog
 
     def show_density(self, group: str | None) -> None:
         """Choropleth of the chosen group's estimated density (people per km²)."""

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.accessible import name
+from gui.tooltips import plain_tip
 from layers.i18n import _
 
 THUMB = 72  # px, the longer side of a thumbnail
@@ -89,7 +90,7 @@ class PhotoStrip(QListWidget):
         for i, (_photo, annotation) in enumerate(photos):
             item = QListWidgetItem(QIcon(blank), annotation.get("observed") or "")
             item.setData(INDEX_ROLE, i)
-            item.setToolTip(caption(annotation))
+            item.setToolTip(plain_tip(caption(annotation)))
             self.addItem(item)
         self.built: set[int] = set()
         self._timer = QTimer(self, interval=0)

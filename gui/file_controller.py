@@ -18,6 +18,7 @@ from gui.import_dialog import ImportDialog
 from gui.notify import output_folder
 from gui.submissions_summary import submissions_summary
 from gui.tasks import Task, run_with_progress
+from gui.tooltips import plain_tip
 from layers.errors import LanternError
 from layers.i18n import N_, _, ngettext
 from layers.importers import import_file
@@ -108,7 +109,7 @@ class FileController(QObject):
         recent = self.recent_files()
         for i, path in enumerate(recent):
             action = menu.addAction(f"&{i + 1} {Path(path).name}")
-            action.setToolTip(path)
+            action.setToolTip(plain_tip(path))
             action.triggered.connect(lambda _checked=False, p=path: self.open_workspace(p))
         menu.setEnabled(bool(recent))
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from audit.catalogue import confidence_levels
 from audit.filters import FilterState
 from gui.background import Background
+from gui.tooltips import plain_tip
 from layers.catalogue import forms_of_exploitation
 from layers.i18n import _, integer, label, ngettext
 
@@ -56,7 +57,7 @@ class FilterPanel(QWidget):
         grid = QGridLayout(forms_box)
         for i, form in enumerate(forms_of_exploitation()):
             box = QCheckBox(_short(form.label, LABEL_PX))
-            box.setToolTip(form.label)  # the full name, where the box shows it shortened
+            box.setToolTip(plain_tip(form.label))  # the full name, where the box shows it shortened
             box.setAccessibleName(form.label)
             box.setChecked(True)
             box.toggled.connect(self._emit)

@@ -32,6 +32,8 @@ def fit_zoom(bbox, width_px: int) -> int:
     """The Leaflet zoom at which a box (west, south, east, north) fits a map ``width_px`` wide, at most street
     level."""
     west, south, east, north = bbox
+    if not all(math.isfinite(v) for v in bbox):
+        return POINT_ZOOM
     lat = (south + north) / 2
     span = max(east - west, (north - south) / max(math.cos(math.radians(lat)), 0.1), 1e-6)
     return max(3, min(POINT_ZOOM, int(math.log2(max(width_px, 256) * 360 / (256 * span)))))

@@ -40,6 +40,7 @@ from audit.field_photos import photo_bytes
 from gui.accessible import name
 from gui.field_photo_strip import PhotoStrip
 from gui.notify import do_command
+from gui.tooltips import plain_tip
 from layers.catalogue import place_categories
 from layers.i18n import N_, _, ngettext
 from layers.migrations import SUBMISSIONS_TABLE
@@ -94,7 +95,7 @@ class IncomingPanel(QWidget):
         self.photo_strip: PhotoStrip | None = None
         self.shown = False
         self._build()
-        session.opened.connect(self.refresh)
+        session.opened.connect(self._on_opened)
         session.reloaded.connect(lambda _keep: self.refresh())
         session.edited.connect(self._on_edited)
         session.selection_changed.connect(self._on_selection)
@@ -143,6 +144,7 @@ class IncomingPanel(QWidget):
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setTabKeyNavigation(False)  # Tab leaves the queue for the details and the decisions
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setSectionResizeMode(GOES_TO, QHeaderView.ResizeMode.Stretch)
         table.itemSelectionChanged.connect(self._on_rows_selected)
@@ -170,6 +172,15 @@ class IncomingPanel(QWidget):
 
     # -- the queue --------------------------------------------------------------------
 
+    def _on_opened(self) -> None:
+        self.place = None  # a place chosen in the workspace that was open before
+        self.refresh()
+
+    def set_busy(self, busy: bool) -> None:
+        """A long import runs through the window's connection: no decision until it ends (a decision made
+        inside its transaction would be undone by its Cancel)."""
+        self.setEnabled(not busy)
+
     def refresh(self, *_args) -> None:
         ws = self.session.workspace
         chosen = {i.id for i in self.selected_items()}
@@ -194,18 +205,23 @@ class IncomingPanel(QWidget):
 
     def _fill(self, items, chosen: set[int]) -> None:
         table = self.table
+        header = table.horizontalHeader()
         table.blockSignals(True)
         table.clearSelection()
+        # columns sized to their contents re-measure on every cell set: a queue of 400 took 40 s to fill
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         table.setRowCount(len(items))
         for r, item in enumerate(items):
             for c, text in enumerate(self._row_cells(item)):
                 cell = QTableWidgetItem(text)  # plain text, never markup
                 cell.setData(ID_ROLE, item.id)
-                cell.setToolTip(text if c != FLAGS else "\n".join(review.warnings(item.row)))
+                cell.setToolTip(plain_tip(text if c != FLAGS else "\n".join(review.warnings(item.row))))
                 table.setItem(r, c, cell)
             if item.id in chosen:
                 table.selectionModel().select(table.model().index(r, 0), QItemSelectionModel.SelectionFlag.Select
                                               | QItemSelectionModel.SelectionFlag.Rows)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(GOES_TO, QHeaderView.ResizeMode.Stretch)
         table.blockSignals(False)
         self._on_rows_selected()
 

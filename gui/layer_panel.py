@@ -6,6 +6,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
 from gui.swatch import swatch_icon
+from gui.tooltips import plain_tip
 from layers.catalogue import kind as get_kind
 from layers.i18n import _, integer, ngettext
 
@@ -90,7 +91,7 @@ class LayerPanel(QListWidget):
         else:
             item.setFont(QFont())
         item.setText(text)
-        item.setToolTip(tip)
+        item.setToolTip(plain_tip(tip))
 
     def update_count(self, layer_id: str, count: int) -> None:
         item = self.item_for(layer_id)

@@ -26,6 +26,7 @@ from gui.map_view import MapView
 from gui.measure import MeasureTool
 from gui.notify import Notifier
 from gui.outreach_panel import OutreachPanel
+from gui.panels_menu import fill_panels_menu
 from gui.session_map import SessionMap
 from gui.tools_controller import ToolsController
 from layers import i18n
@@ -99,7 +100,8 @@ class MainWindow(QMainWindow):
         self.incoming_panel = IncomingPanel(s, self.notify, self)
         self.incoming_dock = self._add_dock(self.incoming_panel, _("Incoming"), left, "incoming_dock",
                                             tab_with=assessment)
-        self.incoming_panel.countChanged.connect(self._show_incoming_count)
+        self.incoming_panel.countChanged.connect(lambda n: self.incoming_dock.setWindowTitle(
+            _("Incoming ({n})").format(n=n) if n else _("Incoming")))  # how many wait, seen from any tab
         self.incoming_dock.visibilityChanged.connect(self.incoming_panel.set_on_screen)
         layers.raise_()
 
@@ -152,15 +154,13 @@ class MainWindow(QMainWindow):
         """A long import runs: commands that would write wait, and so does the check for outside changes (the
         import writes through the window's own connection)."""
         self.busy = busy
+        self.session.busy = busy
+        self.incoming_panel.set_busy(busy)
         if busy:
             self.disk_timer.stop()
         elif self.session.workspace is not None:
             self.disk_timer.start()
         self._update()
-
-    def _show_incoming_count(self, waiting: int) -> None:
-        """The Incoming tab says how many submissions wait, so a reviewer sees them from any tab."""
-        self.incoming_dock.setWindowTitle(_("Incoming ({n})").format(n=waiting) if waiting else _("Incoming"))
 
     def _on_selection(self, layer_id, fid, _pan) -> None:
         if layer_id is not None and fid is not None and layer_id in self.session.frames:
@@ -177,6 +177,9 @@ class MainWindow(QMainWindow):
         self.notify.status(
             _("Online basemap on: tile requests reveal the map area to openstreetmap.org")
             if on else _("Online basemap off: the map makes no network requests"), 6000)
+
+    def fill_panels_menu(self, menu) -> None:
+        fill_panels_menu(self, menu)
 
     def fill_language_menu(self, menu) -> None:
         """View → Language: every supported language by its own name, the current one checked."""

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from audit.catalogue import risk_groups
 from gui.accessible import name, name_form_fields
+from gui.tooltips import plain_tip
 from layers.catalogue import forms_of_exploitation
 from layers.i18n import _, label, ngettext, percent
 from mapping.outreach import OutreachParams, candidate_categories
@@ -300,7 +301,7 @@ class OutreachPanel(QWidget):
             cells = [str(row.rank), row.name, row.category, share]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(f"{row.name}\n{row.reason}" if c == 1 else row.reason)  # the whole name, if cut
+                item.setToolTip(plain_tip(f"{row.name}\n{row.reason}" if c == 1 else row.reason))  # the whole name, if cut
                 self.table.setItem(r, c, item)
             for c, chosen in ((4, self.locked), (5, self.excluded)):
                 box = QTableWidgetItem()

@@ -14,6 +14,7 @@ import.
 """
 from __future__ import annotations
 
+import math
 import sys
 import tempfile
 import threading
@@ -221,6 +222,8 @@ class SessionMap:
         from gui.find_bar import fit_zoom
 
         west, south, east, north = bbox
+        if not all(math.isfinite(v) for v in bbox):
+            return  # nowhere on the map (a position no phone can take)
         zoom = fit_zoom(bbox, min(self.view.width(), self.view.height()))
         self.view.run_js(f"lantern.setView({(south + north) / 2!r}, {(west + east) / 2!r}, {int(zoom)});")
 

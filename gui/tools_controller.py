@@ -1,4 +1,4 @@
-"""Tools and Help menu handlers: the referral helper, the field form, service gaps, the method, About."""
+"""Tools and Help menu handlers: the referral helper, local actors, the field form, service gaps, the method, About."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
@@ -9,6 +9,7 @@ from gui.field_form_dialog import FieldFormDialog
 from gui.referral_dialog import ReferralDialog
 from gui.tasks import Task, run_with_progress
 from layers.i18n import _, ngettext
+from mapping.campaign_map import CampaignOverlay
 from mapping.risk_surface import method_text
 from mapping.session import Session
 
@@ -18,6 +19,7 @@ class ToolsController(QObject):
         super().__init__(parent)
         self.session, self.notify = session, notify
         self.parent_widget = parent
+        self.campaign_overlay = CampaignOverlay(session)  # campaigns' locations on the map, kept up to date
 
     def open_referral(self, _checked=False, interactive: bool = True) -> ReferralDialog | None:
         """Suitable services for a situation, nearest first from the selected feature."""
@@ -27,6 +29,43 @@ class ToolsController(QObject):
         if interactive:
             dialog.open()
         return dialog
+
+    def open_actors(self, _checked=False, interactive: bool = True):
+        """Tools → Local actors…: the register of the local network, each change an undoable step."""
+        from gui.actors_dialog import ActorsDialog
+
+        if self.session.workspace is None:
+            return None
+        dialog = ActorsDialog(self.session, self.notify, self.parent_widget)
+        if interactive:
+            dialog.open()
+        return dialog
+
+    def open_campaigns(self, _checked=False, interactive: bool = True):
+        """Tools → Campaigns…: the campaigns and their evaluation; new locations can come from the current
+        outreach plan (the Outreach planning tab's)."""
+        from gui.campaign_dialog import CampaignsDialog
+
+        if self.session.workspace is None:
+            return None
+        panel = getattr(self.parent_widget, "outreach_panel", None)
+        self.campaigns_dialog = CampaignsDialog(self.session, self.notify, self.parent_widget,
+                                                plan=lambda: getattr(panel, "result", None),
+                                                open_contacts=lambda: self.open_contacts())
+        if interactive:
+            self.campaigns_dialog.show()
+        return self.campaigns_dialog
+
+    def open_contacts(self, _checked=False, interactive: bool = True):
+        """Tools → Monthly contacts…: hotline and service contacts per month and area, each change undoable."""
+        from gui.contacts_editor import ContactsEditor
+
+        if self.session.workspace is None:
+            return None
+        self.contacts_editor = ContactsEditor(self.session, self.notify, self.parent_widget)
+        if interactive:
+            self.contacts_editor.open()
+        return self.contacts_editor
 
     def open_field_form(self, _checked=False, interactive: bool = True) -> FieldFormDialog | None:
         """Tools → Field form…: choose, then write the form in a worker (``interactive=False``: tests drive it)."""
@@ -45,6 +84,17 @@ class ToolsController(QObject):
                 len(result.files)).format(n=len(result.files), where=result.files[0].parent), result.files),
             notifier=self.notify, failure_title=_("The field form was not written"), cancellable=False, owner=self)
         return self.field_form_task
+
+    def open_round_compare(self, _checked=False, interactive: bool = True):
+        """Tools → Compare rounds…: two audit rounds, a profile, the tables and the change map."""
+        from gui.round_compare_dialog import RoundCompareDialog
+
+        if self.session.workspace is None:
+            return None
+        self.round_compare_dialog = RoundCompareDialog(self.session, self.notify, self.parent_widget)
+        if interactive:
+            self.round_compare_dialog.show()
+        return self.round_compare_dialog
 
     def ask_gaps(self) -> None:
         distance, ok = QInputDialog.getInt(self.parent_widget, _("Service gaps"),

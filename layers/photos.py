@@ -24,24 +24,41 @@ def is_photo_name(value) -> bool:
     return isinstance(value, str) and value.strip().lower().endswith(PHOTO_SUFFIXES)
 
 
-def clean_photo(data: bytes) -> CleanPhoto:
-    """The photo re-encoded without any metadata (JPEG stays JPEG, anything else becomes PNG).
+#: a photo larger than this is refused unread (a decompression bomb: a small file of huge pixel dimensions)
+MAX_PIXELS = 100_000_000
+#: the stored photo's longer side at most (pixels): a reviewer's screen needs no more, and a phone's 50
+#: megapixels would make every copy of the workspace heavy
+MAX_SIDE = 4096
 
-    Raises ValueError when Pillow cannot read it (a format it does not know, a truncated file, or a
-    decompression bomb).
+
+def clean_photo(data: bytes) -> CleanPhoto:
+    """The photo re-encoded without any metadata (JPEG stays JPEG, anything else becomes PNG), its longer side
+    reduced to MAX_SIDE.
+
+    Raises ValueError when Pillow cannot read it (a format it does not know, a truncated file) or when it has
+    more than MAX_PIXELS pixels; the pixels are never decoded then.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as im:
+            width, height = im.size
+            if width * height > MAX_PIXELS:
+                raise ValueError(f"{width} × {height} px")
             fmt = im.format
+            if fmt == "JPEG":
+                im.draft("RGB" if im.mode not in ("L", "1") else "L", (MAX_SIDE, MAX_SIDE))  # decoded reduced
             im = ImageOps.exif_transpose(im)
             is_jpeg = fmt == "JPEG"
             mode = ("L" if im.mode in ("L", "1") else "RGB") if is_jpeg else \
                 ("RGBA" if im.mode in ("RGBA", "LA", "P", "PA") else ("L" if im.mode in ("L", "1") else "RGB"))
             pixels = im.convert(mode)
+            if max(pixels.size) > MAX_SIDE:
+                pixels.thumbnail((MAX_SIDE, MAX_SIDE))
             bare = Image.frombytes(mode, pixels.size, pixels.tobytes())  # a new image: empty info, no metadata
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
+    except UnidentifiedImageError as exc:
+        raise ValueError("not an image format Pillow reads") from exc
+    except (OSError, Image.DecompressionBombError, SyntaxError) as exc:
         raise ValueError(str(exc) or type(exc).__name__) from exc
     out = io.BytesIO()
     if is_jpeg:

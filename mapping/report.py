@@ -1,9 +1,10 @@
 """The district report: one PDF (and an HTML twin) a council meeting can read.
 
 Title page, maps (places of concern, risk surface, services and gaps),
-tables (risk-group estimates, indicators observed by place type, services by
-assistance type, gaps), questionnaire status, action plan, sources and
-methods. It is one more format of the sharing export
+tables (progress since the previous audit round, risk-group estimates,
+indicators observed by place type, services by assistance type, gaps),
+questionnaire status, campaigns and their evaluation, the local actor network
+and its training, the action plan with what is overdue, sources and methods. It is one more format of the sharing export
 (``mapping.share_export.export(..., fmt="report")``): its writers read only
 the redacted bundle, so a public report holds no case positions, notes,
 authors or small counts, and a police report is confirmed, stamped and logged.
@@ -11,6 +12,7 @@ authors or small counts, and a police report is confirmed, stamped and logged.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import tempfile
 from collections import Counter
@@ -40,6 +42,12 @@ def _texts() -> dict[str, str]:
             "answers": _("Answers"), "vulnerability": _("Personal vulnerability factors"),
             "factor": _("Vulnerability factor"), "seen_in": _("Seen in (risk groups)"),
             "origin": _("By origin"),
+            "progress": _("Progress since the previous round"), "campaigns": _("Campaigns and their evaluation"),
+            "actors_network": _("The local actor network"), "before": _("Previous round"),
+            "after": _("Latest round"), "change": _("Change"), "campaign": _("Campaign"), "reach": _("Reach"),
+            "outcome": _("Outcome"), "ratio": _("Rate ratio (95 % interval)"), "verdict": _("What it shows"),
+            "sector": _("Sector"), "n_actors": _("Actors"), "trained": _("Trained staff"),
+            "renewals": _("Agreements to renew"), "overdue": _("Overdue"),
             "gap_note": _("Areas and cells with no service offering crisis intervention within {d} m."),
             "synthetic": _("Contains synthetic demo data.")}
 
@@ -122,6 +130,23 @@ def add_report_parts(bundle: Bundle, workspace) -> None:
     add("vulnerability_factors", _("Personal vulnerability factors"),
         pd.DataFrame(factors, columns=["factor", "groups", "n_groups"]), "table")
     add("sources", _("Data sources"), _sources_table(workspace, bundle), "table")
+    _add_over_time(add, workspace, profile)
+
+
+def _add_over_time(add, workspace, profile: str) -> None:
+    """The story over time (mapping.report_over_time): each part cut for the profile by its own rules."""
+    import pandas as pd
+
+    from mapping import report_over_time as over_time
+
+    for name, label, rows, columns in (
+            ("report_progress", _("Progress since the previous round"), over_time.progress_rows(workspace, profile),
+             ["what", "before", "after", "change"]),
+            ("report_campaigns", _("Campaigns and their evaluation"), over_time.campaign_rows(workspace, profile),
+             ["campaign", "reach", "outcome", "ratio", "verdict"]),
+            ("report_actors", _("The local actor network"), over_time.actor_rows(workspace, profile),
+             ["sector", "actors", "trained", "renewals"])):
+        add(name, label, pd.DataFrame(rows, columns=columns), "table")
 
 
 def _frame(bundle: Bundle, name: str):
@@ -248,10 +273,13 @@ def _plan_table(bundle: Bundle, lang: str):
     if plan is None:
         return None
     rows = []
+    today = dt.date.today().isoformat()
     for r in plan.fillna("").to_dict("records"):
         text = plan_item_text(r, lang)
+        due = str(r.get("due_date") or "")[:10]
+        overdue = bool(due) and due < today and r.get("status") not in ("done", "dropped")
         rows.append([text["goal"], text["action"], text["actors"], plan_status_label(r.get("status"), lang),
-                     r.get("due_date") or ""])
+                     f"{due} — {t['overdue']}" if overdue else due])
     return [t["goal"], t["action"], t["actors"], t["status"], t["due"]], rows
 
 
@@ -322,11 +350,24 @@ def _tables(bundle: Bundle, lang: str, grid=None) -> dict[str, tuple[list[str], 
         "answers": _answers_table(bundle, lang),
         "vulnerability": _vulnerability_table(bundle, lang),
         "plan": _plan_table(bundle, lang),
+        "progress": _frame_table(bundle, "report_progress", [t["what"], t["before"], t["after"], t["change"]]),
+        "campaigns": _frame_table(bundle, "report_campaigns",
+                                  [t["campaign"], t["reach"], t["outcome"], t["ratio"], t["verdict"]]),
+        "actors_network": _frame_table(bundle, "report_actors",
+                                       [t["sector"], t["n_actors"], t["trained"], t["renewals"]]),
         "sources": ([t["layer"], t["source"], t["date"]],
                     [[_layer_name(r["layer"]), source_name(r.get("source")), r["updated"]]
                      for r in sources.to_dict("records")]),
     }
     return {key: table for key, table in tables.items() if table}
+
+
+def _frame_table(bundle: Bundle, name: str, header: list[str]):
+    """A report part that is a table of text already (report_over_time), with its translated header."""
+    frame = _frame(bundle, name)
+    if frame is None:
+        return None
+    return header, [[str(v) for v in row] for row in frame.fillna("").itertuples(index=False)]
 
 
 def _layer_name(table: str) -> str:
@@ -379,9 +420,10 @@ def write_report(bundle: Bundle, pdf: Path, html_path: Path, lang: str = "en") -
     return Path(pdf), Path(html_path)
 
 
-SECTIONS = [("estimates", "estimates"), ("indicators", "indicators"), ("by_assistance", "by_assistance"),
-            ("gaps", "gaps"), ("questionnaire", "questionnaire"), ("answers", "answers"),
-            ("vulnerability", "vulnerability"), ("plan", "plan"), ("sources", "sources")]
+SECTIONS = [("progress", "progress"), ("estimates", "estimates"), ("indicators", "indicators"),
+            ("by_assistance", "by_assistance"), ("gaps", "gaps"), ("questionnaire", "questionnaire"),
+            ("answers", "answers"), ("vulnerability", "vulnerability"), ("campaigns", "campaigns"),
+            ("actors_network", "actors_network"), ("plan", "plan"), ("sources", "sources")]
 
 
 def _write_pdf(out, bundle, images, tables, method, lang) -> None:

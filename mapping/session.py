@@ -24,6 +24,7 @@ from audit.filters import FilterState, applies_to, row_filter, visible_fids
 from layers import queries, viewport
 from layers.catalogue import kind as get_kind
 from layers.catalogue import layer_kinds
+from layers.errors import LanternError
 from layers.i18n import _
 from layers.migrations import ANNOTATIONS_TABLE
 from layers.workspace import Workspace
@@ -64,6 +65,7 @@ class Session:
     message = Signal(str)  # a status message worth showing (outside change, notices)
 
     def __init__(self, author: str = ""):
+        self.busy = False  # a long import writes through the workspace's connection: no edit meanwhile
         self.workspace: Workspace | None = None
         self.frames: LayerFrames = LayerFrames()
         self.counts: dict[str, int] = {}  # features per layer (rows), kept without reading them
@@ -467,19 +469,27 @@ class Session:
 
     # -- changes --------------------------------------------------------------------------
 
+    def _refuse_while_busy(self) -> None:
+        if self.busy:
+            raise LanternError(_("An import is running: wait for it to finish (its Cancel would undo this "
+                                 "change too)."))
+
     def do(self, command: Command) -> Command:
         """Run a change as one transaction with its change-log entry; raises LanternError/ValueError."""
+        self._refuse_while_busy()
         self.history.do(command)
         self._after(command)
         return command
 
     def undo(self) -> Command | None:
+        self._refuse_while_busy()
         command = self.history.undo() if self.history else None
         if command is not None:
             self._after(command)
         return command
 
     def redo(self) -> Command | None:
+        self._refuse_while_busy()
         command = self.history.redo() if self.history else None
         if command is not None:
             self._after(command)

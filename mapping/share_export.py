@@ -256,9 +256,10 @@ def _export_names(fmt: str) -> set[str]:
     """The file names a folder export of ``fmt`` can write."""
     from audit.redaction import ATTRIBUTE_TABLES
     from layers.catalogue import layer_kinds
+    from layers.migrations import ACTORS_TABLE
     from layers.resources import load_json
 
-    tables = [*layer_kinds(), *ATTRIBUTE_TABLES, *load_json("sensitivity.json")["derived"]]
+    tables = [*layer_kinds(), *ATTRIBUTE_TABLES, ACTORS_TABLE, *load_json("sensitivity.json")["derived"]]
     suffixes = {fmt, "csv"}  # a geojson export writes its tables without geometries as CSV
     return {"ABOUT.txt", *(f"{t}.{s}" for t in tables for s in suffixes)}
 
@@ -327,11 +328,25 @@ def build_bundle(workspace, profile: str, fmt: str, extent=None, only=None) -> B
 
         only = [*only, *(k for k, kd in layer_kinds().items() if kd.is_basemap)]
     bundle = redact(workspace, profile, extent, only=only)
+    _add_local_actors(bundle, workspace, only)
     if fmt == "report":
         from mapping.report import add_report_parts
 
         add_report_parts(bundle, workspace)
     return bundle
+
+
+def _add_local_actors(bundle: Bundle, workspace, only=None) -> None:
+    """The register of local actors (schema 9), cut to the profile's allow-list, unless redaction already
+    carries it or only some layers are wanted."""
+    from audit.actors import shared_actors
+    from layers.migrations import ACTORS_TABLE
+
+    if ACTORS_TABLE in bundle.layers or (only is not None and ACTORS_TABLE not in only):
+        return
+    layer = shared_actors(workspace, bundle.profile)
+    if layer is not None:
+        bundle.add(layer)
 
 
 def export(workspace, profile: str, fmt: str, out: str | Path, recipient: str = "", confirm_police: bool = False,

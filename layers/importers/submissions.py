@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -83,6 +84,20 @@ class SubmissionExport:
         return self.files.attachment(self.source, sub.instance_id, name)
 
 
+#: a photo file larger than this is refused unread (phones write 2–15 MB)
+MAX_PHOTO_BYTES = 50_000_000
+#: the largest cell a CSV export may hold (Python's csv module refuses more than 131,072 characters by default)
+MAX_CELL = 16_000_000
+_UUID_FOLDER = re.compile(r"^(uuid:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def _loose_attachment(name: str) -> bool:
+    """A file under attachments/ that sits in no submission's own folder (a KoBo export laid out by hand): it
+    may be matched by its name alone; one in another submission's folder is that submission's."""
+    parts = PurePosixPath(name).parts[:-1]
+    return "attachments" in parts and not any(_UUID_FOLDER.match(p) for p in parts)
+
+
 class _Files:
     """The export's files, from a zip or a folder, by POSIX path relative to its top."""
 
@@ -107,9 +122,24 @@ class _Files:
     def names(self) -> list[str]:
         return sorted(self._names)
 
-    def read(self, name: str) -> bytes:
+    def size(self, name: str) -> int:
+        ref = self._names[name]
+        return self._zip.getinfo(ref).file_size if self._zip is not None else Path(ref).stat().st_size
+
+    def read(self, name: str, limit: int | None = None) -> bytes:
+        """The file's bytes; ValueError when it is larger than ``limit`` (checked before anything is read: a
+        zip bomb's few kilobytes can unpack to gigabytes)."""
+        if limit is not None and self.size(name) > limit:
+            raise ValueError(_("{name} is {mb:.0f} MB, more than the {limit:.0f} MB a photo may have").format(
+                name=PurePosixPath(name).name, mb=self.size(name) / 1e6, limit=limit / 1e6))
         ref = self._names[name]
         return self._zip.read(ref) if self._zip is not None else Path(ref).read_bytes()
+
+    def head(self, name: str, n: int = 4096) -> bytes:
+        """The first ``n`` bytes of a file, without reading the rest."""
+        ref = self._names[name]
+        with (self._zip.open(ref) if self._zip is not None else open(ref, "rb")) as f:
+            return f.read(n)
 
     def attachment(self, source: str, instance_id: str, name: str) -> bytes | None:
         base = PurePosixPath(name.replace("\\", "/")).name
@@ -119,8 +149,8 @@ class _Files:
         else:
             uuid = instance_id.removeprefix("uuid:")
             found = [c for c in candidates if uuid in PurePosixPath(c).parts[:-1]] or \
-                (candidates if len(candidates) == 1 and "attachments" in PurePosixPath(candidates[0]).parts else [])
-        return self.read(found[0]) if found else None
+                (candidates if len(candidates) == 1 and _loose_attachment(candidates[0]) else [])
+        return self.read(found[0], limit=MAX_PHOTO_BYTES) if found else None
 
     def close(self) -> None:
         if self._zip is not None:
@@ -139,6 +169,7 @@ def _csv_rows(data: bytes, path: Path, name: str) -> list[dict[str, str]]:
         raise InputError(path, _("{name} is not UTF-8 text (byte {pos})").format(name=name, pos=exc.start)) from exc
     header = text.split("\n", 1)[0]
     delimiter = ";" if header.count(";") > header.count(",") else ","
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL))  # one long note must not refuse the export
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         rows = list(reader)
@@ -235,6 +266,9 @@ def _geopoint(row: dict[str, str], fields: dict[str, str], sep: str) -> tuple[fl
         numbers = [_number(x) for x in fields.get("location", "").split()]
         if len(numbers) >= 2 and None not in numbers[:2]:
             lat, lon = numbers[0], numbers[1]
+    if lat is None or lon is None or not (math.isfinite(lat) and math.isfinite(lon)) or \
+            not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None, None  # no position, or one no phone can have taken: the reviewer places it
     return lon, lat
 
 
@@ -326,7 +360,7 @@ def _kobo_table(files: _Files) -> str:
 def _header(files: _Files, name: str) -> str:
     if name.lower().endswith(".xlsx"):
         return "_uuid"  # only KoBo exports are read as workbooks
-    return files.read(name)[:4096].decode("utf-8-sig", errors="replace").split("\n", 1)[0]
+    return files.head(name).decode("utf-8-sig", errors="replace").split("\n", 1)[0]
 
 
 def read_export(path: str | Path) -> SubmissionExport:

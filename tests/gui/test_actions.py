@@ -61,7 +61,8 @@ def test_a_long_import_holds_open_and_import_until_it_ends(demo_window):
     idle = [s.id for s in ACTIONS if s.idle]
     assert idle and not [i for i in idle if demo_window.actions[i].isEnabled()]
     demo_window.files.busyChanged.emit(False)
-    assert all(demo_window.actions[i].isEnabled() for i in idle)
+    # enabled again, all but undo and redo, which wait for something to undo as ever
+    assert all(demo_window.actions[i].isEnabled() for i in idle if i not in ("undo", "redo"))
 
 
 def test_map_modes_check_their_menu_entry(demo_window):

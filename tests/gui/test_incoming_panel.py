@@ -242,3 +242,16 @@ def test_import_from_odk_central_through_the_window(demo_window, tmp_path, qtbot
         w.files.import_odk_central_form(f"{PROJECT}/{FORM}")
     qtbot.waitUntil(lambda: not w.busy, timeout=10000)
     assert len(w.incoming_panel.items) == 3 and fake.hosts == {"central.example.lv"}
+
+
+def test_view_show_panel_brings_the_incoming_tab_forward(demo_window, qtbot):
+    w = demo_window
+    menu = w.actions["panels"].menu()
+    titles = [a.text() for a in menu.actions()]
+    assert titles[0] == "Layers" and titles[-1] == "Incoming"
+    incoming = menu.actions()[-1]
+    assert incoming.shortcut().toString() == f"Alt+{len(titles)}"
+    w.findChild(type(w.incoming_dock), "layers_dock").raise_()
+    qtbot.waitUntil(lambda: not w.incoming_panel.isVisible() or w.incoming_panel.visibleRegion().isEmpty(), timeout=5000)
+    incoming.trigger()
+    qtbot.waitUntil(lambda: w.incoming_panel.shown, timeout=5000)
