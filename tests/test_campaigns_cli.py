@@ -40,7 +40,7 @@ def test_add_list_and_delete(district, capsys):
     assert listed[0]["audiences"] == ["taxi_drivers", "migrants"] and listed[0]["action_items"] == [1, 4]
     assert listed[0]["locations"][0]["lon"] == pytest.approx(SITE[0]) and listed[0]["people_reached"] == 120
     code, out, _err = run(capsys, "campaigns", district)
-    assert "1. Bus station (2025-04-01 to 2025-04-30)" in out and "120 people reached" in out
+    assert "1. Bus station (2025-04-01 – 2025-04-30)" in out and "120 people reached" in out
     code, out, _err = run(capsys, "--quiet", "campaigns", district, "--delete", "bus station")
     assert code == 0 and out == ""
     assert json.loads(run(capsys, "--json", "campaigns", district)[1])["campaigns"] == []

@@ -26,7 +26,7 @@ def test_each_location_is_a_diamond_with_the_campaigns_name_dates_and_audiences(
     assert len(features) == 2
     tip = features[0]["properties"]["tip"]
     assert tip.splitlines()[0].startswith("Bus station")
-    assert "2025-04-01 to 2025-04-30" in tip and "Taxi drivers, Hotel staff" in tip
+    assert "2025-04-01 – 2025-04-30" in tip and "Taxi drivers, Hotel staff" in tip
     assert features[0]["geometry"]["coordinates"] == [24.9414, 60.1713]
     assert {f["properties"]["campaign_id"] for f in features} == {1}
 
