@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QListWidgetItem,
     QPushButton,
     QRadioButton,
     QStyledItemDelegate,
@@ -49,6 +48,7 @@ from audit.assessment import (
 from audit.catalogue import confidence_levels
 from gui.accessible import name, name_form_fields
 from gui.notify import do_command
+from gui.checklist import check_item, ticked
 from gui.tooltips import plain_tip
 from layers.catalogue import kind as get_kind
 from layers.i18n import _, label, language, decimal
@@ -79,18 +79,8 @@ def _checklist(entries, checked) -> QListWidget:
     """A list of checkable rows: ``entries`` (data, text); ``checked`` the data ticked at the start."""
     widget = QListWidget()
     for data, text in entries:
-        item = QListWidgetItem(text)
-        item.setData(ID_ROLE, data)
-        item.setToolTip(plain_tip(text))
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(Qt.CheckState.Checked if data in checked else Qt.CheckState.Unchecked)
-        widget.addItem(item)
+        widget.addItem(check_item(data, text, checked))
     return widget
-
-
-def _ticked(widget: QListWidget) -> list:
-    return [widget.item(i).data(ID_ROLE) for i in range(widget.count())
-            if widget.item(i).checkState() == Qt.CheckState.Checked]
 
 
 def place_name(kind_id: str, fid: int, frames: dict) -> str:
@@ -252,9 +242,9 @@ class AnswerDialog(QDialog):
             return True if self.yes.isChecked() else False if self.no.isChecked() else None
         if kind == "list":
             others = [v.strip() for v in self.other.text().split(";") if v.strip()]
-            return _ticked(self.choices) + others
+            return ticked(self.choices) + others
         if kind == "place":
-            return {"places": [{"kind": k, "fid": int(f)} for k, f in _ticked(self.places)] + self.points,
+            return {"places": [{"kind": k, "fid": int(f)} for k, f in ticked(self.places)] + self.points,
                     "note": self.place_note.text().strip()}
         return self.line.text()
 

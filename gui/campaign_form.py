@@ -27,11 +27,10 @@ from audit import campaigns as catalogue
 from audit.assessment import plan_item_text, plan_items
 from gui.accessible import name, name_form_fields
 from gui.notify import do_command
-from gui.tooltips import plain_tip
+from gui.checklist import check_item, ticked
 from layers.catalogue import kind as get_kind
 from layers.i18n import _, label
 
-ID_ROLE = Qt.ItemDataRole.UserRole
 
 
 def checklist(entries, checked, heading=None) -> QListWidget:
@@ -49,18 +48,8 @@ def checklist(entries, checked, heading=None) -> QListWidget:
             font.setBold(True)
             head.setFont(font)
             widget.addItem(head)
-        item = QListWidgetItem(text)
-        item.setData(ID_ROLE, entry_id)
-        item.setToolTip(plain_tip(text))
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(Qt.CheckState.Checked if entry_id in checked else Qt.CheckState.Unchecked)
-        widget.addItem(item)
+        widget.addItem(check_item(entry_id, text, checked))
     return widget
-
-
-def ticked(widget: QListWidget) -> list:
-    return [widget.item(i).data(ID_ROLE) for i in range(widget.count())
-            if widget.item(i).data(ID_ROLE) is not None and widget.item(i).checkState() == Qt.CheckState.Checked]
 
 
 def _reach_spin(value) -> QSpinBox:
