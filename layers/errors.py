@@ -36,3 +36,9 @@ class StorageError(LanternError):
 
 class ReadOnlyWorkspace(WorkspaceError):
     """The workspace is open read-only (newer schema, read-only file, another writer); the message says why."""
+
+
+class ServerError(LanternError):
+    """A shared workspace server refused, could not be reached, or holds something Lantern cannot use.
+
+    The message names the server (never its password) and the problem; nothing was changed."""

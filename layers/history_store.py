@@ -247,6 +247,34 @@ def signing_columns(conn) -> bool:
     return "signature" in {r[1] for r in conn.execute(f"PRAGMA table_info({CHANGE_LOG_TABLE})")}
 
 
+def build_entry(*, prev_hash: str, author: str, action: str, table: str, row_id: int | None,
+                before: dict | None, after: dict | None, hashes: dict | None = None, key=None) -> dict:
+    """One log entry, hashed (and, when ``hashes`` is given, with its row hashes, signed by ``key``).
+
+    The entry is a plain dict of the change log's columns (without ``id``): the workspace file and the
+    shared server store write it the same way.
+    """
+    entry = {
+        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
+        "author": author or "",
+        "action": action,
+        "table_name": table,
+        "row_id": row_id,
+        "before": to_json(before),
+        "after": to_json(after),
+        "prev_hash": prev_hash,
+    }
+    if hashes is not None:
+        key = key or installation_key()
+        entry["row_hashes"] = json.dumps(hashes, sort_keys=True, separators=(",", ":"))
+        entry["signer"] = key.public.text
+        entry["hash"] = entry_hash(entry)
+        entry["signature"] = key.sign(signing_payload(entry["hash"]))
+    else:
+        entry["hash"] = entry_hash(entry)
+    return entry
+
+
 def append(db, *, author: str, action: str, table: str, row_id: int | None, before: dict | None,
            after: dict | None, rows: dict | None = None, key=None, hashed: dict | None = None) -> dict:
     """Append one signed entry (call inside the transaction of the change it records).
@@ -259,16 +287,7 @@ def append(db, *, author: str, action: str, table: str, row_id: int | None, befo
     """
     conn = db.conn
     last_id, prev_hash = last_entry(conn)
-    entry = {
-        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
-        "author": author or "",
-        "action": action,
-        "table_name": table,
-        "row_id": row_id,
-        "before": to_json(before),
-        "after": to_json(after),
-        "prev_hash": prev_hash,
-    }
+    hashes = None
     if signing_columns(conn):  # schema >= 5 (during the migration to it, too)
         touched: dict[str, list | None] = {}
         for t, ids in (rows or {}).items():
@@ -282,12 +301,8 @@ def append(db, *, author: str, action: str, table: str, row_id: int | None, befo
         hashes = {t: row_hashes(conn, t, ids) for t, ids in sorted(touched.items())}
         for t, given in (hashed or {}).items():
             hashes.setdefault(t, {}).update(given)
-        entry["row_hashes"] = json.dumps(hashes, sort_keys=True, separators=(",", ":"))
-        entry["signer"] = key.public.text
-        entry["hash"] = entry_hash(entry)
-        entry["signature"] = key.sign(signing_payload(entry["hash"]))
-    else:
-        entry["hash"] = entry_hash(entry)
+    entry = build_entry(prev_hash=prev_hash, author=author, action=action, table=table, row_id=row_id,
+                        before=before, after=after, hashes=hashes, key=key)
     columns = ", ".join(entry)
     conn.execute(
         f"INSERT INTO {CHANGE_LOG_TABLE} ({columns}) VALUES ({', '.join('?' * len(entry))})", list(entry.values())

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian/Ubuntu system packages Lantern needs: Qt WebEngine's shared libraries
 # (runtime) and, for the tests, GDAL's command-line tools (ogrinfo and GDAL's
-# GeoPackage validator), QGIS's Python bindings (a test opens the demo in QGIS)
-# and the launcher/AppStream validators. Installs only what is missing, says
+# GeoPackage validator), QGIS's Python bindings (a test opens the demo in QGIS),
+# the launcher/AppStream validators, and PostgreSQL with PostGIS (the shared-workspace tests start a
+# throwaway server of their own; the installed service is not used). Installs only what is missing, says
 # what and how (apt-get, through sudo when not root) before it starts, and waits
 # for another package manager (apt, unattended-upgrades) to finish.
 # Usage: packaging/sysdeps.sh [runtime|test]
@@ -21,7 +22,8 @@ runtime=(libnss3 libnspr4 "libasound2t64|libasound2" libegl1 libgl1 libgbm1 libf
   libxkbcommon-x11-0 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1 libx11-xcb1 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libdbus-1-3
   fonts-dejavu-core)
-test_tools=(gdal-bin python3-gdal poppler-utils python3-qgis desktop-file-utils appstream default-jre-headless)
+test_tools=(gdal-bin python3-gdal poppler-utils python3-qgis desktop-file-utils appstream default-jre-headless
+  postgresql postgresql-postgis)
 wanted=("${runtime[@]}")
 [ "$what" = test ] && wanted+=("${test_tools[@]}")
 lock_timeout=${LANTERN_APT_LOCK_TIMEOUT:-300}

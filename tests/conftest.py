@@ -89,3 +89,34 @@ def session(demo_copy):
     s.open(demo_copy)
     yield s
     s.close()
+
+
+# -- a real PostgreSQL/PostGIS server (tests/pg_cluster.py) ----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway cluster for the whole run. Skips with the reason only where PostgreSQL/PostGIS is not installed;
+    with LANTERN_REQUIRE_POSTGRES=1 (CI) a missing server fails instead of skipping."""
+    from tests import pg_cluster as pc
+
+    reason = pc.missing_reason()
+    if reason:
+        if os.environ.get("LANTERN_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cluster = pc.Cluster()
+    yield cluster
+    cluster.stop()
+
+
+_PG_DATABASES = {"n": 0}
+
+
+@pytest.fixture
+def pg_db(pg_cluster):
+    """A fresh PostGIS database for one test: its superuser connection string."""
+    from tests import pg_cluster as pc
+
+    _PG_DATABASES["n"] += 1
+    return pc.new_database(pg_cluster, f"t{os.getpid()}_{_PG_DATABASES['n']}")

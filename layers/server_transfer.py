@@ -1,0 +1,317 @@
+"""Moving a whole workspace between a GeoPackage file and a PostgreSQL/PostGIS server: push and pull.
+
+Both directions are one transaction on each side: a push that fails leaves the server database as it was,
+a pull that fails leaves no file. The change log goes along unchanged and the move is one more signed entry
+on the receiving side (action ``push`` on the server, ``pull`` in the file), so ``lantern check`` of a
+pulled file verifies the whole history, the move included.
+
+Values round-trip exactly (the row hashes depend on it): integers, reals, text and files as they are;
+geometries as PostGIS geometries, written back as GeoPackage blobs by ``layers.gpkg_geometry``. A blob that
+another program wrote differently (a point without an envelope, say) is stored in Lantern's form, and the
+push entry records the new row hashes of those rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+import sqlite_utils
+
+from layers import gpkg_geometry, history_store
+from layers.errors import LanternError, ServerError, StorageError
+from layers.files import sibling_temp
+from layers.i18n import _
+from layers.migrations import CHANGE_LOG_TABLE, META_TABLE, SIGNERS_TABLE
+from layers.server import connect, describe, server_error
+from layers.server_schema import (
+    BOOKKEEPING_SQL, COLUMNS_TABLE, FILE_SCHEMA_TABLE, ROWID_COLUMN, TableLayout, create_table_sql, file_layout,
+    is_lantern_server, quote, server_layouts, shadow_tables, table_triggers_sql, value_problems,
+)
+
+CHUNK = 5_000
+_PRAGMAS = ("application_id", "user_version")
+
+
+@dataclass
+class Transfer:
+    """What a push or pull moved."""
+    tables: int = 0
+    rows: int = 0
+    rewritten: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> {rowid: new row hash}
+    entry_hash: str = ""
+
+    @property
+    def rewritten_count(self) -> int:
+        return sum(len(v) for v in self.rewritten.values())
+
+
+# -- push: file -> server ---------------------------------------------------------------------------------------
+
+
+def push(path: str | Path, address: str, *, author: str, progress=None) -> Transfer:
+    """Copy the workspace file ``path`` into the empty PostGIS database ``address``."""
+    import psycopg
+
+    from layers.workspace import Workspace
+
+    path = Path(path)
+    ws = Workspace.open(path)
+    conn = ws.db.conn
+    try:
+        conn.execute("BEGIN")  # one snapshot of the file for the whole copy
+        layouts = file_layout(conn, path.name)
+        problems = [p for layout in layouts for p in value_problems(conn, layout)]
+        if problems:
+            raise ServerError(_("{file}: cannot go to the server: {problems}").format(
+                file=path.name, problems="; ".join(problems[:5])))
+        pg = connect(address)
+        try:
+            with pg.transaction():
+                _refuse_occupied(pg, address)
+                report = _copy_up(conn, pg, layouts, progress)
+                report.entry_hash = _log_push(pg, conn, report, author, path.name, address)
+                for layout in layouts:
+                    pg.execute(table_triggers_sql(layout.name))
+        except psycopg.Error as exc:
+            raise server_error(address, exc) from None
+        finally:
+            pg.close()
+        return report
+    finally:
+        conn.execute("ROLLBACK")
+        ws.close()
+
+
+def _refuse_occupied(pg, address: str) -> None:
+    if is_lantern_server(pg):
+        raise ServerError(_("{server}: this database holds a Lantern workspace already; nothing was changed")
+                          .format(server=describe(address)))
+    if not pg.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone():
+        try:
+            with pg.transaction():
+                pg.execute("CREATE EXTENSION postgis")
+        except Exception:
+            raise ServerError(_("{server}: PostGIS is not enabled in this database, and this account may not "
+                                "enable it (ask the administrator: CREATE EXTENSION postgis)").format(
+                server=describe(address))) from None
+
+
+def _copy_up(conn: sqlite3.Connection, pg, layouts: list[TableLayout], progress) -> Transfer:
+    pg.execute(BOOKKEEPING_SQL)
+    known = {r[0] for r in pg.execute("SELECT srid FROM spatial_ref_sys")}
+    report = Transfer(tables=len(layouts))
+    for layout in layouts:
+        pg.execute(create_table_sql(layout, known))
+        for i, c in enumerate(layout.columns):
+            pg.execute(f"INSERT INTO {COLUMNS_TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                       (layout.name, i, c.name, c.declared, c.pg_type, c.srid, layout.key))
+    _record_file_schema(conn, pg)
+    for layout in layouts:
+        report.rows += _copy_table_up(conn, pg, layout, known, report)
+        if progress:
+            progress(layout.name)
+    return report
+
+
+def _record_file_schema(conn: sqlite3.Connection, pg) -> None:
+    shadows = shadow_tables(conn)
+    rows = [r for r in conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                                    "WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY rowid")
+            if r[1] not in shadows]
+    rows += [("pragma", p, "", str(conn.execute(f"PRAGMA {p}").fetchone()[0])) for p in _PRAGMAS]
+    with pg.cursor().copy(f"COPY {FILE_SCHEMA_TABLE} (ord, type, name, tbl_name, sql) FROM STDIN") as cp:
+        for i, row in enumerate(rows):
+            cp.write_row((i, *row))
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+        for name, seq in conn.execute("SELECT name, seq FROM sqlite_sequence"):
+            pg.execute("INSERT INTO lantern_sqlite_sequence VALUES (%s, %s)", (name, seq))
+
+
+def _copy_table_up(conn: sqlite3.Connection, pg, layout: TableLayout, known: set[int], report: Transfer) -> int:
+    names = [c.name for c in layout.columns]
+    geo = [i for i, c in enumerate(layout.columns) if c.pg_type == "geometry"]
+    cursor = conn.execute(f"SELECT rowid, {', '.join(map(quote, names))} FROM {quote(layout.name)}")
+    target = ", ".join(map(quote, layout.server_columns()))
+    n = 0
+    with pg.cursor().copy(f"COPY {quote(layout.name)} ({target}) FROM STDIN") as cp:
+        while rows := cursor.fetchmany(CHUNK):
+            rowids = [r[0] for r in rows]
+            columns = [list(col) for col in zip(*(r[1:] for r in rows))]
+            ewkb = {}
+            for i in geo:
+                c = layout.columns[i]
+                columns[i], ewkb[i], changed = _geometry_up(columns[i], c.srid, c.srid if c.srid in known else 0)
+                if changed:
+                    hashes = history_store.hash_columns(names, [[col[j] for j in changed] for col in columns])
+                    report.rewritten.setdefault(layout.name, {}).update(
+                        {str(rowids[j]): h for j, h in zip(changed, hashes)})
+            for j, rowid in enumerate(rowids):
+                values = [ewkb[i][j] if i in ewkb else columns[i][j] for i in range(len(names))]
+                cp.write_row(values if layout.own_key else [rowid, *values])
+            n += len(rows)
+    return n
+
+
+def _geometry_up(blobs: list, srs_id: int, srid: int) -> tuple[list, list, list[int]]:
+    """A geometry column's blobs in Lantern's own encoding, their EWKB (hex) for the server, and the positions
+    where Lantern's encoding differs from the file's."""
+    geoms = gpkg_geometry.decode(blobs)
+    canonical = gpkg_geometry.encode(geoms, srs_id)
+    changed = [j for j, (a, b) in enumerate(zip(blobs, canonical)) if a is not None and bytes(a) != b]
+    if srid:
+        geoms = shapely.set_srid(geoms, srid)
+    hexes = shapely.to_wkb(geoms, hex=True, include_srid=bool(srid), flavor="extended").tolist()
+    return canonical, [None if b is None else h for b, h in zip(blobs, hexes)], changed
+
+
+def _log_push(pg, conn: sqlite3.Connection, report: Transfer, author: str, file_name: str, address: str) -> str:
+    """The push entry on the server: chained to the file's last entry, signed by this installation."""
+    last_id, prev_hash = history_store.last_entry(conn)
+    key = history_store.installation_key()
+    hashes = {t: dict(v) for t, v in report.rewritten.items()}
+    if not pg.execute(f"SELECT 1 FROM {SIGNERS_TABLE} WHERE public_key = %s", (key.public.text,)).fetchone():
+        signer = _add_signer(pg, key.public, last_id + 1)
+        hashes.setdefault(SIGNERS_TABLE, {}).update(signer)
+    after = {"from": file_name, "to": describe(address), "tables": report.tables, "rows": report.rows,
+             "geometries_rewritten": report.rewritten_count}
+    entry = history_store.build_entry(prev_hash=prev_hash, author=author, action="push", table="*", row_id=None,
+                                      before=None, after=after, hashes=hashes, key=key)
+    _insert_entry(pg, last_id + 1, entry)
+    return entry["hash"]
+
+
+def _add_signer(pg, public, entry_id: int) -> dict[str, str]:
+    row_id = pg.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {SIGNERS_TABLE}").fetchone()[0]
+    values = {"id": row_id, "public_key": public.text, "fingerprint": public.fingerprint, "first_entry": entry_id,
+              "added": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    pg.execute(f"INSERT INTO {SIGNERS_TABLE} ({', '.join(values)}) VALUES ({', '.join(['%s'] * len(values))})",
+               list(values.values()))
+    names = [r[0] for r in pg.execute(f"SELECT column_name FROM {COLUMNS_TABLE} WHERE table_name = %s ORDER BY ord",
+                                      (SIGNERS_TABLE,))]
+    row = [[values.get(n)] for n in names]
+    return {str(row_id): history_store.hash_columns(names, row)[0]}
+
+
+def _insert_entry(pg, entry_id: int, entry: dict) -> None:
+    cols = ["id", *entry]
+    pg.execute(f"INSERT INTO {CHANGE_LOG_TABLE} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})",
+               [entry_id, *entry.values()])
+    pg.execute(f"UPDATE {META_TABLE} SET value = %s WHERE key = %s", (entry["hash"], history_store.HEAD_KEY))
+
+
+# -- pull: server -> file ---------------------------------------------------------------------------------------
+
+
+def pull(address: str, path: str | Path, *, author: str, overwrite: bool = False, progress=None) -> Transfer:
+    """Copy the shared workspace at ``address`` into a new workspace file ``path``."""
+    import psycopg
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise StorageError(path, _("the file exists already; choose another name"))
+    pg = connect(address)
+    try:
+        pg.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot of the server for the copy
+        pg.read_only = True
+        with pg.transaction():
+            if not is_lantern_server(pg):
+                raise ServerError(_("{server}: this database holds no Lantern workspace").format(
+                    server=describe(address)))
+            with sibling_temp(path) as tmp:
+                report = _build_file(pg, tmp, progress)
+                db = sqlite_utils.Database(_sqlite(tmp))
+                with db.conn:
+                    entry = history_store.append(db, author=author, action="pull", table="*", row_id=None,
+                                                 before=None, after={"from": describe(address), "to": path.name,
+                                                                     "tables": report.tables, "rows": report.rows})
+                db.conn.close()
+                report.entry_hash = entry["hash"]
+                os.replace(tmp, path)
+        return report
+    except psycopg.Error as exc:
+        raise server_error(address, exc) from None
+    finally:
+        pg.close()
+
+
+def _sqlite(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    gpkg_geometry.register_functions(conn)
+    return conn
+
+
+def _build_file(pg, tmp: Path, progress) -> Transfer:
+    schema = pg.execute(f"SELECT type, name, tbl_name, sql FROM {FILE_SCHEMA_TABLE} ORDER BY ord").fetchall()
+    layouts = server_layouts(pg)
+    conn = _sqlite(tmp)
+    try:
+        conn.execute("BEGIN")
+        for kind, name, _tbl, sql in schema:
+            if kind == "pragma":
+                conn.execute(f"PRAGMA {name} = {int(sql)}")
+            elif kind == "table" and not sql.upper().startswith("CREATE VIRTUAL"):
+                conn.execute(sql)
+        report = Transfer(tables=len(layouts))
+        for layout in layouts:
+            report.rows += _copy_table_down(pg, conn, layout)
+            if progress:
+                progress(layout.name)
+        for name, seq in pg.execute("SELECT name, seq FROM lantern_sqlite_sequence"):
+            conn.execute("DELETE FROM sqlite_sequence WHERE name = ?", (name,))
+            conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, seq))
+        for kind, name, _tbl, sql in schema:
+            if kind == "table" and sql.upper().startswith("CREATE VIRTUAL"):
+                conn.execute(sql)
+                _fill_rtree(conn, name)
+        for kind, _name, _tbl, sql in schema:
+            if kind in ("index", "trigger", "view"):
+                conn.execute(sql)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.close()
+        raise
+    conn.close()
+    return report
+
+
+def _copy_table_down(pg, conn: sqlite3.Connection, layout: TableLayout) -> int:
+    names = [c.name for c in layout.columns]
+    select = [] if layout.own_key else [ROWID_COLUMN]
+    select += [f"ST_AsBinary({quote(c.name)})" if c.pg_type == "geometry" else quote(c.name) for c in layout.columns]
+    geo = [i for i, c in enumerate(layout.columns) if c.pg_type == "geometry"]
+    target = ([] if layout.own_key else ["rowid"]) + [quote(n) for n in names]
+    insert = f"INSERT INTO {quote(layout.name)} ({', '.join(target)}) VALUES ({', '.join('?' * len(target))})"
+    offset = 0 if layout.own_key else 1
+    n = 0
+    with pg.cursor(name=f"pull_{n}_{abs(hash(layout.name))}") as cur:
+        cur.itersize = CHUNK
+        cur.execute(f"SELECT {', '.join(select)} FROM {quote(layout.name)} ORDER BY {quote(layout.key)}")
+        while rows := cur.fetchmany(CHUNK):
+            columns = [list(col) for col in zip(*rows)]
+            for i in geo:
+                wkb = columns[offset + i]
+                geoms = shapely.from_wkb(np.asarray([None if w is None else bytes(w) for w in wkb], dtype=object))
+                columns[offset + i] = gpkg_geometry.encode(geoms, layout.columns[i].srid or 0)
+            conn.executemany(insert, zip(*columns))
+            n += len(rows)
+    return n
+
+
+def _fill_rtree(conn: sqlite3.Connection, name: str) -> None:
+    """Fill a GeoPackage R-tree (``rtree_<table>_<column>``) from its table, as GDAL's triggers would."""
+    for table, column in conn.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"):
+        if name == f"rtree_{table}_{column}":
+            pk = next((r[1] for r in conn.execute(f"PRAGMA table_info({quote(table)})") if r[5]), "rowid")
+            g = quote(column)
+            conn.execute(
+                f"INSERT INTO {quote(name)} SELECT {quote(pk)}, ST_MinX({g}), ST_MaxX({g}), ST_MinY({g}), ST_MaxY({g}) "
+                f"FROM {quote(table)} WHERE {g} IS NOT NULL AND NOT ST_IsEmpty({g})")
+            return
+
+
+__all__ = ["Transfer", "push", "pull", "LanternError"]
