@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 import sqlite_utils
 
-from layers import gpkg_geometry, history_store
+from layers import gpkg_geometry, history_store, server_roles
 from layers.errors import LanternError, ServerError, StorageError
 from layers.files import sibling_temp
 from layers.i18n import _
@@ -75,6 +75,7 @@ def push(path: str | Path, address: str, *, author: str, progress=None) -> Trans
                 _refuse_occupied(pg, address)
                 report = _copy_up(conn, pg, layouts, progress)
                 report.entry_hash = _log_push(pg, conn, report, author, path.name, address)
+                server_roles.apply(pg, layouts)
                 for layout in layouts:
                     pg.execute(table_triggers_sql(layout.name))
         except psycopg.Error as exc:
