@@ -220,9 +220,12 @@ def ensure_signer(conn, public, entry_id: int) -> int | None:
     row = conn.execute(f"SELECT id FROM {SIGNERS_TABLE} WHERE public_key = ?", (public.text,)).fetchone()
     if row:
         return None
+    from layers.row_ids import next_ids
+
     cur = conn.execute(
-        f"INSERT INTO {SIGNERS_TABLE} (public_key, fingerprint, first_entry, added) VALUES (?, ?, ?, ?)",
-        (public.text, public.fingerprint, entry_id, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+        f"INSERT INTO {SIGNERS_TABLE} (id, public_key, fingerprint, first_entry, added) VALUES (?, ?, ?, ?, ?)",
+        (next_ids(conn, SIGNERS_TABLE), public.text, public.fingerprint, entry_id,
+         dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
     )
     return cur.lastrowid
 
@@ -273,6 +276,19 @@ def build_entry(*, prev_hash: str, author: str, action: str, table: str, row_id:
     else:
         entry["hash"] = entry_hash(entry)
     return entry
+
+
+def rechained(entry: dict, prev_hash: str, key=None) -> dict:
+    """A signed entry moved to follow ``prev_hash`` (a copy's entries placed after others' on the server):
+    the same change, time, author and row hashes; a new hash, signed again by this installation."""
+    key = key or installation_key()
+    moved = {f: entry.get(f) for f in FIELDS}
+    moved["prev_hash"] = prev_hash
+    moved["row_hashes"] = entry.get("row_hashes")
+    moved["signer"] = key.public.text
+    moved["hash"] = entry_hash(moved)
+    moved["signature"] = key.sign(signing_payload(moved["hash"]))
+    return moved
 
 
 def append(db, *, author: str, action: str, table: str, row_id: int | None, before: dict | None,

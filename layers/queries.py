@@ -10,7 +10,7 @@ from pathlib import Path
 
 from layers.migrations import ANNOTATIONS_TABLE
 
-_INTERNAL_PREFIXES = ("gpkg_", "rtree_", "sqlite_")
+_INTERNAL_PREFIXES = ("gpkg_", "rtree_", "sqlite_", "lantern_replica")  # the last: a shared copy's own state
 
 
 def read_only_connection(path: str | Path) -> sqlite3.Connection:

@@ -58,7 +58,9 @@ def connect(address: str, *, autocommit: bool = False, password: str | None = No
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = [primary] if primary else str(exc).strip().splitlines()
     line = text[-1] if text else type(exc).__name__
     return re.sub(r"password=\S+", "password=…", line)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from layers.resources import load_json
 from layers.server_schema import (
-    COLUMNS_TABLE, FILE_SCHEMA_TABLE, ROWID_COLUMN, VERSION_COLUMN, TableLayout, quote,
+    BLOCKS_TABLE, COLUMNS_TABLE, FILE_SCHEMA_TABLE, ROWID_COLUMN, TOMBSTONES_TABLE, VERSION_COLUMN, TableLayout, quote,
 )
 
 PREFIX = "lantern_"
@@ -24,6 +24,9 @@ ROLE_TABLES = "lantern_role_tables"
 READ_LOG = "lantern_read_log"
 SEQUENCE_TABLE = "lantern_sqlite_sequence"
 _LEVELS = ("public", "partner", "police", "confidential")
+SERVER_TABLES = (FILE_SCHEMA_TABLE, COLUMNS_TABLE, SEQUENCE_TABLE, TOMBSTONES_TABLE, BLOCKS_TABLE)  # Lantern's own
+DEFINER_FUNCTIONS = ("lantern_may_read(text)", "lantern_log_read(text)", "lantern_claim_block(text)",
+                     "lantern_tombstone()")
 
 
 def pg_role(role_id: str) -> str:
@@ -85,7 +88,7 @@ def plan(layouts: list[TableLayout]) -> list[RoleAccess]:
     """Every role's access to the tables ``layouts`` describe (plus Lantern's own server tables)."""
     config = roles_config()
     by_name = {layout.name: layout for layout in layouts}
-    everything = [*by_name, FILE_SCHEMA_TABLE, COLUMNS_TABLE, SEQUENCE_TABLE]
+    everything = [*by_name, *SERVER_TABLES]
     out = []
     for role, spec in config["roles"].items():
         if spec.get("reads") == "all":
@@ -166,17 +169,17 @@ def statements(roles: list[RoleAccess], tables: list[str]) -> list[str]:
     config = roles_config()
     admin = pg_role("admin")
     everyone = ", ".join(a.pg_role for a in roles)
+    others = ", ".join(a.pg_role for a in roles if a.pg_role != admin)  # the owner keeps its own rights
     sql = [_create_roles_sql(roles), f"GRANT {admin} TO current_user", _FUNCTIONS,
-           f"DELETE FROM {ROLE_TABLES}", f"REVOKE ALL ON {ROLE_TABLES}, {READ_LOG} FROM PUBLIC, {everyone}",
+           f"DELETE FROM {ROLE_TABLES}", f"REVOKE ALL ON {ROLE_TABLES}, {READ_LOG} FROM PUBLIC, {others}",
            f"ALTER TABLE {ROLE_TABLES} OWNER TO {admin}", f"ALTER TABLE {READ_LOG} OWNER TO {admin}",
-           f"ALTER FUNCTION lantern_may_read(text) OWNER TO {admin}",
-           f"ALTER FUNCTION lantern_log_read(text) OWNER TO {admin}",
-           "REVOKE ALL ON FUNCTION lantern_may_read(text), lantern_log_read(text) FROM PUBLIC",
-           f"GRANT EXECUTE ON FUNCTION lantern_may_read(text), lantern_log_read(text) TO {everyone}",
+           *(f"ALTER FUNCTION {f} OWNER TO {admin}" for f in DEFINER_FUNCTIONS),
+           f"REVOKE ALL ON FUNCTION {', '.join(DEFINER_FUNCTIONS)} FROM PUBLIC",
+           f"GRANT EXECUTE ON FUNCTION {', '.join(DEFINER_FUNCTIONS)} TO {everyone}",
            f"GRANT USAGE ON SCHEMA public TO {everyone}"]
     for table in tables:
         q = quote(table)
-        sql += [f"ALTER TABLE {q} OWNER TO {admin}", f"REVOKE ALL ON {q} FROM PUBLIC, {everyone}",
+        sql += [f"ALTER TABLE {q} OWNER TO {admin}", f"REVOKE ALL ON {q} FROM PUBLIC, {others}",
                 f"ALTER TABLE {q} ENABLE ROW LEVEL SECURITY"]
         sql += [f"DROP POLICY IF EXISTS {quote(p)} ON {q}" for p in _policy_names(roles)]
     for access in roles:
@@ -225,7 +228,7 @@ def _write_statements(access: RoleAccess, table: str, config: dict) -> list[str]
 def apply(pg, layouts: list[TableLayout]) -> list[RoleAccess]:
     """Give every role its access on the server (inside the caller's transaction)."""
     roles = plan(layouts)
-    tables = [layout.name for layout in layouts] + [FILE_SCHEMA_TABLE, COLUMNS_TABLE, SEQUENCE_TABLE]
+    tables = [layout.name for layout in layouts] + list(SERVER_TABLES)
     for statement in statements(roles, tables):
         pg.execute(statement)
     return roles

@@ -5,7 +5,8 @@ PostGIS ``geometry(type, srid)`` (QGIS reads them as layers), the other columns 
 type (INTEGER/BOOLEAN as ``bigint``, REAL/DOUBLE/NUMERIC as ``double precision``, TEXT/DATE/DATETIME as
 ``text``, BLOB as ``bytea``). A table without an INTEGER PRIMARY KEY keeps its SQLite rowid in
 ``lantern_rowid``: the change log's row hashes are keyed by rowid. Every data row carries
-``lantern_row_version`` (raised by the server on each update), which later edits compare to find conflicts.
+``lantern_row_version``: the id of the server transaction that last wrote it, which copies compare to find
+what changed since they were last in step, and conflicts.
 
 What only SQLite has (the ``CREATE`` statements of tables, R-tree indexes and triggers) is kept verbatim in
 ``lantern_file_schema``, so a pull rebuilds the very same GeoPackage.
@@ -154,9 +155,13 @@ def create_table_sql(layout: TableLayout, known_srids: set[int]) -> str:
     for c in layout.columns:
         pk = " PRIMARY KEY" if c.name == layout.key else ""
         cols.append(f"{quote(c.name)} {_server_type(c, known_srids)}{pk}")
-    cols.append(f"{VERSION_COLUMN} bigint NOT NULL DEFAULT 1")
+    cols.append(f"{VERSION_COLUMN} bigint NOT NULL DEFAULT pg_current_xact_id()::text::bigint")
     return f"CREATE TABLE {quote(layout.name)} ({', '.join(cols)})"
 
+
+TOMBSTONES_TABLE = "lantern_tombstones"
+BLOCKS_TABLE = "lantern_id_blocks"
+WRITE_LOCK = 7_305_001  # the advisory lock every writer of the shared history holds while it appends
 
 BOOKKEEPING_SQL = f"""
 CREATE TABLE {FILE_SCHEMA_TABLE} (
@@ -165,23 +170,52 @@ CREATE TABLE {COLUMNS_TABLE} (
     table_name text NOT NULL, ord integer NOT NULL, column_name text NOT NULL, declared text NOT NULL,
     server_type text NOT NULL, srid integer, key_column text NOT NULL, PRIMARY KEY (table_name, ord));
 CREATE TABLE lantern_sqlite_sequence (name text PRIMARY KEY, seq bigint NOT NULL);
-CREATE OR REPLACE FUNCTION lantern_touch() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE TABLE {TOMBSTONES_TABLE} (table_name text NOT NULL, row_key bigint NOT NULL, version bigint NOT NULL,
+                                 PRIMARY KEY (table_name, row_key));
+CREATE INDEX {TOMBSTONES_TABLE}_version ON {TOMBSTONES_TABLE} (version);
+CREATE TABLE {BLOCKS_TABLE} (block bigint PRIMARY KEY, claimed_by text NOT NULL DEFAULT session_user,
+                             claimed_at timestamptz NOT NULL DEFAULT now(), copy text NOT NULL);
+INSERT INTO {BLOCKS_TABLE} (block, copy) VALUES (0, 'the ids of the workspace file first pushed');
+CREATE OR REPLACE FUNCTION lantern_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.{VERSION_COLUMN} := OLD.{VERSION_COLUMN} + 1;
+    NEW.{VERSION_COLUMN} := pg_current_xact_id()::text::bigint;
     RETURN NEW;
+END $$;
+CREATE OR REPLACE FUNCTION lantern_tombstone() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public, pg_temp AS $$
+DECLARE k bigint;
+BEGIN
+    EXECUTE format('SELECT ($1).%I', TG_ARGV[0]) INTO k USING OLD;
+    INSERT INTO {TOMBSTONES_TABLE} VALUES (TG_TABLE_NAME, k, pg_current_xact_id()::text::bigint)
+        ON CONFLICT (table_name, row_key) DO UPDATE SET version = excluded.version;
+    RETURN NULL;
 END $$;
 CREATE OR REPLACE FUNCTION lantern_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_notify('{NOTIFY_CHANNEL}', TG_TABLE_NAME);
     RETURN NULL;
 END $$;
+CREATE OR REPLACE FUNCTION lantern_claim_block(label text) RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public, pg_temp AS $$
+DECLARE b bigint;
+BEGIN
+    LOCK TABLE {BLOCKS_TABLE} IN EXCLUSIVE MODE;
+    INSERT INTO {BLOCKS_TABLE} (block, copy) SELECT max(block) + 1, label FROM {BLOCKS_TABLE} RETURNING block INTO b;
+    RETURN b;
+END $$;
 """
 
 
-def table_triggers_sql(table: str) -> str:
-    """Row versions raised on update; one notification per changed table per statement."""
-    q = quote(table)
-    return (f"CREATE TRIGGER lantern_touch BEFORE UPDATE ON {q} FOR EACH ROW EXECUTE FUNCTION lantern_touch();\n"
+def table_triggers_sql(layout: "TableLayout") -> str:
+    """Row versions (the writing transaction's id) on insert and update, a tombstone on delete, and one
+    notification per changed table per statement."""
+    q = quote(layout.name)
+    key = layout.key.replace("'", "''")
+    return (f"CREATE INDEX ON {q} ({VERSION_COLUMN});\n"
+            f"CREATE TRIGGER lantern_version BEFORE INSERT OR UPDATE ON {q} FOR EACH ROW "
+            "EXECUTE FUNCTION lantern_version();\n"
+            f"CREATE TRIGGER lantern_tombstone AFTER DELETE ON {q} FOR EACH ROW "
+            f"EXECUTE FUNCTION lantern_tombstone('{key}');\n"
             f"CREATE TRIGGER lantern_notify AFTER INSERT OR UPDATE OR DELETE ON {q} "
             "FOR EACH STATEMENT EXECUTE FUNCTION lantern_notify();")
 

@@ -77,7 +77,7 @@ def push(path: str | Path, address: str, *, author: str, progress=None) -> Trans
                 report.entry_hash = _log_push(pg, conn, report, author, path.name, address)
                 server_roles.apply(pg, layouts)
                 for layout in layouts:
-                    pg.execute(table_triggers_sql(layout.name))
+                    pg.execute(table_triggers_sql(layout))
         except psycopg.Error as exc:
             raise server_error(address, exc) from None
         finally:
@@ -187,7 +187,10 @@ def _log_push(pg, conn: sqlite3.Connection, report: Transfer, author: str, file_
 
 
 def _add_signer(pg, public, entry_id: int) -> dict[str, str]:
-    row_id = pg.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {SIGNERS_TABLE}").fetchone()[0]
+    from layers.row_ids import BLOCK_SIZE
+
+    # an id below every copy's block (layers.row_ids): a row added on the server never meets a copy's
+    row_id = pg.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {SIGNERS_TABLE} WHERE id < %s", (BLOCK_SIZE,)).fetchone()[0]
     values = {"id": row_id, "public_key": public.text, "fingerprint": public.fingerprint, "first_entry": entry_id,
               "added": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     pg.execute(f"INSERT INTO {SIGNERS_TABLE} ({', '.join(values)}) VALUES ({', '.join(['%s'] * len(values))})",
@@ -280,27 +283,58 @@ def _build_file(pg, tmp: Path, progress) -> Transfer:
     return report
 
 
+def select_sql(layout: TableLayout) -> str:
+    """The server columns to read a table's rows in SQLite's terms: rowid first, geometries as WKB."""
+    cols = [quote(layout.key)] + [f"ST_AsBinary({quote(c.name)})" if c.pg_type == "geometry" else quote(c.name)
+                                  for c in layout.columns]
+    return ", ".join(cols)
+
+
+def rows_down(layout: TableLayout, rows: list) -> list[tuple]:
+    """Server rows read with ``select_sql`` as SQLite values: (rowid, column values…), geometries as
+    GeoPackage blobs in Lantern's encoding."""
+    if not rows:
+        return []
+    columns = [list(col) for col in zip(*rows)]
+    for i, c in enumerate(layout.columns):
+        if c.pg_type == "geometry":
+            wkb = columns[1 + i]
+            geoms = shapely.from_wkb(np.asarray([None if w is None else bytes(w) for w in wkb], dtype=object))
+            columns[1 + i] = gpkg_geometry.encode(geoms, c.srid or 0)
+        elif c.pg_type == "bytea":
+            columns[1 + i] = [None if v is None else bytes(v) for v in columns[1 + i]]
+    return list(zip(*columns))
+
+
+def insert_sql(layout: TableLayout) -> str:
+    target = ["rowid"] + [quote(c.name) for c in layout.columns]
+    return f"INSERT INTO {quote(layout.name)} ({', '.join(target)}) VALUES ({', '.join('?' * len(target))})"
+
+
 def _copy_table_down(pg, conn: sqlite3.Connection, layout: TableLayout) -> int:
-    names = [c.name for c in layout.columns]
-    select = [] if layout.own_key else [ROWID_COLUMN]
-    select += [f"ST_AsBinary({quote(c.name)})" if c.pg_type == "geometry" else quote(c.name) for c in layout.columns]
-    geo = [i for i, c in enumerate(layout.columns) if c.pg_type == "geometry"]
-    target = ([] if layout.own_key else ["rowid"]) + [quote(n) for n in names]
-    insert = f"INSERT INTO {quote(layout.name)} ({', '.join(target)}) VALUES ({', '.join('?' * len(target))})"
-    offset = 0 if layout.own_key else 1
+    insert = insert_sql(layout)
     n = 0
-    with pg.cursor(name=f"pull_{n}_{abs(hash(layout.name))}") as cur:
+    with pg.cursor(name=f"pull_{abs(hash(layout.name))}") as cur:
         cur.itersize = CHUNK
-        cur.execute(f"SELECT {', '.join(select)} FROM {quote(layout.name)} ORDER BY {quote(layout.key)}")
+        cur.execute(f"SELECT {select_sql(layout)} FROM {quote(layout.name)} ORDER BY {quote(layout.key)}")
         while rows := cur.fetchmany(CHUNK):
-            columns = [list(col) for col in zip(*rows)]
-            for i in geo:
-                wkb = columns[offset + i]
-                geoms = shapely.from_wkb(np.asarray([None if w is None else bytes(w) for w in wkb], dtype=object))
-                columns[offset + i] = gpkg_geometry.encode(geoms, layout.columns[i].srid or 0)
-            conn.executemany(insert, zip(*columns))
+            conn.executemany(insert, rows_down(layout, rows))
             n += len(rows)
     return n
+
+
+def rows_up(layout: TableLayout, rowids: list[int], rows: list[tuple], known: set[int]) -> list[list]:
+    """SQLite rows (column values in layout order) as the server's columns (``server_columns``), geometries as
+    EWKB hex."""
+    if not rows:
+        return []
+    columns = [list(col) for col in zip(*rows)]
+    for i, c in enumerate(layout.columns):
+        if c.pg_type == "geometry":
+            srid = c.srid if c.srid in known else 0
+            _canonical, columns[i], _changed = _geometry_up(columns[i], c.srid, srid)
+    out = [list(r) for r in zip(*columns)]
+    return out if layout.own_key else [[rowid, *r] for rowid, r in zip(rowids, out)]
 
 
 def _fill_rtree(conn: sqlite3.Connection, name: str) -> None:

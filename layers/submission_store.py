@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from layers import history_store
+from layers import history_store, row_ids
 from layers.migrations import ANNOTATIONS_TABLE, PHOTOS_TABLE, SUBMISSIONS_TABLE
 
 QUEUE_COLUMNS = ("instance_id", "source", "received", "submitted", "form_id", "form_version", "catalogue_version",
@@ -17,10 +17,10 @@ def known_instance_ids(conn) -> set[str]:
 
 
 def _insert(conn, table: str, columns, rows) -> list[int]:
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    sql = f"INSERT INTO {table} (rowid, {', '.join(columns)}) VALUES (?, {', '.join('?' * len(columns))})"
     ids = []
     for row in rows:  # one by one: each row's id (a few thousand rows: milliseconds)
-        ids.append(conn.execute(sql, [row.get(c) for c in columns]).lastrowid)
+        ids.append(conn.execute(sql, [row_ids.next_ids(conn, table), *(row.get(c) for c in columns)]).lastrowid)
     return ids
 
 
@@ -29,10 +29,11 @@ def _insert_photos(conn, photos) -> dict[str, str]:
     the values written, so logging them never reads the blobs back all at once."""
     names = ("id", *PHOTO_COLUMNS)
     hashes = {}
-    sql = f"INSERT INTO {PHOTOS_TABLE} ({', '.join(PHOTO_COLUMNS)}) VALUES ({', '.join('?' * len(PHOTO_COLUMNS))})"
+    sql = (f"INSERT INTO {PHOTOS_TABLE} (rowid, {', '.join(PHOTO_COLUMNS)}) "
+           f"VALUES (?, {', '.join('?' * len(PHOTO_COLUMNS))})")
     for photo in photos:
         values = [photo.get(c) for c in PHOTO_COLUMNS]
-        row_id = conn.execute(sql, values).lastrowid
+        row_id = conn.execute(sql, [row_ids.next_ids(conn, PHOTOS_TABLE), *values]).lastrowid
         hashes[str(row_id)] = history_store.hash_columns(names, [[v] for v in (row_id, *values)])[0]
     return hashes
 

@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 import sqlite_utils
 
-from layers import gpkg_geometry, history_store, i18n, lock, migrations, place_outline
+from layers import gpkg_geometry, history_store, i18n, lock, migrations, place_outline, replica, row_ids
 from layers.catalogue import EXTRA_COLUMN, LayerKind, kind, layer_kinds
 from layers.errors import LanternError, ReadOnlyWorkspace, StorageError, ValidationError, WorkspaceError
 from layers.files import sibling_temp
@@ -70,6 +70,7 @@ def _connect(path: Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
     gpkg_geometry.register_functions(conn)
     conn.execute("PRAGMA foreign_keys = ON")
+    replica.capture_changes(conn)  # a copy of a shared workspace records what changes in it
     return sqlite_utils.Database(conn)
 
 
@@ -567,7 +568,10 @@ class Workspace:
             return None
 
     def insert_row(self, table: str, values: dict) -> int:
-        """Insert one row (call inside :meth:`atomic`); its rowid."""
+        """Insert one row (call inside :meth:`atomic`); its rowid (from this copy's id block, when shared)."""
+        new_id = row_ids.next_ids(self.db.conn, table)
+        if new_id is not None:
+            values = {self.db[table].pks[0]: new_id, **values}
         return self.db[table].insert(values).last_rowid
 
     def update_row(self, table: str, row_id: int, values: dict) -> None:
@@ -768,7 +772,7 @@ class BulkInsert:
         seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (t,)).fetchone() \
             if history_store.table_exists(conn, "sqlite_sequence") else None
         top = conn.execute(f'SELECT max({FID_COLUMN}), count(*) FROM "{t}"').fetchone()
-        self.next_fid = max(top[0] or 0, (seq or (0,))[0] or 0) + 1
+        self.next_fid = row_ids.next_ids(conn, t) or max(top[0] or 0, (seq or (0,))[0] or 0) + 1
         self.had_rows = bool(top[1])
         self.triggers = _set_aside_triggers(conn, t)
         self.extent = [np.inf, np.inf, -np.inf, -np.inf]

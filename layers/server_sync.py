@@ -1,0 +1,402 @@
+"""Copies of a shared workspace kept in step with the server: make a copy, then sync it (send and receive).
+
+Lantern works on a copy (a GeoPackage, ``layers.replica``): everything it does runs unchanged on it, and a
+field laptop can go on offline. ``sync`` brings a copy and the server into step, in one server transaction
+holding the history's write lock:
+
+1. what others changed since the copy was last in step (rows whose version is at or above the copy's
+   watermark, deletions, history entries) is read;
+2. a row changed both here and there, to different values, is a *conflict*: nothing is written, and the
+   conflicts are returned for the person to decide (``resolve``: keep mine / keep theirs); never silently
+   overwritten either way;
+3. otherwise the others' rows and entries are written into the copy, this copy's own entries are moved to
+   follow them (same changes, signed again by this installation), and this copy's changed rows and entries are
+   written to the server.
+
+The copy's history is then the server's, entry for entry, so ``lantern check`` verifies either.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from layers import history_store, replica, row_ids
+from layers.errors import ServerError
+from layers.i18n import _
+from layers.migrations import CHANGE_LOG_TABLE, META_TABLE
+from layers.server import connect, describe, server_error
+from layers.server_schema import (
+    TOMBSTONES_TABLE, VERSION_COLUMN, WRITE_LOCK, TableLayout, is_lantern_server, quote, server_layouts,
+)
+from layers.server_transfer import insert_sql, rows_down, rows_up, select_sql
+
+# tables kept in step but never in conflict: the history's own machinery, and what is derived from other rows
+_NO_CONFLICT_PREFIXES = ("gpkg_", "lantern_")
+_NO_CONFLICT = {CHANGE_LOG_TABLE, META_TABLE, "change_log_signers", "layer_info", "layer_styles"}
+_ENTRY_COLUMNS = ("id", *history_store.FIELDS, "hash", "row_hashes", "signer", "signature")
+
+
+@dataclass
+class Conflict:
+    """A row changed both in this copy and on the server since they were last in step."""
+    table: str
+    row_id: int
+    mine: dict | None    # the row here (None: deleted here)
+    theirs: dict | None  # the row on the server (None: deleted there)
+    version: int         # the server's version of it, as seen
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.table, self.row_id
+
+
+@dataclass
+class SyncResult:
+    sent_rows: int = 0
+    sent_entries: int = 0
+    received_rows: int = 0
+    received_entries: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+    changed_tables: set[str] = field(default_factory=set)
+
+    @property
+    def in_step(self) -> bool:
+        return not self.conflicts
+
+
+# -- making a copy ----------------------------------------------------------------------------------------------
+
+
+def make_copy(address: str, path: str | Path, *, author: str, label: str = "") -> SyncResult:
+    """A new copy of the shared workspace at ``address`` in the file ``path``; the server's history records
+    who took it (when the account may write history)."""
+    import psycopg
+
+    from layers.files import sibling_temp
+    from layers.server_transfer import _build_file, _sqlite
+    from layers.errors import StorageError
+    import os
+
+    path = Path(path)
+    if path.exists():
+        raise StorageError(path, _("the file exists already; choose another name"))
+    pg = connect(address)
+    try:
+        pg.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # the copy is one snapshot of the server
+        with pg.transaction():
+            if not is_lantern_server(pg):
+                raise ServerError(_("{server}: this database holds no Lantern workspace").format(
+                    server=describe(address)))
+            _refuse_partial_reader(pg, address)
+            pg.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            block = pg.execute("SELECT lantern_claim_block(%s)", (label or path.name,)).fetchone()[0]
+            _log_on_server(pg, author, "copy", {"to": label or path.name, "id_block": block})
+            watermark = _watermark(pg)
+            with sibling_temp(path) as tmp:
+                report = _build_file(pg, tmp, None)
+                conn = _sqlite(tmp)
+                with conn:
+                    conn.execute("BEGIN")
+                    last_id, last_hash = history_store.last_entry(conn)
+                    first, last = row_ids.block_range(block)
+                    replica.make(conn, {"server": describe(address), "base": f"{last_id},{last_hash}",
+                                        "watermark": watermark, row_ids.BLOCK_KEY: f"{first},{last}",
+                                        "own_versions": "[]"})
+                conn.close()
+                os.replace(tmp, path)
+        return SyncResult(received_rows=report.rows)
+    except psycopg.Error as exc:
+        raise server_error(address, exc) from None
+    finally:
+        pg.close()
+
+
+def _refuse_partial_reader(pg, address: str) -> None:
+    """Copies are whole: an account that may read only part of the workspace (a planner, the police) uses it
+    on the server (QGIS, psql) until partial copies exist."""
+    layouts = server_layouts(pg)
+    hidden = [layout.name for layout in layouts
+              if not pg.execute("SELECT has_table_privilege(%s, 'SELECT')", (quote(layout.name),)).fetchone()[0]]
+    if hidden:
+        raise ServerError(_("{server}: this account may read only part of the workspace (not {tables}); a copy "
+                            "in Lantern needs an auditor's or administrator's account").format(
+            server=describe(address), tables=", ".join(hidden[:3])))
+
+
+def _watermark(pg) -> int:
+    """Every server transaction older than this has ended: its changes are in what is read now."""
+    return int(pg.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()[0])
+
+
+def _log_on_server(pg, author: str, action: str, after: dict) -> dict | None:
+    """Append a signed entry to the server's history (holding the write lock); None when this account may not."""
+    if not pg.execute("SELECT has_table_privilege('change_log', 'INSERT')").fetchone()[0]:
+        return None
+    last = pg.execute(f"SELECT id, hash FROM {CHANGE_LOG_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
+    last_id, prev = last if last else (0, history_store.GENESIS)
+    key = history_store.installation_key()
+    entry = history_store.build_entry(prev_hash=prev, author=author, action=action, table="*", row_id=None,
+                                      before=None, after=after, hashes={}, key=key)
+    _ensure_server_signer(pg, key, last_id + 1)
+    _insert_server_entries(pg, [{"id": last_id + 1, **entry}])
+    return entry
+
+
+def _ensure_server_signer(pg, key, entry_id: int) -> None:
+    from layers.server_transfer import _add_signer
+
+    if not pg.execute("SELECT 1 FROM change_log_signers WHERE public_key = %s", (key.public.text,)).fetchone():
+        _add_signer(pg, key.public, entry_id)
+
+
+def _insert_server_entries(pg, entries: list[dict]) -> None:
+    if not entries:
+        return
+    cols = list(_ENTRY_COLUMNS)
+    with pg.cursor() as cur:
+        cur.executemany(f"INSERT INTO {CHANGE_LOG_TABLE} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})",
+                        [[e.get(c) for c in cols] for e in entries])
+    pg.execute(f"UPDATE {META_TABLE} SET value = %s WHERE key = %s", (entries[-1]["hash"], history_store.HEAD_KEY))
+
+
+# -- syncing ----------------------------------------------------------------------------------------------------
+
+
+def is_copy(ws) -> bool:
+    return replica.is_replica(ws.db.conn)
+
+
+def sync(ws, address: str, *, resolve: dict[tuple[str, int], str] | None = None, author: str = "") -> SyncResult:
+    """Bring the copy ``ws`` and the server into step (see the module's docstring). ``resolve`` decides
+    conflicts found before: ``{(table, row id): "mine" | "theirs"}``; a conflict it does not name, or one that
+    changed again on the server since, is returned again and nothing is written."""
+    import psycopg
+
+    conn = ws.db.conn
+    if not replica.is_replica(conn):
+        raise ServerError(_("{file} is not a copy of a shared workspace").format(file=ws.path.name))
+    state = replica.state(conn)
+    base_id, _base_hash = state["base"].split(",")
+    base_id, watermark = int(base_id), int(state["watermark"])
+    own = set(json.loads(state.get("own_versions", "[]")))
+    pg = connect(address)
+    try:
+        # the copy commits after the server: a server that refuses leaves the copy as it was
+        with ws.atomic(), pg.transaction():
+            pg.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            new_watermark = _watermark(pg)
+            layouts = {layout.name: layout for layout in server_layouts(pg)}
+            theirs = _remote_rows(pg, layouts, watermark)
+            their_entries = _server_entries(pg, base_id)
+            pending = replica.pending(conn)
+            conflicts = _conflicts(conn, layouts, pending, theirs, own, resolve or {})
+            if conflicts:
+                return SyncResult(conflicts=conflicts)
+            result = _exchange(ws, pg, layouts, pending, theirs, their_entries, base_id, resolve or {}, author)
+            txid = int(pg.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()[0])
+            sent = {txid} if result.sent_rows or result.sent_entries else set()
+            replica.set_state(conn, "watermark", new_watermark)
+            replica.set_state(conn, "own_versions", json.dumps(sorted(v for v in own | sent if v >= new_watermark)))
+        return result
+    except psycopg.Error as exc:
+        raise server_error(address, exc) from None
+    finally:
+        pg.close()
+
+
+def _remote_rows(pg, layouts: dict[str, TableLayout], watermark: int) -> dict[str, dict[int, tuple]]:
+    """Rows written on the server at or after ``watermark``: table -> {row id: (version, values or None)}."""
+    out: dict[str, dict[int, tuple]] = {}
+    for table, row_key, version in pg.execute(
+            f"SELECT table_name, row_key, version FROM {TOMBSTONES_TABLE} WHERE version >= %s", (watermark,)):
+        if table in layouts:
+            out.setdefault(table, {})[int(row_key)] = (int(version), None)
+    for table, layout in layouts.items():
+        rows = pg.execute(f"SELECT {VERSION_COLUMN}, {select_sql(layout)} FROM {quote(table)} "
+                          f"WHERE {VERSION_COLUMN} >= %s", (watermark,)).fetchall()
+        if rows:
+            converted = rows_down(layout, [r[1:] for r in rows])
+            for (version, *_rest), row in zip(rows, converted):
+                out.setdefault(table, {})[int(row[0])] = (int(version), row[1:])
+    return out
+
+
+def _server_entries(pg, after_id: int) -> list[dict]:
+    cur = pg.execute(f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM {CHANGE_LOG_TABLE} WHERE id > %s ORDER BY id",
+                     (after_id,))
+    return [dict(zip(_ENTRY_COLUMNS, r)) for r in cur]
+
+
+def _local_row(conn: sqlite3.Connection, layout: TableLayout, row_id: int) -> tuple | None:
+    cols = ", ".join(quote(c.name) for c in layout.columns)
+    return conn.execute(f"SELECT {cols} FROM {quote(layout.name)} WHERE rowid = ?", (row_id,)).fetchone()
+
+
+def _conflicts(conn, layouts, pending, theirs, own, resolve) -> list[Conflict]:
+    found = []
+    for table, keys in pending.items():
+        if table in _NO_CONFLICT or table.startswith(_NO_CONFLICT_PREFIXES) or table.endswith("_outlines"):
+            continue
+        layout = layouts.get(table)
+        remote = theirs.get(table, {})
+        for key in keys:
+            if key not in remote or layout is None:
+                continue
+            version, values = remote[key]
+            if version in own:
+                continue  # this copy's own earlier send
+            mine = _local_row(conn, layout, key)
+            if mine == values:
+                continue  # both made the same change
+            if resolve.get((table, key)) in ("mine", "theirs"):
+                continue
+            names = [c.name for c in layout.columns]
+            found.append(Conflict(table, key, None if mine is None else dict(zip(names, mine)),
+                                  None if values is None else dict(zip(names, values)), version))
+    return found
+
+
+def _exchange(ws, pg, layouts, pending, theirs, their_entries, base_id, resolve, author) -> SyncResult:
+    """Write the others' changes into the copy and the copy's into the server (conflicts decided)."""
+    conn = ws.db.conn
+    result = SyncResult()
+    known = {r[0] for r in pg.execute("SELECT srid FROM spatial_ref_sys")}
+    ours = [dict(zip(_ENTRY_COLUMNS, r)) for r in conn.execute(
+        f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM {CHANGE_LOG_TABLE} WHERE id > ? ORDER BY id", (base_id,))]
+    with replica.applying(conn):
+        conn.execute(f"DELETE FROM {CHANGE_LOG_TABLE} WHERE id > ?", (base_id,))
+        taken_back = {k for k, v in resolve.items() if v == "theirs"}
+        result.received_rows = _apply_theirs(conn, layouts, theirs, pending, taken_back, result.changed_tables)
+        for e in their_entries:
+            conn.execute(f"INSERT INTO {CHANGE_LOG_TABLE} ({', '.join(_ENTRY_COLUMNS)}) "
+                         f"VALUES ({', '.join('?' * len(_ENTRY_COLUMNS))})", [e[c] for c in _ENTRY_COLUMNS])
+        result.received_entries = len(their_entries)
+        moved = _rechain(conn, ours, their_entries, base_id)
+        if resolve:
+            moved = [*moved, _log_decisions(conn, resolve, author)]
+        if moved and moved[-1] is not (ours[-1] if ours else None):  # signed here: the server must know the key
+            pending = {**pending, "change_log_signers": sorted(
+                set(pending.get("change_log_signers", [])) | set(_own_signer_row(conn)))}
+        result.sent_rows = _send_rows(conn, pg, layouts, pending, taken_back, known)
+        _insert_server_entries(pg, moved)
+        result.sent_entries = len(moved)
+        if moved:
+            history_store.set_meta(ws.db, history_store.HEAD_KEY, moved[-1]["hash"])
+        _recount(pg, {t for t in pending if t in layouts})
+        last_id, last_hash = history_store.last_entry(conn)
+        replica.clear_pending(conn)
+        replica.set_state(conn, "base", f"{last_id},{last_hash}")
+    return result
+
+
+def _log_decisions(conn, resolve: dict[tuple[str, int], str], author: str) -> dict:
+    """One signed entry recording the person's decisions on conflicts, and the rows as they stand after them
+    (so the history's last word on each is what the copy and the server hold)."""
+    last_id, prev = history_store.last_entry(conn)
+    key = history_store.installation_key()
+    tables: dict[str, list[int]] = {}
+    for table, row_id in resolve:
+        tables.setdefault(table, []).append(row_id)
+    hashes = {t: history_store.row_hashes(conn, t, ids) for t, ids in sorted(tables.items())}
+    decided = {"mine": sorted(f"{t}:{i}" for (t, i), v in resolve.items() if v == "mine"),
+               "theirs": sorted(f"{t}:{i}" for (t, i), v in resolve.items() if v == "theirs")}
+    entry = {"id": last_id + 1, **history_store.build_entry(
+        prev_hash=prev, author=author, action="resolve conflicts", table="*", row_id=None, before=None,
+        after=decided, hashes=hashes, key=key)}
+    history_store.ensure_signer(conn, key.public, entry["id"])
+    conn.execute(f"INSERT INTO {CHANGE_LOG_TABLE} ({', '.join(_ENTRY_COLUMNS)}) "
+                 f"VALUES ({', '.join('?' * len(_ENTRY_COLUMNS))})", [entry.get(c) for c in _ENTRY_COLUMNS])
+    return entry
+
+
+def _own_signer_row(conn) -> list[int]:
+    key = history_store.installation_key()
+    row = conn.execute("SELECT id FROM change_log_signers WHERE public_key = ?", (key.public.text,)).fetchone()
+    return [row[0]] if row else []
+
+
+def _apply_theirs(conn, layouts, theirs, pending, take_theirs, changed: set[str]) -> int:
+    """Write the server's changed rows into the copy. A row this copy changed too keeps this copy's value
+    (its conflicts were decided, or both made the same change, or it is this copy's own earlier send),
+    except where the person chose theirs."""
+    n = 0
+    # catalogue tables last: their counts and extents then hold, not what the data tables' triggers added
+    order = sorted(theirs, key=lambda t: (t.startswith("gpkg_") or t in (META_TABLE, "layer_info"), t))
+    for table in order:
+        if table == CHANGE_LOG_TABLE:
+            continue
+        layout = layouts[table]
+        mine = set(pending.get(table, []))
+        for key, (_version, values) in theirs[table].items():
+            if key in mine and (table, key) not in take_theirs:
+                continue
+            _write_local(conn, layout, key, values)
+            n += 1
+        changed.add(table)
+    return n
+
+
+def _write_local(conn, layout: TableLayout, key: int, values: tuple | None) -> None:
+    q = quote(layout.name)
+    if values is None:
+        conn.execute(f"DELETE FROM {q} WHERE rowid = ?", (key,))
+        return
+    sets = ", ".join(f"{quote(c.name)} = ?" for c in layout.columns)
+    if conn.execute(f"UPDATE {q} SET {sets} WHERE rowid = ?", (*values, key)).rowcount == 0:
+        conn.execute(insert_sql(layout), (key, *values))
+
+
+def _rechain(conn, ours: list[dict], their_entries: list[dict], base_id: int) -> list[dict]:
+    """This copy's entries placed after the server's newest one (unchanged when the server had none new)."""
+    if not ours:
+        return []
+    if their_entries:
+        key = history_store.installation_key()
+        prev_id, prev_hash = their_entries[-1]["id"], their_entries[-1]["hash"]
+        moved = []
+        for e in ours:
+            m = {"id": prev_id + 1, **history_store.rechained(e, prev_hash, key)}
+            moved.append(m)
+            prev_id, prev_hash = m["id"], m["hash"]
+        history_store.ensure_signer(conn, key.public, moved[0]["id"])
+    else:
+        moved = ours
+    for e in moved:
+        conn.execute(f"INSERT INTO {CHANGE_LOG_TABLE} ({', '.join(_ENTRY_COLUMNS)}) "
+                     f"VALUES ({', '.join('?' * len(_ENTRY_COLUMNS))})", [e.get(c) for c in _ENTRY_COLUMNS])
+    return moved
+
+
+def _send_rows(conn, pg, layouts, pending, taken_back, known) -> int:
+    """Write this copy's changed rows to the server (deleted ones deleted), but those taken back ("theirs")."""
+    n = 0
+    for table, keys in pending.items():
+        layout = layouts.get(table)
+        if layout is None or table == CHANGE_LOG_TABLE:
+            continue
+        keys = [k for k in keys if (table, k) not in taken_back]
+        present = {k: row for k in keys if (row := _local_row(conn, layout, k)) is not None}
+        gone = [k for k in keys if k not in present]
+        with pg.cursor() as cur:
+            if gone:
+                cur.executemany(f"DELETE FROM {quote(table)} WHERE {quote(layout.key)} = %s", [(k,) for k in gone])
+            if present:
+                ids = list(present)
+                cols = layout.server_columns()
+                updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in cols if c != layout.key)
+                cur.executemany(f"INSERT INTO {quote(table)} ({', '.join(map(quote, cols))}) "
+                                f"VALUES ({', '.join(['%s'] * len(cols))}) "
+                                f"ON CONFLICT ({quote(layout.key)}) DO UPDATE SET {updates}",
+                                rows_up(layout, ids, [present[k] for k in ids], known))
+        n += len(keys)
+    return n
+
+
+def _recount(pg, tables: set[str]) -> None:
+    """Feature counts on the server from its rows (each copy sent its own count, which saw only its rows)."""
+    for table in tables:
+        count = f"(SELECT count(*) FROM {quote(table)})"
+        pg.execute(f"UPDATE gpkg_ogr_contents SET feature_count = {count} "
+                   f"WHERE table_name = %s AND feature_count IS DISTINCT FROM {count}", (table,))
