@@ -1188,6 +1188,140 @@ def _add_compare(sub, name: str) -> None:
 COMMANDS.update({"rounds": _add_rounds, "compare": _add_compare})
 
 
+# -- the shared workspace on PostgreSQL/PostGIS ----------------------------------------------------------------
+
+
+def _decisions(args, conflicts) -> dict:
+    """The person's decisions from --keep (all conflicts) and --resolve TABLE:ID=mine|theirs (one each)."""
+    chosen = {(c.table, c.row_id): args.keep for c in conflicts} if args.keep else {}
+    for item in args.resolve:
+        try:
+            row, choice = item.rsplit("=", 1)
+            table, row_id = row.rsplit(":", 1)
+            key = (table, int(row_id))
+        except ValueError:
+            raise ValueError(_("--resolve takes TABLE:ID=mine or TABLE:ID=theirs, not {item!r}").format(item=item))
+        if choice not in ("mine", "theirs"):
+            raise ValueError(_("--resolve takes TABLE:ID=mine or TABLE:ID=theirs, not {item!r}").format(item=item))
+        chosen[key] = choice
+    return chosen
+
+
+def _sync_copy(args) -> int:
+    from layers import server_sync
+    from layers.workspace import Workspace
+
+    with Workspace.open(args.workspace, lock_now=True) as ws:
+        result = server_sync.sync(ws, args.server, author=args.author)
+        decided = _decisions(args, result.conflicts) if result.conflicts else {}
+        if result.conflicts and decided and all((c.table, c.row_id) in decided for c in result.conflicts):
+            result = server_sync.sync(ws, args.server, resolve=decided, author=args.author)
+    OUTPUT.result(workspace=args.workspace, sent_rows=result.sent_rows, sent_entries=result.sent_entries,
+                  received_rows=result.received_rows, received_entries=result.received_entries,
+                  conflicts=[{"table": c.table, "id": c.row_id, "differences": server_sync.conflict_lines(c)}
+                             for c in result.conflicts])
+    if result.conflicts:
+        OUTPUT.warn(ngettext("{workspace}: {n} row was changed here and on the server; nothing was sent or received:",
+                             "{workspace}: {n} rows were changed here and on the server; nothing was sent or received:",
+                             len(result.conflicts)).format(workspace=args.workspace, n=len(result.conflicts)))
+        for c in result.conflicts:
+            for line in server_sync.conflict_lines(c):
+                OUTPUT.warn("  " + line)
+        OUTPUT.warn(_("decide with --keep mine|theirs, or --resolve TABLE:ID=mine|theirs for each row"))
+        return 1
+    OUTPUT.say(_("{workspace}: in step with the server (sent {sent} changes, received {received})").format(
+        workspace=args.workspace, sent=result.sent_entries, received=result.received_entries))
+    return 0
+
+
+def cmd_push(args) -> int:
+    from layers import server_sync, server_transfer
+    from layers.workspace import Workspace
+
+    with Workspace.open(args.workspace) as ws:
+        copy = server_sync.is_copy(ws)
+    if copy:
+        return _sync_copy(args)
+    report = server_transfer.push(args.workspace, args.server, author=args.author)
+    OUTPUT.say(_("{workspace}: {rows} rows of {tables} tables are on the server now; the move is in its "
+                 "history").format(workspace=args.workspace, rows=integer(report.rows), tables=report.tables))
+    OUTPUT.result(workspace=args.workspace, tables=report.tables, rows=report.rows,
+                  geometries_rewritten=report.rewritten_count, history_head=report.entry_hash)
+    return 0
+
+
+def cmd_pull(args) -> int:
+    from layers import server_sync
+
+    if Path(args.workspace).exists():
+        return _sync_copy(args)
+    result = server_sync.pull(args.server, args.workspace, author=args.author, label=args.label or args.workspace)
+    OUTPUT.say(_("{workspace}: a copy of the shared workspace ({rows} rows); work on it, offline too, and "
+                 "`lantern push` it back").format(workspace=args.workspace, rows=integer(result.received_rows)))
+    OUTPUT.result(workspace=args.workspace, rows=result.received_rows)
+    return 0
+
+
+def cmd_server_roles(args) -> int:
+    from layers import server_sync
+
+    roles = server_sync.apply_roles(args.server)
+    for access in roles:
+        OUTPUT.say(_("{role}: reads {reads} tables, writes {writes}").format(
+            role=access.pg_role, reads=len(access.reads), writes=len(access.writes)))
+    OUTPUT.result(roles={a.pg_role: {"reads": sorted(a.reads), "writes": sorted(a.writes),
+                                     "reads_logged": sorted(a.logged)} for a in roles})
+    return 0
+
+
+_SERVER_HELP = N_("the server: postgresql://USER@HOST/DATABASE, or service=NAME (pg_service.conf); the password "
+                  "comes from ~/.pgpass or the service file, never from the command line")
+
+
+def _add_sync_options(p) -> None:
+    p.add_argument("--author", default="", metavar="NAME", help=_("who moves it (written to the change log)"))
+    p.add_argument("--keep", choices=["mine", "theirs"],
+                   help=_("decide every conflict one way: keep this copy's rows (mine) or the server's (theirs)"))
+    p.add_argument("--resolve", action="append", default=[], metavar="TABLE:ID=mine|theirs",
+                   help=_("decide one conflict (repeat for each)"))
+
+
+def _add_push(sub, name: str) -> None:
+    p = sub.add_parser(name, help=_("put a workspace file on a PostGIS server, or send a copy's changes back"),
+                       description=_("A workspace file goes into an empty PostGIS database, history and all. A copy "
+                                     "made by `lantern pull` sends its changes and receives the others'; a row "
+                                     "changed on both sides is listed and nothing is written until you decide."))
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("server", metavar="SERVER", help=_(_SERVER_HELP))
+    _add_sync_options(p)
+    p.set_defaults(func=cmd_push, bad_input=(ValueError,))
+
+
+def _add_pull(sub, name: str) -> None:
+    p = sub.add_parser(name, help=_("make a copy of a shared workspace to work on (offline too), or bring one in "
+                                    "step"),
+                       description=_("A new file: a copy of the shared workspace, its history verifiable, the copy "
+                                     "recorded in the server's history. An existing copy: brought in step (its "
+                                     "changes sent, the others' received)."))
+    p.add_argument("server", metavar="SERVER", help=_(_SERVER_HELP))
+    p.add_argument("workspace", metavar="WORKSPACE.gpkg")
+    p.add_argument("--label", default="", help=_("what the server's history calls this copy (default: its file name)"))
+    _add_sync_options(p)
+    p.set_defaults(func=cmd_pull, bad_input=(ValueError,))
+
+
+def _add_server_roles(sub, name: str) -> None:
+    p = sub.add_parser(name, help=_("give the auditor, planner, police and administrator roles their access on the "
+                                    "server again"),
+                       description=_("Grants, column privileges and row-level security from data/sensitivity.json "
+                                     "and data/server_roles.json; run it as the database's owner."))
+    p.add_argument("server", metavar="SERVER", help=_(_SERVER_HELP))
+    p.set_defaults(func=cmd_server_roles)
+
+
+COMMANDS.update({"push": _add_push, "pull": _add_pull, "server-roles": _add_server_roles})
+
+
 # -- the app (no command) ------------------------------------------------------------------------
 
 

@@ -69,7 +69,7 @@ class SyncResult:
 # -- making a copy ----------------------------------------------------------------------------------------------
 
 
-def make_copy(address: str, path: str | Path, *, author: str, label: str = "") -> SyncResult:
+def pull(address: str, path: str | Path, *, author: str, label: str = "") -> SyncResult:
     """A new copy of the shared workspace at ``address`` in the file ``path``; the server's history records
     who took it (when the account may write history)."""
     import psycopg
@@ -400,3 +400,45 @@ def _recount(pg, tables: set[str]) -> None:
         count = f"(SELECT count(*) FROM {quote(table)})"
         pg.execute(f"UPDATE gpkg_ogr_contents SET feature_count = {count} "
                    f"WHERE table_name = %s AND feature_count IS DISTINCT FROM {count}", (table,))
+
+
+# -- words for people -------------------------------------------------------------------------------------------
+
+
+def conflict_lines(conflict: Conflict) -> list[str]:
+    """What differs in a conflict, field by field (a geometry is named, not printed)."""
+    where = f"{conflict.table} {conflict.row_id}"
+    if conflict.mine is None:
+        return [_("{row}: deleted here, changed on the server").format(row=where)]
+    if conflict.theirs is None:
+        return [_("{row}: changed here, deleted on the server").format(row=where)]
+    lines = []
+    for name in conflict.mine:
+        mine, theirs = conflict.mine[name], conflict.theirs.get(name)
+        if mine == theirs:
+            continue
+        if isinstance(mine, (bytes, bytearray)) or isinstance(theirs, (bytes, bytearray)):
+            lines.append(_("{row}: {field} differs (a geometry or file)").format(row=where, field=name))
+        else:
+            lines.append(_("{row}: {field} is {mine!r} here, {theirs!r} on the server").format(
+                row=where, field=name, mine=mine, theirs=theirs))
+    return lines
+
+
+def apply_roles(address: str) -> list:
+    """Give every role its access again (after a table was added, or to repair grants changed by hand)."""
+    import psycopg
+
+    from layers import server_roles
+
+    pg = connect(address)
+    try:
+        with pg.transaction():
+            if not is_lantern_server(pg):
+                raise ServerError(_("{server}: this database holds no Lantern workspace").format(
+                    server=describe(address)))
+            return server_roles.apply(pg, server_layouts(pg))
+    except psycopg.Error as exc:
+        raise server_error(address, exc) from None
+    finally:
+        pg.close()

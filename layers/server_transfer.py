@@ -1,9 +1,9 @@
-"""Moving a whole workspace between a GeoPackage file and a PostgreSQL/PostGIS server: push and pull.
+"""Moving a whole workspace file onto a PostgreSQL/PostGIS server (``push``), and the table copying that a pull
+(``layers.server_sync.pull``) shares with it.
 
-Both directions are one transaction on each side: a push that fails leaves the server database as it was,
-a pull that fails leaves no file. The change log goes along unchanged and the move is one more signed entry
-on the receiving side (action ``push`` on the server, ``pull`` in the file), so ``lantern check`` of a
-pulled file verifies the whole history, the move included.
+A push is one transaction on the server: one that fails leaves the database as it was. The change log goes
+along unchanged and the move is one more signed entry (action ``push``), so ``lantern check`` of a copy pulled
+later verifies the whole history, the move included.
 
 Values round-trip exactly (the row hashes depend on it): integers, reals, text and files as they are;
 geometries as PostGIS geometries, written back as GeoPackage blobs by ``layers.gpkg_geometry``. A blob that
@@ -211,38 +211,6 @@ def _insert_entry(pg, entry_id: int, entry: dict) -> None:
 # -- pull: server -> file ---------------------------------------------------------------------------------------
 
 
-def pull(address: str, path: str | Path, *, author: str, overwrite: bool = False, progress=None) -> Transfer:
-    """Copy the shared workspace at ``address`` into a new workspace file ``path``."""
-    import psycopg
-
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise StorageError(path, _("the file exists already; choose another name"))
-    pg = connect(address)
-    try:
-        pg.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot of the server for the copy
-        pg.read_only = True
-        with pg.transaction():
-            if not is_lantern_server(pg):
-                raise ServerError(_("{server}: this database holds no Lantern workspace").format(
-                    server=describe(address)))
-            with sibling_temp(path) as tmp:
-                report = _build_file(pg, tmp, progress)
-                db = sqlite_utils.Database(_sqlite(tmp))
-                with db.conn:
-                    entry = history_store.append(db, author=author, action="pull", table="*", row_id=None,
-                                                 before=None, after={"from": describe(address), "to": path.name,
-                                                                     "tables": report.tables, "rows": report.rows})
-                db.conn.close()
-                report.entry_hash = entry["hash"]
-                os.replace(tmp, path)
-        return report
-    except psycopg.Error as exc:
-        raise server_error(address, exc) from None
-    finally:
-        pg.close()
-
-
 def _sqlite(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     gpkg_geometry.register_functions(conn)
@@ -349,4 +317,4 @@ def _fill_rtree(conn: sqlite3.Connection, name: str) -> None:
             return
 
 
-__all__ = ["Transfer", "push", "pull", "LanternError"]
+__all__ = ["Transfer", "push", "LanternError"]

@@ -24,7 +24,7 @@ def server(demo_copy, pg_db):
 
 def _copy(server, tmp_path, name):
     path = tmp_path / f"{name}.gpkg"
-    server_sync.make_copy(server, path, author=name, label=name)
+    server_sync.pull(server, path, author=name, label=name)
     return Workspace.open(path)
 
 
@@ -51,7 +51,7 @@ def _verified(*paths):
 def _fresh_pull_verifies(server, tmp_path):
     path = tmp_path / "fresh.gpkg"
     path.unlink(missing_ok=True)
-    server_transfer.pull(server, path, author="Checker")
+    server_sync.pull(server, path, author="Checker")
     _verified(path)
     return path
 
