@@ -11,7 +11,19 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from audit import changelog
+from layers.errors import LanternError
 from layers.i18n import _
+
+
+class UndoRefused(LanternError):
+    """The row was changed again since (by someone else, in a shared workspace): undoing would overwrite that."""
+
+
+def _refuse_if_changed(table: str, row_id, now: dict | None, left: dict | None) -> None:
+    """Undo touches only one's own change: the row must still be as the command left it."""
+    if now is None or left is None or any(now.get(k) != v for k, v in left.items()):
+        raise UndoRefused(_("{table} {id} was changed since (by someone else?); undoing would overwrite that "
+                            "change, so nothing was undone").format(table=table, id=row_id))
 
 
 @dataclass
@@ -78,10 +90,12 @@ class InsertRow(RowCommand):
         if self.row_id is not None:  # redo: same id, so later commands still refer to it
             values[ctx.workspace.primary_key(self.table)] = self.row_id
         self.row_id = ctx.workspace.insert_row(self.table, values)
-        self._record(ctx, "insert", None, self._existing(ctx))
+        self.left = self._existing(ctx)
+        self._record(ctx, "insert", None, self.left)
 
     def revert(self, ctx: Context) -> None:
-        before = self._existing(ctx)
+        before = ctx.workspace.get_row(self.table, self.row_id)
+        _refuse_if_changed(self.table, self.row_id, before, getattr(self, "left", before))
         ctx.workspace.delete_row(self.table, self.row_id)
         self._record(ctx, "undo insert", before, None)
 
@@ -98,9 +112,13 @@ class UpdateRow(RowCommand):
         current = self._existing(ctx)
         self.before = {k: current[k] for k in self.changes}
         ctx.workspace.update_row(self.table, self.row_id, self.changes)
+        stored = self._existing(ctx)
+        self.left = {k: stored[k] for k in self.changes}  # as SQLite stored them (its types), to compare at undo
         self._record(ctx, "update", self.before, dict(self.changes))
 
     def revert(self, ctx: Context) -> None:
+        _refuse_if_changed(self.table, self.row_id, ctx.workspace.get_row(self.table, self.row_id),
+                           getattr(self, "left", None) or self._existing(ctx))
         ctx.workspace.update_row(self.table, self.row_id, self.before)
         self._record(ctx, "undo update", dict(self.changes), self.before)
 
@@ -118,6 +136,8 @@ class DeleteRow(RowCommand):
         self._record(ctx, "delete", self.before, None)
 
     def revert(self, ctx: Context) -> None:
+        if ctx.workspace.get_row(self.table, self.row_id) is not None:
+            _refuse_if_changed(self.table, self.row_id, None, None)
         ctx.workspace.insert_row(self.table, self.before)
         self._record(ctx, "undo delete", None, self.before)
 

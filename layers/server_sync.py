@@ -442,3 +442,24 @@ def apply_roles(address: str) -> list:
         raise server_error(address, exc) from None
     finally:
         pg.close()
+
+
+class ChangeListener:
+    """Hears the server say that a table changed (LISTEN/NOTIFY), so a window syncs within a moment of a commit
+    elsewhere instead of polling. One connection of its own; ``wait`` blocks up to ``timeout`` seconds."""
+
+    def __init__(self, address: str):
+        from layers.server_schema import NOTIFY_CHANNEL
+
+        self.conn = connect(address, autocommit=True)
+        self.conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+
+    def wait(self, timeout: float) -> set[str]:
+        """The tables changed since the last call (empty when nothing came within ``timeout``)."""
+        tables = {n.payload for n in self.conn.notifies(timeout=timeout, stop_after=1)}
+        if tables:  # a commit touches several tables: take what else is already there
+            tables |= {n.payload for n in self.conn.notifies(timeout=0.05)}
+        return tables
+
+    def close(self) -> None:
+        self.conn.close()

@@ -137,3 +137,25 @@ def test_choosing_theirs_takes_the_servers_row_and_the_history_still_verifies(se
     conn.close()
     assert actions == ["resolve conflicts", "delete"]
     _fresh_pull_verifies(server, tmp_path)
+
+
+def test_undo_touches_only_ones_own_change(server, tmp_path):
+    from audit.commands import UndoRefused
+
+    a, b = _copy(server, tmp_path, "anna"), _copy(server, tmp_path, "berzins")
+    fid = _first(a, "worksites")
+    anna = History(a, "Anna")
+    anna.do(UpdateRow("worksites", fid, {"name": "Anna's name"}))
+    server_sync.sync(a, server)
+    server_sync.sync(b, server)
+    History(b, "Berzins").do(UpdateRow("worksites", fid, {"name": "Berzins on top"}))
+    server_sync.sync(b, server)
+    server_sync.sync(a, server)
+    assert _name(a, fid) == "Berzins on top"
+    with pytest.raises(UndoRefused, match="changed since"):
+        anna.undo()
+    assert _name(a, fid) == "Berzins on top"  # Berzins' change stands
+    other = _first(a, "shelters")
+    own = anna.do(UpdateRow("shelters", other, {"name": "Anna's shelter"}))
+    assert anna.undo() is own  # positive control: her own, untouched change undoes
+    a.close(), b.close()
