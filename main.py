@@ -1434,7 +1434,9 @@ def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPars
 
 
 def _looks_like_workspace(arg: str) -> bool:
-    return bool(Path(arg).suffix) or "/" in arg or os.sep in arg or Path(arg).exists()
+    from layers.server import is_server_address
+
+    return bool(Path(arg).suffix) or "/" in arg or os.sep in arg or Path(arg).exists() or is_server_address(arg)
 
 
 def _output_flags_after_command(argv: list[str]) -> list[str]:

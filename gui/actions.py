@@ -46,6 +46,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("open", "file", N_("&Open workspace…"), "files.open", "Ctrl+O", idle=True),
     ActionSpec("recent", "file", N_("Open &recent"), "files.fill_recent", kind="submenu"),
     ActionSpec("reset_demo", "file", N_("Reset &demo"), "audit.reset_demo", idle=True),  # a fresh copy of the demo
+    ActionSpec("connect_shared", "file", N_("Connect to s&hared workspace…"), "shared.connect_dialog", None,
+               idle=True),
+    ActionSpec("sync_shared", "file", N_("S&ync with shared workspace"), "shared.sync_now", "F9", "shared", idle=True),
     _sep("file"),
     ActionSpec("import", "file", N_("&Import layer…"), "files.import_layer", "Ctrl+I", "writable", idle=True),
     ActionSpec("import_osm", "file", N_("Import &OpenStreetMap extract…"), "files.import_osm", "Ctrl+Shift+I",
@@ -143,12 +146,19 @@ def build_menus(menubar: QMenuBar, parent, owners: dict) -> dict[str, QAction]:
     return actions
 
 
+def _is_copy(session) -> bool:
+    from layers.replica import is_replica
+
+    return session.workspace is not None and is_replica(session.workspace.db.conn)
+
+
 def _available(needs: str | None, session) -> bool:
     history = session.history
     return {
         None: True,
         "workspace": session.workspace is not None,
         "writable": session.writable,
+        "shared": session.writable and _is_copy(session),
         "selection": session.selection is not None,
         "undo": bool(history and history.can_undo and session.writable),
         "redo": bool(history and history.can_redo and session.writable),

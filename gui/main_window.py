@@ -28,6 +28,7 @@ from gui.notify import Notifier
 from gui.outreach_panel import OutreachPanel
 from gui.panels_menu import fill_panels_menu
 from gui.session_map import SessionMap
+from gui.shared_controller import SharedController, is_shared_address
 from gui.tools_controller import ToolsController
 from layers import i18n
 from layers.catalogue import kind as get_kind
@@ -51,8 +52,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.map_view)
         self.session_map = SessionMap(session, self.map_view)
         self._build_docks()
-        self.coords_label = QLabel()
-        self.count_label = QLabel()
+        self.coords_label, self.count_label = QLabel(), QLabel()
         self.statusBar().addPermanentWidget(self.count_label)
         self.statusBar().addPermanentWidget(self.coords_label)
         self._build_gis_tools()
@@ -60,8 +60,10 @@ class MainWindow(QMainWindow):
         self.files = FileController(session, self.notify, self.settings, self)
         self.audit = AuditController(session, self.notify, self.settings, self)
         self.tools = ToolsController(session, self.notify, self)
+        self.shared = SharedController(session, self.notify, self.settings, self)
         self.actions = build_menus(self.menuBar(), self, {"window": self, "files": self.files, "audit": self.audit,
                                                           "tools": self.tools, "find": self.find_bar,
+                                                          "shared": self.shared,
                                                           "bookmarks": self.bookmarks, "measure": self.measure})
         for name in ("bookmark_add", "measure"):
             self.gis_toolbar.addAction(self.actions[name])
@@ -169,8 +171,8 @@ class MainWindow(QMainWindow):
 
     # -- commands the window itself handles ------------------------------------------------
 
-    def open_workspace(self, path: str | Path) -> bool:
-        return self.files.open_workspace(path)
+    def open_workspace(self, path: str | Path):
+        return self.shared.open_address(str(path)) if is_shared_address(path) else self.files.open_workspace(path)
 
     def toggle_basemap(self, on: bool) -> None:
         self.session.set_basemap(on)
@@ -241,7 +243,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState(WINDOW_STATE_VERSION))
-        self.disk_timer.stop()
+        self.disk_timer.stop(), self.shared.stop()
         self.find_bar.dispose()
         self.session.close()
         self.map_view.dispose()

@@ -41,6 +41,15 @@ def describe(address: str) -> str:
     return f"{user}{where}/{parts.get('dbname', '')}".rstrip("/")
 
 
+def without_password(address: str) -> str:
+    """The address as key-value settings, any password taken out: what a copy remembers of its server."""
+    import psycopg.conninfo
+
+    parts = psycopg.conninfo.conninfo_to_dict(str(address))
+    parts.pop("password", None)
+    return psycopg.conninfo.make_conninfo(**parts)
+
+
 def connect(address: str, *, autocommit: bool = False, password: str | None = None):
     """A psycopg connection to ``address``; a ServerError naming the server when it cannot be made."""
     import psycopg

@@ -26,7 +26,7 @@ from layers import history_store, replica, row_ids
 from layers.errors import ServerError
 from layers.i18n import _
 from layers.migrations import CHANGE_LOG_TABLE, META_TABLE
-from layers.server import connect, describe, server_error
+from layers.server import connect, describe, server_error, without_password
 from layers.server_schema import (
     TOMBSTONES_TABLE, VERSION_COLUMN, WRITE_LOCK, TableLayout, is_lantern_server, quote, server_layouts,
 )
@@ -69,7 +69,7 @@ class SyncResult:
 # -- making a copy ----------------------------------------------------------------------------------------------
 
 
-def pull(address: str, path: str | Path, *, author: str, label: str = "") -> SyncResult:
+def pull(address: str, path: str | Path, *, author: str, label: str = "", password: str | None = None) -> SyncResult:
     """A new copy of the shared workspace at ``address`` in the file ``path``; the server's history records
     who took it (when the account may write history)."""
     import psycopg
@@ -82,7 +82,7 @@ def pull(address: str, path: str | Path, *, author: str, label: str = "") -> Syn
     path = Path(path)
     if path.exists():
         raise StorageError(path, _("the file exists already; choose another name"))
-    pg = connect(address)
+    pg = connect(address, password=password)
     try:
         pg.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # the copy is one snapshot of the server
         with pg.transaction():
@@ -101,7 +101,8 @@ def pull(address: str, path: str | Path, *, author: str, label: str = "") -> Syn
                     conn.execute("BEGIN")
                     last_id, last_hash = history_store.last_entry(conn)
                     first, last = row_ids.block_range(block)
-                    replica.make(conn, {"server": describe(address), "base": f"{last_id},{last_hash}",
+                    replica.make(conn, {"server": describe(address), "address": without_password(address),
+                                        "base": f"{last_id},{last_hash}",
                                         "watermark": watermark, row_ids.BLOCK_KEY: f"{first},{last}",
                                         "own_versions": "[]"})
                 conn.close()
@@ -168,7 +169,13 @@ def is_copy(ws) -> bool:
     return replica.is_replica(ws.db.conn)
 
 
-def sync(ws, address: str, *, resolve: dict[tuple[str, int], str] | None = None, author: str = "") -> SyncResult:
+def server_of(ws) -> str | None:
+    """The address (without password) of the server a copy came from; None for a file of its own."""
+    return replica.state(ws.db.conn).get("address") if replica.is_replica(ws.db.conn) else None
+
+
+def sync(ws, address: str, *, resolve: dict[tuple[str, int], str] | None = None, author: str = "",
+         password: str | None = None) -> SyncResult:
     """Bring the copy ``ws`` and the server into step (see the module's docstring). ``resolve`` decides
     conflicts found before: ``{(table, row id): "mine" | "theirs"}``; a conflict it does not name, or one that
     changed again on the server since, is returned again and nothing is written."""
@@ -181,7 +188,7 @@ def sync(ws, address: str, *, resolve: dict[tuple[str, int], str] | None = None,
     base_id, _base_hash = state["base"].split(",")
     base_id, watermark = int(base_id), int(state["watermark"])
     own = set(json.loads(state.get("own_versions", "[]")))
-    pg = connect(address)
+    pg = connect(address, password=password)
     try:
         # the copy commits after the server: a server that refuses leaves the copy as it was
         with ws.atomic(), pg.transaction():
@@ -448,10 +455,10 @@ class ChangeListener:
     """Hears the server say that a table changed (LISTEN/NOTIFY), so a window syncs within a moment of a commit
     elsewhere instead of polling. One connection of its own; ``wait`` blocks up to ``timeout`` seconds."""
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, password: str | None = None):
         from layers.server_schema import NOTIFY_CHANNEL
 
-        self.conn = connect(address, autocommit=True)
+        self.conn = connect(address, autocommit=True, password=password)
         self.conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
 
     def wait(self, timeout: float) -> set[str]:
