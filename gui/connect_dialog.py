@@ -1,12 +1,14 @@
 """File → Connect to shared workspace…: which server, as whom; the password is kept only in memory.
 
 A ``pg_service.conf`` service (``service=district``) or ``~/.pgpass`` keeps the password out of Lantern
-altogether; a password typed here is used for this session and never written to the settings.
+altogether; a password typed here is used for this session, or kept in the system keyring when asked, and
+never written to the settings.
 """
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
+from layers import server_secrets
 from layers.i18n import _
 from layers.server import is_server_address
 
@@ -29,6 +31,11 @@ class ConnectDialog(QDialog):
         self.password.setPlaceholderText(_("empty: from ~/.pgpass or the service file"))
         form.addRow(_("Server:"), self.address)
         form.addRow(_("Password:"), self.password)
+        self.remember = QCheckBox(_("Remember the password in this computer's keyring"))
+        if not server_secrets.available():
+            self.remember.setEnabled(False)
+            self.remember.setToolTip(_("This computer has no keyring: the password is used for this session only."))
+        form.addRow("", self.remember)
         layout.addLayout(form)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
@@ -46,6 +53,6 @@ class ConnectDialog(QDialog):
             return
         self.accept()
 
-    def chosen(self) -> tuple[str, str | None]:
-        """The address as typed (without password) and the password (None when left empty)."""
-        return self.address.text().strip(), self.password.text() or None
+    def chosen(self) -> tuple[str, str | None, bool]:
+        """The address as typed, the password (None when left empty), and whether to keep it in the keyring."""
+        return self.address.text().strip(), self.password.text() or None, self.remember.isChecked()

@@ -12,9 +12,10 @@ from PySide6.QtWidgets import QLabel
 from gui.conflict_dialog import ConflictDialog
 from gui.connect_dialog import ConnectDialog
 from gui.tasks import run_with_progress
+from layers import server_secrets
 from layers.errors import LanternError, ServerError
 from layers.i18n import _
-from layers.server import is_server_address, without_password
+from layers.server import is_server_address, password_in, without_password
 from layers.server_sync import ChangeListener
 from mapping.shared_link import SharedLink, copy_path_for, open_shared
 
@@ -68,11 +69,14 @@ class SharedController(QObject):
         if dialog.exec():
             self.open_address(*dialog.chosen())
 
-    def open_address(self, address: str, password: str | None = None):
+    def open_address(self, address: str, password: str | None = None, remember: bool = False):
         """Open this installation's copy of the shared workspace at ``address`` (pulled first when new)."""
         self.settings.setValue("shared/last_address", without_password(address))  # never a password
+        password = password or password_in(address)
         if password:
             self.passwords[without_password(address)] = password
+            if remember and not server_secrets.store(address, password):
+                self.notify.status(_("No keyring on this computer: the password is used for this session only."))
         if copy_path_for(address).exists():
             return self.window.open_workspace(copy_path_for(address))
         return run_with_progress(

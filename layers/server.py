@@ -2,8 +2,8 @@
 
 A server is addressed as libpq addresses it: a URL (``postgresql://user@host/db``), key-value settings
 (``host=… dbname=…``) or a ``pg_service.conf`` service (``service=district``). Passwords come from where
-libpq looks for them (``~/.pgpass``, the service file); Lantern never writes one into its settings, and never shows one in a
-message.
+libpq looks for them (``~/.pgpass``, the service file) or from the system keyring (``layers.server_secrets``);
+Lantern never writes one into its settings or files, and never shows one in a message.
 """
 from __future__ import annotations
 
@@ -41,6 +41,16 @@ def describe(address: str) -> str:
     return f"{user}{where}/{parts.get('dbname', '')}".rstrip("/")
 
 
+def password_in(address: str) -> str | None:
+    """A password written into the address itself (``postgresql://user:secret@host/db``), or None."""
+    import psycopg.conninfo
+
+    try:
+        return psycopg.conninfo.conninfo_to_dict(str(address)).get("password") or None
+    except psycopg.ProgrammingError:
+        return None
+
+
 def without_password(address: str) -> str:
     """The address as key-value settings, any password taken out: what a copy remembers of its server."""
     import psycopg.conninfo
@@ -54,6 +64,9 @@ def connect(address: str, *, autocommit: bool = False, password: str | None = No
     """A psycopg connection to ``address``; a ServerError naming the server when it cannot be made."""
     import psycopg
 
+    from layers import server_secrets
+
+    password = password or server_secrets.stored(address)
     extra = {"password": password} if password else {}
     try:
         return psycopg.connect(str(address), autocommit=autocommit, connect_timeout=15,

@@ -75,3 +75,61 @@ def test_a_row_changed_in_both_windows_is_decided_in_the_conflict_dialog(qtbot, 
     qtbot.waitUntil(lambda: _server_name(server, fid) == "Berzins'", timeout=15000)
     qtbot.waitUntil(lambda: _name(anna, fid) == "Berzins'", timeout=15000)
     assert "in step" in berzins.shared.label.text()
+
+
+class _MemoryKeyring:
+    """A keyring backend in memory (the test machine has none)."""
+
+    def __new__(cls):
+        from keyring.backend import KeyringBackend
+
+        class Memory(KeyringBackend):
+            priority = 1
+            stored: dict = {}
+
+            def get_password(self, service, user):
+                return self.stored.get((service, user))
+
+            def set_password(self, service, user, password):
+                self.stored[(service, user)] = password
+
+            def delete_password(self, service, user):
+                self.stored.pop((service, user), None)
+
+        return Memory()
+
+
+def _files_holding(folder, secret: bytes) -> list:
+    return [p for p in folder.rglob("*") if p.is_file() and secret in p.read_bytes()]
+
+
+def test_a_typed_password_goes_to_the_keyring_and_nowhere_else(qtbot, make_window, server, monkeypatch, tmp_path,
+                                                                 settings):
+    import keyring
+    import psycopg.conninfo
+
+    from layers import server_secrets
+
+    secret = "S3cret-Pw-9f1c"
+    memory = _MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(memory)
+    server_secrets._CACHE.clear()
+    try:
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+        parts = psycopg.conninfo.conninfo_to_dict(server)
+        address = f"postgresql://{parts['user']}:{secret}@/{parts['dbname']}?host={parts['host']}"
+        window = make_window()
+        window.shared.open_address(address, None, remember=True)  # typed into the address itself, even
+        qtbot.waitUntil(lambda: window.shared.link is not None, timeout=60000)
+        window.session.do(UpdateRow("worksites", window.session.workspace.db.conn.execute(
+            "SELECT min(fid) FROM worksites").fetchone()[0], {"name": "Synced with a password"}))
+        qtbot.waitUntil(lambda: window.shared.link.waiting() == 0, timeout=15000)
+        settings.sync()
+        assert secret in memory.stored.values()  # positive control: it was kept, in the keyring
+        assert _files_holding(tmp_path, secret.encode()) == []  # not in the settings, the copy or any log
+        (tmp_path / "probe.txt").write_text(f"x{secret}x")
+        assert _files_holding(tmp_path, secret.encode()) == [tmp_path / "probe.txt"]  # the scan sees one
+    finally:
+        keyring.set_keyring(previous)
+        server_secrets._CACHE.clear()
