@@ -180,3 +180,22 @@ def test_an_unreachable_server_is_named_without_its_password(demo_copy, tmp_path
     assert "cannot connect" in str(err.value) and "auditor@" in str(err.value)
     assert "s3cret" not in str(err.value)
     assert isinstance(err.value, LanternError)
+
+
+def test_a_backup_restored_into_a_new_database_pulls_a_copy_that_verifies(demo_copy, pg_db, pg_cluster, tmp_path):
+    """The backup docs/shared-workspace.md gives: pg_dump -Fc, pg_restore into an empty database, pull, check."""
+    import subprocess
+
+    from tests.pg_cluster import new_database
+
+    server_transfer.push(demo_copy, pg_db, author="Tester")
+    dump = tmp_path / "district.dump"
+    subprocess.run([str(pg_cluster.bin / "pg_dump"), "-Fc", "-f", str(dump), "-d", pg_db], check=True)
+    restored = new_database(pg_cluster, "restored_" + tmp_path.name[-12:].replace("-", "_"))
+    subprocess.run([str(pg_cluster.bin / "pg_restore"), "--exit-on-error", "-d", restored, str(dump)], check=True,
+                   capture_output=True)
+    copy = tmp_path / "from-backup.gpkg"
+    server_sync.pull(restored, copy, author="Tester")
+    result = check_workspace(copy)
+    assert result.ok, result.problems
+    assert _rows(copy, "reported_cases") == _rows(demo_copy, "reported_cases")
