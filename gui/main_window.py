@@ -145,11 +145,11 @@ class MainWindow(QMainWindow):
         self.actions["add_place"].setChecked(s.mode == "place" and s.mode_owner == NEW_PLACE)
         self.actions["draw_estimate"].setChecked(s.mode == "polygon" and s.mode_owner == ESTIMATE_AREA)
         self.actions["measure"].setChecked(self.measure.measuring)
-        ws = s.workspace
+        ws, where = s.workspace, self.shared.where()  # a shared copy is named by its server, not its file
         if ws is None:
             self.setWindowTitle(_("Lantern"))
         else:
-            self.setWindowTitle(_("{name} — {file} — Lantern").format(name=ws.name, file=ws.path.name)
+            self.setWindowTitle(_("{name} — {file} — Lantern").format(name=ws.name, file=where or ws.path.name)
                                 + (" " + _("(read-only)") if ws.read_only else ""))
 
     def _set_busy(self, busy: bool) -> None:

@@ -121,6 +121,10 @@ class SharedController(QObject):
         dialog.accepted.connect(lambda: self.link is not None and self.link.sync(resolve=dialog.decisions()))
         dialog.open()
 
+    def where(self) -> str | None:
+        """For the window's title: the server a shared copy belongs to (its file name means nothing to people)."""
+        return _("shared: {server}").format(server=self.link.server) if self.link is not None else None
+
     def stop(self) -> None:
         self.timer.stop()
         if self.listener is not None:

@@ -41,6 +41,7 @@ def test_each_window_sees_the_others_committed_change(qtbot, make_window, server
     anna = _open_shared(qtbot, make_window, server, monkeypatch, tmp_path, "Anna")
     berzins = _open_shared(qtbot, make_window, server, monkeypatch, tmp_path, "Berzins")
     assert anna.session.workspace.path != berzins.session.workspace.path
+    assert "shared: lantern_test_admin@" in anna.windowTitle()  # named by its server, not the copy's file
     fid = anna.session.workspace.db.conn.execute("SELECT min(fid) FROM worksites").fetchone()[0]
 
     anna.session.do(UpdateRow("worksites", fid, {"name": "Seen by Anna"}))
