@@ -20,6 +20,7 @@ from layers.server_sync import ChangeListener
 from mapping.shared_link import SharedLink, copy_path_for, open_shared
 
 SYNC_DELAY_MS = 300  # after an edit: a burst of edits is sent as one sync
+CATCH_UP_MS = 30_000  # and now and then anyway: a notification lost with a dropped connection is made up for
 LISTEN_SLICE_S = 0.5  # how often the listening thread looks whether it should stop
 
 
@@ -58,6 +59,7 @@ class SharedController(QObject):
         self.label = QLabel()
         window.statusBar().addPermanentWidget(self.label)
         self.timer = QTimer(self, singleShot=True, interval=SYNC_DELAY_MS, timeout=self.sync_now)
+        self.catch_up = QTimer(self, interval=CATCH_UP_MS, timeout=self.sync_now)
         session.opened.connect(self._on_opened)
         session.edited.connect(lambda *_a: self.link is not None and self.timer.start())
 
@@ -97,10 +99,16 @@ class SharedController(QObject):
         link.password = self.passwords.get(link.address)
         self.link = link
         link.changed.connect(lambda text: self.label.setText(text))
-        self.listener = _Listener(link.address, link.password, self)
+        self.catch_up.start()
+        self.sync_now()
+
+    def _listen(self) -> None:
+        """(Again) listen for other windows' commits: at opening, and after the server was out of reach."""
+        if self.listener is not None and self.listener.isRunning():
+            return
+        self.listener = _Listener(self.link.address, self.link.password, self)
         self.listener.heard.connect(lambda _tables: self.timer.start())
         self.listener.start()
-        self.sync_now()
 
     def sync_now(self) -> None:
         if self.link is None:
@@ -110,6 +118,8 @@ class SharedController(QObject):
         except LanternError as exc:
             self.notify(_("Cannot sync with the shared workspace"), str(exc))
             return
+        if result is not None:
+            self._listen()
         if result is not None and result.conflicts:
             self.decide(result.conflicts)
 
@@ -127,6 +137,7 @@ class SharedController(QObject):
 
     def stop(self) -> None:
         self.timer.stop()
+        self.catch_up.stop()
         if self.listener is not None:
             self.listener.requestInterruption()
             self.listener.wait()

@@ -169,6 +169,15 @@ def is_copy(ws) -> bool:
     return replica.is_replica(ws.db.conn)
 
 
+def unsent_entries(ws) -> int:
+    """History entries made in the copy since it was last in step (what waits to be sent)."""
+    conn = ws.db.conn
+    if not replica.is_replica(conn):
+        return 0
+    base_id = int(replica.state(conn)["base"].split(",")[0])
+    return conn.execute(f"SELECT count(*) FROM {CHANGE_LOG_TABLE} WHERE id > ?", (base_id,)).fetchone()[0]
+
+
 def server_of(ws) -> str | None:
     """The address (without password) of the server a copy came from; None for a file of its own."""
     return replica.state(ws.db.conn).get("address") if replica.is_replica(ws.db.conn) else None

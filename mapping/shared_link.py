@@ -11,7 +11,7 @@ from pathlib import Path
 
 from psygnal import Signal
 
-from layers import replica, server_sync
+from layers import server_sync
 from layers.errors import LanternError, ServerError
 from layers.i18n import _, ngettext
 from layers.server import describe
@@ -59,9 +59,9 @@ class SharedLink:
         return describe(self.address)
 
     def waiting(self) -> int:
-        """Rows changed here that the server has not had yet."""
+        """Changes (history entries) made here that the server has not had yet."""
         ws = self.session.workspace
-        return sum(len(v) for v in replica.pending(ws.db.conn).values()) if ws is not None else 0
+        return server_sync.unsent_entries(ws) if ws is not None else 0
 
     def sync(self, resolve: dict | None = None) -> server_sync.SyncResult | None:
         """Bring the copy and the server in step; the views re-read what others changed. None when offline."""

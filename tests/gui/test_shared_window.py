@@ -134,3 +134,21 @@ def test_a_typed_password_goes_to_the_keyring_and_nowhere_else(qtbot, make_windo
     finally:
         keyring.set_keyring(previous)
         server_secrets._CACHE.clear()
+
+
+def test_offline_the_window_works_on_and_sends_what_waited_once_back(qtbot, make_window, server, monkeypatch,
+                                                                      tmp_path):
+    window = _open_shared(qtbot, make_window, server, monkeypatch, tmp_path, "Anna")
+    link = window.shared.link
+    reachable = link.address
+    link.address = f"host={tmp_path} port=1 dbname=nowhere user=anna"  # the network is gone
+    fid = window.session.workspace.db.conn.execute("SELECT min(fid) FROM worksites").fetchone()[0]
+    window.session.do(UpdateRow("worksites", fid, {"name": "Edited offline"}))
+    qtbot.waitUntil(lambda: "offline" in window.shared.label.text(), timeout=15000)
+    assert "1 change waits" in window.shared.label.text()
+    assert _name(window, fid) == "Edited offline"  # the copy has it; nothing was lost
+    assert _server_name(server, fid) != "Edited offline"
+    link.address = reachable  # back online: the next sync (here: asked for, F9) sends what waited
+    window.actions["sync_shared"].trigger()
+    qtbot.waitUntil(lambda: _server_name(server, fid) == "Edited offline", timeout=15000)
+    assert "in step" in window.shared.label.text()
