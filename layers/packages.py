@@ -345,6 +345,7 @@ def open_package(path: str | Path, require_trust: bool = False) -> Package:
     With ``require_trust`` an intact package from an untrusted key raises UntrustedKeyError
     (before any layer is read)."""
     path = Path(path)
+    _refuse_in_a_shared_copy(workspace, path)
     manifest, signature = read_manifest(path)
     public = check_signature(path, manifest, signature)
     check_shape(path, manifest)
@@ -489,6 +490,15 @@ def _target_tables(path: Path, workspace, manifest: dict) -> dict[str, str]:
     return tables
 
 
+def _refuse_in_a_shared_copy(workspace, path: Path) -> None:
+    """A package adds tables; a copy of a shared workspace sends rows to its server, not new tables (yet)."""
+    from layers.replica import is_replica
+
+    if is_replica(workspace.db.conn):
+        raise InputError(path, _("a copy of a shared workspace cannot take a partner package yet (it would add "
+                                 "tables the server does not have); import it into a workspace file"))
+
+
 def import_package(workspace, path: str | Path, *, trust_new: bool = False,
                    ask: Callable[[Signer], bool] | None = None, author: str = "") -> PackageReport:
     """Add a verified, signed package's layers to the workspace as read-only partner tables, in one transaction.
@@ -499,6 +509,7 @@ def import_package(workspace, path: str | Path, *, trust_new: bool = False,
     from layers.keys import PublicKey
 
     path = Path(path)
+    _refuse_in_a_shared_copy(workspace, path)
     manifest, signature = read_manifest(path)
     public = check_signature(path, manifest, signature)
     check_shape(path, manifest)

@@ -159,3 +159,20 @@ def test_undo_touches_only_ones_own_change(server, tmp_path):
     own = anna.do(UpdateRow("shelters", other, {"name": "Anna's shelter"}))
     assert anna.undo() is own  # positive control: her own, untouched change undoes
     a.close(), b.close()
+
+
+def test_a_partner_package_is_refused_by_a_copy_with_the_reason(server, demo_copy, tmp_path):
+    from layers.errors import InputError
+    from layers.packages import import_package
+    from mapping.share_export import export
+
+    with Workspace.open(demo_copy) as ws:
+        package, _disclosure = export(ws, "partner", "gpkg", tmp_path / "partner.gpkg", author="Tester")
+    a = _copy(server, tmp_path, "anna")
+    tables = a.db.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    with pytest.raises(InputError, match="cannot take a partner package yet"):
+        import_package(a, package[0], trust_new=True, author="Anna")
+    assert a.db.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == tables
+    a.close()
+    with Workspace.open(demo_copy) as plain:  # positive control: a file of its own takes it
+        assert import_package(plain, package[0], trust_new=True, author="Anna").tables
