@@ -421,9 +421,20 @@ def _recount(pg, tables: set[str]) -> None:
 # -- words for people -------------------------------------------------------------------------------------------
 
 
+def _names(table: str) -> tuple[str, dict[str, str]]:
+    """A layer's name and its fields' names in the user's language (a table Lantern does not declare: as is)."""
+    from layers.catalogue import layer_kinds
+
+    k = layer_kinds().get(table)
+    if k is None:
+        return table, {}
+    return k.label, {f.name: f.label for f in k.fields}
+
+
 def conflict_lines(conflict: Conflict) -> list[str]:
     """What differs in a conflict, field by field (a geometry is named, not printed)."""
-    where = f"{conflict.table} {conflict.row_id}"
+    layer, labels = _names(conflict.table)
+    where = f"{layer} {conflict.row_id}"
     if conflict.mine is None:
         return [_("{row}: deleted here, changed on the server").format(row=where)]
     if conflict.theirs is None:
@@ -433,11 +444,12 @@ def conflict_lines(conflict: Conflict) -> list[str]:
         mine, theirs = conflict.mine[name], conflict.theirs.get(name)
         if mine == theirs:
             continue
+        field = labels.get(name, name)
         if isinstance(mine, (bytes, bytearray)) or isinstance(theirs, (bytes, bytearray)):
-            lines.append(_("{row}: {field} differs (a geometry or file)").format(row=where, field=name))
+            lines.append(_("{row}: {field} differs (a geometry or file)").format(row=where, field=field))
         else:
             lines.append(_("{row}: {field} is {mine!r} here, {theirs!r} on the server").format(
-                row=where, field=name, mine=mine, theirs=theirs))
+                row=where, field=field, mine=mine, theirs=theirs))
     return lines
 
 

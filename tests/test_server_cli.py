@@ -39,7 +39,7 @@ def test_push_pull_and_a_field_batch_with_a_conflict(demo_copy, pg_db, tmp_path)
 
     clash = lantern("push", laptop, pg_db)  # the laptop comes back online
     assert clash.returncode == 1
-    assert f"worksites {fid}: name is 'Laptop name' here, 'Office name' on the server" in clash.stderr
+    assert f"Worksites {fid}: Name is 'Laptop name' here, 'Office name' on the server" in clash.stderr
     with psycopg.connect(pg_db) as pg:
         assert pg.execute("SELECT name FROM worksites WHERE fid = %s", (fid,)).fetchone()[0] == "Office name"
 
