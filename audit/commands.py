@@ -37,8 +37,8 @@ class Context:
         changelog.append(self.workspace.db, author=self.author, action=action, table=table, row_id=row_id,
                          before=before, after=after)
 
-    def touched(self, table: str) -> None:
-        self.workspace.touch(table)
+    def touched(self, table: str, geometry: bool = True) -> None:
+        self.workspace.touch(table, geometry)
 
 
 class Command:
@@ -70,7 +70,10 @@ class RowCommand(Command):
 
     def _record(self, ctx: Context, action: str, before, after) -> None:
         ctx.log(action, self.table, self.row_id, before, after)
-        ctx.touched(self.table)
+        ctx.touched(self.table, self.moves_geometry)
+
+    #: whether the change may move the layer's extent (an update says from the fields it changes)
+    moves_geometry = True
 
 
 @dataclass
@@ -107,6 +110,10 @@ class UpdateRow(RowCommand):
     changes: dict
     label: str = ""
     before: dict | None = None
+
+    @property
+    def moves_geometry(self) -> bool:
+        return bool({"geom", "outline"} & set(self.changes))
 
     def apply(self, ctx: Context) -> None:
         current = self._existing(ctx)

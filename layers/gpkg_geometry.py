@@ -65,6 +65,25 @@ def decode(blobs) -> np.ndarray:
     return shapely.from_wkb(np.asarray(wkbs, dtype=object))
 
 
+def bounds_of(blobs) -> np.ndarray:
+    """(minx, miny, maxx, maxy) of each blob, as shapely gives them; NaN for an empty geometry. Read from the
+    header's envelope where the blob has one (Lantern's always do: no decoding), else from the geometry."""
+    out = np.full((len(blobs), 4), np.nan)
+    slow = []
+    for i, blob in enumerate(blobs):
+        flags = blob[3]
+        if (flags >> 4) & 1:
+            continue  # empty
+        if (flags >> 1) & 0b111 and flags & 1:  # a little-endian envelope: minx, maxx, miny, maxy
+            minx, maxx, miny, maxy = struct.unpack_from("<4d", blob, 8)
+            out[i] = (minx, miny, maxx, maxy)
+        else:
+            slow.append(i)
+    if slow:
+        out[slow] = shapely.bounds(decode([blobs[i] for i in slow]))
+    return out
+
+
 def _geometry(blob):
     return shapely.from_wkb(_split(bytes(blob))[1])
 

@@ -71,21 +71,21 @@ class SyncResult:
 
 def pull(address: str, path: str | Path, *, author: str, label: str = "", password: str | None = None) -> SyncResult:
     """A new copy of the shared workspace at ``address`` in the file ``path``; the server's history records
-    who took it (when the account may write history)."""
+    who took it and the block of ids it was given (when the account may write history)."""
+    import os
+
     import psycopg
 
+    from layers.errors import StorageError
     from layers.files import sibling_temp
     from layers.server_transfer import _build_file, _sqlite
-    from layers.errors import StorageError
-    import os
 
     path = Path(path)
     if path.exists():
         raise StorageError(path, _("the file exists already; choose another name"))
     pg = connect(address, password=password)
     try:
-        pg.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # the copy is one snapshot of the server
-        with pg.transaction():
+        with pg.transaction():  # read committed: after the lock, the newest entry is the one this follows
             if not is_lantern_server(pg):
                 raise ServerError(_("{server}: this database holds no Lantern workspace").format(
                     server=describe(address)))
@@ -93,7 +93,12 @@ def pull(address: str, path: str | Path, *, author: str, label: str = "", passwo
             pg.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             block = pg.execute("SELECT lantern_claim_block(%s)", (label or path.name,)).fetchone()[0]
             _log_on_server(pg, author, "copy", {"to": label or path.name, "id_block": block})
-            watermark = _watermark(pg)
+        # the copy itself: one snapshot of the server, read without the lock (others' syncs go on meanwhile;
+        # each writes its rows and entries in one transaction, so any snapshot is whole)
+        pg.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        pg.read_only = True
+        with pg.transaction():
+            watermark = _watermark(pg)  # the first statement: it fixes the snapshot the copy is read from
             with sibling_temp(path) as tmp:
                 report = _build_file(pg, tmp, None)
                 conn = _sqlite(tmp)
@@ -132,24 +137,22 @@ def _watermark(pg) -> int:
 
 
 def _log_on_server(pg, author: str, action: str, after: dict) -> dict | None:
-    """Append a signed entry to the server's history (holding the write lock); None when this account may not."""
+    """Append a signed entry to the server's history (holding the write lock); None when this account may not.
+    A key new to the server is listed first, and its row hashed into the entry (as every append does)."""
+    from layers.server_transfer import _add_signer
+
     if not pg.execute("SELECT has_table_privilege('change_log', 'INSERT')").fetchone()[0]:
         return None
     last = pg.execute(f"SELECT id, hash FROM {CHANGE_LOG_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
     last_id, prev = last if last else (0, history_store.GENESIS)
     key = history_store.installation_key()
+    hashes = {}
+    if not pg.execute("SELECT 1 FROM change_log_signers WHERE public_key = %s", (key.public.text,)).fetchone():
+        hashes["change_log_signers"] = _add_signer(pg, key.public, last_id + 1)
     entry = history_store.build_entry(prev_hash=prev, author=author, action=action, table="*", row_id=None,
-                                      before=None, after=after, hashes={}, key=key)
-    _ensure_server_signer(pg, key, last_id + 1)
+                                      before=None, after=after, hashes=hashes, key=key)
     _insert_server_entries(pg, [{"id": last_id + 1, **entry}])
     return entry
-
-
-def _ensure_server_signer(pg, key, entry_id: int) -> None:
-    from layers.server_transfer import _add_signer
-
-    if not pg.execute("SELECT 1 FROM change_log_signers WHERE public_key = %s", (key.public.text,)).fetchone():
-        _add_signer(pg, key.public, entry_id)
 
 
 def _insert_server_entries(pg, entries: list[dict]) -> None:
@@ -278,7 +281,8 @@ def _exchange(ws, pg, layouts, pending, theirs, their_entries, base_id, resolve,
     """Write the others' changes into the copy and the copy's into the server (conflicts decided)."""
     conn = ws.db.conn
     result = SyncResult()
-    known = {r[0] for r in pg.execute("SELECT srid FROM spatial_ref_sys")}
+    wanted = sorted({c.srid for layout in layouts.values() for c in layout.columns if c.srid})
+    known = {r[0] for r in pg.execute("SELECT srid FROM spatial_ref_sys WHERE srid = ANY(%s)", (wanted,))}
     ours = [dict(zip(_ENTRY_COLUMNS, r)) for r in conn.execute(
         f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM {CHANGE_LOG_TABLE} WHERE id > ? ORDER BY id", (base_id,))]
     with replica.applying(conn):
@@ -485,8 +489,8 @@ class ChangeListener:
     def wait(self, timeout: float) -> set[str]:
         """The tables changed since the last call (empty when nothing came within ``timeout``)."""
         tables = {n.payload for n in self.conn.notifies(timeout=timeout, stop_after=1)}
-        if tables:  # a commit touches several tables: take what else is already there
-            tables |= {n.payload for n in self.conn.notifies(timeout=0.05)}
+        if tables:  # a commit touches several tables: their notifications arrive together, take them all
+            tables |= {n.payload for n in self.conn.notifies(timeout=0)}
         return tables
 
     def close(self) -> None:

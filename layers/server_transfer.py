@@ -306,14 +306,20 @@ def rows_up(layout: TableLayout, rowids: list[int], rows: list[tuple], known: se
 
 
 def _fill_rtree(conn: sqlite3.Connection, name: str) -> None:
-    """Fill a GeoPackage R-tree (``rtree_<table>_<column>``) from its table, as GDAL's triggers would."""
-    for table, column in conn.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"):
+    """Fill a GeoPackage R-tree (``rtree_<table>_<column>``) from its table in one packed pass, with the entries
+    GDAL's triggers would have made (bounds from each blob's envelope, empty geometries left out)."""
+    for table, column in conn.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall():
         if name == f"rtree_{table}_{column}":
             pk = next((r[1] for r in conn.execute(f"PRAGMA table_info({quote(table)})") if r[5]), "rowid")
-            g = quote(column)
-            conn.execute(
-                f"INSERT INTO {quote(name)} SELECT {quote(pk)}, ST_MinX({g}), ST_MaxX({g}), ST_MinY({g}), ST_MaxY({g}) "
-                f"FROM {quote(table)} WHERE {g} IS NOT NULL AND NOT ST_IsEmpty({g})")
+            rows = conn.execute(f"SELECT {quote(pk)}, {quote(column)} FROM {quote(table)} "
+                                f"WHERE {quote(column)} IS NOT NULL").fetchall()
+            if not rows:
+                return
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            bounds = gpkg_geometry.bounds_of([r[1] for r in rows])
+            keep = ~np.isnan(bounds).any(axis=1)
+            if keep.any():
+                gpkg_geometry.fill_rtree(conn, name, ids[keep], gpkg_geometry.rtree_bounds(bounds[keep]))
             return
 
 

@@ -638,9 +638,10 @@ class Workspace:
             db.conn.executemany(f'DELETE FROM "{kind_id}" WHERE {FID_COLUMN} = ?', [(int(f),) for f in fids])
             self._touch_contents(kind_id)
 
-    def touch(self, table: str) -> None:
-        """Record an edit of ``table`` in gpkg_contents (and its extent, for feature tables)."""
-        if table in layer_kinds():
+    def touch(self, table: str, geometry: bool = True) -> None:
+        """Record an edit of ``table`` in gpkg_contents (and its extent, for feature tables whose geometries may
+        have changed: reading every geometry again for a renamed place cost 0.15 s on a city's layer)."""
+        if table in layer_kinds() and geometry:
             self._touch_contents(table)
         else:
             self.db.conn.execute("UPDATE gpkg_contents SET last_change=? WHERE table_name=?", (_now(), table))

@@ -176,3 +176,30 @@ def test_a_partner_package_is_refused_by_a_copy_with_the_reason(server, demo_cop
     a.close()
     with Workspace.open(demo_copy) as plain:  # positive control: a file of its own takes it
         assert import_package(plain, package[0], trust_new=True, author="Anna").tables
+
+
+def test_copies_signed_on_different_computers_keep_every_history_verifiable(server, tmp_path, monkeypatch):
+    """Each computer signs with its own key: a key new to the server is listed, and hashed into the history."""
+    fid = None
+    copies = []
+    for name in ("anna", "berzins"):
+        monkeypatch.setenv("LANTERN_KEY_DIR", str(tmp_path / f"keys-{name}"))  # another computer, another key
+        ws = _copy(server, tmp_path, name)
+        fid = fid or _first(ws, "worksites")
+        History(ws, name).do(UpdateRow("worksites", fid, {"name": f"{name}'s"}))
+        copies.append((name, ws))
+    for name, ws in copies:  # berzins' entry is re-chained after anna's, re-signed with berzins' key
+        monkeypatch.setenv("LANTERN_KEY_DIR", str(tmp_path / f"keys-{name}"))
+        result = server_sync.sync(ws, server, author=name)
+        if result.conflicts:
+            assert server_sync.sync(ws, server, author=name, resolve={("worksites", fid): "mine"}).in_step
+    for name, ws in copies:
+        monkeypatch.setenv("LANTERN_KEY_DIR", str(tmp_path / f"keys-{name}"))
+        server_sync.sync(ws, server, author=name)
+        ws.close()
+    _verified(*(ws.path for _n, ws in copies))
+    monkeypatch.setenv("LANTERN_KEY_DIR", str(tmp_path / "keys-checker"))
+    fresh = _fresh_pull_verifies(server, tmp_path)
+    conn = __import__("sqlite3").connect(fresh)
+    assert conn.execute("SELECT count(*) FROM change_log_signers").fetchone()[0] >= 3
+    conn.close()
