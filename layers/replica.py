@@ -60,12 +60,12 @@ def capture_changes(conn: sqlite3.Connection) -> None:
         return
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_APPLYING} (x INTEGER)")
     for table in _data_tables(conn):
-        q = quote(table)
+        q, name_text = quote(table), "'" + table.replace("'", "''") + "'"
         for op, rows in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",))):
             name = quote(f"lantern_capture_{op.lower()}_{table}")
             # not INSERT OR IGNORE: an outer statement's conflict rule (an upsert's) would override it
-            record = " ".join(f"INSERT INTO {CHANGES_TABLE} (table_name, row_key) SELECT '{table}', {row}.rowid "
-                              f"WHERE NOT EXISTS (SELECT 1 FROM {CHANGES_TABLE} WHERE table_name = '{table}' "
+            record = " ".join(f"INSERT INTO {CHANGES_TABLE} (table_name, row_key) SELECT {name_text}, {row}.rowid "
+                              f"WHERE NOT EXISTS (SELECT 1 FROM {CHANGES_TABLE} WHERE table_name = {name_text} "
                               f"AND row_key = {row}.rowid);" for row in rows)
             conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS {name} AFTER {op} ON main.{q} "
                          f"WHEN NOT EXISTS (SELECT 1 FROM temp.{_APPLYING}) BEGIN {record} END")

@@ -41,7 +41,8 @@ def next_ids(conn: sqlite3.Connection, table: str, n: int = 1) -> int | None:
     if block is None:
         return None
     first, last = block
-    top = conn.execute(f'SELECT max(rowid) FROM "{table}" WHERE rowid BETWEEN ? AND ?', (first, last)).fetchone()[0]
+    name = '"' + table.replace('"', '""') + '"'
+    top = conn.execute(f"SELECT max(rowid) FROM {name} WHERE rowid BETWEEN ? AND ?", (first, last)).fetchone()[0]
     start = first if top is None else top + 1
     if start + n - 1 > last:
         raise WorkspaceError(_("this copy of the shared workspace has used all the ids it was given for new rows; "

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from layers.resources import load_json
 from layers.server_schema import (
-    BLOCKS_TABLE, COLUMNS_TABLE, FILE_SCHEMA_TABLE, ROWID_COLUMN, TOMBSTONES_TABLE, VERSION_COLUMN, TableLayout, quote,
+    BLOCKS_TABLE, CHANNEL_TABLE, COLUMNS_TABLE, FILE_SCHEMA_TABLE, ROWID_COLUMN, TOMBSTONES_TABLE, VERSION_COLUMN,
+    WRITE_LOCK_TABLE, TableLayout, literal, quote,
 )
 
 PREFIX = "lantern_"
@@ -24,9 +25,12 @@ ROLE_TABLES = "lantern_role_tables"
 READ_LOG = "lantern_read_log"
 SEQUENCE_TABLE = "lantern_sqlite_sequence"
 _LEVELS = ("public", "partner", "police", "confidential")
-SERVER_TABLES = (FILE_SCHEMA_TABLE, COLUMNS_TABLE, SEQUENCE_TABLE, TOMBSTONES_TABLE, BLOCKS_TABLE)  # Lantern's own
-DEFINER_FUNCTIONS = ("lantern_may_read(text)", "lantern_log_read(text)", "lantern_claim_block(text)",
-                     "lantern_tombstone()")
+SERVER_TABLES = (FILE_SCHEMA_TABLE, COLUMNS_TABLE, SEQUENCE_TABLE, TOMBSTONES_TABLE, BLOCKS_TABLE,  # Lantern's own
+                 WRITE_LOCK_TABLE, CHANNEL_TABLE)
+POLICY_FUNCTIONS = ("lantern_may_read(text)", "lantern_log_read(text)")  # run in every role's row policies
+COPY_FUNCTIONS = ("lantern_claim_block(text)",)  # for those who may take a copy (auditors, administrators)
+TRIGGER_FUNCTIONS = ("lantern_tombstone()", "lantern_notify()", "lantern_chain()", "lantern_keep_key()",
+                     "lantern_version()")  # fired by the server; no role may attach them to a table of its own
 
 
 def pg_role(role_id: str) -> str:
@@ -129,10 +133,18 @@ CREATE OR REPLACE FUNCTION lantern_may_read(t text) RETURNS boolean
 $$;
 CREATE OR REPLACE FUNCTION lantern_log_read(t text) RETURNS boolean
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE q text;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM {READ_LOG} WHERE pid = pg_backend_pid() AND statement_at = statement_timestamp()
                    AND table_name = t) THEN
-        INSERT INTO {READ_LOG} (table_name, query) VALUES (t, left(current_query(), 2000));
+        -- the whole statement, and what a cursor or a prepared statement of this session stands for
+        q := current_query()
+             || coalesce(E'\n-- cursors: ' || (SELECT string_agg(statement, '; ') FROM pg_cursors), '')
+             || coalesce(E'\n-- prepared: ' || (SELECT string_agg(statement, '; ') FROM pg_prepared_statements), '');
+        -- first in the server's log, which no rollback takes back (RAISE LOG goes there with the default
+        -- log_min_messages, and only a superuser may change that), then in the table, for reading with SQL
+        RAISE LOG 'lantern read: % read % (backend %): %', session_user, t, pg_backend_pid(), q;
+        INSERT INTO {READ_LOG} (table_name, query) VALUES (t, q);
     END IF;
     RETURN true;
 END $$;
@@ -155,12 +167,19 @@ def _policy_condition(access: RoleAccess, table: str, config: dict) -> str:
         return "true"
     column = config["catalogue_tables"].get(table)
     if column:
-        return f"lantern_may_read({quote(column)})"
+        condition = f"lantern_may_read({quote(column)})"
+        if access.logged:  # a restricted layer's count, extent or deletions are a read of it, and logged as one
+            logged = ", ".join(literal(t) for t in sorted(access.logged))
+            condition += f" AND ({quote(column)} IS NULL OR {quote(column)} NOT IN ({logged}) " \
+                         f"OR lantern_log_read({quote(column)}))"
+        return condition
     if table == "workspace_meta":
-        keys = ", ".join("'" + k.replace("'", "''") + "'" for k in config["meta_keys"])
-        return f"key IN ({keys})"
+        return f"key IN ({', '.join(literal(k) for k in config['meta_keys'])})"
     if table in access.logged:
-        return f"lantern_log_read('{table}')"
+        return f"lantern_log_read({literal(table)})"
+    referring = config.get("row_filters", {}).get(table)
+    if referring:  # a row that names a place of a table the role may not read is not the role's to read
+        return f"{quote(referring)} IS NULL OR lantern_may_read({quote(referring)})"
     return "true"
 
 
@@ -173,9 +192,12 @@ def statements(roles: list[RoleAccess], tables: list[str]) -> list[str]:
     sql = [_create_roles_sql(roles), f"GRANT {admin} TO current_user", _FUNCTIONS,
            f"DELETE FROM {ROLE_TABLES}", f"REVOKE ALL ON {ROLE_TABLES}, {READ_LOG} FROM PUBLIC, {others}",
            f"ALTER TABLE {ROLE_TABLES} OWNER TO {admin}", f"ALTER TABLE {READ_LOG} OWNER TO {admin}",
-           *(f"ALTER FUNCTION {f} OWNER TO {admin}" for f in DEFINER_FUNCTIONS),
-           f"REVOKE ALL ON FUNCTION {', '.join(DEFINER_FUNCTIONS)} FROM PUBLIC",
-           f"GRANT EXECUTE ON FUNCTION {', '.join(DEFINER_FUNCTIONS)} TO {everyone}",
+           *(f"ALTER FUNCTION {f} OWNER TO {admin}" for f in (*POLICY_FUNCTIONS, *COPY_FUNCTIONS, *TRIGGER_FUNCTIONS)),
+           f"REVOKE ALL ON FUNCTION {', '.join((*POLICY_FUNCTIONS, *COPY_FUNCTIONS, *TRIGGER_FUNCTIONS))} "
+           f"FROM PUBLIC, {others}",
+           f"GRANT EXECUTE ON FUNCTION {', '.join(POLICY_FUNCTIONS)} TO {everyone}",
+           f"GRANT EXECUTE ON FUNCTION {', '.join(COPY_FUNCTIONS)} TO "
+           f"{', '.join(a.pg_role for a in roles if a.read_all)}",
            f"GRANT USAGE ON SCHEMA public TO {everyone}"]
     for table in tables:
         q = quote(table)
@@ -184,6 +206,8 @@ def statements(roles: list[RoleAccess], tables: list[str]) -> list[str]:
         sql += [f"DROP POLICY IF EXISTS {quote(p)} ON {q}" for p in _policy_names(roles)]
     for access in roles:
         sql += _role_statements(access, tables, config)
+        if access.writes:  # LOCK … IN EXCLUSIVE MODE needs UPDATE: the police (and any reader) cannot take it
+            sql.append(f"GRANT UPDATE ON {WRITE_LOCK_TABLE} TO {access.pg_role}")
     return sql
 
 
@@ -202,7 +226,7 @@ def _role_statements(access: RoleAccess, tables: list[str], config: dict) -> lis
             sql += [f"GRANT {what} ON {q} TO {r}",
                     f"CREATE POLICY {quote(r + '_read')} ON {q} FOR SELECT TO {r} "
                     f"USING ({_policy_condition(access, table, config)})",
-                    f"INSERT INTO {ROLE_TABLES} VALUES ('{r}', '{table}')"]
+                    f"INSERT INTO {ROLE_TABLES} VALUES ({literal(r)}, {literal(table)})"]
         if table in access.writes:
             sql += _write_statements(access, table, config)
     return sql
@@ -216,11 +240,15 @@ def _write_statements(access: RoleAccess, table: str, config: dict) -> list[str]
     if table in APPEND_ONLY:
         check = "true"
         if table == "change_log" and not access.write_all:  # a role logs changes only to what it may write
-            allowed = ", ".join(f"'{t}'" for t in sorted(access.writes - set(APPEND_ONLY) - {"workspace_meta"}))
+            allowed = ", ".join(literal(t) for t in sorted(access.writes - set(APPEND_ONLY) - {"workspace_meta"}))
             check = f"table_name IN ({allowed})"
         return [f"GRANT INSERT ON {q} TO {r}",
                 f"CREATE POLICY {quote(r + '_write')} ON {q} FOR INSERT TO {r} WITH CHECK ({check})"]
-    cond = _policy_condition(access, table, config) if table == "workspace_meta" else "true"
+    if table == "workspace_meta" and not access.write_all:  # of the settings, only the history's head moves
+        head = f"key = {literal('change_log_head')}"
+        return [f"GRANT UPDATE (value) ON {q} TO {r}",
+                f"CREATE POLICY {quote(r + '_write')} ON {q} FOR UPDATE TO {r} USING ({head}) WITH CHECK ({head})"]
+    cond = "true" if access.write_all else _policy_condition(access, table, config)
     return [f"GRANT INSERT, UPDATE, DELETE ON {q} TO {r}",
             f"CREATE POLICY {quote(r + '_write')} ON {q} FOR ALL TO {r} USING ({cond}) WITH CHECK ({cond})"]
 

@@ -23,7 +23,6 @@ FILE_SCHEMA_TABLE = "lantern_file_schema"
 COLUMNS_TABLE = "lantern_file_columns"
 ROWID_COLUMN = "lantern_rowid"
 VERSION_COLUMN = "lantern_row_version"
-NOTIFY_CHANNEL = "lantern_changes"
 SEQUENCE_TABLE = "sqlite_sequence"
 
 # Python types SQLite returns for the values a server column may hold (what round-trips exactly)
@@ -41,6 +40,7 @@ class Column:
     pg_type: str            # bigint, double precision, text, bytea, geometry
     srid: int | None = None  # geometry columns: the GeoPackage srs_id
     geometry_type: str = ""  # geometry columns: POINT, MULTIPOLYGON, GEOMETRY …
+    not_null: bool = False   # declared NOT NULL in the file: the server refuses a NULL the file would
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class TableLayout:
     name: str
     columns: tuple[Column, ...]
     key: str  # the column holding the SQLite rowid on the server: the INTEGER PRIMARY KEY or ROWID_COLUMN
+    unique: tuple[tuple[str, ...], ...] = ()  # the file's UNIQUE constraints and indexes (the server keeps them)
 
     @property
     def own_key(self) -> bool:
@@ -107,17 +108,27 @@ def file_layout(conn: sqlite3.Connection, path_name: str) -> list[TableLayout]:
         pks = [r for r in info if r[5]]
         key = pks[0][1] if len(pks) == 1 and str(pks[0][2]).upper() == "INTEGER" else ROWID_COLUMN
         columns = []
-        for _cid, name, declared, *_rest in info:
+        for _cid, name, declared, not_null, *_rest in info:
             if name in (ROWID_COLUMN, VERSION_COLUMN):
                 raise ServerError(_("{file}: the table {table} has a column named {column}, which Lantern keeps "
                                     "for itself on the server").format(file=path_name, table=table, column=name))
             g = geometry.get((table, name))
             if g:
-                columns.append(Column(name, str(declared), "geometry", srid=g[1], geometry_type=_typmod(*g)))
+                columns.append(Column(name, str(declared), "geometry", srid=g[1], geometry_type=_typmod(*g),
+                                      not_null=bool(not_null)))
             else:
-                columns.append(Column(name, str(declared), pg_type(str(declared))))
-        layouts.append(TableLayout(table, tuple(columns), key))
+                columns.append(Column(name, str(declared), pg_type(str(declared)), not_null=bool(not_null)))
+        layouts.append(TableLayout(table, tuple(columns), key, _unique_columns(conn, table)))
     return layouts
+
+
+def _unique_columns(conn: sqlite3.Connection, table: str) -> tuple[tuple[str, ...], ...]:
+    """The column lists of the table's UNIQUE constraints and unique indexes (not its primary key)."""
+    found = []
+    for _seq, name, unique, origin, *_rest in conn.execute(f"PRAGMA index_list({quote(table)})"):
+        if unique and origin != "pk":
+            found.append(tuple(r[2] for r in conn.execute(f"PRAGMA index_info({quote(name)})")))
+    return tuple(found)
 
 
 def _typmod(geometry_type: str, srs_id: int, z: int, m: int) -> str:
@@ -153,15 +164,22 @@ def _server_type(c: Column, known_srids: set[int]) -> str:
 def create_table_sql(layout: TableLayout, known_srids: set[int]) -> str:
     cols = [] if layout.own_key else [f"{ROWID_COLUMN} bigint PRIMARY KEY"]
     for c in layout.columns:
-        pk = " PRIMARY KEY" if c.name == layout.key else ""
+        pk = " PRIMARY KEY" if c.name == layout.key else (" NOT NULL" if c.not_null else "")
         cols.append(f"{quote(c.name)} {_server_type(c, known_srids)}{pk}")
     cols.append(f"{VERSION_COLUMN} bigint NOT NULL DEFAULT pg_current_xact_id()::text::bigint")
+    cols += [f"UNIQUE ({', '.join(map(quote, names))})" for names in layout.unique if names]
     return f"CREATE TABLE {quote(layout.name)} ({', '.join(cols)})"
+
+
+def literal(text: str) -> str:
+    """``text`` as an SQL string literal (for statements built as text: names of tables never run as SQL)."""
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 TOMBSTONES_TABLE = "lantern_tombstones"
 BLOCKS_TABLE = "lantern_id_blocks"
-WRITE_LOCK = 7_305_001  # the advisory lock every writer of the shared history holds while it appends
+WRITE_LOCK_TABLE = "lantern_write_lock"  # locked (EXCLUSIVE) by every writer of the history while it appends
+CHANNEL_TABLE = "lantern_channel"  # the name of the notification channel: a secret of those who may hear it
 
 BOOKKEEPING_SQL = f"""
 CREATE TABLE {FILE_SCHEMA_TABLE} (
@@ -176,6 +194,25 @@ CREATE INDEX {TOMBSTONES_TABLE}_version ON {TOMBSTONES_TABLE} (version);
 CREATE TABLE {BLOCKS_TABLE} (block bigint PRIMARY KEY, claimed_by text NOT NULL DEFAULT session_user,
                              claimed_at timestamptz NOT NULL DEFAULT now(), copy text NOT NULL);
 INSERT INTO {BLOCKS_TABLE} (block, copy) VALUES (0, 'the ids of the workspace file first pushed');
+CREATE TABLE {WRITE_LOCK_TABLE} (one boolean PRIMARY KEY DEFAULT true CHECK (one));
+INSERT INTO {WRITE_LOCK_TABLE} VALUES (true);
+CREATE TABLE {CHANNEL_TABLE} (name text NOT NULL);
+INSERT INTO {CHANNEL_TABLE} VALUES ('lantern_' || md5(random()::text || clock_timestamp()::text));
+CREATE OR REPLACE FUNCTION lantern_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public, pg_temp AS $$
+DECLARE last_id bigint; last_hash text;
+BEGIN
+    SELECT id, hash INTO last_id, last_hash FROM change_log ORDER BY id DESC LIMIT 1;
+    IF NEW.hash IS NULL OR NEW.id IS DISTINCT FROM coalesce(last_id, 0) + 1
+       OR NEW.prev_hash IS DISTINCT FROM coalesce(last_hash, repeat('0', 64)) THEN
+        RAISE EXCEPTION 'a history entry must follow the last one (entry %, after entry %)', NEW.id, last_id;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE FUNCTION lantern_keep_key() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'a row''s id does not change (delete it and add a new one): copies follow rows by id';
+END $$;
 CREATE OR REPLACE FUNCTION lantern_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.{VERSION_COLUMN} := pg_current_xact_id()::text::bigint;
@@ -185,14 +222,18 @@ CREATE OR REPLACE FUNCTION lantern_tombstone() RETURNS trigger LANGUAGE plpgsql 
     SET search_path = public, pg_temp AS $$
 DECLARE k bigint;
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'public' THEN
+        RAISE EXCEPTION 'lantern_tombstone() keeps the deletions of the workspace''s own tables only';
+    END IF;
     EXECUTE format('SELECT ($1).%I', TG_ARGV[0]) INTO k USING OLD;
     INSERT INTO {TOMBSTONES_TABLE} VALUES (TG_TABLE_NAME, k, pg_current_xact_id()::text::bigint)
         ON CONFLICT (table_name, row_key) DO UPDATE SET version = excluded.version;
     RETURN NULL;
 END $$;
-CREATE OR REPLACE FUNCTION lantern_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION lantern_notify() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public, pg_temp AS $$
 BEGIN
-    PERFORM pg_notify('{NOTIFY_CHANNEL}', TG_TABLE_NAME);
+    PERFORM pg_notify((SELECT name FROM {CHANNEL_TABLE}), TG_TABLE_NAME);
     RETURN NULL;
 END $$;
 CREATE OR REPLACE FUNCTION lantern_claim_block(label text) RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
@@ -210,14 +251,19 @@ def table_triggers_sql(layout: "TableLayout") -> str:
     """Row versions (the writing transaction's id) on insert and update, a tombstone on delete, and one
     notification per changed table per statement."""
     q = quote(layout.name)
-    key = layout.key.replace("'", "''")
+    key = literal(layout.key)
     return (f"CREATE INDEX ON {q} ({VERSION_COLUMN});\n"
             f"CREATE TRIGGER lantern_version BEFORE INSERT OR UPDATE ON {q} FOR EACH ROW "
             "EXECUTE FUNCTION lantern_version();\n"
             f"CREATE TRIGGER lantern_tombstone AFTER DELETE ON {q} FOR EACH ROW "
-            f"EXECUTE FUNCTION lantern_tombstone('{key}');\n"
+            f"EXECUTE FUNCTION lantern_tombstone({key});\n"
+            f"CREATE TRIGGER lantern_keep_key BEFORE UPDATE OF {quote(layout.key)} ON {q} FOR EACH ROW "
+            f"WHEN (OLD.{quote(layout.key)} IS DISTINCT FROM NEW.{quote(layout.key)}) "
+            "EXECUTE FUNCTION lantern_keep_key();\n"
             f"CREATE TRIGGER lantern_notify AFTER INSERT OR UPDATE OR DELETE ON {q} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION lantern_notify();")
+            "FOR EACH STATEMENT EXECUTE FUNCTION lantern_notify();"
+            + ("\nCREATE TRIGGER lantern_chain BEFORE INSERT ON change_log FOR EACH ROW "
+               "EXECUTE FUNCTION lantern_chain();" if layout.name == "change_log" else ""))
 
 
 def is_lantern_server(pg) -> bool:

@@ -26,9 +26,11 @@ from layers import history_store, replica, row_ids
 from layers.errors import ServerError
 from layers.i18n import _
 from layers.migrations import CHANGE_LOG_TABLE, META_TABLE
+from layers.server_roles import APPEND_ONLY
 from layers.server import connect, describe, server_error, without_password
 from layers.server_schema import (
-    TOMBSTONES_TABLE, VERSION_COLUMN, WRITE_LOCK, TableLayout, is_lantern_server, quote, server_layouts,
+    CHANNEL_TABLE, TOMBSTONES_TABLE, VERSION_COLUMN, WRITE_LOCK_TABLE, TableLayout, is_lantern_server, quote,
+    server_layouts,
 )
 from layers.server_transfer import insert_sql, rows_down, rows_up, select_sql
 
@@ -90,7 +92,7 @@ def pull(address: str, path: str | Path, *, author: str, label: str = "", passwo
                 raise ServerError(_("{server}: this database holds no Lantern workspace").format(
                     server=describe(address)))
             _refuse_partial_reader(pg, address)
-            pg.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            _take_write_lock(pg)
             block = pg.execute("SELECT lantern_claim_block(%s)", (label or path.name,)).fetchone()[0]
             _log_on_server(pg, author, "copy", {"to": label or path.name, "id_block": block})
         # the copy itself: one snapshot of the server, read without the lock (others' syncs go on meanwhile;
@@ -204,14 +206,19 @@ def sync(ws, address: str, *, resolve: dict[tuple[str, int], str] | None = None,
     try:
         # the copy commits after the server: a server that refuses leaves the copy as it was
         with ws.atomic(), pg.transaction():
-            pg.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            _take_write_lock(pg)
+            _refuse_another_history(pg, address, state, watermark)
             new_watermark = _watermark(pg)
             layouts = {layout.name: layout for layout in server_layouts(pg)}
+            pending = replica.pending(conn)
+            _hold_rows(pg, layouts, pending)
             theirs = _remote_rows(pg, layouts, watermark)
             their_entries = _server_entries(pg, base_id)
-            pending = replica.pending(conn)
-            conflicts = _conflicts(conn, layouts, pending, theirs, own, resolve or {})
-            if conflicts:
+            seen = json.loads(state.get("conflicts_seen", "{}"))
+            conflicts = _conflicts(conn, layouts, pending, theirs, own, resolve or {}, seen)
+            if conflicts:  # what the person is shown: a decision counts only for the version it was made on
+                replica.set_state(conn, "conflicts_seen", json.dumps({f"{c.table}:{c.row_id}": c.version
+                                                                      for c in conflicts}))
                 return SyncResult(conflicts=conflicts)
             result = _exchange(ws, pg, layouts, pending, theirs, their_entries, base_id, resolve or {}, author)
             txid = int(pg.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()[0])
@@ -223,6 +230,33 @@ def sync(ws, address: str, *, resolve: dict[tuple[str, int], str] | None = None,
         raise server_error(address, exc) from None
     finally:
         pg.close()
+
+
+def _take_write_lock(pg) -> None:
+    """The history's write lock: one writer appends at a time. A table lock (EXCLUSIVE needs UPDATE on it,
+    which only writing roles have), not an advisory lock, which any login could take and hold."""
+    pg.execute(f"LOCK TABLE {WRITE_LOCK_TABLE} IN EXCLUSIVE MODE")
+
+
+def _refuse_another_history(pg, address: str, state: dict, watermark: int) -> None:
+    """A copy syncs only with the history it came from: the server must still hold the copy's base entry, and
+    its transaction ids must not have gone back (a server restored from a backup, or moved with pg_restore)."""
+    base_id, base_hash = state["base"].split(",")
+    row = pg.execute(f"SELECT hash FROM {CHANGE_LOG_TABLE} WHERE id = %s", (int(base_id),)).fetchone()
+    now = int(pg.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()[0])
+    if row is None or row[0] != base_hash or now < watermark:
+        raise ServerError(_("{server}: this server's history is not the one this copy was taken from (restored "
+                            "from a backup, or moved?); nothing was changed: take a new copy, and bring this copy's "
+                            "changes over by hand").format(server=describe(address)))
+
+
+def _hold_rows(pg, layouts: dict[str, TableLayout], pending: dict[str, list[int]]) -> None:
+    """Lock the server's rows this copy changed, so that an edit made on the server meanwhile (QGIS, psql)
+    waits for this sync and is then compared, instead of being overwritten."""
+    for table, keys in pending.items():
+        layout = layouts.get(table)
+        if layout is not None and table not in APPEND_ONLY:  # history's own rows are only ever added
+            pg.execute(f"SELECT 1 FROM {quote(table)} WHERE {quote(layout.key)} = ANY(%s) FOR UPDATE", (keys,))
 
 
 def _remote_rows(pg, layouts: dict[str, TableLayout], watermark: int) -> dict[str, dict[int, tuple]]:
@@ -253,7 +287,7 @@ def _local_row(conn: sqlite3.Connection, layout: TableLayout, row_id: int) -> tu
     return conn.execute(f"SELECT {cols} FROM {quote(layout.name)} WHERE rowid = ?", (row_id,)).fetchone()
 
 
-def _conflicts(conn, layouts, pending, theirs, own, resolve) -> list[Conflict]:
+def _conflicts(conn, layouts, pending, theirs, own, resolve, seen) -> list[Conflict]:
     found = []
     for table, keys in pending.items():
         if table in _NO_CONFLICT or table.startswith(_NO_CONFLICT_PREFIXES) or table.endswith("_outlines"):
@@ -269,8 +303,8 @@ def _conflicts(conn, layouts, pending, theirs, own, resolve) -> list[Conflict]:
             mine = _local_row(conn, layout, key)
             if mine == values:
                 continue  # both made the same change
-            if resolve.get((table, key)) in ("mine", "theirs"):
-                continue
+            if resolve.get((table, key)) in ("mine", "theirs") and seen.get(f"{table}:{key}") == version:
+                continue  # decided, on the very version that is there now
             names = [c.name for c in layout.columns]
             found.append(Conflict(table, key, None if mine is None else dict(zip(names, mine)),
                                   None if values is None else dict(zip(names, values)), version))
@@ -308,6 +342,7 @@ def _exchange(ws, pg, layouts, pending, theirs, their_entries, base_id, resolve,
         last_id, last_hash = history_store.last_entry(conn)
         replica.clear_pending(conn)
         replica.set_state(conn, "base", f"{last_id},{last_hash}")
+        replica.set_state(conn, "conflicts_seen", "{}")
     return result
 
 
@@ -399,16 +434,18 @@ def _send_rows(conn, pg, layouts, pending, taken_back, known) -> int:
         keys = [k for k in keys if (table, k) not in taken_back]
         present = {k: row for k in keys if (row := _local_row(conn, layout, k)) is not None}
         gone = [k for k in keys if k not in present]
+        append_only = table in APPEND_ONLY  # history's tables: added to, never updated (the roles may not)
         with pg.cursor() as cur:
-            if gone:
+            if gone and not append_only:
                 cur.executemany(f"DELETE FROM {quote(table)} WHERE {quote(layout.key)} = %s", [(k,) for k in gone])
             if present:
                 ids = list(present)
                 cols = layout.server_columns()
                 updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in cols if c != layout.key)
+                on_conflict = "DO NOTHING" if append_only else f"DO UPDATE SET {updates}"
                 cur.executemany(f"INSERT INTO {quote(table)} ({', '.join(map(quote, cols))}) "
                                 f"VALUES ({', '.join(['%s'] * len(cols))}) "
-                                f"ON CONFLICT ({quote(layout.key)}) DO UPDATE SET {updates}",
+                                f"ON CONFLICT ({quote(layout.key)}) {on_conflict}",
                                 rows_up(layout, ids, [present[k] for k in ids], known))
         n += len(keys)
     return n
@@ -481,10 +518,11 @@ class ChangeListener:
     elsewhere instead of polling. One connection of its own; ``wait`` blocks up to ``timeout`` seconds."""
 
     def __init__(self, address: str, password: str | None = None):
-        from layers.server_schema import NOTIFY_CHANNEL
+        from psycopg import sql
 
         self.conn = connect(address, autocommit=True, password=password)
-        self.conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        channel = self.conn.execute(f"SELECT name FROM {CHANNEL_TABLE}").fetchone()[0]  # only copy-makers read it
+        self.conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
 
     def wait(self, timeout: float) -> set[str]:
         """The tables changed since the last call (empty when nothing came within ``timeout``)."""
