@@ -6,9 +6,11 @@ writes). Anything neither names is readable by auditors and administrators only.
 SQL on the server; it is idempotent and runs again after every push or migration.
 
 Two things the database does for Lantern here: catalogue tables (``gpkg_contents`` and the like) show a role
-only the rows of tables it may read, so even a layer's extent or feature count does not leak; and each read of
-a table at ``police`` level or above by the police role is recorded in ``lantern_read_log`` by the row-level
-security policy itself, so a read cannot happen without its record (a read-only transaction fails instead).
+only the rows of tables it may read, so a layer's extent or feature count does not leak through Lantern's
+tables (PostgreSQL's own statistics still estimate row counts: docs/shared-workspace.md); and each read of a
+table at ``police`` level or above by the police role is recorded by the row-level security policy itself,
+in the server's log (which no rollback takes back) and in ``lantern_read_log``, so a read cannot happen
+without its record (a read-only transaction fails instead).
 """
 from __future__ import annotations
 
