@@ -51,7 +51,7 @@ run: sysdeps $(STAMP) catalogues
 test: sysdeps-test $(STAMP) catalogues
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
-bench: sysdeps $(STAMP)
+bench: sysdeps-test $(STAMP)  # the test tools: bench/shared_workspace.py starts a PostgreSQL/PostGIS of its own
 	QT_QPA_PLATFORM=offscreen $(PY) bench/startup.py
 	$(PY) bench/osm_import.py
 	$(PY) bench/osm_city.py
@@ -65,6 +65,7 @@ bench: sysdeps $(STAMP)
 	$(PY) bench/tiles_city.py
 	QT_QPA_PLATFORM=offscreen $(PY) bench/map_city.py
 	$(PY) bench/search_city.py
+	$(PY) bench/shared_workspace.py
 
 screenshot: sysdeps $(STAMP)
 	mkdir -p screenshots

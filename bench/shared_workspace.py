@@ -212,15 +212,16 @@ def pull_job(address: str, path: str, label: str, keydir: str):
 
 
 def wait_for_write_lock(dsn: str, timeout: float = 600) -> None:
-    """Until another session holds the history's write lock (layers.server_schema.WRITE_LOCK)."""
+    """Until another session holds the history's write lock (the table layers.server_schema.WRITE_LOCK_TABLE)."""
     import psycopg
 
-    from layers.server_schema import WRITE_LOCK
+    from layers.server_schema import WRITE_LOCK_TABLE
 
     deadline = time.perf_counter() + timeout
     with psycopg.connect(dsn, autocommit=True) as conn:
-        while not conn.execute("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = %s "
-                               "AND granted", (WRITE_LOCK,)).fetchone():
+        while not conn.execute("SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                               "WHERE c.relname = %s AND l.mode = 'ExclusiveLock' AND l.granted",
+                               (WRITE_LOCK_TABLE,)).fetchone():
             if time.perf_counter() > deadline:
                 raise TimeoutError("the pull never took the write lock")
             time.sleep(0.005)
