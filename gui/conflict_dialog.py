@@ -6,10 +6,11 @@ and the status bar says so).
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
+    QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
     QTableWidgetItem, QVBoxLayout,
 )
 
+from gui.dialog_buttons import ok_cancel
 from gui.tooltips import plain_tip
 from layers.i18n import N_, _, ngettext
 from layers.server_sync import Conflict, conflict_lines
@@ -60,11 +61,7 @@ class ConflictDialog(QDialog):
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Keep these and sync"))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(ok_cancel(self, _("Keep these and sync")))
         self.resize(760, 320)
 
     def choose_all(self, value: str) -> None:

@@ -87,3 +87,23 @@ def new_database(cluster: Cluster, name: str) -> str:
     with psycopg.connect(cluster.dsn(name), autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     return cluster.dsn(name)
+
+
+#: a login of its own per role, as a municipality gives each person one (tests/layers/test_server_*.py)
+LOGINS = {"planner": "anna_planner", "police": "pauls_police", "auditor": "ilze_auditor", "admin": "dace_admin"}
+
+
+def give_logins(cluster: Cluster, dsn: str):
+    """Make each role's login a member of its group role on the database ``dsn``; a function role -> its DSN."""
+    import psycopg
+    from psycopg import sql
+
+    from layers.server_roles import pg_role
+
+    with psycopg.connect(dsn, autocommit=True) as pg:
+        for role, user in LOGINS.items():
+            if not pg.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone():
+                pg.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(user)))
+            pg.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(pg_role(role)), sql.Identifier(user)))
+    dbname = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+    return lambda role: cluster.dsn(dbname, LOGINS[role])

@@ -28,7 +28,7 @@ from layers.errors import LanternError, ServerError
 WRITE_LOCK = 7_305_001  # the advisory lock the history used before it became a table lock any writer, and only a writer, may take
 from layers.workspace import Workspace
 
-USERS = {"planner": "anna_planner", "police": "pauls_police", "auditor": "ilze_auditor", "admin": "dace_admin"}
+from tests.pg_cluster import LOGINS as USERS  # noqa: E402 - each role's login
 PLANNER_WROTE = "PLANNER-NOTE-5c1e"
 
 
@@ -77,14 +77,9 @@ def _plant_campaign_at_a_place_of_concern(path) -> None:
 def shared(demo_copy, pg_db, pg_cluster):
     _plant_campaign_at_a_place_of_concern(demo_copy)
     server_transfer.push(demo_copy, pg_db, author="Tester")
-    with psycopg.connect(pg_db, autocommit=True) as pg:
-        for role, user in USERS.items():
-            if not pg.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone():
-                pg.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(user)))
-            group = sql.Identifier(server_roles.pg_role(role))
-            pg.execute(sql.SQL("GRANT {} TO {}").format(group, sql.Identifier(user)))
-    dbname = psycopg.conninfo.conninfo_to_dict(pg_db)["dbname"]
-    return {"dsn": pg_db, "as": lambda role: pg_cluster.dsn(dbname, USERS[role])}
+    from tests.pg_cluster import give_logins
+
+    return {"dsn": pg_db, "as": give_logins(pg_cluster, pg_db)}
 
 
 def _as(shared, role, autocommit=True):

@@ -23,7 +23,7 @@ NOTE = "PLANTED-NOTE-7f3a"
 AUTHOR = "PLANTED-AUTHOR-91c2"
 TEAM = "PLANTED-TEAM-44e0"
 SECRET = "PLANTED-GEOMASK-SECRET-0b9d"
-USERS = {"planner": "anna_planner", "police": "pauls_police", "auditor": "ilze_auditor", "admin": "dace_admin"}
+from tests.pg_cluster import LOGINS as USERS  # noqa: E402 - each role's login
 
 
 def _plant(path):
@@ -42,14 +42,9 @@ def _plant(path):
 def shared(demo_copy, pg_db, pg_cluster):
     _plant(demo_copy)
     server_transfer.push(demo_copy, pg_db, author="Tester")
-    with psycopg.connect(pg_db, autocommit=True) as pg:
-        for role, user in USERS.items():
-            if not pg.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone():
-                pg.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(user)))
-            pg.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(server_roles.pg_role(role)), sql.Identifier(user)))
-    dbname = psycopg.conninfo.conninfo_to_dict(pg_db)["dbname"]
-    return {"dsn": pg_db, "as": lambda role: pg_cluster.dsn(dbname, USERS[role]), "cluster": pg_cluster,
-            "dbname": dbname, "cases": _case_points(pg_db)}
+    from tests.pg_cluster import give_logins
+
+    return {"dsn": pg_db, "as": give_logins(pg_cluster, pg_db), "cases": _case_points(pg_db)}
 
 
 def _case_points(dsn):
