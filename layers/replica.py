@@ -16,13 +16,11 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 
+from layers.history_store import quote
+
 STATE_TABLE = "lantern_replica"
 CHANGES_TABLE = "lantern_replica_changes"
 _APPLYING = "lantern_replica_applying"  # a temporary table: present while server changes are being written
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def is_replica(conn: sqlite3.Connection) -> bool:
@@ -46,6 +44,16 @@ def state(conn: sqlite3.Connection) -> dict[str, str]:
 def set_state(conn: sqlite3.Connection, key: str, value) -> None:
     conn.execute(f"INSERT INTO {STATE_TABLE} (key, value) VALUES (?, ?) "
                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, str(value)))
+
+
+def base(state_of_copy: dict) -> tuple[int, str]:
+    """The server's history entry (id, hash) a copy was last in step with, from its ``state``."""
+    entry_id, entry_hash = state_of_copy["base"].split(",")
+    return int(entry_id), entry_hash
+
+
+def set_base(conn: sqlite3.Connection, entry_id: int, entry_hash: str) -> None:
+    set_state(conn, "base", f"{entry_id},{entry_hash}")
 
 
 def _data_tables(conn: sqlite3.Connection) -> list[str]:

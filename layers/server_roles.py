@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 
 from layers.resources import load_json
 from layers.server_schema import (
-    BLOCKS_TABLE, CHANNEL_TABLE, COLUMNS_TABLE, FILE_SCHEMA_TABLE, ROWID_COLUMN, TOMBSTONES_TABLE, VERSION_COLUMN,
-    WRITE_LOCK_TABLE, TableLayout, literal, quote,
+    BLOCKS_TABLE, CHANNEL_TABLE, COLUMNS_TABLE, FILE_SCHEMA_TABLE, ROWID_COLUMN, SEQUENCE_TABLE, TOMBSTONES_TABLE,
+    VERSION_COLUMN, WRITE_LOCK_TABLE, TableLayout, literal, quote,
 )
 
 PREFIX = "lantern_"
 ROLE_TABLES = "lantern_role_tables"
 READ_LOG = "lantern_read_log"
-SEQUENCE_TABLE = "lantern_sqlite_sequence"
 _LEVELS = ("public", "partner", "police", "confidential")
 SERVER_TABLES = (FILE_SCHEMA_TABLE, COLUMNS_TABLE, SEQUENCE_TABLE, TOMBSTONES_TABLE, BLOCKS_TABLE,  # Lantern's own
                  WRITE_LOCK_TABLE, CHANNEL_TABLE)

@@ -17,20 +17,17 @@ import sqlite3
 from dataclasses import dataclass
 
 from layers.errors import ServerError
+from layers.history_store import quote
 from layers.i18n import _
 
 FILE_SCHEMA_TABLE = "lantern_file_schema"
 COLUMNS_TABLE = "lantern_file_columns"
 ROWID_COLUMN = "lantern_rowid"
 VERSION_COLUMN = "lantern_row_version"
-SEQUENCE_TABLE = "sqlite_sequence"
+SEQUENCE_TABLE = "lantern_sqlite_sequence"  # the file's sqlite_sequence (AUTOINCREMENT counters), kept
 
 # Python types SQLite returns for the values a server column may hold (what round-trips exactly)
 _ALLOWED = {"bigint": "integer", "double precision": "real", "text": "text", "bytea": "blob", "geometry": "blob"}
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,8 @@ def _geometry_columns(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[s
 
 
 def virtual_tables(conn: sqlite3.Connection) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND sql LIKE 'CREATE VIRTUAL%'")}
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND sql LIKE 'CREATE VIRTUAL%'")
+    return {r[0] for r in rows}
 
 
 def shadow_tables(conn: sqlite3.Connection) -> set[str]:
@@ -187,7 +185,7 @@ CREATE TABLE {FILE_SCHEMA_TABLE} (
 CREATE TABLE {COLUMNS_TABLE} (
     table_name text NOT NULL, ord integer NOT NULL, column_name text NOT NULL, declared text NOT NULL,
     server_type text NOT NULL, srid integer, key_column text NOT NULL, PRIMARY KEY (table_name, ord));
-CREATE TABLE lantern_sqlite_sequence (name text PRIMARY KEY, seq bigint NOT NULL);
+CREATE TABLE {SEQUENCE_TABLE} (name text PRIMARY KEY, seq bigint NOT NULL);
 CREATE TABLE {TOMBSTONES_TABLE} (table_name text NOT NULL, row_key bigint NOT NULL, version bigint NOT NULL,
                                  PRIMARY KEY (table_name, row_key));
 CREATE INDEX {TOMBSTONES_TABLE}_version ON {TOMBSTONES_TABLE} (version);

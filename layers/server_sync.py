@@ -22,7 +22,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from layers import history_store, replica, row_ids
+from layers import history_store, replica, row_ids, server_history
+from layers.server_history import ENTRY_COLUMNS
 from layers.errors import ServerError
 from layers.i18n import _
 from layers.migrations import CHANGE_LOG_TABLE, META_TABLE
@@ -37,7 +38,6 @@ from layers.server_transfer import insert_sql, rows_down, rows_up, select_sql
 # tables kept in step but never in conflict: the history's own machinery, and what is derived from other rows
 _NO_CONFLICT_PREFIXES = ("gpkg_", "lantern_")
 _NO_CONFLICT = {CHANGE_LOG_TABLE, META_TABLE, "change_log_signers", "layer_info", "layer_styles"}
-_ENTRY_COLUMNS = ("id", *history_store.FIELDS, "hash", "row_hashes", "signer", "signature")
 
 
 @dataclass
@@ -88,9 +88,7 @@ def pull(address: str, path: str | Path, *, author: str, label: str = "", passwo
     pg = connect(address, password=password)
     try:
         with pg.transaction():  # read committed: after the lock, the newest entry is the one this follows
-            if not is_lantern_server(pg):
-                raise ServerError(_("{server}: this database holds no Lantern workspace").format(
-                    server=describe(address)))
+            _require_workspace(pg, address)
             _refuse_partial_reader(pg, address)
             _take_write_lock(pg)
             block = pg.execute("SELECT lantern_claim_block(%s)", (label or path.name,)).fetchone()[0]
@@ -106,12 +104,11 @@ def pull(address: str, path: str | Path, *, author: str, label: str = "", passwo
                 conn = _sqlite(tmp)
                 with conn:
                     conn.execute("BEGIN")
-                    last_id, last_hash = history_store.last_entry(conn)
                     first, last = row_ids.block_range(block)
                     replica.make(conn, {"server": describe(address), "address": without_password(address),
-                                        "base": f"{last_id},{last_hash}",
                                         "watermark": watermark, row_ids.BLOCK_KEY: f"{first},{last}",
                                         "own_versions": "[]"})
+                    replica.set_base(conn, *history_store.last_entry(conn))
                 conn.close()
                 os.replace(tmp, path)
         return SyncResult(received_rows=report.rows)
@@ -119,6 +116,11 @@ def pull(address: str, path: str | Path, *, author: str, label: str = "", passwo
         raise server_error(address, exc) from None
     finally:
         pg.close()
+
+
+def _require_workspace(pg, address: str) -> None:
+    if not is_lantern_server(pg):
+        raise ServerError(_("{server}: this database holds no Lantern workspace").format(server=describe(address)))
 
 
 def _refuse_partial_reader(pg, address: str) -> None:
@@ -139,32 +141,17 @@ def _watermark(pg) -> int:
 
 
 def _log_on_server(pg, author: str, action: str, after: dict) -> dict | None:
-    """Append a signed entry to the server's history (holding the write lock); None when this account may not.
-    A key new to the server is listed first, and its row hashed into the entry (as every append does)."""
-    from layers.server_transfer import _add_signer
-
-    if not pg.execute("SELECT has_table_privilege('change_log', 'INSERT')").fetchone()[0]:
+    """Append a signed entry to the server's history (holding the write lock); None when this account may not."""
+    if not pg.execute(f"SELECT has_table_privilege('{CHANGE_LOG_TABLE}', 'INSERT')").fetchone()[0]:
         return None
-    last = pg.execute(f"SELECT id, hash FROM {CHANGE_LOG_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
-    last_id, prev = last if last else (0, history_store.GENESIS)
-    key = history_store.installation_key()
-    hashes = {}
-    if not pg.execute("SELECT 1 FROM change_log_signers WHERE public_key = %s", (key.public.text,)).fetchone():
-        hashes["change_log_signers"] = _add_signer(pg, key.public, last_id + 1)
-    entry = history_store.build_entry(prev_hash=prev, author=author, action=action, table="*", row_id=None,
-                                      before=None, after=after, hashes=hashes, key=key)
-    _insert_server_entries(pg, [{"id": last_id + 1, **entry}])
-    return entry
+    return server_history.append(pg, author=author, action=action, after=after)
 
 
-def _insert_server_entries(pg, entries: list[dict]) -> None:
-    if not entries:
-        return
-    cols = list(_ENTRY_COLUMNS)
-    with pg.cursor() as cur:
-        cur.executemany(f"INSERT INTO {CHANGE_LOG_TABLE} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})",
-                        [[e.get(c) for c in cols] for e in entries])
-    pg.execute(f"UPDATE {META_TABLE} SET value = %s WHERE key = %s", (entries[-1]["hash"], history_store.HEAD_KEY))
+def _insert_local(conn, entries: list[dict]) -> None:
+    """Write whole entries (ids included) into the copy's change log."""
+    conn.executemany(f"INSERT INTO {CHANGE_LOG_TABLE} ({', '.join(ENTRY_COLUMNS)}) "
+                     f"VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})",
+                     [[e.get(c) for c in ENTRY_COLUMNS] for e in entries])
 
 
 # -- syncing ----------------------------------------------------------------------------------------------------
@@ -179,7 +166,7 @@ def unsent_entries(ws) -> int:
     conn = ws.db.conn
     if not replica.is_replica(conn):
         return 0
-    base_id = int(replica.state(conn)["base"].split(",")[0])
+    base_id, _hash = replica.base(replica.state(conn))
     return conn.execute(f"SELECT count(*) FROM {CHANGE_LOG_TABLE} WHERE id > ?", (base_id,)).fetchone()[0]
 
 
@@ -199,8 +186,7 @@ def sync(ws, address: str, *, resolve: dict[tuple[str, int], str] | None = None,
     if not replica.is_replica(conn):
         raise ServerError(_("{file} is not a copy of a shared workspace").format(file=ws.path.name))
     state = replica.state(conn)
-    base_id, _base_hash = state["base"].split(",")
-    base_id, watermark = int(base_id), int(state["watermark"])
+    base_id, watermark = replica.base(state)[0], int(state["watermark"])
     own = set(json.loads(state.get("own_versions", "[]")))
     pg = connect(address, password=password)
     try:
@@ -241,8 +227,8 @@ def _take_write_lock(pg) -> None:
 def _refuse_another_history(pg, address: str, state: dict, watermark: int) -> None:
     """A copy syncs only with the history it came from: the server must still hold the copy's base entry, and
     its transaction ids must not have gone back (a server restored from a backup, or moved with pg_restore)."""
-    base_id, base_hash = state["base"].split(",")
-    row = pg.execute(f"SELECT hash FROM {CHANGE_LOG_TABLE} WHERE id = %s", (int(base_id),)).fetchone()
+    base_id, base_hash = replica.base(state)
+    row = pg.execute(f"SELECT hash FROM {CHANGE_LOG_TABLE} WHERE id = %s", (base_id,)).fetchone()
     now = int(pg.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()[0])
     if row is None or row[0] != base_hash or now < watermark:
         raise ServerError(_("{server}: this server's history is not the one this copy was taken from (restored "
@@ -277,9 +263,9 @@ def _remote_rows(pg, layouts: dict[str, TableLayout], watermark: int) -> dict[st
 
 
 def _server_entries(pg, after_id: int) -> list[dict]:
-    cur = pg.execute(f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM {CHANGE_LOG_TABLE} WHERE id > %s ORDER BY id",
+    cur = pg.execute(f"SELECT {', '.join(ENTRY_COLUMNS)} FROM {CHANGE_LOG_TABLE} WHERE id > %s ORDER BY id",
                      (after_id,))
-    return [dict(zip(_ENTRY_COLUMNS, r)) for r in cur]
+    return [dict(zip(ENTRY_COLUMNS, r)) for r in cur]
 
 
 def _local_row(conn: sqlite3.Connection, layout: TableLayout, row_id: int) -> tuple | None:
@@ -317,15 +303,13 @@ def _exchange(ws, pg, layouts, pending, theirs, their_entries, base_id, resolve,
     result = SyncResult()
     wanted = sorted({c.srid for layout in layouts.values() for c in layout.columns if c.srid})
     known = {r[0] for r in pg.execute("SELECT srid FROM spatial_ref_sys WHERE srid = ANY(%s)", (wanted,))}
-    ours = [dict(zip(_ENTRY_COLUMNS, r)) for r in conn.execute(
-        f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM {CHANGE_LOG_TABLE} WHERE id > ? ORDER BY id", (base_id,))]
+    ours = [dict(zip(ENTRY_COLUMNS, r)) for r in conn.execute(
+        f"SELECT {', '.join(ENTRY_COLUMNS)} FROM {CHANGE_LOG_TABLE} WHERE id > ? ORDER BY id", (base_id,))]
     with replica.applying(conn):
         conn.execute(f"DELETE FROM {CHANGE_LOG_TABLE} WHERE id > ?", (base_id,))
         taken_back = {k for k, v in resolve.items() if v == "theirs"}
         result.received_rows = _apply_theirs(conn, layouts, theirs, pending, taken_back, result.changed_tables)
-        for e in their_entries:
-            conn.execute(f"INSERT INTO {CHANGE_LOG_TABLE} ({', '.join(_ENTRY_COLUMNS)}) "
-                         f"VALUES ({', '.join('?' * len(_ENTRY_COLUMNS))})", [e[c] for c in _ENTRY_COLUMNS])
+        _insert_local(conn, their_entries)
         result.received_entries = len(their_entries)
         moved = _rechain(conn, ours, their_entries, base_id)
         if resolve:
@@ -334,14 +318,13 @@ def _exchange(ws, pg, layouts, pending, theirs, their_entries, base_id, resolve,
             pending = {**pending, "change_log_signers": sorted(
                 set(pending.get("change_log_signers", [])) | set(_own_signer_row(conn)))}
         result.sent_rows = _send_rows(conn, pg, layouts, pending, taken_back, known)
-        _insert_server_entries(pg, moved)
+        server_history.insert(pg, moved)
         result.sent_entries = len(moved)
         if moved:
             history_store.set_meta(ws.db, history_store.HEAD_KEY, moved[-1]["hash"])
         _recount(pg, {t for t in pending if t in layouts})
-        last_id, last_hash = history_store.last_entry(conn)
         replica.clear_pending(conn)
-        replica.set_state(conn, "base", f"{last_id},{last_hash}")
+        replica.set_base(conn, *history_store.last_entry(conn))
         replica.set_state(conn, "conflicts_seen", "{}")
     return result
 
@@ -361,8 +344,7 @@ def _log_decisions(conn, resolve: dict[tuple[str, int], str], author: str) -> di
         prev_hash=prev, author=author, action="resolve conflicts", table="*", row_id=None, before=None,
         after=decided, hashes=hashes, key=key)}
     history_store.ensure_signer(conn, key.public, entry["id"])
-    conn.execute(f"INSERT INTO {CHANGE_LOG_TABLE} ({', '.join(_ENTRY_COLUMNS)}) "
-                 f"VALUES ({', '.join('?' * len(_ENTRY_COLUMNS))})", [entry.get(c) for c in _ENTRY_COLUMNS])
+    _insert_local(conn, [entry])
     return entry
 
 
@@ -418,9 +400,7 @@ def _rechain(conn, ours: list[dict], their_entries: list[dict], base_id: int) ->
         history_store.ensure_signer(conn, key.public, moved[0]["id"])
     else:
         moved = ours
-    for e in moved:
-        conn.execute(f"INSERT INTO {CHANGE_LOG_TABLE} ({', '.join(_ENTRY_COLUMNS)}) "
-                     f"VALUES ({', '.join('?' * len(_ENTRY_COLUMNS))})", [e.get(c) for c in _ENTRY_COLUMNS])
+    _insert_local(conn, moved)
     return moved
 
 
@@ -503,9 +483,7 @@ def apply_roles(address: str) -> list:
     pg = connect(address)
     try:
         with pg.transaction():
-            if not is_lantern_server(pg):
-                raise ServerError(_("{server}: this database holds no Lantern workspace").format(
-                    server=describe(address)))
+            _require_workspace(pg, address)
             return server_roles.apply(pg, server_layouts(pg))
     except psycopg.Error as exc:
         raise server_error(address, exc) from None

@@ -12,24 +12,19 @@ push entry records the new row hashes of those rows.
 """
 from __future__ import annotations
 
-import datetime as dt
-import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import shapely
-import sqlite_utils
 
-from layers import gpkg_geometry, history_store, server_roles
-from layers.errors import LanternError, ServerError, StorageError
-from layers.files import sibling_temp
+from layers import gpkg_geometry, history_store, server_history, server_roles
+from layers.errors import ServerError
 from layers.i18n import _
-from layers.migrations import CHANGE_LOG_TABLE, META_TABLE, SIGNERS_TABLE
 from layers.server import connect, describe, server_error
 from layers.server_schema import (
-    BOOKKEEPING_SQL, COLUMNS_TABLE, FILE_SCHEMA_TABLE, ROWID_COLUMN, TableLayout, create_table_sql, file_layout,
+    BOOKKEEPING_SQL, COLUMNS_TABLE, FILE_SCHEMA_TABLE, SEQUENCE_TABLE, TableLayout, create_table_sql, file_layout,
     is_lantern_server, quote, server_layouts, shadow_tables, table_triggers_sql, value_problems,
 )
 
@@ -74,7 +69,7 @@ def push(path: str | Path, address: str, *, author: str, progress=None) -> Trans
             with pg.transaction():
                 _refuse_occupied(pg, address)
                 report = _copy_up(conn, pg, layouts, progress)
-                report.entry_hash = _log_push(pg, conn, report, author, path.name, address)
+                report.entry_hash = _log_push(pg, report, author, path.name, address)
                 server_roles.apply(pg, layouts)
                 for layout in layouts:
                     pg.execute(table_triggers_sql(layout))
@@ -130,7 +125,7 @@ def _record_file_schema(conn: sqlite3.Connection, pg) -> None:
             cp.write_row((i, *row))
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
         for name, seq in conn.execute("SELECT name, seq FROM sqlite_sequence"):
-            pg.execute("INSERT INTO lantern_sqlite_sequence VALUES (%s, %s)", (name, seq))
+            pg.execute(f"INSERT INTO {SEQUENCE_TABLE} VALUES (%s, %s)", (name, seq))
 
 
 def _copy_table_up(conn: sqlite3.Connection, pg, layout: TableLayout, known: set[int], report: Transfer) -> int:
@@ -170,42 +165,12 @@ def _geometry_up(blobs: list, srs_id: int, srid: int) -> tuple[list, list, list[
     return canonical, [None if b is None else h for b, h in zip(blobs, hexes)], changed
 
 
-def _log_push(pg, conn: sqlite3.Connection, report: Transfer, author: str, file_name: str, address: str) -> str:
-    """The push entry on the server: chained to the file's last entry, signed by this installation."""
-    last_id, prev_hash = history_store.last_entry(conn)
-    key = history_store.installation_key()
-    hashes = {t: dict(v) for t, v in report.rewritten.items()}
-    if not pg.execute(f"SELECT 1 FROM {SIGNERS_TABLE} WHERE public_key = %s", (key.public.text,)).fetchone():
-        signer = _add_signer(pg, key.public, last_id + 1)
-        hashes.setdefault(SIGNERS_TABLE, {}).update(signer)
+def _log_push(pg, report: Transfer, author: str, file_name: str, address: str) -> str:
+    """The push entry on the server (after the file's last entry, now the server's), with the row hashes of the
+    geometries stored in Lantern's form."""
     after = {"from": file_name, "to": describe(address), "tables": report.tables, "rows": report.rows,
              "geometries_rewritten": report.rewritten_count}
-    entry = history_store.build_entry(prev_hash=prev_hash, author=author, action="push", table="*", row_id=None,
-                                      before=None, after=after, hashes=hashes, key=key)
-    _insert_entry(pg, last_id + 1, entry)
-    return entry["hash"]
-
-
-def _add_signer(pg, public, entry_id: int) -> dict[str, str]:
-    from layers.row_ids import BLOCK_SIZE
-
-    # an id below every copy's block (layers.row_ids): a row added on the server never meets a copy's
-    row_id = pg.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {SIGNERS_TABLE} WHERE id < %s", (BLOCK_SIZE,)).fetchone()[0]
-    values = {"id": row_id, "public_key": public.text, "fingerprint": public.fingerprint, "first_entry": entry_id,
-              "added": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    pg.execute(f"INSERT INTO {SIGNERS_TABLE} ({', '.join(values)}) VALUES ({', '.join(['%s'] * len(values))})",
-               list(values.values()))
-    names = [r[0] for r in pg.execute(f"SELECT column_name FROM {COLUMNS_TABLE} WHERE table_name = %s ORDER BY ord",
-                                      (SIGNERS_TABLE,))]
-    row = [[values.get(n)] for n in names]
-    return {str(row_id): history_store.hash_columns(names, row)[0]}
-
-
-def _insert_entry(pg, entry_id: int, entry: dict) -> None:
-    cols = ["id", *entry]
-    pg.execute(f"INSERT INTO {CHANGE_LOG_TABLE} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})",
-               [entry_id, *entry.values()])
-    pg.execute(f"UPDATE {META_TABLE} SET value = %s WHERE key = %s", (entry["hash"], history_store.HEAD_KEY))
+    return server_history.append(pg, author=author, action="push", after=after, hashes=report.rewritten)["hash"]
 
 
 # -- pull: server -> file ---------------------------------------------------------------------------------------
@@ -233,7 +198,7 @@ def _build_file(pg, tmp: Path, progress) -> Transfer:
             report.rows += _copy_table_down(pg, conn, layout)
             if progress:
                 progress(layout.name)
-        for name, seq in pg.execute("SELECT name, seq FROM lantern_sqlite_sequence"):
+        for name, seq in pg.execute(f"SELECT name, seq FROM {SEQUENCE_TABLE}"):
             conn.execute("DELETE FROM sqlite_sequence WHERE name = ?", (name,))
             conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, seq))
         for kind, name, _tbl, sql in schema:
@@ -323,4 +288,4 @@ def _fill_rtree(conn: sqlite3.Connection, name: str) -> None:
             return
 
 
-__all__ = ["Transfer", "push", "LanternError"]
+__all__ = ["Transfer", "push"]
