@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from audit.actor_catalogue import roles, sectors
 from audit.actor_checks import field_label, problems_of, warnings
 from gui.accessible import name, name_form_fields
+from gui.date_field import date_edit
 from layers.actor_store import role_ids
 from layers.i18n import _, label
 
@@ -37,13 +38,6 @@ def _spin() -> QSpinBox:
     spin.setSpecialValueText("—")  # unknown
     spin.setValue(UNKNOWN)
     return spin
-
-
-def _date_edit() -> QDateEdit:
-    edit = QDateEdit(QDate.currentDate())
-    edit.setDisplayFormat("yyyy-MM-dd")
-    edit.setCalendarPopup(True)
-    return edit
 
 
 def _message_label(color: str) -> QLabel:
@@ -100,7 +94,7 @@ class ActorForm(QDialog):
         for fid, text in services:
             self.service.addItem(text, fid)
         self.has_agreement, self.scope = QCheckBox(_("A cooperation agreement is signed")), QLineEdit()
-        self.agreement_date, self.renewal, self.trained_on = _date_edit(), _date_edit(), _date_edit()
+        self.agreement_date, self.renewal, self.trained_on = date_edit(), date_edit(), date_edit()
         self.trained_known = QCheckBox(_("The date of the last training is known"))
         self.staff, self.trained = _spin(), _spin()
         self.needs, self.notes = QLineEdit(), QPlainTextEdit()

@@ -5,9 +5,8 @@ Saving is one undoable step (``audit.campaigns.add_campaign`` / ``edit_campaign`
 map stays usable while it is open: *Click on the map* hands the next map click to this form only."""
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from audit import campaigns as catalogue
 from audit.assessment import plan_item_text, plan_items
 from gui.accessible import name, name_form_fields
+from gui.date_field import date_edit
 from gui.notify import do_command
 from gui.checklist import check_item, ticked
 from layers.catalogue import kind as get_kind
@@ -59,13 +59,6 @@ def _reach_spin(value) -> QSpinBox:
     spin.setValue(-1 if value is None else int(value))
     spin.setAccelerated(True)
     return spin
-
-
-def _date(value) -> QDateEdit:
-    edit = QDateEdit(QDate(value.year, value.month, value.day) if value else QDate.currentDate())
-    edit.setDisplayFormat("yyyy-MM-dd")
-    edit.setCalendarPopup(True)
-    return edit
 
 
 class CampaignForm(QDialog):
@@ -104,7 +97,7 @@ class CampaignForm(QDialog):
 
     def _general(self, c) -> QWidget:
         self.name = QLineEdit(c.name if c else "")
-        self.starts, self.ends = _date(c.starts if c else None), _date(c.ends if c else None)
+        self.starts, self.ends = date_edit(c.starts if c else None), date_edit(c.ends if c else None)
         self.materials = QLineEdit(c.materials if c else "")
         self.materials.setPlaceholderText(_("e.g. leaflet 'Working abroad safely', poster, film"))
         self.people = _reach_spin(c.people_reached if c else None)

@@ -3,7 +3,7 @@ or service — numbers only, never personal data. Each row added, changed or rem
 undoable step."""
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from audit.contacts import add_contact, area_choices, contacts, delete_contact, edit_contact, import_contacts
-from gui.accessible import name, name_form_fields
+from gui.accessible import name_form_fields
 from gui.campaign_dialog import ID_ROLE, fill_table, make_table
 from gui.notify import do_command
 from layers.catalogue import kind as get_kind

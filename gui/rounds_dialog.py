@@ -4,11 +4,10 @@ Each save is one undoable step through the session's history (``audit.rounds``),
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -23,17 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from audit import rounds
+from gui.date_field import date_edit
 from gui.accessible import name, name_form_fields
 from layers.i18n import _
 
 WHOLE_DISTRICT = -1  # the area combo's data for "the whole district"
-
-
-def _date_edit(day) -> QDateEdit:
-    edit = QDateEdit(QDate(day.year, day.month, day.day) if day else QDate.currentDate())
-    edit.setDisplayFormat("yyyy-MM-dd")
-    edit.setCalendarPopup(True)
-    return edit
 
 
 class RoundForm(QDialog):
@@ -45,8 +38,8 @@ class RoundForm(QDialog):
         self.setWindowTitle(_("Edit audit round") if current else _("New audit round"))
         self.name_edit = QLineEdit(current.name if current else "")
         self.name_edit.setPlaceholderText(_("e.g. Spring 2026"))
-        self.starts = _date_edit(current.starts if current else None)
-        self.ends = _date_edit(current.ends if current else None)
+        self.starts = date_edit(current.starts if current else None)
+        self.ends = date_edit(current.ends if current else None)
         self.teams = QLineEdit(", ".join(current.teams) if current else "")
         self.teams.setPlaceholderText(_("e.g. social services, municipal police, NGO outreach team"))
         self.area = self._area_choice(current)
